@@ -1,0 +1,96 @@
+// Classifier: the public inference API. Load a model file once, then classify texts from any
+// number of threads.
+//
+//   auto model = fenlei::Classifier::load("reviews.fenlei");
+//   if (!model.ok()) { std::cerr << model.status().message() << "\n"; return 1; }
+//   fenlei::PredictOptions options;
+//   options.k = 3;
+//   auto predictions = (*model)->predict({"房间很干净，服务也好", "太吵了，不会再来"}, options);
+//   if (predictions.ok())
+//     for (const auto& p : *predictions) std::cout << p.label << "\t" << p.score << "\n";
+//
+// A loaded Classifier is immutable and thread-safe: predict() may be called concurrently; each
+// call uses scratch space owned by the calling thread (or the Workspace passed in).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fenlei/status.h"
+
+namespace fenlei {
+
+struct ScoredLabel {
+  std::string label;
+  float score = 0.0f;
+};
+
+struct Prediction {
+  std::string label;               // the most probable label (always set)
+  float score = 0.0f;              // its probability
+  std::vector<ScoredLabel> top_k;  // up to k labels, best first, each with score >= threshold
+};
+
+struct PredictOptions {
+  int k = 1;                // how many labels to return in top_k (clamped to the label count)
+  float threshold = 0.0f;   // labels below this probability are left out of top_k
+};
+
+// What `fenlei info` and the server's metadata endpoint show.
+struct ModelInfo {
+  std::string architecture;          // preset name, e.g. "seed-cnn"
+  std::vector<std::string> labels;   // output order
+  int max_len = 0;                   // tokens per text after truncation
+  bool quantized = false;            // int8 weights
+  size_t vocab_size = 0;             // including padding and unknown tokens
+  int64_t parameter_count = 0;
+  std::string tokenizer;             // "word", "char" or "word+char"
+  uint32_t format_version = 0;
+  std::string checksum;              // hex CRC-32 of the whole file
+  uint64_t file_bytes = 0;
+  std::string metadata_json;         // the full metadata section (config, training summary)
+};
+
+class Classifier {
+ public:
+  // Per-caller scratch space; reuse one per thread to avoid allocation. Not thread-safe itself.
+  class Workspace;
+
+  // Loads and validates a model file (float or int8).
+  // Errors: NOT_FOUND (no file), DATA_LOSS (truncated/corrupt), UNIMPLEMENTED (newer format),
+  // INVALID_ARGUMENT (not a model file), FAILED_PRECONDITION (dictionary unavailable).
+  static StatusOr<std::shared_ptr<const Classifier>> load(const std::string& path);
+  // Same, from the bytes of a model file already in memory.
+  static StatusOr<std::shared_ptr<const Classifier>> load_from_memory(std::string_view bytes,
+                                                                      const std::string& name);
+
+  virtual ~Classifier();
+
+  // Classifies texts. INVALID_ARGUMENT if a text is not valid UTF-8. An empty text, or one made
+  // only of unknown tokens, is classified from the unknown-token embedding and gets a valid
+  // prediction (usually the prior-like majority label).
+  StatusOr<std::vector<Prediction>> predict(const std::vector<std::string>& texts,
+                                            const PredictOptions& options) const;
+  StatusOr<std::vector<Prediction>> predict(const std::vector<std::string>& texts,
+                                            const PredictOptions& options,
+                                            Workspace* workspace) const;
+  StatusOr<Prediction> predict_one(std::string_view text, const PredictOptions& options) const;
+
+  // Full probability vector for each text (labels in info().labels order).
+  StatusOr<std::vector<std::vector<float>>> probabilities(const std::vector<std::string>& texts) const;
+
+  const ModelInfo& info() const;
+
+  // Implementation detail, public so that the engine can be shared with training and tools.
+  struct Impl;
+  explicit Classifier(std::unique_ptr<Impl> impl);
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fenlei

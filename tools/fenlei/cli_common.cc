@@ -1,0 +1,76 @@
+#include "cli_common.h"
+
+#include <fstream>
+#include <iostream>
+
+#include "fenlei/file_util.h"
+#include "fenlei/log.h"
+
+namespace fenlei::cli {
+namespace {
+
+}  // namespace
+
+std::unique_ptr<CLI::App> make_app(const std::string& name, const std::string& description) {
+  auto app = std::make_unique<CLI::App>(description, "fenlei " + name);
+  app->get_formatter()->column_width(34);
+  app->option_defaults()->always_capture_default();
+  auto* level = app->add_option_function<std::string>(
+      "--log-level",
+      [](const std::string& value) {
+        LogLevel parsed;
+        if (!parse_log_level(value, &parsed)) {
+          throw CLI::ValidationError("--log-level",
+                                     "must be one of debug, info, warning, error, quiet");
+        }
+        set_log_level(parsed);
+      },
+      "Messages on stderr: debug, info, warning, error or quiet (default info)");
+  level->check(CLI::IsMember({"debug", "info", "warning", "error", "quiet"}));
+  app->add_flag_callback("-q,--quiet", [] { set_log_level(LogLevel::kWarning); },
+                         "Only print warnings and errors on stderr (no progress)");
+  app->add_flag_callback("-v,--verbose", [] { set_log_level(LogLevel::kDebug); },
+                         "Print debug messages on stderr");
+  return app;
+}
+
+int parse(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return kExitOk;
+  } catch (const CLI::CallForAllHelp&) {
+    std::cout << app.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    std::cerr << app.get_name() << ": error: " << e.what() << "\n"
+              << "Run '" << app.get_name() << " --help' for usage.\n";
+    return kExitUsage;
+  }
+  return -1;
+}
+
+int fail(const std::string& command, const Status& status) {
+  return fail(command, status.message());
+}
+
+int fail(const std::string& command, const std::string& message) {
+  std::cerr << "fenlei " << command << ": error: " << message << "\n";
+  return kExitFailure;
+}
+
+StatusOr<std::shared_ptr<std::istream>> open_input(const std::string& path) {
+  if (path.empty() || path == "-") {
+    // Not owning: std::cin outlives every reader.
+    return std::shared_ptr<std::istream>(&std::cin, [](std::istream*) {});
+  }
+  if (!file_exists(path)) {
+    return not_found_error(path + ": no such file (pass '-' or nothing to read standard input)");
+  }
+  auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*in) return invalid_argument_error(path + ": cannot open for reading");
+  return std::shared_ptr<std::istream>(std::move(in));
+}
+
+}  // namespace fenlei::cli
