@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs fenlei's whole test suite: installs dependencies, then
+#   1. a Release build and every unit + integration test (ctest),
+#   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
+#   3. each libFuzzer target for a short, bounded time (clang).
+# Usage: scripts/test.sh [--quick]   (--quick: stage 1 only)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=$(nproc)
+
+bash scripts/install-deps.sh
+
+echo "== [1/3] release build and tests"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DFENLEI_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
+
+if [ "${1:-}" = "--quick" ]; then exit 0; fi
+
+echo "== [2/3] AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DFENLEI_SANITIZE="address;undefined" >/dev/null
+cmake --build build-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900 -LE slow
+
+echo "== [3/3] fuzzers (libFuzzer, bounded time)"
+if [ -f tests/fuzz/CMakeLists.txt ]; then
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DFENLEI_BUILD_TESTS=OFF -DFENLEI_BUILD_FUZZERS=ON \
+    -DFENLEI_SANITIZE="address;undefined" >/dev/null
+  cmake --build build-fuzz -j "$jobs"
+  seconds=${FENLEI_FUZZ_SECONDS:-20}
+  for fuzzer in build-fuzz/tests/fuzz/fuzz_*; do
+    [ -x "$fuzzer" ] || continue
+    name=$(basename "$fuzzer")
+    corpus="tests/fuzz/corpus/${name#fuzz_}"
+    work=$(mktemp -d)
+    [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+    echo "-- $name for ${seconds}s"
+    "$fuzzer" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=0 "$work" 2>&1 | tail -n 3
+    rm -rf "$work"
+  done
+fi
+echo "all test stages passed"
