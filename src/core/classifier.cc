@@ -1,0 +1,147 @@
+#include <algorithm>
+#include <numeric>
+
+#include "core/classifier_impl.h"
+#include "fenlei/file_util.h"
+#include "fenlei/model_file.h"
+#include "fenlei/utf8.h"
+#include "nn/network.h"
+
+namespace fenlei {
+namespace {
+
+// Texts are classified in chunks so that a huge request never builds a huge batch.
+constexpr size_t kChunk = 256;
+
+Status check_texts(const std::vector<std::string>& texts) {
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const size_t bad = utf8::find_invalid(texts[i]);
+    if (bad != std::string_view::npos) {
+      return invalid_argument_error("text " + std::to_string(i) + " is not valid UTF-8 (byte " +
+                                    std::to_string(bad) + ")");
+    }
+  }
+  return Status();
+}
+
+Prediction make_prediction(const float* probs, const std::vector<std::string>& labels,
+                           const PredictOptions& options) {
+  const int c = static_cast<int>(labels.size());
+  std::vector<int> order(static_cast<size_t>(c));
+  std::iota(order.begin(), order.end(), 0);
+  const int k = std::max(1, std::min(options.k, c));
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int a, int b) {
+    return probs[a] > probs[b] || (probs[a] == probs[b] && a < b);
+  });
+  Prediction p;
+  p.label = labels[static_cast<size_t>(order[0])];
+  p.score = probs[order[0]];
+  for (int i = 0; i < k; ++i) {
+    const float s = probs[order[static_cast<size_t>(i)]];
+    if (s < options.threshold) break;
+    p.top_k.push_back({labels[static_cast<size_t>(order[static_cast<size_t>(i)])], s});
+  }
+  return p;
+}
+
+}  // namespace
+
+void Classifier::Impl::probabilities(const std::vector<std::string>& texts, size_t begin,
+                                     size_t end, Classifier::Workspace& ws, float* out) const {
+  ws.batch.clear();
+  for (size_t i = begin; i < end; ++i) {
+    preprocessor->encode(texts[i], bundle.vocabulary, &ws.ids);
+    ws.batch.add(ws.ids);
+  }
+  nn::predict_proba(bundle.network, ws.batch, ws.nn, out);
+}
+
+Classifier::Classifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Classifier::~Classifier() = default;
+
+const ModelInfo& Classifier::info() const { return impl_->info; }
+
+StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle bundle,
+                                                            std::string_view file_bytes,
+                                                            uint32_t format_version) {
+  auto impl = std::make_unique<Classifier::Impl>();
+  FENLEI_ASSIGN_OR_RETURN(impl->preprocessor, core::Preprocessor::create(bundle.preprocess));
+  ModelInfo& info = impl->info;
+  const nn::ModelConfig& config = bundle.network.config();
+  info.architecture = config.preset_name;
+  info.labels = bundle.labels;
+  info.max_len = bundle.preprocess.max_len;
+  info.quantized = false;
+  info.vocab_size = bundle.vocabulary.size();
+  info.parameter_count = bundle.network.params().total_elements();
+  info.tokenizer = core::tokenizer_kind_name(bundle.preprocess.tokenizer);
+  info.format_version = format_version;
+  if (!file_bytes.empty()) info.checksum = format::checksum_hex(file_bytes);
+  info.file_bytes = file_bytes.size();
+  info.metadata_json = core::bundle_metadata(bundle).dump();
+  impl->bundle = std::move(bundle);
+  return std::shared_ptr<const Classifier>(std::make_shared<Classifier>(std::move(impl)));
+}
+
+StatusOr<std::shared_ptr<const Classifier>> Classifier::load(const std::string& path) {
+  FENLEI_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+  return load_from_memory(bytes, path);
+}
+
+StatusOr<std::shared_ptr<const Classifier>> Classifier::load_from_memory(std::string_view bytes,
+                                                                         const std::string& name) {
+  FENLEI_ASSIGN_OR_RETURN(format::ModelFile file, format::parse_model_file(bytes, name));
+  FENLEI_ASSIGN_OR_RETURN(core::ModelBundle bundle, core::bundle_from_model_file(file, name));
+  return make_classifier(std::move(bundle), bytes, file.format_version);
+}
+
+StatusOr<std::vector<Prediction>> Classifier::predict(const std::vector<std::string>& texts,
+                                                      const PredictOptions& options) const {
+  thread_local Workspace workspace;
+  return predict(texts, options, &workspace);
+}
+
+StatusOr<std::vector<Prediction>> Classifier::predict(const std::vector<std::string>& texts,
+                                                      const PredictOptions& options,
+                                                      Workspace* ws) const {
+  FENLEI_RETURN_IF_ERROR(check_texts(texts));
+  const size_t c = impl_->info.labels.size();
+  std::vector<Prediction> out;
+  out.reserve(texts.size());
+  for (size_t begin = 0; begin < texts.size(); begin += kChunk) {
+    const size_t end = std::min(texts.size(), begin + kChunk);
+    ws->probabilities.resize((end - begin) * c);
+    impl_->probabilities(texts, begin, end, *ws, ws->probabilities.data());
+    for (size_t i = 0; i < end - begin; ++i) {
+      out.push_back(make_prediction(ws->probabilities.data() + i * c, impl_->info.labels, options));
+    }
+  }
+  return out;
+}
+
+StatusOr<Prediction> Classifier::predict_one(std::string_view text,
+                                             const PredictOptions& options) const {
+  FENLEI_ASSIGN_OR_RETURN(auto all, predict({std::string(text)}, options));
+  return std::move(all[0]);
+}
+
+StatusOr<std::vector<std::vector<float>>> Classifier::probabilities(
+    const std::vector<std::string>& texts) const {
+  FENLEI_RETURN_IF_ERROR(check_texts(texts));
+  thread_local Workspace ws;
+  const size_t c = impl_->info.labels.size();
+  std::vector<std::vector<float>> out;
+  out.reserve(texts.size());
+  for (size_t begin = 0; begin < texts.size(); begin += kChunk) {
+    const size_t end = std::min(texts.size(), begin + kChunk);
+    ws.probabilities.resize((end - begin) * c);
+    impl_->probabilities(texts, begin, end, ws, ws.probabilities.data());
+    for (size_t i = 0; i < end - begin; ++i) {
+      out.emplace_back(ws.probabilities.begin() + static_cast<long>(i * c),
+                       ws.probabilities.begin() + static_cast<long>((i + 1) * c));
+    }
+  }
+  return out;
+}
+
+}  // namespace fenlei

@@ -1,0 +1,91 @@
+#include "train/train_options.h"
+
+#include <sstream>
+
+namespace fenlei::train {
+
+Status TrainOptions::validate() const {
+  if (input.empty()) return invalid_argument_error("no training data: pass --input FILE");
+  if (output.empty()) return invalid_argument_error("no output file: pass --output MODEL");
+  if (epochs < 1) return invalid_argument_error("--epochs must be at least 1");
+  if (batch_size < 1) return invalid_argument_error("--batch-size must be at least 1");
+  if (valid.empty() && !(validation_split > 0.0 && validation_split < 1.0)) {
+    return invalid_argument_error(
+        "--validation-split must be in (0, 1) when no --valid file is given");
+  }
+  if (!(lr > 0.0f)) return invalid_argument_error("--lr must be positive");
+  if (optimizer != "adam" && optimizer != "adamw" && optimizer != "sgd") {
+    return invalid_argument_error("--optimizer must be adam, adamw or sgd");
+  }
+  if (lr_schedule != "constant" && lr_schedule != "step" && lr_schedule != "cosine" &&
+      lr_schedule != "plateau") {
+    return invalid_argument_error("--lr-schedule must be constant, step, cosine or plateau");
+  }
+  if (monitor != "valid_loss" && monitor != "valid_accuracy") {
+    return invalid_argument_error("--monitor must be valid_loss or valid_accuracy");
+  }
+  if (patience < 0) return invalid_argument_error("--patience must be >= 0");
+  if (vocab_size != 0 && vocab_size < 3) {
+    return invalid_argument_error("--vocab-size must be 0 (no limit) or at least 3");
+  }
+  if (preprocess.max_len < 0) return invalid_argument_error("--max-len must be >= 0");
+  if (l2 < 0 || weight_decay < 0 || clip_norm < 0) {
+    return invalid_argument_error("--l2, --weight-decay and --clip-norm must be >= 0");
+  }
+  if (!freeze.empty() && freeze != "embedding" && freeze != "conv") {
+    return invalid_argument_error("--freeze must be embedding or conv");
+  }
+  if (threads < 0) return invalid_argument_error("--threads must be >= 0 (0 = all cores)");
+  return model.validate_architecture();
+}
+
+StatusOr<std::vector<float>> parse_class_weights(const std::string& spec,
+                                                 const std::vector<std::string>& labels,
+                                                 const std::vector<int64_t>& counts) {
+  std::vector<float> weights(labels.size(), 1.0f);
+  if (spec.empty()) return weights;
+  if (spec == "balanced") {
+    // sklearn's "balanced": n_samples / (n_classes * count(class)).
+    int64_t total = 0;
+    for (int64_t c : counts) total += c;
+    for (size_t i = 0; i < labels.size(); ++i) {
+      weights[i] = counts[i] > 0 ? static_cast<float>(static_cast<double>(total) /
+                                                      (static_cast<double>(labels.size()) *
+                                                       static_cast<double>(counts[i])))
+                                 : 1.0f;
+    }
+    return weights;
+  }
+  std::stringstream ss(spec);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const size_t eq = item.rfind('=');
+    if (eq == std::string::npos) {
+      return invalid_argument_error("--class-weight: expected label=weight, got '" + item + "'");
+    }
+    const std::string label = item.substr(0, eq);
+    float w = 0;
+    try {
+      size_t used = 0;
+      w = std::stof(item.substr(eq + 1), &used);
+      if (used != item.size() - eq - 1) throw std::invalid_argument("trailing");
+    } catch (...) {
+      return invalid_argument_error("--class-weight: bad weight in '" + item + "'");
+    }
+    if (!(w > 0)) return invalid_argument_error("--class-weight: weights must be positive");
+    bool found = false;
+    for (size_t i = 0; i < labels.size(); ++i) {
+      if (labels[i] == label) {
+        weights[i] = w;
+        found = true;
+      }
+    }
+    if (!found) {
+      return invalid_argument_error("--class-weight: label '" + label +
+                                    "' does not occur in the training data");
+    }
+  }
+  return weights;
+}
+
+}  // namespace fenlei::train

@@ -1,0 +1,79 @@
+// TrainOptions: every setting of a training run, with the seed system's defaults. Filled by
+// `fenlei train` flags (and by fine-tuning), validated before any data is read.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/preprocessor.h"
+#include "fenlei/dataset.h"
+#include "fenlei/status.h"
+#include "nn/config.h"
+
+namespace fenlei::train {
+
+struct TrainOptions {
+  // Data.
+  std::string input;            // training data file
+  std::string valid;            // optional validation file; else validation_split of input
+  double validation_split = 0.2;  // Keras semantics: the last fraction, taken before shuffling
+  data::ReadOptions read;
+
+  // Preprocessing.
+  core::PreprocessConfig preprocess;  // max_len 0 = choose from the data
+  std::string user_dict_path;         // jieba user dictionary, embedded in the model
+  std::string dict_path;              // jieba main dictionary override
+  size_t vocab_size = 10000;          // including <pad> and <unk>, as Keras num_words
+  int64_t min_count = 1;
+
+  // Model.
+  nn::ModelConfig model;  // preset plus overrides
+
+  // Optimisation.
+  std::string optimizer = "adam";  // adam, adamw, sgd
+  float lr = 1e-3f;
+  float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-7f;  // Keras' Adam defaults
+  float momentum = 0.9f;                                // sgd
+  float weight_decay = 0.0f;                            // adamw's decoupled decay
+  float l2 = 0.0f;                                      // L2 penalty on weights (not biases)
+  float clip_norm = 0.0f;                               // 0 = no clipping
+  std::string lr_schedule = "constant";                 // constant, step, cosine, plateau
+  double warmup_epochs = 0.0;
+  int lr_step_epochs = 1;
+  float lr_gamma = 0.5f;
+  float min_lr = 0.0f;
+  int plateau_patience = 1;
+  float plateau_factor = 0.5f;
+  std::string class_weight;  // "", "balanced", or "label=w,label=w"
+
+  int epochs = 10;
+  int batch_size = 32;
+  int patience = 0;          // early stopping: epochs without improvement; 0 = off
+  double min_delta = 0.0;
+  std::string monitor = "valid_loss";  // valid_loss or valid_accuracy
+  bool restore_best = true;            // keep the best epoch's weights (by `monitor`)
+
+  uint64_t seed = 42;
+  int threads = 0;  // 0 = all cores
+
+  // Files.
+  std::string output;      // the model file
+  std::string checkpoint;  // "" = <output>.ckpt; "none" = no checkpoints
+  std::string resume;      // continue from this checkpoint
+  std::string log_path;    // one JSON line per epoch
+
+  // Transfer (fine-tuning and pretrained vectors; see finetune).
+  std::string pretrained_vectors;
+  std::string freeze;  // "", "embedding" or "conv"
+
+  Status validate() const;
+};
+
+// Parses "balanced" or "pos=2,neg=1" into per-label weights for `labels` given label counts.
+StatusOr<std::vector<float>> parse_class_weights(const std::string& spec,
+                                                 const std::vector<std::string>& labels,
+                                                 const std::vector<int64_t>& counts);
+
+}  // namespace fenlei::train

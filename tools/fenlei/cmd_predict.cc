@@ -1,0 +1,105 @@
+// fenlei predict: classify one text per input line.
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "command.h"
+#include "fenlei/classifier.h"
+#include "fenlei/utf8.h"
+
+namespace fenlei::cli {
+namespace {
+
+const char* kDescription =
+    "Classify texts, one per input line, from FILE or standard input.\n\n"
+    "Output, one line per input line:\n"
+    "  label<TAB>probability                  (the best label)\n"
+    "  label<TAB>prob<TAB>label<TAB>prob ...  (with --k K: the K best, best first)\n"
+    "  {\"label\": ..., \"score\": ..., \"top_k\": [{\"label\": ..., \"score\": ...}]}  (--json)\n"
+    "Labels below --threshold are left out; a line whose labels are all below it prints an\n"
+    "empty line (JSON: an empty top_k), so output lines always match input lines.\n"
+    "An empty line, or a text of only unknown words, is classified from the unknown-token\n"
+    "embedding: it gets a valid prediction, usually the most common training label.\n\n"
+    "Examples:\n"
+    "  echo '房间很干净，服务也好' | fenlei predict reviews.fenlei\n"
+    "  fenlei predict reviews.fenlei texts.txt --k 3 --json";
+
+constexpr size_t kBatchLines = 512;
+
+void print_prediction(const Prediction& p, bool json) {
+  if (json) {
+    nlohmann::json top = nlohmann::json::array();
+    for (const auto& s : p.top_k) top.push_back({{"label", s.label}, {"score", s.score}});
+    nlohmann::json j = {{"label", p.label}, {"score", p.score}, {"top_k", top}};
+    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return;
+  }
+  std::string line;
+  char buf[32];
+  for (const auto& s : p.top_k) {
+    if (!line.empty()) line += '\t';
+    std::snprintf(buf, sizeof(buf), "%.6g", s.score);
+    line += s.label + "\t" + buf;
+  }
+  std::cout << line << "\n";
+}
+
+int run_predict(int argc, char** argv) {
+  std::string model_path, input = "-";
+  PredictOptions options;
+  bool json = false, replace_invalid = false;
+  auto app = make_app("predict", kDescription);
+  app->add_option("MODEL", model_path, "Model file (float or int8)")->required();
+  app->add_option("FILE", input, "Texts, one per line ('-' or nothing: standard input)");
+  app->add_option("-k,--k", options.k, "How many labels to print per text")
+      ->check(CLI::PositiveNumber);
+  app->add_option("--threshold", options.threshold, "Leave out labels below this probability")
+      ->check(CLI::Range(0.0, 1.0));
+  app->add_flag("--json", json, "One JSON object per line");
+  app->add_flag("--replace-invalid-utf8", replace_invalid,
+                "Replace invalid UTF-8 with U+FFFD instead of failing");
+  if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
+
+  auto model = Classifier::load(model_path);
+  if (!model.ok()) return fail("predict", model.status());
+  auto in = open_input(input);
+  if (!in.ok()) return fail("predict", in.status());
+  std::ios::sync_with_stdio(false);
+  std::vector<std::string> lines;
+  std::string line;
+  size_t line_no = 0;
+  auto flush = [&]() -> bool {
+    auto predictions = (*model)->predict(lines, options);
+    if (!predictions.ok()) {
+      fail("predict", predictions.status());
+      return false;
+    }
+    for (const auto& p : *predictions) print_prediction(p, json);
+    lines.clear();
+    return true;
+  };
+  while (std::getline(**in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (replace_invalid) {
+      line = utf8::replace_invalid(line);
+    } else if (Status s = utf8::validate(line, (input == "-" ? "<stdin>" : input) + ":" +
+                                                   std::to_string(line_no));
+               !s.ok()) {
+      if (!lines.empty() && !flush()) return kExitFailure;
+      return fail("predict", s);
+    }
+    lines.push_back(std::move(line));
+    if (lines.size() >= kBatchLines && !flush()) return kExitFailure;
+  }
+  if (!lines.empty() && !flush()) return kExitFailure;
+  std::cout.flush();
+  return kExitOk;
+}
+
+}  // namespace
+
+FENLEI_REGISTER_COMMAND("predict", "Classify texts, one per line", 40, run_predict);
+
+}  // namespace fenlei::cli
