@@ -1,0 +1,86 @@
+// Plain-text metrics report.
+#include <algorithm>
+#include <cstdio>
+
+#include "fenlei/metrics.h"
+#include "fenlei/utf8.h"
+
+namespace fenlei::eval {
+namespace {
+
+bool is_wide(char32_t cp) {
+  return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0x303E) ||
+         (cp >= 0x3041 && cp <= 0x33FF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+         (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xA000 && cp <= 0xA4CF) ||
+         (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+         (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+         (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1F64F) ||
+         (cp >= 0x20000 && cp <= 0x3FFFD);
+}
+
+std::string pad_right(const std::string& s, size_t width) {
+  const size_t w = display_width(s);
+  return w >= width ? s : s + std::string(width - w, ' ');
+}
+
+std::string pad_left(const std::string& s, size_t width) {
+  return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
+}
+
+std::string fixed4(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.4f", v);
+  return buf;
+}
+
+}  // namespace
+
+size_t display_width(const std::string& utf8_text) {
+  size_t width = 0;
+  for (char32_t cp : utf8::to_u32(utf8_text)) width += is_wide(cp) ? 2 : 1;
+  return width;
+}
+
+std::string format_metrics_text(const Metrics& m, bool per_class, bool confusion) {
+  std::string out = "n " + std::to_string(m.n) + "  loss " + fixed4(m.loss) + "  accuracy " +
+                    fixed4(m.accuracy) + "  macro_f1 " + fixed4(m.macro_f1) + "  weighted_f1 " +
+                    fixed4(m.weighted_f1) + "\n";
+  size_t label_w = 5;  // "label"
+  for (const auto& c : m.per_class) label_w = std::max(label_w, display_width(c.label));
+
+  if (per_class && !m.per_class.empty()) {
+    size_t support_w = 7;  // "support"
+    for (const auto& c : m.per_class)
+      support_w = std::max(support_w, std::to_string(c.support).size());
+    out += "\n" + pad_right("label", label_w) + "  precision     recall         f1  " +
+           pad_left("support", support_w) + "\n";
+    for (const auto& c : m.per_class) {
+      out += pad_right(c.label, label_w) + "  " + pad_left(fixed4(c.precision), 9) + "  " +
+             pad_left(fixed4(c.recall), 9) + "  " + pad_left(fixed4(c.f1), 9) + "  " +
+             pad_left(std::to_string(c.support), support_w) + "\n";
+    }
+  }
+
+  if (confusion && !m.confusion.empty()) {
+    // Columns are headed by class index (labels can be long); rows by "index label".
+    const size_t k = m.confusion.size();
+    size_t cell_w = std::to_string(k - 1).size();
+    for (const auto& row : m.confusion)
+      for (int64_t v : row) cell_w = std::max(cell_w, std::to_string(v).size());
+    const size_t index_w = std::to_string(k - 1).size();
+    const size_t row_w = index_w + 1 + label_w;
+    out += "\nconfusion (rows: true label, columns: predicted)\n" +
+           pad_right("", row_w);
+    for (size_t j = 0; j < k; ++j) out += "  " + pad_left(std::to_string(j), cell_w);
+    out += "\n";
+    for (size_t i = 0; i < k; ++i) {
+      const std::string name = i < m.per_class.size() ? m.per_class[i].label : "";
+      out += pad_right(pad_left(std::to_string(i), index_w) + " " + name, row_w);
+      for (size_t j = 0; j < k; ++j) out += "  " + pad_left(std::to_string(m.confusion[i][j]), cell_w);
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace fenlei::eval

@@ -1,0 +1,16 @@
+// Metrics -> JSON for `fenlei test --json` and training logs. Internal header (keeps nlohmann out
+// of the public API).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "fenlei/metrics.h"
+
+namespace fenlei::eval {
+
+// {"n", "loss", "accuracy", "macro_f1", "weighted_f1",
+//  "per_class": [{"label", "precision", "recall", "f1", "support"}],
+//  "confusion": {"labels": [...], "matrix": [[...]]}}   (matrix rows = true label)
+nlohmann::json metrics_to_json(const Metrics& metrics);
+
+}  // namespace fenlei::eval
