@@ -1,0 +1,38 @@
+// Encoders and decoders for the payload of each section kind (after zlib, before the section
+// table), plus the content checks both the writer and the reader apply to a ModelFile.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fenlei/model_file.h"
+#include "fenlei/status.h"
+
+namespace fenlei::format {
+
+// String list: varint count, then count x (varint byte length, UTF-8 bytes).
+std::string encode_string_list(const std::vector<std::string>& list);
+// `context` names the file and section for errors; reported offsets are within the payload.
+StatusOr<std::vector<std::string>> decode_string_list(std::string_view payload,
+                                                      const std::string& context);
+
+// Tensor index + data: the index lists {name, dtype, rank, dims, offset, nbytes} per tensor;
+// data holds each tensor's bytes at a 64-byte aligned offset, zero padding in between.
+struct EncodedTensors {
+  std::string index;
+  std::string data;
+};
+EncodedTensors encode_tensors(const std::vector<Tensor>& tensors);
+// UNIMPLEMENTED for a dtype this build does not know; DATA_LOSS for anything inconsistent.
+StatusOr<std::vector<Tensor>> decode_tensors(std::string_view index, std::string_view data,
+                                             const std::string& context);
+
+// Checks everything the format promises about content; returns "" if valid, else what is wrong
+// (the writer reports it as INVALID_ARGUMENT, the reader as DATA_LOSS).
+std::string check_metadata(std::string_view json);
+std::string check_labels(const std::vector<std::string>& labels);
+std::string check_utf8_list(const std::vector<std::string>& list, const char* what);
+std::string check_tensors(const std::vector<Tensor>& tensors, const char* what);
+
+}  // namespace fenlei::format
