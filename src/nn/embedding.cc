@@ -1,0 +1,49 @@
+// Mean-of-embeddings layer (fasttext arch).
+#include "nn/embedding.h"
+
+namespace fenlei::nn {
+
+int hash_bigrams(const int32_t* tokens, int len, int64_t buckets, int32_t* out) {
+  if (buckets <= 0 || len < 2) return 0;
+  for (int t = 0; t + 1 < len; ++t) out[t] = bigram_bucket(tokens[t], tokens[t + 1], buckets);
+  return len - 1;
+}
+
+void mean_embed_forward(const float* table, const float* bigram_table, int dim,
+                        const int32_t* tokens, int len, const int32_t* bigrams, int nb, float* y) {
+  for (int d = 0; d < dim; ++d) y[d] = 0.0f;
+  const int n = len + nb;
+  if (n == 0) return;
+  for (int t = 0; t < len; ++t) {
+    const float* __restrict row = table + size_t(tokens[t]) * dim;
+    for (int d = 0; d < dim; ++d) y[d] += row[d];
+  }
+  for (int t = 0; t < nb; ++t) {
+    const float* __restrict row = bigram_table + size_t(bigrams[t]) * dim;
+    for (int d = 0; d < dim; ++d) y[d] += row[d];
+  }
+  const float inv = 1.0f / n;
+  for (int d = 0; d < dim; ++d) y[d] *= inv;
+}
+
+void mean_embed_backward(const float* dy, int dim, const int32_t* tokens, int len,
+                         const int32_t* bigrams, int nb, int embed, int bigram, Grads& grads) {
+  const int n = len + nb;
+  if (n == 0) return;
+  const float inv = 1.0f / n;
+  float* et = grads[embed].data.data();
+  for (int t = 0; t < len; ++t) {
+    grads.touch_row(embed, tokens[t]);
+    float* __restrict row = et + size_t(tokens[t]) * dim;
+    for (int d = 0; d < dim; ++d) row[d] += dy[d] * inv;
+  }
+  if (nb == 0) return;
+  float* bt = grads[bigram].data.data();
+  for (int t = 0; t < nb; ++t) {
+    grads.touch_row(bigram, bigrams[t]);
+    float* __restrict row = bt + size_t(bigrams[t]) * dim;
+    for (int d = 0; d < dim; ++d) row[d] += dy[d] * inv;
+  }
+}
+
+}  // namespace fenlei::nn

@@ -1,0 +1,52 @@
+// Losses. Written once, in scalar form: they cost O(classes) per example, nothing to speed up.
+#include "nn/loss.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fenlei::nn {
+
+double sigmoid_xent(float z, int label, float weight, float scale, float* dz) {
+  const double zd = z;
+  // softplus(z) = max(z,0) + log1p(exp(-|z|)): never overflows.
+  const double softplus = std::max(zd, 0.0) + std::log1p(std::exp(-std::fabs(zd)));
+  const double loss = weight * (softplus - (label ? zd : 0.0));
+  if (dz) {
+    const double p = zd >= 0 ? 1.0 / (1.0 + std::exp(-zd)) : std::exp(zd) / (1.0 + std::exp(zd));
+    *dz = static_cast<float>(scale * weight * (p - label));
+  }
+  return loss;
+}
+
+double softmax_xent(const float* z, int classes, int label, float weight, float scale, float* dz) {
+  float mx = z[0];
+  for (int c = 1; c < classes; ++c) mx = std::max(mx, z[c]);
+  double sum = 0.0;
+  for (int c = 0; c < classes; ++c) sum += std::exp(double(z[c]) - mx);
+  const double lse = mx + std::log(sum);
+  if (dz) {
+    const double f = double(scale) * weight;
+    for (int c = 0; c < classes; ++c) {
+      const double p = std::exp(double(z[c]) - lse);
+      dz[c] = static_cast<float>(f * (p - (c == label ? 1.0 : 0.0)));
+    }
+  }
+  return weight * (lse - z[label]);
+}
+
+void sigmoid_proba(float z, float* out2) {
+  const double zd = z;
+  const double p = zd >= 0 ? 1.0 / (1.0 + std::exp(-zd)) : std::exp(zd) / (1.0 + std::exp(zd));
+  out2[0] = static_cast<float>(1.0 - p);
+  out2[1] = static_cast<float>(p);
+}
+
+void softmax_proba(const float* z, int classes, float* out) {
+  float mx = z[0];
+  for (int c = 1; c < classes; ++c) mx = std::max(mx, z[c]);
+  double sum = 0.0;
+  for (int c = 0; c < classes; ++c) sum += std::exp(double(z[c]) - mx);
+  for (int c = 0; c < classes; ++c) out[c] = static_cast<float>(std::exp(double(z[c]) - mx) / sum);
+}
+
+}  // namespace fenlei::nn

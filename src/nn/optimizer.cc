@@ -1,0 +1,134 @@
+// Adam, AdamW, SGD.
+#include "nn/optimizer.h"
+
+#include <cmath>
+
+namespace fenlei::nn {
+
+StatusOr<OptimizerKind> parse_optimizer_kind(const std::string& s) {
+  if (s == "adam") return OptimizerKind::kAdam;
+  if (s == "adamw") return OptimizerKind::kAdamW;
+  if (s == "sgd") return OptimizerKind::kSgd;
+  return invalid_argument_error("unknown optimizer '" + s + "' (expected adam, adamw or sgd)");
+}
+
+const char* optimizer_kind_name(OptimizerKind k) {
+  switch (k) {
+    case OptimizerKind::kAdam: return "adam";
+    case OptimizerKind::kAdamW: return "adamw";
+    case OptimizerKind::kSgd: return "sgd";
+  }
+  return "adam";
+}
+
+Status OptimizerConfig::validate() const {
+  auto bad = [](const std::string& m) { return invalid_argument_error("optimizer: " + m); };
+  if (!(beta1 >= 0.0f && beta1 < 1.0f)) return bad("beta1 must be in [0, 1)");
+  if (!(beta2 >= 0.0f && beta2 < 1.0f)) return bad("beta2 must be in [0, 1)");
+  if (!(epsilon > 0.0f)) return bad("epsilon must be > 0");
+  if (!(weight_decay >= 0.0f && weight_decay < 1.0f)) return bad("weight_decay must be in [0, 1)");
+  if (!(momentum >= 0.0f && momentum < 1.0f)) return bad("momentum must be in [0, 1)");
+  return Status();
+}
+
+StatusOr<Optimizer> Optimizer::create(const OptimizerConfig& config, const Params& params) {
+  FENLEI_RETURN_IF_ERROR(config.validate());
+  Optimizer o;
+  o.config_ = config;
+  for (const Tensor& t : params) {
+    if (config.kind != OptimizerKind::kSgd || config.momentum > 0.0f) o.m_.add(t.name, t.shape);
+    if (config.kind != OptimizerKind::kSgd) o.v_.add(t.name, t.shape);
+  }
+  return o;
+}
+
+static bool is_bias(const std::string& n) {
+  return n.size() >= 5 && n.compare(n.size() - 5, 5, "/bias") == 0;
+}
+
+void Optimizer::step(Params& params, const Grads& grads, float lr) {
+  ++iterations_;
+  const OptimizerConfig& c = config_;
+  if (c.kind == OptimizerKind::kSgd) {
+    for (int i = 0; i < params.size(); ++i) {
+      float* __restrict p = params[i].data.data();
+      const float* __restrict g = grads[i].data.data();
+      const size_t n = params[i].data.size();
+      if (m_.size() == 0) {
+        for (size_t k = 0; k < n; ++k) p[k] -= lr * g[k];
+        continue;
+      }
+      float* __restrict vel = m_[i].data.data();
+      const float mu = c.momentum;
+      for (size_t k = 0; k < n; ++k) {
+        vel[k] = mu * vel[k] - lr * g[k];
+        p[k] += c.nesterov ? mu * vel[k] - lr * g[k] : vel[k];
+      }
+    }
+    return;
+  }
+  const double t = static_cast<double>(iterations_);
+  const float lr_t = static_cast<float>(lr * std::sqrt(1.0 - std::pow(double(c.beta2), t)) /
+                                        (1.0 - std::pow(double(c.beta1), t)));
+  const float b1 = c.beta1, b2 = c.beta2, eps = c.epsilon;
+  const float one_b1 = 1.0f - b1, one_b2 = 1.0f - b2;
+  for (int i = 0; i < params.size(); ++i) {
+    float* __restrict p = params[i].data.data();
+    const float* __restrict g = grads[i].data.data();
+    float* __restrict m = m_[i].data.data();
+    float* __restrict v = v_[i].data.data();
+    const size_t n = params[i].data.size();
+    if (c.kind == OptimizerKind::kAdamW && c.weight_decay > 0.0f && !is_bias(params[i].name)) {
+      const float decay = 1.0f - lr * c.weight_decay;
+      for (size_t k = 0; k < n; ++k) p[k] *= decay;
+    }
+    for (size_t k = 0; k < n; ++k) {
+      m[k] = b1 * m[k] + one_b1 * g[k];
+      v[k] = b2 * v[k] + one_b2 * g[k] * g[k];
+      p[k] -= lr_t * m[k] / (std::sqrt(v[k]) + eps);
+    }
+  }
+}
+
+Params Optimizer::export_state() const {
+  Params s;
+  const bool sgd = config_.kind == OptimizerKind::kSgd;
+  for (const Tensor& t : m_) s.add((sgd ? "sgd/velocity/" : "adam/m/") + t.name, t.shape)
+      ;
+  for (const Tensor& t : v_) s.add("adam/v/" + t.name, t.shape);
+  int k = 0;
+  for (const Tensor& t : m_) s[k++].data = t.data;
+  for (const Tensor& t : v_) s[k++].data = t.data;
+  const int it = s.add("optimizer/iterations", {2});
+  s[it].data[0] = static_cast<float>(iterations_ & 0xffffff);
+  s[it].data[1] = static_cast<float>(iterations_ >> 24);
+  return s;
+}
+
+Status Optimizer::import_state(const Params& state) {
+  const bool sgd = config_.kind == OptimizerKind::kSgd;
+  auto load = [&](Params& dst, const std::string& prefix) -> Status {
+    Params renamed;
+    for (const Tensor& t : dst) {
+      const Tensor* src = state.find(prefix + t.name);
+      if (!src) return invalid_argument_error("optimizer state: tensor '" + prefix + t.name +
+                                              "' missing");
+      renamed.add(t.name, src->shape);
+      renamed[renamed.size() - 1].data = src->data;
+    }
+    return dst.copy_from(renamed).with_context("optimizer state");
+  };
+  const Tensor* it = state.find("optimizer/iterations");
+  if (!it || it->data.size() != 2 || !(it->data[0] >= 0) || !(it->data[1] >= 0) ||
+      it->data[0] >= 16777216.0f)
+    return invalid_argument_error("optimizer state: missing or bad 'optimizer/iterations'");
+  Params m = m_, v = v_;
+  FENLEI_RETURN_IF_ERROR(load(m, sgd ? "sgd/velocity/" : "adam/m/"));
+  FENLEI_RETURN_IF_ERROR(load(v, "adam/v/"));
+  m_ = std::move(m);
+  v_ = std::move(v);
+  iterations_ = static_cast<int64_t>(it->data[0]) + (static_cast<int64_t>(it->data[1]) << 24);
+  return Status();
+}
+
+}  // namespace fenlei::nn

@@ -1,0 +1,215 @@
+// Optimizers (Adam vs a hand computation, AdamW, SGD momentum, state round trip), learning-rate
+// schedules and the Grads helpers (sparse rows, add, scale, clipping, L2).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "nn/lr_schedule.h"
+#include "nn/optimizer.h"
+#include "nn/params.h"
+
+namespace fenlei::nn {
+namespace {
+
+Params one_param(float a, float b) {
+  Params p;
+  p.add("fc1/weight", {2});
+  p[0].data = {a, b};
+  return p;
+}
+
+TEST(Adam, MatchesHandComputedTwoSteps) {
+  // Keras Adam, lr 0.1: element 0 sees gradients 0.5 then -0.25; element 1 always 0.
+  // Expected values computed by hand in double:
+  //   t=1: m=0.05 v=2.5e-4 lr_t=0.1*sqrt(1-.999)/(1-.9)  -> p=0.9000006324515321
+  //   t=2: m=0.02 v=3.1225e-4 lr_t=0.1*sqrt(1-.999^2)/(1-.9^2) -> p=0.8733670792079219
+  Params p = one_param(1.0f, 2.0f);
+  Grads g(p);
+  Optimizer adam = *Optimizer::create(OptimizerConfig{}, p);
+  g[0].data = {0.5f, 0.0f};
+  adam.step(p, g, 0.1f);
+  EXPECT_NEAR(p[0].data[0], 0.9000006324515321, 1e-6);
+  g[0].data = {-0.25f, 0.0f};
+  adam.step(p, g, 0.1f);
+  EXPECT_NEAR(p[0].data[0], 0.8733670792079219, 1e-6);
+  EXPECT_EQ(p[0].data[1], 2.0f);
+  EXPECT_EQ(adam.iterations(), 2);
+}
+
+TEST(Adam, MomentsDecayOnZeroGradientRowsLikeKeras) {
+  Params p = one_param(1.0f, 1.0f);
+  Grads g(p);
+  Optimizer adam = *Optimizer::create(OptimizerConfig{}, p);
+  g[0].data = {1.0f, 1.0f};
+  adam.step(p, g, 0.1f);
+  const float after1 = p[0].data[0];
+  g[0].data = {0.0f, 1.0f};
+  adam.step(p, g, 0.1f);
+  // Zero gradient, yet the parameter keeps moving on its first moment (dense Keras update).
+  EXPECT_LT(p[0].data[0], after1);
+}
+
+TEST(AdamW, DecoupledDecaySkipsBiases) {
+  Params p;
+  p.add("fc1/weight", {1});
+  p.add("fc1/bias", {1});
+  p[0].data = {1.0f};
+  p[1].data = {1.0f};
+  Grads g(p);
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kAdamW;
+  c.weight_decay = 0.1f;
+  Optimizer o = *Optimizer::create(c, p);
+  o.step(p, g, 0.5f);  // zero gradient: only decay acts
+  EXPECT_FLOAT_EQ(p[0].data[0], 1.0f - 0.5f * 0.1f);
+  EXPECT_FLOAT_EQ(p[1].data[0], 1.0f);
+}
+
+TEST(Sgd, MomentumMatchesKeras) {
+  Params p = one_param(1.0f, 0.0f);
+  Grads g(p);
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kSgd;
+  c.momentum = 0.9f;
+  Optimizer o = *Optimizer::create(c, p);
+  g[0].data = {1.0f, 0.0f};
+  o.step(p, g, 0.1f);  // v = -0.1, p = 0.9
+  EXPECT_FLOAT_EQ(p[0].data[0], 0.9f);
+  o.step(p, g, 0.1f);  // v = 0.9*-0.1 - 0.1 = -0.19, p = 0.71
+  EXPECT_FLOAT_EQ(p[0].data[0], 0.71f);
+  c.momentum = 0.0f;
+  Optimizer plain = *Optimizer::create(c, p);
+  plain.step(p, g, 0.5f);
+  EXPECT_FLOAT_EQ(p[0].data[0], 0.21f);
+}
+
+TEST(Optimizer, StateRoundTripResumesExactly) {
+  Params p = one_param(1.0f, -1.0f);
+  Grads g(p);
+  g[0].data = {0.3f, -0.7f};
+  Optimizer a = *Optimizer::create(OptimizerConfig{}, p);
+  a.step(p, g, 0.01f);
+  a.step(p, g, 0.01f);
+  Params state = a.export_state();
+  ASSERT_NE(state.find("adam/m/fc1/weight"), nullptr);
+  ASSERT_NE(state.find("adam/v/fc1/weight"), nullptr);
+  Optimizer b = *Optimizer::create(OptimizerConfig{}, p);
+  ASSERT_TRUE(b.import_state(state).ok());
+  EXPECT_EQ(b.iterations(), 2);
+  Params pa = p, pb = p;
+  a.step(pa, g, 0.01f);
+  b.step(pb, g, 0.01f);
+  EXPECT_EQ(pa[0].data, pb[0].data);
+
+  Params broken = state;
+  broken.find("adam/v/fc1/weight")->shape = {3};
+  EXPECT_FALSE(b.import_state(broken).ok());
+  Params missing;
+  EXPECT_FALSE(b.import_state(missing).ok());
+}
+
+TEST(Optimizer, ConfigValidation) {
+  OptimizerConfig c;
+  c.beta2 = 1.0f;
+  EXPECT_FALSE(c.validate().ok());
+  EXPECT_FALSE(parse_optimizer_kind("rmsprop").ok());
+  EXPECT_EQ(*parse_optimizer_kind("adamw"), OptimizerKind::kAdamW);
+}
+
+TEST(LrSchedule, ConstantStepCosineWarmup) {
+  LrScheduleConfig c;
+  c.base_lr = 1.0f;
+  LrSchedule s = *LrSchedule::create(c);
+  EXPECT_FLOAT_EQ(s.lr(5, 3, 10), 1.0f);
+
+  c.decay = LrDecay::kStep;
+  c.step_epochs = 2;
+  c.gamma = 0.1f;
+  s = *LrSchedule::create(c);
+  EXPECT_FLOAT_EQ(s.lr(1, 9, 10), 1.0f);
+  EXPECT_FLOAT_EQ(s.lr(2, 0, 10), 0.1f);
+  EXPECT_NEAR(s.lr(5, 0, 10), 0.01f, 1e-7);
+
+  c.decay = LrDecay::kCosine;
+  c.total_epochs = 4;
+  c.min_lr = 0.2f;
+  s = *LrSchedule::create(c);
+  EXPECT_FLOAT_EQ(s.lr(0, 0, 10), 1.0f);
+  EXPECT_NEAR(s.lr(2, 0, 10), 0.6f, 1e-6);  // halfway
+  EXPECT_NEAR(s.lr(9, 0, 10), 0.2f, 1e-6);  // floor after the horizon
+
+  c.decay = LrDecay::kConstant;
+  c.warmup_steps = 4;
+  s = *LrSchedule::create(c);
+  EXPECT_FLOAT_EQ(s.lr(0, 0, 10), 0.25f);
+  EXPECT_FLOAT_EQ(s.lr(0, 3, 10), 1.0f);
+  EXPECT_FLOAT_EQ(s.lr(1, 0, 10), 1.0f);
+}
+
+TEST(LrSchedule, ReduceOnPlateau) {
+  LrScheduleConfig c;
+  c.base_lr = 1.0f;
+  c.plateau_factor = 0.5f;
+  c.plateau_patience = 2;
+  c.min_lr = 0.2f;
+  LrSchedule s = *LrSchedule::create(c);
+  EXPECT_FALSE(s.on_epoch_end(1.0));
+  EXPECT_FALSE(s.on_epoch_end(0.9));
+  EXPECT_FALSE(s.on_epoch_end(0.95));
+  EXPECT_TRUE(s.on_epoch_end(0.92));  // second epoch without improvement
+  EXPECT_FLOAT_EQ(s.lr(4, 0, 10), 0.5f);
+  for (int i = 0; i < 10; ++i) s.on_epoch_end(1.0);
+  EXPECT_FLOAT_EQ(s.lr(20, 0, 10), 0.2f);  // never below the floor
+  LrScheduleConfig bad = c;
+  bad.base_lr = 0.0f;
+  EXPECT_FALSE(LrSchedule::create(bad).ok());
+}
+
+TEST(Grads, SparseRowsAddScaleClipZero) {
+  Params p;
+  p.add("embed/weight", {5, 2});
+  p.add("out/weight", {1, 2});
+  Grads a(p, {"embed/weight"}), b(p, {"embed/weight"});
+  EXPECT_TRUE(a.is_sparse(0));
+  EXPECT_FALSE(a.is_sparse(1));
+  a.touch_row(0, 3);
+  a[0].data[6] = 3.0f;
+  b.touch_row(0, 1);
+  b[0].data[2] = 4.0f;
+  b.touch_row(0, 3);
+  b[0].data[7] = 1.0f;
+  b[1].data = {0.0f, 0.0f};
+  a.add(b);
+  EXPECT_EQ(a.touched_rows(0), (std::vector<int32_t>{3, 1}));
+  EXPECT_FLOAT_EQ(a[0].data[2], 4.0f);
+  EXPECT_FLOAT_EQ(a[0].data[7], 1.0f);
+  EXPECT_NEAR(a.global_norm(), std::sqrt(9.0 + 16.0 + 1.0), 1e-6);
+  const double before = a.clip_by_global_norm(1.0);
+  EXPECT_NEAR(before, std::sqrt(26.0), 1e-6);
+  EXPECT_NEAR(a.global_norm(), 1.0, 1e-6);
+  a.scale(2.0f);
+  EXPECT_NEAR(a.global_norm(), 2.0, 1e-6);
+  a.zero();
+  EXPECT_TRUE(a.touched_rows(0).empty());
+  for (float x : a[0].data) EXPECT_EQ(x, 0.0f);
+}
+
+TEST(Grads, L2SkipsEmbeddingsAndBiases) {
+  Params p;
+  p.add("embed/weight", {2, 1});
+  p.add("fc1/weight", {2});
+  p.add("fc1/bias", {1});
+  p[0].data = {1.0f, 1.0f};
+  p[1].data = {1.0f, -2.0f};
+  p[2].data = {5.0f};
+  Grads g(p, {"embed/weight"});
+  const double loss = add_l2_grad(p, 0.1f, {"embed/weight"}, g);
+  EXPECT_NEAR(loss, 0.1 * 5.0, 1e-6);
+  EXPECT_FLOAT_EQ(g[1].data[0], 0.2f);
+  EXPECT_FLOAT_EQ(g[1].data[1], -0.4f);
+  EXPECT_EQ(g[0].data[0], 0.0f);
+  EXPECT_EQ(g[2].data[0], 0.0f);
+}
+
+}  // namespace
+}  // namespace fenlei::nn
