@@ -1,10 +1,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <random>
 #include <string>
 
 #include "fenlei/dataset.h"
 #include "fenlei/file_util.h"
+#include "fenlei/utf8.h"
 #include "test_util.h"
 
 namespace fenlei::data {
@@ -325,6 +328,43 @@ TEST(Files, ThucnewsDevSet) {
   EXPECT_EQ(d->bad_rows, 0u);
   EXPECT_EQ(sorted_labels(*d).size(), 10u);
   EXPECT_TRUE(check_trainable(*d).ok());
+}
+
+}  // namespace
+}  // namespace fenlei::data
+
+namespace fenlei::data {
+namespace {
+
+// Robustness: random inputs over the characters that matter to the parsers must give a Dataset or
+// a clean error, never a crash, hang or an example with invalid UTF-8 (run under ASan/UBSan too).
+TEST(Robustness, RandomInputsNeverCrash) {
+  const std::string alphabet[] = {"\"", ",", "\t", "\n", "\r", "a", "\xFF", "\xE4\xB8", "\xAD",
+                                  "{", "}", ":", "__label__", "text", "label", " ", "\xEF\xBB\xBF",
+                                  "[", "1"};
+  std::mt19937_64 rng(123);
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string content;
+    const size_t len = uniform_below(rng, 40);
+    if (iter % 3 == 0) content = iter % 2 ? "text,label\n" : "label\ttext\n";
+    for (size_t i = 0; i < len; ++i) content += alphabet[uniform_below(rng, std::size(alphabet))];
+    for (DataFormat f : {DataFormat::kTsv, DataFormat::kCsv, DataFormat::kJsonl,
+                         DataFormat::kFastText}) {
+      ReadOptions o;
+      o.skip_bad_rows = iter % 2 == 0;
+      o.replace_invalid_utf8 = iter % 5 == 0;
+      auto r = parse_dataset(content, f, o, "fuzz");
+      if (!r.ok()) {
+        EXPECT_FALSE(r.status().message().empty());
+        continue;
+      }
+      for (const auto& e : r->examples) {
+        ASSERT_TRUE(utf8::is_valid(e.text)) << "format " << data_format_name(f);
+        ASSERT_TRUE(utf8::is_valid(e.label));
+        ASSERT_FALSE(e.label.empty());
+      }
+    }
+  }
 }
 
 }  // namespace
