@@ -46,12 +46,14 @@ TEST(BinaryIoTest, VarintRoundTripsAndRejectsOverflow) {
     ASSERT_FALSE(got.ok());
     EXPECT_EQ(got.status().code(), StatusCode::kDataLoss);
   }
-  BinaryReader unterminated(std::string("\x80\x80", 2), "t");
+  const std::string unterminated_bytes("\x80\x80", 2);
+  BinaryReader unterminated(unterminated_bytes, "t");
   EXPECT_FALSE(unterminated.read_varint("len").ok());
 }
 
 TEST(BinaryIoTest, ShortReadsNameTheFieldAndOffset) {
-  BinaryReader r(std::string("\x01\x02\x03\x04\x05\x06", 6), "model.fenlei", 100);
+  const std::string bytes("\x01\x02\x03\x04\x05\x06", 6);
+  BinaryReader r(bytes, "model.fenlei", 100);
   ASSERT_TRUE(r.read_u32("first").ok());
   auto got = r.read_u32("section count");
   ASSERT_FALSE(got.ok());
@@ -80,10 +82,11 @@ TEST(BinaryIoTest, StringsAndPadding) {
   BinaryReader r2(rest, "t");
   EXPECT_EQ(*r2.read_bytes(6, "s"), "酒店");
   EXPECT_EQ(*r2.read_string_varint("s"), "好");
-  BinaryReader huge(std::string("\xff\xff\xff\xff"
-                                "ab",
-                                6),
-                    "t");
+  const std::string huge_bytes(
+      "\xff\xff\xff\xff"
+      "ab",
+      6);
+  BinaryReader huge(huge_bytes, "t");
   EXPECT_FALSE(huge.read_string_u32("name").ok());
 }
 
