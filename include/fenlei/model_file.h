@@ -55,8 +55,10 @@ struct Tensor {
 
 // Builds a tensor from host values (copied, converted to little-endian). The caller must pass
 // values.size() == product(shape); a mismatch is reported when the file is written.
-Tensor make_f32_tensor(std::string name, std::vector<int64_t> shape, const std::vector<float>& values);
-Tensor make_i8_tensor(std::string name, std::vector<int64_t> shape, const std::vector<int8_t>& values);
+Tensor make_f32_tensor(std::string name, std::vector<int64_t> shape,
+                       const std::vector<float>& values);
+Tensor make_i8_tensor(std::string name, std::vector<int64_t> shape,
+                      const std::vector<int8_t>& values);
 Tensor make_i32_tensor(std::string name, std::vector<int64_t> shape,
                        const std::vector<int32_t>& values);
 

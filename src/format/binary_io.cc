@@ -43,12 +43,14 @@ void BinaryWriter::pad_to(size_t alignment) {
 
 void BinaryWriter::patch_u32(size_t offset, uint32_t v) {
   assert(offset + 4 <= buf_.size());
-  for (int i = 0; i < 4; ++i) buf_[offset + i] = static_cast<char>(static_cast<uint8_t>(v >> (8 * i)));
+  for (int i = 0; i < 4; ++i)
+    buf_[offset + i] = static_cast<char>(static_cast<uint8_t>(v >> (8 * i)));
 }
 
 void BinaryWriter::patch_u64(size_t offset, uint64_t v) {
   assert(offset + 8 <= buf_.size());
-  for (int i = 0; i < 8; ++i) buf_[offset + i] = static_cast<char>(static_cast<uint8_t>(v >> (8 * i)));
+  for (int i = 0; i < 8; ++i)
+    buf_[offset + i] = static_cast<char>(static_cast<uint8_t>(v >> (8 * i)));
 }
 
 Status BinaryReader::truncated(uint64_t needed, const char* field) const {

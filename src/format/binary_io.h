@@ -49,6 +49,8 @@ class BinaryReader {
  public:
   BinaryReader(std::string_view data, std::string context, uint64_t base_offset = 0)
       : data_(data), context_(std::move(context)), base_offset_(base_offset) {}
+  // The reader borrows its buffer: refuse temporaries, which would dangle.
+  BinaryReader(std::string&&, std::string, uint64_t = 0) = delete;
 
   StatusOr<uint8_t> read_u8(const char* field);
   StatusOr<uint16_t> read_u16(const char* field);

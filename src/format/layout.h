@@ -16,7 +16,7 @@ constexpr size_t kHeaderSize = 32;        // magic, version, flags, file_size, n
 constexpr size_t kSectionEntrySize = 40;  // kind, flags, offset, stored, raw, crc, reserved
 constexpr size_t kTrailerSize = 4;        // crc32 of everything before it
 constexpr size_t kAlignment = 64;         // sections in the file and tensors in a data section
-constexpr uint32_t kMaxSections = 64;      // far above the 8 kinds v1 defines
+constexpr uint32_t kMaxSections = 64;     // far above the 8 kinds v1 defines
 constexpr uint32_t kMaxRank = 8;
 // A compressed section may not claim more than this when inflated (bomb guard).
 constexpr uint64_t kMaxInflatedSectionSize = uint64_t{4} << 30;

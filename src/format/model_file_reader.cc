@@ -38,8 +38,8 @@ Status check_magic(std::string_view bytes, const std::string& name) {
     return invalid_argument_error(name + " is not a fenlei model (bad magic)");
   }
   if (bytes.size() < kMagicSize) {
-    return data_loss_error(name + ": truncated: only " + std::to_string(bytes.size()) +
-                           " bytes; " + kCorruptAdvice);
+    return data_loss_error(name + ": truncated: only " + std::to_string(bytes.size()) + " bytes; " +
+                           kCorruptAdvice);
   }
   return Status();
 }
@@ -69,8 +69,8 @@ StatusOr<std::vector<SectionEntry>> read_section_table(BinaryReader& r, uint32_t
                              std::to_string(e.kind) + ")";
     if (e.offset % kAlignment != 0 || e.offset < table_end || e.offset > body_size ||
         e.stored_size > body_size - e.offset) {
-      return r.corrupt(what + " lies outside the file (offset " + std::to_string(e.offset) +
-                       ", " + std::to_string(e.stored_size) + " bytes); " + kCorruptAdvice);
+      return r.corrupt(what + " lies outside the file (offset " + std::to_string(e.offset) + ", " +
+                       std::to_string(e.stored_size) + " bytes); " + kCorruptAdvice);
     }
     by_offset.push_back(&e);
   }
@@ -172,8 +172,8 @@ StatusOr<ModelFile> parse_model_file(std::string_view bytes, const std::string& 
     // Unknown kinds come from newer writers that added optional data: skip them.
     if (std::string_view(section_kind_name(e.kind)) == "unknown") continue;
     if (!known.emplace(e.kind, &e).second) {
-      return content_error(name, std::string("section ") + section_kind_name(e.kind) +
-                                     " appears twice");
+      return content_error(name,
+                           std::string("section ") + section_kind_name(e.kind) + " appears twice");
     }
   }
   auto payload = [&](SectionKind kind, bool required) -> StatusOr<std::string> {

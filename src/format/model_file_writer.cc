@@ -30,7 +30,8 @@ PendingSection make_section(SectionKind kind, std::string raw, Compression compr
     std::string packed = zlib_compress(raw, level);
     // kAuto keeps zlib only when it clearly pays: inflating costs load time, and raw sections
     // keep tensor bytes aligned for mmap.
-    const bool pays = packed.size() + 64 <= raw.size() && packed.size() <= raw.size() - raw.size() / 16;
+    const bool pays =
+        packed.size() + 64 <= raw.size() && packed.size() <= raw.size() - raw.size() / 16;
     if (compression == Compression::kAlways || pays) {
       s.flags |= kSectionFlagZlib;
       s.stored = std::move(packed);
@@ -63,13 +64,15 @@ StatusOr<std::string> serialize(const ModelFile& m, const WriteOptions& options)
 
   std::vector<PendingSection> sections;
   sections.push_back(make_section(SectionKind::kMeta, m.metadata_json, text, level));
-  sections.push_back(make_section(SectionKind::kVocab, encode_string_list(m.vocabulary), text, level));
+  sections.push_back(
+      make_section(SectionKind::kVocab, encode_string_list(m.vocabulary), text, level));
   sections.push_back(make_section(SectionKind::kLabels, encode_string_list(m.labels), text, level));
   if (!m.user_dictionary.empty()) {
     sections.push_back(make_section(SectionKind::kUserDict, m.user_dictionary, text, level));
   }
   EncodedTensors weights = encode_tensors(m.tensors);
-  sections.push_back(make_section(SectionKind::kTensorIndex, std::move(weights.index), text, level));
+  sections.push_back(
+      make_section(SectionKind::kTensorIndex, std::move(weights.index), text, level));
   sections.push_back(
       make_section(SectionKind::kTensorData, std::move(weights.data), options.tensor_data, level));
   uint32_t flags = 0;

@@ -111,8 +111,8 @@ StatusOr<std::vector<Tensor>> decode_tensors(std::string_view index, std::string
     t.dtype = static_cast<DType>(dtype);
     FENLEI_ASSIGN_OR_RETURN(uint8_t rank, r.read_u8("tensor rank"));
     if (rank > kMaxRank) {
-      return r.corrupt("tensor '" + t.name + "' has rank " + std::to_string(rank) +
-                       " (at most " + std::to_string(kMaxRank) + ")");
+      return r.corrupt("tensor '" + t.name + "' has rank " + std::to_string(rank) + " (at most " +
+                       std::to_string(kMaxRank) + ")");
     }
     FENLEI_RETURN_IF_ERROR(r.skip(2, "tensor reserved field"));
     t.shape.resize(rank);

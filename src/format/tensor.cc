@@ -8,36 +8,54 @@ namespace fenlei::format {
 
 size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::kF32: return 4;
-    case DType::kF16: return 2;
-    case DType::kI8: return 1;
-    case DType::kI32: return 4;
-    case DType::kU8: return 1;
+    case DType::kF32:
+      return 4;
+    case DType::kF16:
+      return 2;
+    case DType::kI8:
+      return 1;
+    case DType::kI32:
+      return 4;
+    case DType::kU8:
+      return 1;
   }
   return 0;
 }
 
 std::string dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::kF32: return "f32";
-    case DType::kF16: return "f16";
-    case DType::kI8: return "i8";
-    case DType::kI32: return "i32";
-    case DType::kU8: return "u8";
+    case DType::kF32:
+      return "f32";
+    case DType::kF16:
+      return "f16";
+    case DType::kI8:
+      return "i8";
+    case DType::kI32:
+      return "i32";
+    case DType::kU8:
+      return "u8";
   }
   return "dtype(" + std::to_string(static_cast<int>(dtype)) + ")";
 }
 
 const char* section_kind_name(uint32_t kind) {
   switch (static_cast<SectionKind>(kind)) {
-    case SectionKind::kMeta: return "META";
-    case SectionKind::kVocab: return "VOCAB";
-    case SectionKind::kLabels: return "LABELS";
-    case SectionKind::kUserDict: return "USER_DICT";
-    case SectionKind::kTensorIndex: return "TENSOR_INDEX";
-    case SectionKind::kTensorData: return "TENSOR_DATA";
-    case SectionKind::kOptimizerIndex: return "OPTIMIZER_INDEX";
-    case SectionKind::kOptimizerData: return "OPTIMIZER_DATA";
+    case SectionKind::kMeta:
+      return "META";
+    case SectionKind::kVocab:
+      return "VOCAB";
+    case SectionKind::kLabels:
+      return "LABELS";
+    case SectionKind::kUserDict:
+      return "USER_DICT";
+    case SectionKind::kTensorIndex:
+      return "TENSOR_INDEX";
+    case SectionKind::kTensorData:
+      return "TENSOR_DATA";
+    case SectionKind::kOptimizerIndex:
+      return "OPTIMIZER_INDEX";
+    case SectionKind::kOptimizerData:
+      return "OPTIMIZER_DATA";
   }
   return "unknown";
 }
@@ -103,11 +121,13 @@ StatusOr<std::vector<T>> from_le_bytes(const Tensor& t, DType want) {
 
 }  // namespace
 
-Tensor make_f32_tensor(std::string name, std::vector<int64_t> shape, const std::vector<float>& values) {
+Tensor make_f32_tensor(std::string name, std::vector<int64_t> shape,
+                       const std::vector<float>& values) {
   return Tensor{std::move(name), DType::kF32, std::move(shape), to_le_bytes(values)};
 }
 
-Tensor make_i8_tensor(std::string name, std::vector<int64_t> shape, const std::vector<int8_t>& values) {
+Tensor make_i8_tensor(std::string name, std::vector<int64_t> shape,
+                      const std::vector<int8_t>& values) {
   return Tensor{std::move(name), DType::kI8, std::move(shape), to_le_bytes(values)};
 }
 
@@ -116,8 +136,12 @@ Tensor make_i32_tensor(std::string name, std::vector<int64_t> shape,
   return Tensor{std::move(name), DType::kI32, std::move(shape), to_le_bytes(values)};
 }
 
-StatusOr<std::vector<float>> tensor_to_f32(const Tensor& t) { return from_le_bytes<float>(t, DType::kF32); }
-StatusOr<std::vector<int8_t>> tensor_to_i8(const Tensor& t) { return from_le_bytes<int8_t>(t, DType::kI8); }
+StatusOr<std::vector<float>> tensor_to_f32(const Tensor& t) {
+  return from_le_bytes<float>(t, DType::kF32);
+}
+StatusOr<std::vector<int8_t>> tensor_to_i8(const Tensor& t) {
+  return from_le_bytes<int8_t>(t, DType::kI8);
+}
 StatusOr<std::vector<int32_t>> tensor_to_i32(const Tensor& t) {
   return from_le_bytes<int32_t>(t, DType::kI32);
 }

@@ -138,13 +138,13 @@ TEST(CorruptFileTest, VersionZeroIsCorrupt) {
 
 TEST(CorruptFileTest, ForeignFilesAreNotFenleiModels) {
   const std::string inputs[] = {
-      "label\ttext\npos\t很好\n",                     // a TSV
-      "{\"arch\": \"textcnn\"}",                      // JSON
-      std::string("GGUF\x03\x00\x00\x00", 8),         // another model format
-      std::string("PK\x03\x04\x14\x00\x00\x00", 8),   // a zip
-      std::string(4096, '\0'),                        // zeros
-      "F",                                            // one byte
-      std::string("FENLEI\0\x01", 8),                 // the magic without its non-text byte
+      "label\ttext\npos\t很好\n",                    // a TSV
+      "{\"arch\": \"textcnn\"}",                     // JSON
+      std::string("GGUF\x03\x00\x00\x00", 8),        // another model format
+      std::string("PK\x03\x04\x14\x00\x00\x00", 8),  // a zip
+      std::string(4096, '\0'),                       // zeros
+      "F",                                           // one byte
+      std::string("FENLEI\0\x01", 8),                // the magic without its non-text byte
   };
   for (const std::string& in : inputs) {
     auto r = parse_model_file(in, "x.bin");
@@ -204,13 +204,14 @@ TEST(CraftedFileTest, MissingRequiredSectionIsDataLoss) {
   for (SectionKind k : {SectionKind::kMeta, SectionKind::kVocab, SectionKind::kLabels,
                         SectionKind::kTensorIndex, SectionKind::kTensorData}) {
     auto s = minimal_sections();
-    s.erase(std::remove_if(s.begin(), s.end(), [&](const RawSection& r) { return r.kind == kind(k); }),
-            s.end());
+    s.erase(
+        std::remove_if(s.begin(), s.end(), [&](const RawSection& r) { return r.kind == kind(k); }),
+        s.end());
     const Status st = parse_sections(s);
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.code(), StatusCode::kDataLoss);
-    EXPECT_TRUE(contains(st, "required section " + std::string(section_kind_name(kind(k))) +
-                                 " is missing"))
+    EXPECT_TRUE(
+        contains(st, "required section " + std::string(section_kind_name(kind(k))) + " is missing"))
         << st.message();
   }
 }
@@ -224,8 +225,8 @@ TEST(CraftedFileTest, DuplicateSectionIsDataLoss) {
 }
 
 TEST(CraftedFileTest, OptimizerSectionsComeInPairs) {
-  const Status st = parse_sections(with_section(kind(SectionKind::kOptimizerIndex),
-                                                testing::empty_tensor_index()));
+  const Status st = parse_sections(
+      with_section(kind(SectionKind::kOptimizerIndex), testing::empty_tensor_index()));
   EXPECT_EQ(st.code(), StatusCode::kDataLoss);
   EXPECT_TRUE(contains(st, "optimizer")) << st.message();
 }
@@ -243,8 +244,16 @@ TEST(CraftedFileTest, ContentErrorsAreDataLoss) {
       {SectionKind::kVocab, std::string("\x01\x02\xe4\xb8", 4), "vocabulary entry 0"},
       {SectionKind::kLabels, std::string("\x02\x01x\x01x", 5), "appears twice"},
       {SectionKind::kLabels, std::string("\x01\x00", 2), "label 0 is empty"},
-      {SectionKind::kVocab, std::string("\x01\x05" "ab", 4), "truncated"},
-      {SectionKind::kVocab, std::string("\x01\x01" "ab", 4), "unexpected trailing bytes"},
+      {SectionKind::kVocab,
+       std::string("\x01\x05"
+                   "ab",
+                   4),
+       "truncated"},
+      {SectionKind::kVocab,
+       std::string("\x01\x01"
+                   "ab",
+                   4),
+       "unexpected trailing bytes"},
       {SectionKind::kUserDict, "\xc3\x28", "user dictionary"},
       {SectionKind::kTensorIndex, "\x01\x00", "truncated"},
   };
@@ -295,19 +304,24 @@ TEST(CraftedFileTest, TensorIndexErrors) {
   };
   const Case cases[] = {
       {tensor_index({tensor_entry("w", 1, {2, 3}, 0, 24)}), StatusCode::kOk, ""},
-      {tensor_index({tensor_entry("w", 1, {2, 3}, 0, 20)}), StatusCode::kDataLoss, "needs 24 bytes"},
-      {tensor_index({tensor_entry("w", 1, {-2, 3}, 0, 24)}), StatusCode::kDataLoss, "invalid shape"},
+      {tensor_index({tensor_entry("w", 1, {2, 3}, 0, 20)}), StatusCode::kDataLoss,
+       "needs 24 bytes"},
+      {tensor_index({tensor_entry("w", 1, {-2, 3}, 0, 24)}), StatusCode::kDataLoss,
+       "invalid shape"},
       {tensor_index({tensor_entry("w", 1, {int64_t{1} << 62, 4}, 0, 0)}), StatusCode::kDataLoss,
        "invalid shape"},
-      {tensor_index({tensor_entry("w", 1, {INT64_MAX}, 0, 0)}), StatusCode::kDataLoss, "invalid shape"},
-      {tensor_index({tensor_entry("w", 3, std::vector<int64_t>(9, 1), 0, 1)}), StatusCode::kDataLoss,
-       "rank 9"},
-      {tensor_index({tensor_entry("w", 9, {2}, 0, 2)}), StatusCode::kUnimplemented, "upgrade fenlei"},
+      {tensor_index({tensor_entry("w", 1, {INT64_MAX}, 0, 0)}), StatusCode::kDataLoss,
+       "invalid shape"},
+      {tensor_index({tensor_entry("w", 3, std::vector<int64_t>(9, 1), 0, 1)}),
+       StatusCode::kDataLoss, "rank 9"},
+      {tensor_index({tensor_entry("w", 9, {2}, 0, 2)}), StatusCode::kUnimplemented,
+       "upgrade fenlei"},
       {tensor_index({tensor_entry("w", 1, {2}, 0, 8), tensor_entry("w", 1, {2}, 64, 8)}),
        StatusCode::kDataLoss, "appears twice"},
       {tensor_index({tensor_entry("w", 1, {2}, 8, 8)}), StatusCode::kDataLoss, "outside"},
       {tensor_index({tensor_entry("w", 1, {64}, 192, 256)}), StatusCode::kDataLoss, "outside"},
-      {tensor_index({tensor_entry("w", 1, {2}, UINT64_MAX - 63, 8)}), StatusCode::kDataLoss, "outside"},
+      {tensor_index({tensor_entry("w", 1, {2}, UINT64_MAX - 63, 8)}), StatusCode::kDataLoss,
+       "outside"},
       {tensor_index({tensor_entry("a", 1, {32}, 0, 128), tensor_entry("b", 1, {2}, 64, 8)}),
        StatusCode::kDataLoss, "overlap"},
       {tensor_index({tensor_entry("", 1, {2}, 0, 8)}), StatusCode::kDataLoss, "empty name"},
@@ -370,12 +384,12 @@ TEST(CraftedFileTest, SectionTableErrors) {
     const char* message;
   };
   const Case cases[] = {
-      {8, 1, "outside"},             // misaligned offset
-      {8, 0, "outside"},             // overlaps the header
+      {8, 1, "outside"},  // misaligned offset
+      {8, 0, "outside"},  // overlaps the header
       {8, UINT64_MAX - 63, "outside"},
-      {16, UINT64_MAX, "outside"},   // stored size beyond the file
-      {16, 200, "overlap"},          // runs into the next section
-      {24, 3, "raw size"},           // raw != stored for an uncompressed section
+      {16, UINT64_MAX, "outside"},  // stored size beyond the file
+      {16, 200, "overlap"},         // runs into the next section
+      {24, 3, "raw size"},          // raw != stored for an uncompressed section
   };
   for (const Case& c : cases) {
     std::string b = bytes;
@@ -398,13 +412,13 @@ TEST(CraftedFileTest, UnknownSectionFlagsAreUnimplemented) {
 TEST(CraftedFileTest, ZlibBombIsRejectedBeforeInflating) {
   const std::string small = zlib_compress(std::string(1000, 'a'), 9);
   // Declares far more than zlib could produce from these bytes.
-  Status st = parse_sections(with_section(kind(SectionKind::kVocab), small, kSectionFlagZlib,
-                                          int64_t{3} << 30));
+  Status st = parse_sections(
+      with_section(kind(SectionKind::kVocab), small, kSectionFlagZlib, int64_t{3} << 30));
   EXPECT_EQ(st.code(), StatusCode::kDataLoss);
   EXPECT_TRUE(contains(st, "more than zlib can produce")) << st.message();
   // Over the 4 GiB section limit.
-  st = parse_sections(with_section(kind(SectionKind::kVocab), small, kSectionFlagZlib,
-                                   int64_t{5} << 30));
+  st = parse_sections(
+      with_section(kind(SectionKind::kVocab), small, kSectionFlagZlib, int64_t{5} << 30));
   EXPECT_EQ(st.code(), StatusCode::kDataLoss);
   EXPECT_TRUE(contains(st, "limit 4 GiB")) << st.message();
   // A real stream that inflates to more than declared stops at the declared size.
@@ -431,8 +445,8 @@ TEST(CraftedFileTest, BadZlibStreams) {
       {"not zlib at all", 7, "bad zlib data"},
   };
   for (const Case& c : cases) {
-    const Status st = parse_sections(with_section(kind(SectionKind::kMeta), c.stored,
-                                                  kSectionFlagZlib, c.raw));
+    const Status st =
+        parse_sections(with_section(kind(SectionKind::kMeta), c.stored, kSectionFlagZlib, c.raw));
     if (c.message[0] == '\0') {
       EXPECT_TRUE(st.ok()) << st.to_string();
       continue;

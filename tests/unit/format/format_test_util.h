@@ -22,19 +22,22 @@ inline ModelFile sample_model() {
       R"("labels_note":"情感"})";
   m.vocabulary = {"<pad>", "<unk>"};
   const std::vector<std::string> words = {"酒店", "干净", "服务", "不错", "房间", "太", "吵",
-                                          "早餐", "位置", "方便", "的", "了", "很", "。", "，",
-                                          "AK47", "5G", "wifi", "😀", "é"};
+                                          "早餐", "位置", "方便", "的",   "了",   "很", "。",
+                                          "，",   "AK47", "5G",   "wifi", "😀",    "é"};
   for (const auto& w : words) m.vocabulary.push_back(w);
   m.labels = {"负面", "正面", "中性 neutral"};
   m.user_dictionary = "云计算 5 n\n李小福 2 nr\n创新办 3 i\n";
   std::vector<float> embed(m.vocabulary.size() * 8);
   for (size_t i = 0; i < embed.size(); ++i) embed[i] = 0.01f * static_cast<float>(i) - 0.5f;
-  m.tensors.push_back(make_f32_tensor("embed/weight", {static_cast<int64_t>(m.vocabulary.size()), 8}, embed));
+  m.tensors.push_back(
+      make_f32_tensor("embed/weight", {static_cast<int64_t>(m.vocabulary.size()), 8}, embed));
   std::vector<int8_t> q(4 * 3 * 8);
-  for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<int8_t>(static_cast<int>(i * 37 % 255) - 127);
+  for (size_t i = 0; i < q.size(); ++i)
+    q[i] = static_cast<int8_t>(static_cast<int>(i * 37 % 255) - 127);
   m.tensors.push_back(make_i8_tensor("conv3/weight", {4, 3, 8}, q));
   m.tensors.push_back(make_f32_tensor("conv3/weight_scale", {4}, {0.1f, 0.2f, 0.3f, 0.4f}));
-  m.tensors.push_back(Tensor{"conv3/bias_f16", DType::kF16, {4}, std::string("\x00\x3c\x00\xc0\x00\x00\xff\x7b", 8)});
+  m.tensors.push_back(Tensor{
+      "conv3/bias_f16", DType::kF16, {4}, std::string("\x00\x3c\x00\xc0\x00\x00\xff\x7b", 8)});
   m.tensors.push_back(make_i32_tensor("fc/counts", {2, 2}, {1, -2, 3, 2147483647}));
   m.tensors.push_back(Tensor{"mask", DType::kU8, {3}, std::string("\x01\x00\xff", 3)});
   m.tensors.push_back(make_f32_tensor("temperature", {}, {1.5f}));  // rank-0 scalar
@@ -86,7 +89,8 @@ inline std::string build_raw_file(const std::vector<RawSection>& sections,
 // Rewrites the trailing CRC after a test has edited the bytes on purpose.
 inline void fix_file_crc(std::string& bytes) {
   const uint32_t crc = crc32(bytes.data(), bytes.size() - kTrailerSize);
-  for (int i = 0; i < 4; ++i) bytes[bytes.size() - 4 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  for (int i = 0; i < 4; ++i)
+    bytes[bytes.size() - 4 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
 }
 
 inline std::string empty_tensor_index() { return std::string(4, '\0'); }  // u32 count = 0
@@ -94,8 +98,12 @@ inline std::string empty_tensor_index() { return std::string(4, '\0'); }  // u32
 // The minimal valid section set, with one payload replaced.
 inline std::vector<RawSection> minimal_sections() {
   return {{static_cast<uint32_t>(SectionKind::kMeta), "{}"},
-          {static_cast<uint32_t>(SectionKind::kVocab), std::string("\x01\x01" "a", 3)},
-          {static_cast<uint32_t>(SectionKind::kLabels), std::string("\x01\x01" "x", 3)},
+          {static_cast<uint32_t>(SectionKind::kVocab), std::string("\x01\x01"
+                                                                   "a",
+                                                                   3)},
+          {static_cast<uint32_t>(SectionKind::kLabels), std::string("\x01\x01"
+                                                                    "x",
+                                                                    3)},
           {static_cast<uint32_t>(SectionKind::kTensorIndex), empty_tensor_index()},
           {static_cast<uint32_t>(SectionKind::kTensorData), ""}};
 }

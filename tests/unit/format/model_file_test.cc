@@ -50,11 +50,11 @@ TEST_P(RoundTripTest, EveryFieldSurvives) {
   EXPECT_EQ(back->flags, kFlagHasOptimizerState | kFlagHasInt8);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllCompressions, RoundTripTest,
-                         ::testing::Combine(::testing::Values(Compression::kNone, Compression::kAuto,
-                                                              Compression::kAlways),
-                                            ::testing::Values(Compression::kNone, Compression::kAuto,
-                                                              Compression::kAlways)));
+INSTANTIATE_TEST_SUITE_P(
+    AllCompressions, RoundTripTest,
+    ::testing::Combine(
+        ::testing::Values(Compression::kNone, Compression::kAuto, Compression::kAlways),
+        ::testing::Values(Compression::kNone, Compression::kAuto, Compression::kAlways)));
 
 TEST(ModelFileTest, EmptyUserDictionaryAndOptimizerStateAreOmitted) {
   ModelFile m = sample_model();
@@ -108,7 +108,9 @@ TEST(ModelFileTest, HeaderStartsWithMagicAndVersion) {
   auto bytes = serialize(sample_model());
   ASSERT_TRUE(bytes.ok());
   ASSERT_GT(bytes->size(), kHeaderSize);
-  EXPECT_EQ(bytes->substr(0, 8), std::string("\x89" "FENLEI\x1a", 8));
+  EXPECT_EQ(bytes->substr(0, 8), std::string("\x89"
+                                             "FENLEI\x1a",
+                                             8));
   EXPECT_EQ(bytes->substr(8, 4), std::string("\x01\x00\x00\x00", 4));
   // file_size field matches.
   uint64_t size = 0;
@@ -123,7 +125,8 @@ TEST(ModelFileTest, UncompressedTensorsAre64ByteAligned) {
   for (int t = 0; t < 4; ++t) {
     std::vector<float> v(3 + t * 5);
     for (size_t i = 0; i < v.size(); ++i) v[i] = 1000.0f * (t + 1) + static_cast<float>(i);
-    m.tensors.push_back(make_f32_tensor("t" + std::to_string(t), {static_cast<int64_t>(v.size())}, v));
+    m.tensors.push_back(
+        make_f32_tensor("t" + std::to_string(t), {static_cast<int64_t>(v.size())}, v));
   }
   auto bytes = serialize(m);  // tensor_data defaults to kNone
   ASSERT_TRUE(bytes.ok());
@@ -141,7 +144,8 @@ TEST(ModelFileTest, ChecksumHexIsTheStoredCrc) {
   ASSERT_EQ(hex.size(), 8u);
   char want[9];
   uint32_t stored = 0;
-  for (int i = 0; i < 4; ++i) stored |= uint32_t{static_cast<uint8_t>((*bytes)[bytes->size() - 4 + i])} << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    stored |= uint32_t{static_cast<uint8_t>((*bytes)[bytes->size() - 4 + i])} << (8 * i);
   std::snprintf(want, sizeof(want), "%08x", stored);
   EXPECT_EQ(hex, want);
   ModelFile other = sample_model();
@@ -232,16 +236,25 @@ TEST(ModelFileWriterTest, RejectsContentTheReaderWouldReject) {
       {"bad utf8 label", [](ModelFile& m) { m.labels[1] = "\xff"; }, "label entry 1"},
       {"empty label", [](ModelFile& m) { m.labels[1].clear(); }, "label 1 is empty"},
       {"duplicate label", [](ModelFile& m) { m.labels[2] = m.labels[0]; }, "appears twice"},
-      {"bad utf8 user dict", [](ModelFile& m) { m.user_dictionary += "\xc0\x80"; }, "user dictionary"},
-      {"duplicate tensor", [](ModelFile& m) { m.tensors[1].name = m.tensors[0].name; }, "appears twice"},
+      {"bad utf8 user dict", [](ModelFile& m) { m.user_dictionary += "\xc0\x80"; },
+       "user dictionary"},
+      {"duplicate tensor", [](ModelFile& m) { m.tensors[1].name = m.tensors[0].name; },
+       "appears twice"},
       {"empty tensor name", [](ModelFile& m) { m.tensors[0].name.clear(); }, "empty name"},
       {"size mismatch", [](ModelFile& m) { m.tensors[0].data.pop_back(); }, "needs"},
-      {"negative dim", [](ModelFile& m) { m.tensors[0].shape = {-1, 2}; }, "invalid shape"},
+      {"negative dim",
+       [](ModelFile& m) {
+         m.tensors[0].shape = {-1, 2};
+       },
+       "invalid shape"},
       {"overflowing dims",
-       [](ModelFile& m) { m.tensors[0].shape = {int64_t{1} << 40, int64_t{1} << 40}; },
+       [](ModelFile& m) {
+         m.tensors[0].shape = {int64_t{1} << 40, int64_t{1} << 40};
+       },
        "invalid shape"},
       {"rank too high", [](ModelFile& m) { m.tensors[0].shape.assign(9, 1); }, "rank 9"},
-      {"unknown dtype", [](ModelFile& m) { m.tensors[0].dtype = static_cast<DType>(42); }, "dtype(42)"},
+      {"unknown dtype", [](ModelFile& m) { m.tensors[0].dtype = static_cast<DType>(42); },
+       "dtype(42)"},
       {"duplicate optimizer tensor",
        [](ModelFile& m) { m.optimizer_state[1] = m.optimizer_state[0]; }, "appears twice"},
   };
