@@ -49,12 +49,12 @@ void ProgressBar::draw(bool force) {
                   bar.c_str(), static_cast<long long>(done_), static_cast<long long>(total_),
                   suffix_.c_str(), eta);
   } else {
-    const int decile = static_cast<int>(fraction * 10);
-    if (!force && decile == last_decile_) return;
-    last_decile_ = decile;
+    // Logs: a plain line every 30 s of long work; short work shows only its summary.
+    if (!force && (done_ >= total_ || now - last_draw_ < std::chrono::seconds(30))) return;
+    last_draw_ = now;
     std::snprintf(line, sizeof(line), "%s %3d%% %lld/%lld %s ETA %.0fs\n", label_.c_str(),
-                  decile * 10, static_cast<long long>(done_), static_cast<long long>(total_),
-                  suffix_.c_str(), eta);
+                  static_cast<int>(fraction * 100), static_cast<long long>(done_),
+                  static_cast<long long>(total_), suffix_.c_str(), eta);
   }
   std::fputs(line, stderr);
   std::fflush(stderr);

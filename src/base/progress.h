@@ -1,6 +1,6 @@
 // A progress bar for long work (training epochs, dataset reading), drawn on stderr. On a terminal
 // it redraws one line at most 10 times a second; when stderr is a file or pipe it prints a plain
-// line every 10 % so logs stay readable. Silent below LogLevel::kInfo. Not thread-safe: call
+// line every 30 seconds so logs stay readable. Silent below LogLevel::kInfo. Not thread-safe: call
 // update() from one thread.
 #pragma once
 
@@ -30,7 +30,6 @@ class ProgressBar {
   bool tty_;
   bool enabled_;
   bool finished_ = false;
-  int last_decile_ = -1;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
 };

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "base/progress.h"
+#include "eval/metrics_json.h"
 #include "base/thread_pool.h"
 #include "fenlei/file_util.h"
 #include "fenlei/log.h"

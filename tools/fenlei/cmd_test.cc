@@ -5,6 +5,7 @@
 #include "command.h"
 #include "fenlei/classifier.h"
 #include "fenlei/dataset.h"
+#include "eval/metrics_json.h"
 #include "fenlei/metrics.h"
 #include "train/encoded_data.h"
 

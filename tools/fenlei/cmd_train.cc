@@ -3,6 +3,7 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "fenlei/file_util.h"
 #include "fenlei/log.h"
 #include "fenlei/metrics.h"
 #include "train/trainer.h"
@@ -177,8 +178,12 @@ Status finish_options(Flags& f) {
   if (!f.widths.empty()) o.model.widths = f.widths;
   if (!f.hidden.empty()) o.model.hidden = f.hidden;
   if (f.dropout >= 0) o.model.dropout = f.dropout;
-  if (!f.activation.empty()) FENLEI_ASSIGN_OR_RETURN(o.model.activation, nn::parse_activation(f.activation));
-  if (!f.output.empty()) FENLEI_ASSIGN_OR_RETURN(o.model.output, nn::parse_output(f.output));
+  if (!f.activation.empty()) {
+    FENLEI_ASSIGN_OR_RETURN(o.model.activation, nn::parse_activation(f.activation));
+  }
+  if (!f.output.empty()) {
+    FENLEI_ASSIGN_OR_RETURN(o.model.output, nn::parse_output(f.output));
+  }
   return o.validate();
 }
 
