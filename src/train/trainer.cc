@@ -242,8 +242,15 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
   result.valid_metrics = eval::compute_metrics(data.valid.labels, final_eval.predicted,
                                                bundle.labels, final_eval.loss);
   bundle.metrics = {{"validation", eval::metrics_to_json(result.valid_metrics)}};
+  // Timings stay out of the model file so that a seeded single-thread run is byte-identical
+  // run after run; they are in the --log file and the progress output.
   nlohmann::json history = nlohmann::json::array();
-  for (const auto& r : result.history) history.push_back(epoch_json(r));
+  for (const auto& r : result.history) {
+    nlohmann::json j = epoch_json(r);
+    j.erase("seconds");
+    j.erase("examples_per_second");
+    history.push_back(j);
+  }
   bundle.training["history"] = history;
   bundle.training["best_epoch"] = result.best_epoch;
   bundle.training["stopped_early"] = result.stopped_early;

@@ -1,0 +1,188 @@
+// End-to-end tests of the real `fenlei` binary: train -> test -> predict -> info on the bundled
+// sample data, determinism, resume, and the CLI's error conventions.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace fenlei::testing {
+namespace {
+
+std::string sample(const std::string& name) {
+  return std::string(FENLEI_SOURCE_DIR) + "/examples/" + name;
+}
+
+// One model trained once for the read-only tests below.
+class TrainedModel : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    model_ = dir_->file("m.fenlei");
+    const auto r = run_fenlei("train --input '" + sample("reviews_train.tsv") + "' --output '" +
+                              model_ + "' --epochs 6 --seed 3 --threads 2 --log '" +
+                              dir_->file("log.jsonl") + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static TempDir* dir_;
+  static std::string model_;
+};
+TempDir* TrainedModel::dir_ = nullptr;
+std::string TrainedModel::model_;
+
+TEST_F(TrainedModel, LearnsTheSampleTask) {
+  const auto r = run_fenlei("test '" + model_ + "' '" + sample("reviews_test.tsv") + "' --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["n"], 160);
+  EXPECT_GT(j["accuracy"].get<double>(), 0.85);
+  EXPECT_GT(j["macro_f1"].get<double>(), 0.85);
+  ASSERT_EQ(j["per_class"].size(), 2u);
+  EXPECT_EQ(j["per_class"][0]["label"], "neg");
+}
+
+TEST_F(TrainedModel, LogHasOneJsonLinePerEpoch) {
+  const std::string log = read_text_file(dir_->file("log.jsonl"));
+  std::istringstream lines(log);
+  std::string line;
+  int epoch = 0;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["epoch"], ++epoch);
+    for (const char* key : {"train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "lr",
+                            "seconds", "examples_per_second"}) {
+      EXPECT_TRUE(j.contains(key)) << key;
+    }
+  }
+  EXPECT_EQ(epoch, 6);
+}
+
+TEST_F(TrainedModel, PredictKeepsOneOutputLinePerInputLine) {
+  const std::string input = "房间很干净，服务很热情\n\n空调坏了，态度恶劣，差评！\n";
+  const auto r = run_fenlei("predict '" + model_ + "' --k 2", input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream out(r.out);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(out, l);) lines.push_back(l);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].rfind("pos\t", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[2].rfind("neg\t", 0), 0u) << lines[2];
+  // The empty line still gets two labels with probabilities that sum to 1.
+  std::istringstream fields(lines[1]);
+  std::string l1, p1, l2, p2;
+  ASSERT_TRUE(std::getline(fields, l1, '\t') && std::getline(fields, p1, '\t') &&
+              std::getline(fields, l2, '\t') && std::getline(fields, p2, '\t'));
+  EXPECT_NEAR(std::stod(p1) + std::stod(p2), 1.0, 1e-4);
+}
+
+TEST_F(TrainedModel, PredictJsonAndThreshold) {
+  const auto r = run_fenlei("predict '" + model_ + "' --json --k 2 --threshold 0.999", "酒店很好\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j.contains("label"));
+  EXPECT_TRUE(j.contains("score"));
+  for (const auto& t : j["top_k"]) EXPECT_GE(t["score"].get<double>(), 0.999);
+}
+
+TEST_F(TrainedModel, PredictRejectsInvalidUtf8WithLineNumber) {
+  const auto r = run_fenlei("predict '" + model_ + "'", "好\n\xff\xfe bad\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("<stdin>:2"), std::string::npos) << r.err;
+  const auto replaced = run_fenlei("predict '" + model_ + "' --replace-invalid-utf8", "\xff\n");
+  EXPECT_EQ(replaced.exit_code, 0) << replaced.err;
+}
+
+TEST_F(TrainedModel, InfoDescribesTheModel) {
+  const auto r = run_fenlei("info '" + model_ + "' --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["architecture"], "seed-cnn");
+  EXPECT_EQ(j["labels"], nlohmann::json({"neg", "pos"}));
+  EXPECT_EQ(j["format_version"], 1);
+  EXPECT_EQ(j["checksum"].get<std::string>().size(), 8u);
+  EXPECT_GT(j["parameters"].get<int64_t>(), 10000);
+}
+
+TEST_F(TrainedModel, TestRejectsLabelsTheModelDoesNotKnow) {
+  TempDir dir;
+  write_text_file(dir.file("d.tsv"), "label\ttext\nneutral\t还行吧\n");
+  const auto r = run_fenlei("test '" + model_ + "' '" + dir.file("d.tsv") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("neutral"), std::string::npos) << r.err;
+}
+
+TEST_F(TrainedModel, CorruptModelsGiveOneClearLine) {
+  const std::string bytes = read_text_file(model_);
+  TempDir dir;
+  write_text_file(dir.file("truncated.fenlei"), bytes.substr(0, bytes.size() / 2));
+  std::string flipped = bytes;
+  flipped[bytes.size() / 3] ^= 0x40;
+  write_text_file(dir.file("flipped.fenlei"), flipped);
+  write_text_file(dir.file("text.fenlei"), "label\ttext\n");
+  for (const char* name : {"truncated.fenlei", "flipped.fenlei", "text.fenlei", "missing.fenlei"}) {
+    const auto r = run_fenlei("predict '" + dir.file(name) + "'", "好\n");
+    EXPECT_EQ(r.exit_code, 1) << name;
+    EXPECT_NE(r.err.find("error:"), std::string::npos) << name << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+TEST(TrainCli, SeededSingleThreadRunsAreByteIdentical) {
+  TempDir dir;
+  const std::string common = "train --input '" + sample("reviews_train.tsv") +
+                             "' --epochs 2 --threads 1 --seed 7 --checkpoint none -q";
+  ASSERT_EQ(run_fenlei(common + " -o '" + dir.file("a.fenlei") + "'").exit_code, 0);
+  ASSERT_EQ(run_fenlei(common + " -o '" + dir.file("b.fenlei") + "'").exit_code, 0);
+  const std::string a = read_text_file(dir.file("a.fenlei"));
+  ASSERT_FALSE(a.empty());
+  EXPECT_EQ(a, read_text_file(dir.file("b.fenlei")));
+  // A different seed gives a different model.
+  ASSERT_EQ(run_fenlei(common + " --seed 8 -o '" + dir.file("c.fenlei") + "'").exit_code, 0);
+  EXPECT_NE(a, read_text_file(dir.file("c.fenlei")));
+}
+
+TEST(TrainCli, ResumeContinuesExactly) {
+  TempDir dir;
+  const std::string common = "train --input '" + sample("reviews_train.tsv") +
+                             "' --threads 1 --seed 5 -q";
+  ASSERT_EQ(run_fenlei(common + " --epochs 4 --checkpoint none -o '" + dir.file("full.fenlei") + "'")
+                .exit_code,
+            0);
+  // Interrupted after 2 epochs (simulated by --epochs 2), then resumed to 4.
+  ASSERT_EQ(run_fenlei(common + " --epochs 2 --checkpoint '" + dir.file("run.ckpt") + "' -o '" +
+                       dir.file("part.fenlei") + "'")
+                .exit_code,
+            0);
+  const auto r = run_fenlei(common + " --epochs 4 --resume '" + dir.file("run.ckpt") +
+                            "' --checkpoint none -o '" + dir.file("resumed.fenlei") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text_file(dir.file("full.fenlei")), read_text_file(dir.file("resumed.fenlei")));
+}
+
+TEST(TrainCli, UsageErrorsExitTwo) {
+  EXPECT_EQ(run_fenlei("train --no-such-flag").exit_code, 2);
+  EXPECT_EQ(run_fenlei("train --input x.tsv").exit_code, 2);  // --output missing
+  EXPECT_EQ(run_fenlei("nosuchcommand").exit_code, 2);
+  const auto help = run_fenlei("train --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--batch-size"), std::string::npos);
+}
+
+TEST(TrainCli, DataErrorsAreClear) {
+  TempDir dir;
+  write_text_file(dir.file("one.tsv"), "label\ttext\npos\t好\npos\t很好\npos\t非常好\n");
+  auto r = run_fenlei("train --input '" + dir.file("one.tsv") + "' -o '" + dir.file("m") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("class"), std::string::npos) << r.err;
+  write_text_file(dir.file("nolabel.tsv"), "category\ttext\npos\t好\n");
+  r = run_fenlei("train --input '" + dir.file("nolabel.tsv") + "' -o '" + dir.file("m") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("label"), std::string::npos) << r.err;
+  r = run_fenlei("train --input '" + dir.file("missing.tsv") + "' -o '" + dir.file("m") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("m")));
+}
+
+}  // namespace
+}  // namespace fenlei::testing
