@@ -191,6 +191,19 @@ StatusOr<ModelConfig> ModelConfig::from_json(const nlohmann::json& j) {
   return c;
 }
 
+StatusOr<ModelConfig> ModelConfig::with_overrides(const ModelConfig& base,
+                                                  const nlohmann::json& overrides) {
+  if (!overrides.is_object())
+    return invalid_argument_error("model config overrides: expected a JSON object");
+  nlohmann::json j = base.to_json();
+  for (auto it = overrides.begin(); it != overrides.end(); ++it) {
+    if (!j.contains(it.key()))
+      return invalid_argument_error("model config: unknown key '" + it.key() + "'");
+    j[it.key()] = it.value();
+  }
+  return from_json(j);
+}
+
 bool ModelConfig::operator==(const ModelConfig& o) const {
   return preset_name == o.preset_name && arch == o.arch && embed_dim == o.embed_dim &&
          widths == o.widths && filters == o.filters && hidden == o.hidden &&

@@ -63,6 +63,11 @@ struct ModelConfig {
   // Errors: kInvalidArgument.
   static StatusOr<ModelConfig> from_json(const nlohmann::json& j);
 
+  // The preset or config `base` with some keys replaced, e.g. {"embed_dim": 64, "hidden": [128]}
+  // from a --model-config flag. Unknown keys and bad values are errors. Errors: kInvalidArgument.
+  static StatusOr<ModelConfig> with_overrides(const ModelConfig& base,
+                                              const nlohmann::json& overrides);
+
   bool operator==(const ModelConfig& o) const;
   bool operator!=(const ModelConfig& o) const { return !(*this == o); }
 };

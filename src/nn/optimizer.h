@@ -26,6 +26,11 @@ struct OptimizerConfig {
   // p += momentum * velocity - lr * g).
   float momentum = 0.0f;
   bool nesterov = false;
+  // Adam/AdamW only: update just the rows of embedding tables that received gradient this step
+  // (TensorFlow's LazyAdam; untouched rows keep their moments frozen instead of decaying).
+  // Not Keras-equivalent, but the step then costs O(touched rows) instead of O(vocab * dim),
+  // which dominates a textcnn step. Off by default.
+  bool lazy_embeddings = false;
 
   // Errors: kInvalidArgument naming the field.
   Status validate() const;

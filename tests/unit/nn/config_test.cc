@@ -112,5 +112,18 @@ TEST(ModelConfig, JsonErrors) {
   EXPECT_EQ(partial->embed_dim, 16);
 }
 
+TEST(ModelConfig, Overrides) {
+  ModelConfig base = *ModelConfig::preset("textcnn");
+  auto c = ModelConfig::with_overrides(base, {{"embed_dim", 64}, {"hidden", {128}},
+                                              {"activation", "gelu"}});
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->embed_dim, 64);
+  EXPECT_EQ(c->hidden, std::vector<int>{128});
+  EXPECT_EQ(c->activation, Activation::kGelu);
+  EXPECT_EQ(c->widths, base.widths);
+  EXPECT_FALSE(ModelConfig::with_overrides(base, {{"filtres", 3}}).ok());
+  EXPECT_FALSE(ModelConfig::with_overrides(base, {{"dropout", 2.0}}).ok());
+}
+
 }  // namespace
 }  // namespace fenlei::nn

@@ -8,6 +8,7 @@
 #include "test_util.h"
 #include "nn/conv1d.h"
 #include "nn/dense.h"
+#include "nn/embedding.h"
 #include "nn/kernels_ref.h"
 
 namespace fenlei::nn {
@@ -81,6 +82,32 @@ TEST(DenseFast, MatchesReference) {
   fenlei::testing::expect_array_near(dx, dx_ref, 1e-5);
   fenlei::testing::expect_array_near(dw, dw_ref, 1e-5);  // accumulates onto 0.5
   fenlei::testing::expect_array_near(db, db_ref, 1e-5);
+}
+
+TEST(MeanEmbedFast, MatchesReferenceAndHashIsStable) {
+  // The bucket function is part of the model format: golden values.
+  EXPECT_EQ(bigram_bucket(3, 7, 1000), 120);  // (3*116049371 + 7) % 1000
+  EXPECT_EQ(bigram_bucket(2000000000, 2000000000, 2000000),
+            static_cast<int32_t>((2000000000ULL * 116049371ULL + 2000000000ULL) % 2000000ULL));
+  std::mt19937 gen(13);
+  const int dim = 5, vocab = 8, buckets = 6;
+  auto table = random_vec(vocab * dim, gen), btable = random_vec(buckets * dim, gen);
+  std::vector<int32_t> tokens = {4, 2, 7, 2};
+  int32_t bg[3];
+  ASSERT_EQ(hash_bigrams(tokens.data(), 4, buckets, bg), 3);
+  std::vector<float> y(dim);
+  mean_embed_forward(table.data(), btable.data(), dim, tokens.data(), 4, bg, 3, y.data());
+  // Reference: gather all 7 rows, then mean-pool.
+  std::vector<float> rows(7 * dim), want(dim);
+  embedding_forward_ref(table.data(), dim, tokens.data(), 4, rows.data());
+  embedding_forward_ref(btable.data(), dim, bg, 3, rows.data() + 4 * dim);
+  mean_pool_forward_ref(rows.data(), 7, dim, want.data());
+  fenlei::testing::expect_array_near(y, want, 1e-6);
+  // Empty text: zeros; a single token has no bigrams.
+  mean_embed_forward(table.data(), btable.data(), dim, tokens.data(), 0, bg, 0, y.data());
+  EXPECT_EQ(y, std::vector<float>(dim, 0.0f));
+  EXPECT_EQ(hash_bigrams(tokens.data(), 1, buckets, bg), 0);
+  EXPECT_EQ(hash_bigrams(tokens.data(), 4, 0, bg), 0);
 }
 
 }  // namespace

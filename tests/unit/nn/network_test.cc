@@ -2,6 +2,8 @@
 // batches vs single examples, thread splits, determinism, inference, and learning a toy task.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
 

@@ -49,6 +49,29 @@ TEST(Adam, MomentsDecayOnZeroGradientRowsLikeKeras) {
   EXPECT_LT(p[0].data[0], after1);
 }
 
+TEST(Adam, LazyEmbeddingsTouchOnlyRowsWithGradient) {
+  Params p;
+  p.add("embed/weight", {3, 5});  // 5 columns: exercises the SIMD body and the scalar tail
+  for (float& x : p[0].data) x = 1.0f;
+  Grads g(p, {"embed/weight"});
+  OptimizerConfig lazy_c;
+  lazy_c.lazy_embeddings = true;
+  Optimizer lazy = *Optimizer::create(lazy_c, p), dense = *Optimizer::create({}, p);
+  Params pd = p;
+  g.touch_row(0, 1);
+  for (int j = 0; j < 5; ++j) g[0].data[5 + j] = 0.1f * (j + 1);
+  lazy.step(p, g, 0.1f);
+  dense.step(pd, g, 0.1f);
+  EXPECT_EQ(p[0].data, pd[0].data);  // identical on the first step (zero moments elsewhere)
+  g.zero();
+  g.touch_row(0, 2);
+  g[0].data[10] = 1.0f;
+  lazy.step(p, g, 0.1f);
+  dense.step(pd, g, 0.1f);
+  EXPECT_NE(p[0].data[5], pd[0].data[5]);  // dense keeps moving row 1 on momentum; lazy does not
+  EXPECT_EQ(p[0].data[0], 1.0f);
+}
+
 TEST(AdamW, DecoupledDecaySkipsBiases) {
   Params p;
   p.add("fc1/weight", {1});
