@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
 #include <chrono>
 
 #include "fenlei/log.h"
@@ -57,6 +59,12 @@ void Server::install_routes() {
   http.set_keep_alive_max_count(10000);
   http.set_keep_alive_timeout(5);
   http.set_tcp_nodelay(true);
+  // httplib's default also sets SO_REUSEPORT, which would let a second server silently share our
+  // port (and half our traffic); SO_REUSEADDR alone still allows a quick restart.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
 
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     const HttpRequest request{req.method, req.path, req.body};
