@@ -3,6 +3,7 @@
 // interface.
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -98,6 +99,9 @@ int run_serve(int argc, char** argv) {
     }
     models.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
   }
+
+  // A client that hangs up mid-reply must cost us an EPIPE, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
 
   // Declared before the watcher so that the watcher's thread is joined before the server dies.
   std::unique_ptr<server::Server> server_holder;
