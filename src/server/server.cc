@@ -79,6 +79,20 @@ void Server::install_routes() {
   http.Delete(".*", handler);
   http.Options(".*", handler);
 
+  // `curl -X POST .../m:reload` sends no Content-Length, which httplib refuses (400) before any
+  // handler runs. A reload needs no body, so answer it before httplib tries to read one; only
+  // when there is none, so no unread bytes are left on a keep-alive connection.
+  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    std::string_view model;
+    if (req.method != "POST" || classify_path(req.path, &model) != Route::kReload ||
+        req.has_header("Transfer-Encoding") ||
+        (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0")) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    send(service_->handle(HttpRequest{req.method, req.path, {}}), res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
   // Errors httplib produces itself (413 from the payload limit, 400 for a malformed request
   // line) would otherwise go out with an empty body; give them the API's JSON shape.
   http.set_error_handler(httplib::Server::HandlerWithResponse(
@@ -90,7 +104,7 @@ void Server::install_routes() {
                 std::to_string(options_.service.max_body_bytes) +
                 " bytes; split the instances over several requests";
     } else if (res.status == 400) {
-      message = "malformed HTTP request";
+      message = "malformed HTTP request (a POST needs a Content-Length or a chunked body)";
     } else {
       message = "HTTP error " + std::to_string(res.status);
     }

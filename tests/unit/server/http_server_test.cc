@@ -264,6 +264,21 @@ TEST_F(HttpServerTest, DrainFinishesInFlightRequests) {
   EXPECT_EQ(post(kPredictPath, R"({"instances": ["a"]})"), -1);
 }
 
+TEST_F(HttpServerTest, ReloadNeedsNoBody) {
+  start();
+  httplib::Client c("127.0.0.1", server_->port());
+  auto reply = c.Post("/v1/models/reviews:reload");  // sends Content-Length: 0
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200) << reply->body;
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/models/reviews:reload";
+  auto no_length = c.send(req);  // no body
+  ASSERT_TRUE(no_length);
+  EXPECT_EQ(no_length->status, 200) << no_length->body;
+  EXPECT_EQ(server_->service().registry().find("reviews")->version(), 3);
+}
+
 TEST_F(HttpServerTest, SecondServerOnTheSamePortFailsCleanly) {
   start();
   ServerOptions options;
