@@ -1,0 +1,168 @@
+#include "server/json_codec.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "fenlei/utf8.h"
+#include "server/http_types.h"
+
+namespace fenlei::server {
+namespace {
+
+constexpr const char* kExpected = R"(; send {"instances": ["text", ...]} with optional "k" and "threshold")";
+
+const char* type_name(const nlohmann::json& j) { return j.type_name(); }
+
+}  // namespace
+
+StatusOr<PredictRequest> parse_predict_request(std::string_view body) {
+  // Checked before parsing so the client learns where the bad byte is, not just "parse error".
+  const size_t bad = utf8::find_invalid(body);
+  if (bad != std::string_view::npos) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(body[bad]));
+    return invalid_argument_error("request body is not valid UTF-8 (byte " + std::to_string(bad) +
+                                  " is " + hex + "); encode the texts as UTF-8");
+  }
+  if (body.empty()) return invalid_argument_error(std::string("empty request body") + kExpected);
+
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(body.begin(), body.end());
+  } catch (const nlohmann::json::exception& e) {
+    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 9: ..."
+    std::string what = e.what();
+    const size_t pos = what.find("] ");
+    if (pos != std::string::npos) what = what.substr(pos + 2);
+    return invalid_argument_error("malformed JSON: " + what + kExpected);
+  }
+  if (!doc.is_object()) {
+    return invalid_argument_error(std::string("request body must be a JSON object, got ") +
+                                  type_name(doc) + kExpected);
+  }
+  auto it = doc.find("instances");
+  if (it == doc.end()) return invalid_argument_error(std::string("missing \"instances\"") + kExpected);
+  if (!it->is_array()) {
+    return invalid_argument_error(std::string("\"instances\" must be an array of strings, got ") +
+                                  type_name(*it) + kExpected);
+  }
+  if (it->empty()) return invalid_argument_error(std::string("\"instances\" is empty") + kExpected);
+
+  PredictRequest request;
+  request.instances.reserve(it->size());
+  for (size_t i = 0; i < it->size(); ++i) {
+    auto& element = (*it)[i];
+    if (!element.is_string()) {
+      return invalid_argument_error("instances[" + std::to_string(i) + "] must be a string, got " +
+                                    type_name(element) + kExpected);
+    }
+    request.instances.push_back(std::move(element.get_ref<std::string&>()));
+  }
+
+  if (auto k = doc.find("k"); k != doc.end()) {
+    const bool integral = k->is_number_integer();
+    const long long value = integral ? k->get<long long>() : 0;
+    if (!integral || value < 1 || value > kMaxRequestK) {
+      return invalid_argument_error("\"k\" must be an integer from 1 to " +
+                                    std::to_string(kMaxRequestK) + ", got " + k->dump());
+    }
+    request.options.k = static_cast<int>(value);
+  }
+  if (auto t = doc.find("threshold"); t != doc.end()) {
+    const double value = t->is_number() ? t->get<double>() : -1.0;
+    if (!t->is_number() || !(value >= 0.0 && value <= 1.0)) {
+      return invalid_argument_error("\"threshold\" must be a number from 0 to 1, got " + t->dump());
+    }
+    request.options.threshold = static_cast<float>(value);
+  }
+  return request;
+}
+
+void trim_prediction(Prediction& prediction, const PredictOptions& options) {
+  auto& top = prediction.top_k;
+  size_t keep = 0;
+  const size_t limit = options.k < 1 ? 1 : static_cast<size_t>(options.k);
+  while (keep < top.size() && keep < limit && top[keep].score >= options.threshold) ++keep;
+  top.resize(keep);
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (u < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[u >> 4]);
+          out.push_back(kHex[u & 15]);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void append_json_float(std::string& out, float value) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  const auto result = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, result.ptr);
+}
+
+std::string write_predictions(const std::vector<Prediction>& predictions) {
+  std::string out;
+  out.reserve(32 + predictions.size() * 96);
+  out += "{\"predictions\":[";
+  for (size_t i = 0; i < predictions.size(); ++i) {
+    const Prediction& p = predictions[i];
+    if (i) out.push_back(',');
+    out += "{\"label\":";
+    append_json_string(out, p.label);
+    out += ",\"score\":";
+    append_json_float(out, p.score);
+    out += ",\"top_k\":[";
+    for (size_t j = 0; j < p.top_k.size(); ++j) {
+      if (j) out.push_back(',');
+      out += "{\"label\":";
+      append_json_string(out, p.top_k[j].label);
+      out += ",\"score\":";
+      append_json_float(out, p.top_k[j].score);
+      out.push_back('}');
+    }
+    out += "]}";
+  }
+  out += "]}";
+  return out;
+}
+
+std::string error_json(std::string_view message) {
+  std::string out = "{\"error\":";
+  // Messages can quote client bytes; never emit invalid UTF-8 in a JSON reply.
+  append_json_string(out, utf8::is_valid(message) ? std::string(message)
+                                                  : utf8::replace_invalid(message));
+  out.push_back('}');
+  return out;
+}
+
+HttpResponse error_response(int status, std::string_view message) {
+  HttpResponse response;
+  response.status = status;
+  response.body = error_json(message);
+  return response;
+}
+
+}  // namespace fenlei::server

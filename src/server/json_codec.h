@@ -1,0 +1,43 @@
+// The predict API's JSON: parses {"instances": [...], "k": N, "threshold": X} once, and writes
+// predictions and errors directly into a string (no DOM on the way out, one allocation per reply).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fenlei/classifier.h"
+#include "fenlei/status.h"
+
+namespace fenlei::server {
+
+struct PredictRequest {
+  std::vector<std::string> instances;
+  PredictOptions options;
+};
+
+// Largest `k` a request may ask for; the model clamps it to its label count anyway.
+constexpr int kMaxRequestK = 1000;
+
+// INVALID_ARGUMENT, with a message that says what to send instead, for: a body that is not UTF-8,
+// malformed JSON, a non-object, missing/empty/non-array "instances", a non-string instance,
+// a "k" that is not an integer in [1, kMaxRequestK], a "threshold" that is not a number in [0, 1].
+StatusOr<PredictRequest> parse_predict_request(std::string_view body);
+
+// Keeps the first `k` entries of prediction.top_k whose score is >= threshold (top_k is sorted best
+// first), so one batch run with the largest k serves requests that asked for different k.
+void trim_prediction(Prediction& prediction, const PredictOptions& options);
+
+// {"predictions": [{"label": ..., "score": ..., "top_k": [{"label": ..., "score": ...}]}, ...]}
+std::string write_predictions(const std::vector<Prediction>& predictions);
+
+// Appends `s` as a JSON string literal (quotes included); `s` must be valid UTF-8.
+void append_json_string(std::string& out, std::string_view s);
+// Appends the shortest decimal form that reads back as the same float (0.97f -> 0.97); NaN and
+// infinities, which JSON cannot carry, become null.
+void append_json_float(std::string& out, float value);
+
+// {"error": message}
+std::string error_json(std::string_view message);
+
+}  // namespace fenlei::server

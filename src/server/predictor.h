@@ -1,0 +1,29 @@
+// The server's view of a model: anything that classifies batches of texts. The server never names
+// fenlei::Classifier, so it can be tested with fakes; tools/fenlei/cmd_serve.cc adapts the real one.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fenlei/classifier.h"
+#include "fenlei/status.h"
+
+namespace fenlei::server {
+
+// Implementations must be thread-safe: predict() is called from several worker threads at once.
+class Predictor {
+ public:
+  virtual ~Predictor() = default;
+  // One Prediction per text, in order. INVALID_ARGUMENT for a text the model cannot take.
+  virtual StatusOr<std::vector<Prediction>> predict(const std::vector<std::string>& texts,
+                                                    const PredictOptions& options) const = 0;
+  virtual const ModelInfo& info() const = 0;
+};
+
+// Loads and validates the model file at `path` (used at start-up and on every reload).
+using PredictorLoader =
+    std::function<StatusOr<std::shared_ptr<const Predictor>>(const std::string& path)>;
+
+}  // namespace fenlei::server

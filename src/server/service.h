@@ -1,0 +1,77 @@
+// The HTTP API as plain functions of (Service, HttpRequest): routing, the handlers, metrics and the
+// access log. No sockets here: server.cc feeds it from httplib, tests call it directly.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "server/batcher.h"
+#include "server/http_types.h"
+#include "server/metrics.h"
+#include "server/model_registry.h"
+
+namespace fenlei::server {
+
+struct ServiceOptions {
+  BatcherOptions batcher;
+  size_t max_body_bytes = 1 << 20;  // request bodies over this are refused with 413
+  int64_t timeout_ms = 10000;       // queueing + prediction time before a 504
+};
+
+// Thread-safe: handle() is called concurrently from the HTTP threads.
+class Service {
+ public:
+  Service(std::unique_ptr<Registry> registry, ServiceOptions options);
+  ~Service();
+
+  // Routes one request and records it (metrics, access log line).
+  HttpResponse handle(const HttpRequest& request);
+
+  // Readiness goes false and new predictions get 503; requests already admitted carry on.
+  void begin_drain() { draining_.store(true); }
+  bool draining() const { return draining_.load(); }
+  bool ready() const { return !draining_.load(); }
+  // Requests inside handle() right now.
+  int64_t in_flight() const { return in_flight_.load(); }
+  // Fails queued predictions with 503 and stops the workers (after draining).
+  void stop_workers() { batcher_.shutdown(); }
+
+  // Reloads every model; returns the number that failed (each is logged and counted).
+  int reload_all();
+
+  // Records a response that never reached handle() (e.g. httplib's own 413) and logs it.
+  void record(std::string_view method, std::string_view path, int status, uint64_t latency_ns);
+
+  Registry& registry() { return *registry_; }
+  Metrics& metrics() { return metrics_; }
+  const ServiceOptions& options() const { return options_; }
+
+  // The handlers, public so that tests can call them one by one.
+  HttpResponse predict(std::string_view model, std::string_view body);
+  HttpResponse reload(std::string_view model);
+  HttpResponse model_status(std::string_view model);
+  HttpResponse model_metadata(std::string_view model);
+  HttpResponse health_live();
+  HttpResponse health_ready();
+  HttpResponse metrics_text();
+
+ private:
+  HttpResponse route(const HttpRequest& request, Route* route_out);
+  HttpResponse unknown_model(std::string_view model) const;
+
+  ServiceOptions options_;
+  std::unique_ptr<Registry> registry_;
+  Metrics metrics_;
+  Batcher batcher_;
+  std::atomic<bool> draining_{false};
+  std::atomic<int64_t> in_flight_{0};
+};
+
+// Which route a path names and, for /v1/models/..., the model name in it.
+Route classify_path(std::string_view path, std::string_view* model);
+
+}  // namespace fenlei::server

@@ -1,0 +1,136 @@
+// `fenlei serve MODEL`: serves one or more models over HTTP (see docs/serving.md). This file is the
+// only place where the server meets fenlei::Classifier; src/server/ knows just the Predictor
+// interface.
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_common.h"
+#include "command.h"
+#include "fenlei/classifier.h"
+#include "fenlei/log.h"
+#include "server/server.h"
+#include "server/signal_watcher.h"
+
+namespace fenlei::cli {
+namespace {
+
+// Adapts the thread-safe Classifier to the server's Predictor interface.
+class ClassifierPredictor : public server::Predictor {
+ public:
+  explicit ClassifierPredictor(std::shared_ptr<const Classifier> classifier)
+      : classifier_(std::move(classifier)) {}
+  StatusOr<std::vector<Prediction>> predict(const std::vector<std::string>& texts,
+                                            const PredictOptions& options) const override {
+    return classifier_->predict(texts, options);
+  }
+  const ModelInfo& info() const override { return classifier_->info(); }
+
+ private:
+  std::shared_ptr<const Classifier> classifier_;
+};
+
+StatusOr<std::shared_ptr<const server::Predictor>> load_predictor(const std::string& path) {
+  FENLEI_ASSIGN_OR_RETURN(auto classifier, Classifier::load(path));
+  return std::shared_ptr<const server::Predictor>(
+      std::make_shared<ClassifierPredictor>(std::move(classifier)));
+}
+
+// "reviews.int8.fenlei" -> "reviews.int8"
+std::string default_name(const std::string& path) {
+  return std::filesystem::path(path).stem().string();
+}
+
+int run_serve(int argc, char** argv) {
+  auto app = make_app("serve", "Serve models over HTTP (TF Serving / KServe-style JSON API).");
+  std::string model_path, name;
+  std::vector<std::string> extra_models;
+  server::ServerOptions options;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.service.batcher.threads = std::min(cores, 4);
+  int64_t max_batch_size = static_cast<int64_t>(options.service.batcher.max_batch_size);
+  int64_t max_queue_size = static_cast<int64_t>(options.service.batcher.max_queue_size);
+  int64_t max_body_bytes = static_cast<int64_t>(options.service.max_body_bytes);
+
+  app->add_option("MODEL", model_path, "Model file to serve")->check(CLI::ExistingFile);
+  app->add_option("--name", name, "URL name of MODEL (default: the file name without extension)");
+  app->add_option("--model", extra_models, "Serve another model, as NAME=PATH (repeatable)");
+  app->add_option("--host", options.host, "Address to bind; 0.0.0.0 exposes it to the network");
+  app->add_option("--port", options.port, "Port to bind; 0 picks a free one")
+      ->check(CLI::Range(0, 65535));
+  app->add_option("--threads", options.service.batcher.threads, "Prediction worker threads")
+      ->check(CLI::Range(1, 256));
+  app->add_option("--http-threads", options.http_threads,
+                  "Connection threads (bounds concurrent keep-alive connections)")
+      ->check(CLI::Range(1, 4096));
+  app->add_option("--max-batch-size", max_batch_size, "Most texts per model call")
+      ->check(CLI::Range(1, 4096));
+  app->add_option("--max-queue-delay-us", options.service.batcher.max_queue_delay_us,
+                  "Longest wait for a batch to fill; 0 never waits when a worker is idle")
+      ->check(CLI::Range(0, 10000000));
+  app->add_option("--max-queue-size", max_queue_size, "Requests that may wait; more get 429")
+      ->check(CLI::Range(1, 1000000));
+  app->add_option("--max-body-bytes", max_body_bytes, "Largest request body; larger gets 413")
+      ->check(CLI::Range(64, 1 << 30));
+  app->add_option("--timeout-ms", options.service.timeout_ms,
+                  "Per-request time limit (queue + prediction); later gets 504")
+      ->check(CLI::Range(1, 3600000));
+  app->add_option("--drain-timeout-s", options.drain_timeout_s,
+                  "On SIGTERM/SIGINT, how long in-flight requests may take to finish")
+      ->check(CLI::Range(0, 3600));
+  if (int code = parse(*app, argc, argv); code >= 0) return code;
+  options.service.batcher.max_batch_size = static_cast<size_t>(max_batch_size);
+  options.service.batcher.max_queue_size = static_cast<size_t>(max_queue_size);
+  options.service.max_body_bytes = static_cast<size_t>(max_body_bytes);
+
+  if (model_path.empty()) return fail("serve", "no MODEL given (fenlei serve MODEL.fenlei)");
+  std::vector<server::ModelSpec> models = {{name.empty() ? default_name(model_path) : name, model_path}};
+  for (const auto& spec : extra_models) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      std::cerr << "fenlei serve: error: --model expects NAME=PATH, got '" << spec << "'\n";
+      return kExitUsage;
+    }
+    models.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+  }
+
+  // A client that hangs up mid-reply must cost us an EPIPE, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  // Declared before the watcher so that the watcher's thread is joined before the server dies.
+  std::unique_ptr<server::Server> server_holder;
+  std::atomic<server::Server*> server_ptr{nullptr};
+  std::atomic<bool> stop_requested{false};
+  // Handlers go in before any server thread starts, so no signal catches us half set up.
+  server::SignalWatcher signals;
+  Status watching = signals.start(
+      {[&] {
+         if (server::Server* s = server_ptr.load()) s->service().reload_all();
+       },
+       [&] {
+         stop_requested = true;
+         if (server::Server* s = server_ptr.load()) s->shutdown();
+       }});
+  if (!watching.ok()) return fail("serve", watching);
+
+  auto server = server::Server::create(models, load_predictor, options);
+  if (!server.ok()) return fail("serve", server.status());
+  server_holder = std::move(server).value();
+  if (Status started = server_holder->start(); !started.ok()) return fail("serve", started);
+  server_ptr = server_holder.get();
+  std::cout << "serving on " << server_holder->url() << std::endl;  // flushed: tests read the port
+  if (stop_requested) server_holder->shutdown();  // a signal that came while loading
+  server_holder->wait();
+  return kExitOk;
+}
+
+FENLEI_REGISTER_COMMAND("serve", "Serve models over HTTP with dynamic batching", 60, run_serve);
+
+}  // namespace
+}  // namespace fenlei::cli
