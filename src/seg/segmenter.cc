@@ -81,10 +81,16 @@ StatusOr<std::shared_ptr<const Segmenter>> Segmenter::load(const SegmenterOption
     }
     key += *desc;
   }
+  // User dictionaries are small and the likeliest to be edited within one mtime tick, so they
+  // are keyed by content as well; the big system files by size, mtime and inode only (hashing
+  // dict.txt would cost more than loading the whole cache).
+  std::vector<std::string> user_contents;
   for (const auto& path : options.user_dict_paths) {
     auto desc = detail::describe_source_file(path);
     if (!desc.ok()) return desc.status().with_context("user dictionary");
-    key += "user" + *desc;
+    FENLEI_ASSIGN_OR_RETURN(std::string content, read_source(path));
+    key += "user" + *desc + "crc " + std::to_string(crc32_str(content)) + "\n";
+    user_contents.push_back(std::move(content));
   }
   for (const auto& text : options.user_dict_texts) {
     key += "user text " + std::to_string(text.size()) + " " + std::to_string(crc32_str(text)) + "\n";
@@ -112,9 +118,8 @@ StatusOr<std::shared_ptr<const Segmenter>> Segmenter::load(const SegmenterOption
   if (dict.total <= 0) {
     return invalid_argument_error(dict_path + ": the dictionary has no word with a frequency > 0");
   }
-  for (const auto& path : options.user_dict_paths) {
-    FENLEI_ASSIGN_OR_RETURN(std::string content, read_source(path));
-    FENLEI_RETURN_IF_ERROR(load_user_dict(content, path, &dict));
+  for (size_t i = 0; i < options.user_dict_paths.size(); ++i) {
+    FENLEI_RETURN_IF_ERROR(load_user_dict(user_contents[i], options.user_dict_paths[i], &dict));
   }
   for (size_t i = 0; i < options.user_dict_texts.size(); ++i) {
     FENLEI_RETURN_IF_ERROR(load_user_dict(options.user_dict_texts[i],
