@@ -32,6 +32,7 @@ if [ -f tests/fuzz/CMakeLists.txt ]; then
     -DFENLEI_SANITIZE="address;undefined" >/dev/null
   cmake --build build-fuzz -j "$jobs"
   seconds=${FENLEI_FUZZ_SECONDS:-20}
+  export FENLEI_CACHE_DIR=$(mktemp -d)
   for fuzzer in build-fuzz/tests/fuzz/fuzz_*; do
     [ -x "$fuzzer" ] || continue
     name=$(basename "$fuzzer")

@@ -131,9 +131,9 @@ TEST_F(TrainedModel, CorruptModelsGiveOneClearLine) {
 TEST(TrainCli, SeededSingleThreadRunsAreByteIdentical) {
   TempDir dir;
   const std::string common = "train --input '" + sample("reviews_train.tsv") +
-                             "' --epochs 2 --threads 1 --seed 7 --checkpoint none -q";
-  ASSERT_EQ(run_fenlei(common + " -o '" + dir.file("a.fenlei") + "'").exit_code, 0);
-  ASSERT_EQ(run_fenlei(common + " -o '" + dir.file("b.fenlei") + "'").exit_code, 0);
+                             "' --epochs 2 --threads 1 --checkpoint none -q";
+  ASSERT_EQ(run_fenlei(common + " --seed 7 -o '" + dir.file("a.fenlei") + "'").exit_code, 0);
+  ASSERT_EQ(run_fenlei(common + " --seed 7 -o '" + dir.file("b.fenlei") + "'").exit_code, 0);
   const std::string a = read_text_file(dir.file("a.fenlei"));
   ASSERT_FALSE(a.empty());
   EXPECT_EQ(a, read_text_file(dir.file("b.fenlei")));

@@ -142,7 +142,7 @@ TEST(BadInput, NulEmojiPunctuationAndEmpty) {
 
 TEST(BadInput, InvalidBytesNeverCrash) {
   const Segmenter& seg = default_segmenter();
-  const std::string bad = "\xFF\xFE中文\xE4\xB8\x80\xC0\xAF\xED\xA0\x80abc\xF4\x90\x80\x80\xE4";
+  const std::string bad = "\xFF\xFE中文\xE4\xB8\x80\xC0\xAF\xED\xA0\x80" "abc\xF4\x90\x80\x80\xE4";
   std::vector<std::string_view> tokens;
   for (CutMode m : {CutMode::kDefault, CutMode::kFull, CutMode::kSearch}) {
     for (bool hmm : {true, false}) {
