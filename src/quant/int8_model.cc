@@ -207,6 +207,24 @@ void mean_embed_int8(const Int8Embedding& e, const Int8Embedding* b, const int32
   std::fill(y, y + dim, 0.0f);
   const int n = len + nb;
   if (n == 0) return;
+  if (!e.per_row && (b == nullptr || !b->per_row) && dim <= 4096) {
+    // One scale per table: sum the int8 rows in int32 and scale once per table.
+    int32_t se[4096], sb[4096];
+    std::fill(se, se + dim, 0);
+    std::fill(sb, sb + dim, 0);
+    for (int t = 0; t < len; ++t) {
+      const int8_t* __restrict q = e.q.data() + size_t(tokens[t]) * dim;
+      for (int d = 0; d < dim; ++d) se[d] += q[d];
+    }
+    for (int t = 0; t < nb; ++t) {
+      const int8_t* __restrict q = b->q.data() + size_t(bigrams[t]) * dim;
+      for (int d = 0; d < dim; ++d) sb[d] += q[d];
+    }
+    const float inv = 1.0f / float(n);
+    const float fe = e.scale[0] * inv, fb = b ? b->scale[0] * inv : 0.0f;
+    for (int d = 0; d < dim; ++d) y[d] = float(se[d]) * fe + float(sb[d]) * fb;
+    return;
+  }
   auto add = [&](const Int8Embedding& t, int32_t id) {
     const int8_t* q = t.q.data() + size_t(id) * dim;
     const float s = t.row_scale(id);
