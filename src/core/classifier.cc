@@ -53,7 +53,10 @@ void Classifier::Impl::probabilities(const std::vector<std::string>& texts, size
     preprocessor->encode(texts[i], bundle.vocabulary, &ws.ids);
     ws.batch.add(ws.ids);
   }
-  nn::predict_proba(bundle.network, ws.batch, ws.nn, out);
+  if (bundle.int8)
+    quant::predict_proba_int8(*bundle.int8, ws.batch, ws.int8, out);
+  else
+    nn::predict_proba(bundle.network, ws.batch, ws.nn, out);
 }
 
 Classifier::Classifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -67,13 +70,14 @@ StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle bu
   auto impl = std::make_unique<Classifier::Impl>();
   FENLEI_ASSIGN_OR_RETURN(impl->preprocessor, core::Preprocessor::create(bundle.preprocess));
   ModelInfo& info = impl->info;
-  const nn::ModelConfig& config = bundle.network.config();
+  const nn::ModelConfig& config = bundle.config();
   info.architecture = config.preset_name;
   info.labels = bundle.labels;
   info.max_len = bundle.preprocess.max_len;
-  info.quantized = false;
+  info.quantized = bundle.quantized();
   info.vocab_size = bundle.vocabulary.size();
-  info.parameter_count = bundle.network.params().total_elements();
+  info.parameter_count = bundle.int8 ? bundle.int8->parameter_count()
+                                     : bundle.network.params().total_elements();
   info.tokenizer = core::tokenizer_kind_name(bundle.preprocess.tokenizer);
   info.format_version = format_version;
   if (!file_bytes.empty()) info.checksum = format::checksum_hex(file_bytes);

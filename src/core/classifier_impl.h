@@ -11,12 +11,14 @@
 #include "fenlei/classifier.h"
 #include "nn/batch.h"
 #include "nn/workspace.h"
+#include "quant/int8_model.h"
 
 namespace fenlei {
 
 class Classifier::Workspace {
  public:
   nn::Workspace nn;
+  quant::Int8Workspace int8;  // scratch of the int8 engine (quantised models)
   nn::Batch batch;
   std::vector<int32_t> ids;
   std::vector<float> probabilities;

@@ -1,5 +1,6 @@
 #include "core/model_bundle.h"
 
+#include "fenlei/file_util.h"
 #include "fenlei/version.h"
 
 namespace fenlei::core {
@@ -8,11 +9,12 @@ nlohmann::json bundle_metadata(const ModelBundle& b) {
   nlohmann::json meta;
   meta["kind"] = "fenlei-text-classifier";
   meta["created_by"] = "fenlei " FENLEI_VERSION_STRING;
-  meta["architecture"] = b.network.config().to_json();
+  meta["architecture"] = b.config().to_json();
   meta["preprocessing"] = preprocess_config_to_json(b.preprocess);
   meta["training"] = b.training;
   meta["metrics"] = b.metrics;
   meta["lineage"] = b.lineage;
+  if (!b.quantization.empty()) meta["quantization"] = b.quantization;
   return meta;
 }
 
@@ -22,6 +24,10 @@ format::ModelFile bundle_to_model_file(const ModelBundle& b) {
   file.vocabulary = b.vocabulary.tokens();
   file.labels = b.labels;
   file.user_dictionary = b.preprocess.user_dictionary;
+  if (b.int8) {
+    file.tensors = b.int8->to_tensors();
+    return file;
+  }
   for (const nn::Tensor& t : b.network.params()) {
     file.tensors.push_back(format::make_f32_tensor(t.name, t.shape, t.data));
   }
@@ -59,6 +65,18 @@ StatusOr<ModelBundle> bundle_from_model_file(const format::ModelFile& file,
     return corrupt("file has " + std::to_string(b.labels.size()) +
                    " labels but the architecture expects " + std::to_string(config->num_classes));
   }
+  if (meta.contains("training") && meta["training"].is_object()) b.training = meta["training"];
+  if (meta.contains("metrics") && meta["metrics"].is_object()) b.metrics = meta["metrics"];
+  if (meta.contains("lineage") && meta["lineage"].is_object()) b.lineage = meta["lineage"];
+  if (quant::has_int8_tensors(file)) {
+    // An int8 model (fenlei quantize): no float network; the int8 engine checks its tensors.
+    auto int8 = quant::Int8Model::from_tensors(*config, file.tensors, name);
+    if (!int8.ok()) return int8.status();
+    b.int8 = std::make_shared<const quant::Int8Model>(std::move(*int8));
+    if (meta.contains("quantization") && meta["quantization"].is_object())
+      b.quantization = meta["quantization"];
+    return b;
+  }
   // Fill a freshly built network's tensors by name, checking every shape.
   auto net = nn::Network::create(*config, 0);
   if (!net.ok()) return corrupt("architecture: " + net.status().message());
@@ -71,14 +89,20 @@ StatusOr<ModelBundle> bundle_from_model_file(const format::ModelFile& file,
     t.data = std::move(*values);
   }
   b.network = std::move(*net);
-  if (meta.contains("training") && meta["training"].is_object()) b.training = meta["training"];
-  if (meta.contains("metrics") && meta["metrics"].is_object()) b.metrics = meta["metrics"];
-  if (meta.contains("lineage") && meta["lineage"].is_object()) b.lineage = meta["lineage"];
   return b;
 }
 
+StatusOr<std::string> serialize_bundle(const ModelBundle& bundle) {
+  format::WriteOptions options;
+  // int8 tensor data is compressed: a trained int8 embedding table is low-entropy (rare words'
+  // rows stay near zero), which is most of the size gain over 4x; float data is left raw.
+  if (bundle.quantized()) options.tensor_data = format::Compression::kAuto;
+  return format::serialize(bundle_to_model_file(bundle), options);
+}
+
 Status save_bundle(const std::string& path, const ModelBundle& bundle) {
-  return format::write_model_file(path, bundle_to_model_file(bundle));
+  FENLEI_ASSIGN_OR_RETURN(std::string bytes, serialize_bundle(bundle));
+  return write_file_atomic(path, bytes);
 }
 
 StatusOr<ModelBundle> load_bundle(const std::string& path) {

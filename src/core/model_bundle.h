@@ -4,6 +4,7 @@
 // exchange models through this one type.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "fenlei/status.h"
 #include "fenlei/vocab.h"
 #include "nn/network.h"
+#include "quant/int8_model.h"
 
 namespace fenlei::core {
 
@@ -25,6 +27,13 @@ struct ModelBundle {
   nlohmann::json training = nlohmann::json::object();  // data summary, options, per-epoch history
   nlohmann::json metrics = nlohmann::json::object();   // validation metrics of the saved weights
   nlohmann::json lineage = nlohmann::json::object();   // base model checksum etc. (fine-tuning)
+  // Quantised models only (`fenlei quantize`): the int8 weights inference runs on. When set,
+  // `network` is empty (no float weights exist) and config() comes from here.
+  std::shared_ptr<const quant::Int8Model> int8;
+  nlohmann::json quantization = nlohmann::json::object();  // scheme, sizes, accuracy before/after
+
+  bool quantized() const { return int8 != nullptr; }
+  const nn::ModelConfig& config() const { return int8 ? int8->config() : network.config(); }
 };
 
 // Builds the file representation (weights as f32 tensors, everything else in metadata).
@@ -35,6 +44,8 @@ format::ModelFile bundle_to_model_file(const ModelBundle& bundle);
 StatusOr<ModelBundle> bundle_from_model_file(const format::ModelFile& file,
                                              const std::string& name_for_errors);
 
+// The file bytes save_bundle writes (int8 models get zlib-compressed tensor data).
+StatusOr<std::string> serialize_bundle(const ModelBundle& bundle);
 Status save_bundle(const std::string& path, const ModelBundle& bundle);
 StatusOr<ModelBundle> load_bundle(const std::string& path);
 

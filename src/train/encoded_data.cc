@@ -6,6 +6,7 @@
 #include "fenlei/dataset.h"
 #include "fenlei/file_util.h"
 #include "fenlei/log.h"
+#include "train/finetune_init.h"
 
 namespace fenlei::train {
 namespace {
@@ -99,6 +100,11 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
   }
 
   bundle.labels = data::sorted_labels(train_ds);
+  if (options.base_model) {  // fine-tuning: the base model's labels first, in its order
+    FENLEI_ASSIGN_OR_RETURN(bundle.labels, finetune_labels(*options.base_model, bundle.labels,
+                                                           options.allow_new_labels, options.input));
+    bundle.lineage = options.lineage;
+  }
   FENLEI_ASSIGN_OR_RETURN(auto train_labels, data::label_ids(train_ds, bundle.labels, options.input));
   FENLEI_ASSIGN_OR_RETURN(
       auto valid_labels,
@@ -106,8 +112,8 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
                       options.valid.empty() ? options.input + " (validation split)" : options.valid));
 
   // Preprocessing: the user dictionary's text travels inside the model.
-  bundle.preprocess = options.preprocess;
-  if (!options.user_dict_path.empty()) {
+  bundle.preprocess = options.base_model ? options.base_model->preprocess : options.preprocess;
+  if (!options.user_dict_path.empty() && !options.base_model) {
     FENLEI_ASSIGN_OR_RETURN(bundle.preprocess.user_dictionary, read_file(options.user_dict_path));
   }
   seg::SegmenterOptions seg_options;
@@ -139,7 +145,10 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
   const vocab::TokenCounts counts = vocab::count_tokens(tokens, pool.size());
   tokens.clear();
   tokens.shrink_to_fit();
-  bundle.vocabulary = vocab::Vocabulary::build(counts, options.vocab_size, options.min_count);
+  bundle.vocabulary =
+      options.base_model
+          ? finetune_vocabulary(*options.base_model, counts, options.vocab_size, options.min_count)
+          : vocab::Vocabulary::build(counts, options.vocab_size, options.min_count);
   FENLEI_LOG(kInfo) << "data: " << train_ds.examples.size() << " training and "
                     << valid_ds.examples.size() << " validation examples, "
                     << bundle.labels.size() << " labels, " << counts.size()

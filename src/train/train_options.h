@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/model_bundle.h"
 #include "core/preprocessor.h"
 #include "fenlei/dataset.h"
 #include "fenlei/status.h"
@@ -67,6 +69,12 @@ struct TrainOptions {
   // Transfer (fine-tuning and pretrained vectors; see finetune).
   std::string pretrained_vectors;
   std::string freeze;  // "", "embedding" or "conv"
+  // Fine-tuning hook (set by train::finetune_model, never by `fenlei train`): training starts
+  // from this model's preprocessing, vocabulary (extended with the new data's words, at most
+  // vocab_size new ones), labels and weights, and the saved model records `lineage`.
+  std::shared_ptr<const core::ModelBundle> base_model;
+  bool allow_new_labels = false;  // with base_model: new labels extend the output layer
+  nlohmann::json lineage = nlohmann::json::object();
 
   Status validate() const;
 };

@@ -16,6 +16,7 @@
 #include "train/batching.h"
 #include "train/checkpoint.h"
 #include "train/encoded_data.h"
+#include "train/finetune_init.h"
 #include "train/training_setup.h"
 
 namespace fenlei::train {
@@ -85,6 +86,8 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
   config.num_classes = num_classes;
   FENLEI_RETURN_IF_ERROR(config.validate());
   FENLEI_ASSIGN_OR_RETURN(bundle.network, nn::Network::create(config, options.seed));
+  // Transfer: initial weights from a base model (fine-tuning) and/or pretrained word vectors.
+  if (options.resume.empty()) FENLEI_RETURN_IF_ERROR(apply_initial_weights(options, &bundle));
   FENLEI_ASSIGN_OR_RETURN(nn::Optimizer optimizer, make_optimizer(options, bundle.network.params()));
   const size_t n_train = data.train.size();
   const int steps_per_epoch =

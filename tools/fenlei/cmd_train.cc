@@ -146,6 +146,13 @@ void add_flags(CLI::App& app, Flags& f) {
       ->group("Training");
   app.add_option("-t,--threads", o.threads, "Worker threads (0 = all cores)")->group("Training");
 
+  // Transfer learning (see docs/compression.md).
+  app.add_option("--pretrained-vectors", o.pretrained_vectors,
+                 "Initialise embeddings from word vectors (word2vec/fastText .vec text format)")
+      ->group("Model");
+  app.add_option("--freeze", o.freeze,
+                 "Keep fixed during training: embedding, or conv (embedding + conv layers)")
+      ->group("Model");
   app.add_option("-o,--output", o.output, "Model file to write")->required()->group("Files");
   app.add_option("--checkpoint", o.checkpoint,
                  "Checkpoint written after every epoch (default MODEL.ckpt; 'none' disables)")

@@ -1,0 +1,103 @@
+// Int8Model: a classifier's weights quantised to int8 (symmetric, x ≈ d*q, d = amax/127) and the
+// integer inference engine that runs them: int8 embedding rows, dynamic per-row u8 activations,
+// u8 x s8 -> s32 GEMMs (quant/kernels.h), float rescale for bias, ReLU and max-pooling.
+//
+//   FENLEI_ASSIGN_OR_RETURN(Int8Model m, Int8Model::quantize(float_net, QuantizeOptions{}));
+//   Int8Workspace ws;
+//   predict_proba_int8(m, batch, ws, probs.data());  // probs: [batch.size(), num_classes]
+//
+// Immutable after construction; predict_proba_int8 may run concurrently with one workspace each.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fenlei/model_file.h"
+#include "fenlei/status.h"
+#include "nn/batch.h"
+#include "nn/config.h"
+#include "nn/network.h"
+#include "quant/kernels.h"
+
+namespace fenlei::quant {
+
+struct QuantizeOptions {
+  // One weight scale per output channel (filter / dense unit), else one per tensor.
+  bool per_channel = true;
+  // Embedding tables: one scale per row (stored as f16), else one per table. Per-table scales
+  // let the conv layers copy int8 rows straight into the GEMM input (no requantisation) and
+  // make the int8 table compress well (rarely trained rows stay near zero).
+  bool embedding_per_row = false;
+};
+
+struct Int8Embedding {
+  int64_t rows = 0;
+  int dim = 0;
+  bool per_row = false;
+  std::vector<int8_t> q;       // [rows, dim]
+  std::vector<float> scale;    // [rows] per row, or [1]
+  std::vector<float> row_amax; // [rows] max|q| * scale: the row's float range (derived)
+  float row_scale(int64_t r) const { return per_row ? scale[size_t(r)] : scale[0]; }
+};
+
+struct Int8Linear {
+  int out = 0, in = 0;
+  bool per_channel = true;
+  std::vector<int8_t> q;         // [out, in] as stored
+  std::vector<float> scale;      // [out] or [1] as stored
+  std::vector<float> bias;       // [out]
+  std::vector<float> out_scale;  // [out] derived: the scale of each output channel
+  PackedWeights packed;          // derived: GEMM layout
+};
+
+class Int8Model {
+ public:
+  // Quantises a float network. Errors: kInvalidArgument (non-finite weights).
+  static StatusOr<Int8Model> quantize(const nn::Network& net, const QuantizeOptions& options);
+  // Rebuilds from file tensors, checking names, dtypes and shapes against the config.
+  // Errors: kDataLoss naming the tensor.
+  static StatusOr<Int8Model> from_tensors(const nn::ModelConfig& config,
+                                          const std::vector<format::Tensor>& tensors,
+                                          const std::string& name_for_errors);
+  // The file tensors: "<layer>/weight" i8, "<layer>/weight_scale" (f16 per embedding row, f32
+  // otherwise), "<layer>/bias" f32.
+  std::vector<format::Tensor> to_tensors() const;
+
+  const nn::ModelConfig& config() const { return config_; }
+  const Int8Embedding& embed() const { return embed_; }
+  const Int8Embedding* bigram() const { return has_bigram_ ? &bigram_ : nullptr; }
+  const std::vector<Int8Linear>& conv() const { return conv_; }    // one per width
+  const std::vector<Int8Linear>& dense() const { return dense_; }  // hidden..., output
+  int64_t parameter_count() const;
+  // Dequantised float copy (for tests and for comparing against the float engine).
+  StatusOr<nn::Network> dequantize() const;
+
+ private:
+  void finish();  // fills the derived fields
+
+  nn::ModelConfig config_;
+  Int8Embedding embed_, bigram_;
+  bool has_bigram_ = false;
+  std::vector<Int8Linear> conv_;
+  std::vector<Int8Linear> dense_;
+};
+
+// Per-thread scratch; buffers only grow.
+struct Int8Workspace {
+  std::vector<uint8_t> a;       // quantised activations [rows, kp]
+  std::vector<float> a_scale;   // [rows]
+  std::vector<int32_t> acc;     // GEMM output [rows, n]
+  std::vector<int32_t> row_start;
+  std::vector<float> feat, x, y, logits;
+  std::vector<int32_t> bigrams;
+};
+
+// True if any weight tensor of the file is int8 (the file is a quantised model).
+bool has_int8_tensors(const format::ModelFile& file);
+
+// Class probabilities [batch.size(), num_classes], as nn::predict_proba.
+void predict_proba_int8(const Int8Model& model, const nn::Batch& batch, Int8Workspace& ws,
+                        float* out);
+
+}  // namespace fenlei::quant

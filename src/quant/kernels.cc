@@ -1,0 +1,213 @@
+// int8 kernels (see kernels.h). The fast paths are compiled with per-function target
+// attributes, so the library runs on any x86-64 and never executes an instruction the CPU lacks.
+#include "quant/kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define FENLEI_X86 1
+#endif
+
+namespace fenlei::quant {
+
+void quantize_rows_u8(const float* x, int m, int k, int kp, uint8_t* q, float* scale) {
+  for (int i = 0; i < m; ++i) {
+    const float* xr = x + size_t(i) * k;
+    uint8_t* qr = q + size_t(i) * kp;
+    float amax = 0.0f;
+    for (int p = 0; p < k; ++p) amax = std::max(amax, std::fabs(xr[p]));
+    const float inv = amax > 0.0f ? 127.0f / amax : 1.0f;
+    scale[i] = amax > 0.0f ? amax / 127.0f : 1.0f;
+    for (int p = 0; p < k; ++p) {
+      const float v = std::nearbyint(xr[p] * inv);
+      const int qi = static_cast<int>(std::min(127.0f, std::max(-127.0f, v)));
+      qr[p] = static_cast<uint8_t>(qi + kActivationZero);
+    }
+    for (int p = k; p < kp; ++p) qr[p] = kActivationZero;
+  }
+}
+
+PackedWeights pack_weights(const int8_t* w, int n, int k) {
+  PackedWeights p;
+  p.n = n;
+  p.k = k;
+  p.kp = padded_k(k);
+  p.n_blocks = (n + 15) / 16;
+  p.rows.assign(size_t(n) * p.kp, 0);
+  p.colsum.assign(size_t(p.n_blocks) * 16, 0);
+  p.blocked.assign(size_t(p.n_blocks) * p.kp * 16, 0);
+  const int groups = p.kp / 4;
+  for (int j = 0; j < n; ++j) {
+    int32_t sum = 0;
+    for (int c = 0; c < k; ++c) {
+      const int8_t v = w[size_t(j) * k + c];
+      p.rows[size_t(j) * p.kp + c] = v;
+      sum += v;
+      const int block = j / 16, lane = j % 16, g = c / 4, r = c % 4;
+      p.blocked[((size_t(block) * groups + g) * 16 + lane) * 4 + r] = v;
+    }
+    p.colsum[size_t(j)] = sum;
+  }
+  return p;
+}
+
+// The definition, written as plainly as possible: no +128 trick.
+void gemm_u8s8_ref(const uint8_t* a, int m, const PackedWeights& w, int32_t* c) {
+  for (int i = 0; i < m; ++i) {
+    const uint8_t* ar = a + size_t(i) * w.kp;
+    for (int j = 0; j < w.n; ++j) {
+      const int8_t* wr = w.rows.data() + size_t(j) * w.kp;
+      int32_t acc = 0;
+      for (int p = 0; p < w.k; ++p) acc += (int32_t(ar[p]) - kActivationZero) * int32_t(wr[p]);
+      c[size_t(i) * w.n + j] = acc;
+    }
+  }
+}
+
+#ifdef FENLEI_X86
+
+// AVX2: u8 and s8 widened to s16, vpmaddwd (exact: |255 * 127 * 2| fits s32), 16 bytes of k per
+// step, four output channels at a time to reuse the activation load.
+__attribute__((target("avx2"))) void gemm_u8s8_avx2(const uint8_t* a, int m,
+                                                    const PackedWeights& w, int32_t* c) {
+  const int kp = w.kp;
+  const int k16 = kp / 16 * 16;
+  for (int i = 0; i < m; ++i) {
+    const uint8_t* ar = a + size_t(i) * kp;
+    int j = 0;
+    for (; j + 4 <= w.n; j += 4) {
+      const int8_t* w0 = w.rows.data() + size_t(j) * kp;
+      __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+      for (int p = 0; p < k16; p += 16) {
+        const __m256i av =
+            _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ar + p)));
+#define FENLEI_W16(r) \
+  _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w0 + size_t(r) * kp + p)))
+        acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(av, FENLEI_W16(0)));
+        acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(av, FENLEI_W16(1)));
+        acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(av, FENLEI_W16(2)));
+        acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(av, FENLEI_W16(3)));
+#undef FENLEI_W16
+      }
+      // Horizontal sums through memory: no vector-returning helper (keeps the ABI warning-free).
+      alignas(32) int32_t lanes[4][8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[0]), acc0);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[1]), acc1);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[2]), acc2);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[3]), acc3);
+      int32_t s[4];
+      for (int r = 0; r < 4; ++r) {
+        s[r] = 0;
+        for (int l = 0; l < 8; ++l) s[r] += lanes[r][l];
+      }
+      for (int r = 0; r < 4; ++r) {
+        const int8_t* wr = w0 + size_t(r) * kp;
+        for (int p = k16; p < kp; ++p) s[r] += int32_t(ar[p]) * int32_t(wr[p]);
+        c[size_t(i) * w.n + j + r] = s[r] - kActivationZero * w.colsum[size_t(j + r)];
+      }
+    }
+    for (; j < w.n; ++j) {
+      const int8_t* wr = w.rows.data() + size_t(j) * kp;
+      int32_t s = 0;
+      for (int p = 0; p < kp; ++p) s += int32_t(ar[p]) * int32_t(wr[p]);
+      c[size_t(i) * w.n + j] = s - kActivationZero * w.colsum[size_t(j)];
+    }
+  }
+}
+
+// AVX-512 VNNI: one vpdpbusd computes 16 output channels x 4 k-bytes. Up to 8 rows share each
+// weight block load; the activation's 4 bytes are broadcast.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemm_u8s8_avx512vnni(
+    const uint8_t* a, int m, const PackedWeights& w, int32_t* c) {
+  constexpr int kRows = 8;
+  const int groups = w.kp / 4;
+  for (int i0 = 0; i0 < m; i0 += kRows) {
+    const int rows = std::min(kRows, m - i0);
+    for (int b = 0; b < w.n_blocks; ++b) {
+      __m512i acc[kRows];
+      for (int r = 0; r < kRows; ++r) acc[r] = _mm512_setzero_si512();
+      const int8_t* wb = w.blocked.data() + size_t(b) * groups * 64;
+      if (rows == kRows) {
+        for (int g = 0; g < groups; ++g) {
+          const __m512i wv = _mm512_loadu_si512(wb + size_t(g) * 64);
+          for (int r = 0; r < kRows; ++r) {
+            int32_t four;
+            std::memcpy(&four, a + size_t(i0 + r) * w.kp + size_t(g) * 4, 4);
+            acc[r] = _mm512_dpbusd_epi32(acc[r], _mm512_set1_epi32(four), wv);
+          }
+        }
+      } else {
+        for (int g = 0; g < groups; ++g) {
+          const __m512i wv = _mm512_loadu_si512(wb + size_t(g) * 64);
+          for (int r = 0; r < rows; ++r) {
+            int32_t four;
+            std::memcpy(&four, a + size_t(i0 + r) * w.kp + size_t(g) * 4, 4);
+            acc[r] = _mm512_dpbusd_epi32(acc[r], _mm512_set1_epi32(four), wv);
+          }
+        }
+      }
+      const __m512i corr = _mm512_mullo_epi32(
+          _mm512_loadu_si512(w.colsum.data() + size_t(b) * 16), _mm512_set1_epi32(kActivationZero));
+      const int cols = std::min(16, w.n - b * 16);
+      const __mmask16 mask = static_cast<__mmask16>((1u << cols) - 1u);
+      for (int r = 0; r < rows; ++r) {
+        _mm512_mask_storeu_epi32(c + size_t(i0 + r) * w.n + size_t(b) * 16, mask,
+                                 _mm512_sub_epi32(acc[r], corr));
+      }
+    }
+  }
+}
+
+bool cpu_has_avx2() { return __builtin_cpu_supports("avx2"); }
+bool cpu_has_avx512vnni() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vnni");
+}
+
+#else  // not x86: the reference is the only kernel.
+
+void gemm_u8s8_avx2(const uint8_t* a, int m, const PackedWeights& w, int32_t* c) {
+  gemm_u8s8_ref(a, m, w, c);
+}
+void gemm_u8s8_avx512vnni(const uint8_t* a, int m, const PackedWeights& w, int32_t* c) {
+  gemm_u8s8_ref(a, m, w, c);
+}
+bool cpu_has_avx2() { return false; }
+bool cpu_has_avx512vnni() { return false; }
+
+#endif
+
+namespace {
+
+struct Choice {
+  GemmFn fn;
+  const char* name;
+};
+
+Choice choose() {
+  const char* env = std::getenv("FENLEI_INT8_KERNEL");
+  const std::string want = env ? env : "";
+  if (want == "ref") return {gemm_u8s8_ref, "ref"};
+  if (want == "avx2" && cpu_has_avx2()) return {gemm_u8s8_avx2, "avx2"};
+  if (cpu_has_avx512vnni() && (want.empty() || want == "avx512vnni"))
+    return {gemm_u8s8_avx512vnni, "avx512vnni"};
+  if (cpu_has_avx2()) return {gemm_u8s8_avx2, "avx2"};
+  return {gemm_u8s8_ref, "ref"};
+}
+
+const Choice& choice() {
+  static const Choice c = choose();
+  return c;
+}
+
+}  // namespace
+
+GemmFn best_gemm() { return choice().fn; }
+const char* best_gemm_name() { return choice().name; }
+
+}  // namespace fenlei::quant

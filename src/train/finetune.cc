@@ -1,0 +1,55 @@
+// finetune_model (see finetune.h): load and check the base, then run the trainer with the
+// fine-tuning hooks of TrainOptions.
+#include "train/finetune.h"
+
+#include <chrono>
+#include <ctime>
+
+#include "fenlei/file_util.h"
+#include "fenlei/model_file.h"
+#include "quant/int8_model.h"
+
+namespace fenlei::train {
+namespace {
+
+std::string utc_now_iso8601() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+StatusOr<TrainResult> finetune_model(const FinetuneOptions& options) {
+  FENLEI_ASSIGN_OR_RETURN(std::string bytes, read_file(options.base_model));
+  FENLEI_ASSIGN_OR_RETURN(format::ModelFile file,
+                          format::parse_model_file(bytes, options.base_model));
+  if (quant::has_int8_tensors(file))
+    return failed_precondition_error(options.base_model +
+                                     " is an int8 model; fine-tune the float model it was "
+                                     "quantised from (then quantize the result)");
+  FENLEI_ASSIGN_OR_RETURN(core::ModelBundle base,
+                          core::bundle_from_model_file(file, options.base_model));
+  TrainOptions o = options.train;
+  o.model = base.network.config();
+  if (options.allow_new_labels && o.model.output == nn::Output::kSigmoid)
+    o.model.output = nn::Output::kAuto;  // may need a softmax once labels are added
+  o.preprocess = base.preprocess;
+  o.allow_new_labels = options.allow_new_labels;
+  o.lineage = {{"base_model", options.base_model},
+               {"base_checksum", format::checksum_hex(bytes)},
+               {"base_lineage", base.lineage},
+               {"data", o.input},
+               {"valid", o.valid},
+               {"date", utc_now_iso8601()},
+               {"epochs", o.epochs},
+               {"lr", o.lr},
+               {"freeze", o.freeze}};
+  o.base_model = std::make_shared<const core::ModelBundle>(std::move(base));
+  return train_model(o);
+}
+
+}  // namespace fenlei::train

@@ -1,0 +1,99 @@
+// Fine-tuning labels/vocabulary and initial weights (see finetune_init.h).
+#include "train/finetune_init.h"
+
+#include <algorithm>
+
+#include "fenlei/log.h"
+#include "train/pretrained_vectors.h"
+
+namespace fenlei::train {
+
+StatusOr<std::vector<std::string>> finetune_labels(const core::ModelBundle& base,
+                                                   const std::vector<std::string>& data_labels,
+                                                   bool allow_new, const std::string& data_name) {
+  std::vector<std::string> labels = base.labels;
+  for (const std::string& l : data_labels) {
+    if (std::find(labels.begin(), labels.end(), l) != labels.end()) continue;
+    if (!allow_new) {
+      std::string known;
+      for (const auto& k : base.labels) known += (known.empty() ? "" : ", ") + k;
+      return invalid_argument_error(data_name + ": label '" + l +
+                                    "' is not one of the base model's labels (" + known +
+                                    "); pass --allow-new-labels to add it");
+    }
+    labels.push_back(l);  // data_labels are sorted, so new labels are appended in sorted order
+  }
+  return labels;
+}
+
+vocab::Vocabulary finetune_vocabulary(const core::ModelBundle& base,
+                                      const vocab::TokenCounts& counts, size_t max_new,
+                                      int64_t min_count) {
+  // Vocabulary::build orders by count (ties by bytes): reuse it for the new tokens' order.
+  const vocab::Vocabulary ranked = vocab::Vocabulary::build(counts, 0, min_count);
+  std::vector<std::string> fresh;
+  for (size_t i = 2; i < ranked.size(); ++i) {
+    const std::string& t = ranked.tokens()[i];
+    if (base.vocabulary.contains(t)) continue;
+    if (max_new > 0 && fresh.size() >= max_new) break;
+    fresh.push_back(t);
+  }
+  FENLEI_LOG(kInfo) << "fine-tuning vocabulary: " << base.vocabulary.size() << " base tokens + "
+                    << fresh.size() << " new from the data";
+  return base.vocabulary.extend(fresh);
+}
+
+namespace {
+
+Status copy_base_weights(const core::ModelBundle& base, nn::Network* net) {
+  const nn::Params& from = base.network.params();
+  const bool grew_from_sigmoid =
+      base.network.config().sigmoid_output() && !net->config().sigmoid_output();
+  for (nn::Tensor& t : net->params()) {
+    const nn::Tensor* b = from.find(t.name);
+    if (b == nullptr) return invalid_argument_error("base model lacks tensor '" + t.name + "'");
+    if (b->shape == t.shape) {
+      t.data = b->data;
+      continue;
+    }
+    const bool out = t.name.rfind("out/", 0) == 0;
+    const bool embedding = t.name == "embed/weight";
+    if (!(out || embedding) || b->cols() != t.cols() || b->rows() > t.rows())
+      return invalid_argument_error("tensor '" + t.name + "' of the base model has an "
+                                    "incompatible shape");
+    const size_t cols = size_t(t.cols());
+    if (out && grew_from_sigmoid) {
+      // sigmoid(z) == softmax([0, z]): class 0 gets zeros, class 1 the sigmoid unit.
+      std::fill(t.data.begin(), t.data.begin() + long(cols), 0.0f);
+      std::copy(b->data.begin(), b->data.end(), t.data.begin() + long(cols));
+    } else {
+      std::copy(b->data.begin(), b->data.end(), t.data.begin());
+    }
+  }
+  return Status();
+}
+
+}  // namespace
+
+Status apply_initial_weights(const TrainOptions& options, core::ModelBundle* bundle) {
+  nn::Network& net = bundle->network;
+  if (options.base_model) FENLEI_RETURN_IF_ERROR(copy_base_weights(*options.base_model, &net));
+  if (!options.pretrained_vectors.empty()) {
+    nn::Tensor& table = net.params()[net.embed_index()];
+    FENLEI_ASSIGN_OR_RETURN(
+        VectorCoverage cov,
+        apply_pretrained_vectors_file(options.pretrained_vectors, bundle->vocabulary,
+                                      net.config().embed_dim, table.data.data()));
+    FENLEI_LOG(kInfo) << "pretrained vectors: " << cov.matched << " of " << cov.vocabulary
+                      << " vocabulary tokens covered (" << int(cov.fraction() * 1000) / 10.0
+                      << "%) from " << cov.file_words << " vectors"
+                      << (options.freeze == "embedding" ? "; embeddings frozen" : "");
+    bundle->training["pretrained_vectors"] = {{"file", options.pretrained_vectors},
+                                              {"matched", cov.matched},
+                                              {"vocabulary", cov.vocabulary},
+                                              {"frozen", options.freeze == "embedding"}};
+  }
+  return Status();
+}
+
+}  // namespace fenlei::train

@@ -1,0 +1,34 @@
+// The transfer-learning steps inside a training run: the label list and vocabulary of a
+// fine-tuning run (base model first, then what the new data adds) and the initial weights
+// (copied from the base model, and/or pretrained word vectors).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/model_bundle.h"
+#include "fenlei/status.h"
+#include "fenlei/vocab.h"
+#include "train/train_options.h"
+
+namespace fenlei::train {
+
+// The base model's labels, then the data's new labels (sorted) when allow_new; otherwise
+// INVALID_ARGUMENT naming the first unknown label and the labels the model knows.
+StatusOr<std::vector<std::string>> finetune_labels(const core::ModelBundle& base,
+                                                   const std::vector<std::string>& data_labels,
+                                                   bool allow_new, const std::string& data_name);
+
+// The base vocabulary with the data's new tokens appended (most frequent first, count >=
+// min_count, at most max_new of them; 0 = no limit). Existing ids keep their meaning.
+vocab::Vocabulary finetune_vocabulary(const core::ModelBundle& base,
+                                      const vocab::TokenCounts& counts, size_t max_new,
+                                      int64_t min_count);
+
+// Runs after the network is created: copies the base model's weights (options.base_model; new
+// vocabulary rows and new output classes keep their fresh initialisation, which is the base's
+// init scheme; a sigmoid base grown to >2 classes becomes the equivalent softmax rows), then
+// loads options.pretrained_vectors into the embedding table and logs its coverage.
+Status apply_initial_weights(const TrainOptions& options, core::ModelBundle* bundle);
+
+}  // namespace fenlei::train

@@ -1,0 +1,112 @@
+// The int8 kernels: every fast path must equal the scalar reference exactly, and the reference
+// must equal the definition (sum of (a-128)*w in int32).
+#include "quant/kernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "quant/half.h"
+
+namespace fenlei::quant {
+namespace {
+
+struct Case {
+  int m, n, k;
+};
+
+std::vector<uint8_t> random_activations(std::mt19937& rng, int m, int k, int kp, bool extreme) {
+  std::vector<uint8_t> a(size_t(m) * kp, kActivationZero);
+  std::uniform_int_distribution<int> d(-127, 127);
+  for (int i = 0; i < m; ++i)
+    for (int p = 0; p < k; ++p)
+      a[size_t(i) * kp + p] = uint8_t((extreme ? (d(rng) >= 0 ? 127 : -127) : d(rng)) + 128);
+  return a;
+}
+
+std::vector<int8_t> random_weights(std::mt19937& rng, int n, int k, bool extreme) {
+  std::vector<int8_t> w(size_t(n) * k);
+  std::uniform_int_distribution<int> d(-127, 127);
+  for (auto& v : w) v = int8_t(extreme ? (d(rng) >= 0 ? 127 : -127) : d(rng));
+  return w;
+}
+
+void check_all_kernels(const Case& c, bool extreme, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const PackedWeights w = pack_weights(random_weights(rng, c.n, c.k, extreme).data(), c.n, c.k);
+  const auto a = random_activations(rng, c.m, c.k, w.kp, extreme);
+  std::vector<int32_t> ref(size_t(c.m) * c.n, -1), fast(size_t(c.m) * c.n, -2);
+  gemm_u8s8_ref(a.data(), c.m, w, ref.data());
+  // The definition, independently of the packing.
+  for (int i = 0; i < c.m; ++i)
+    for (int j = 0; j < c.n; ++j) {
+      int64_t s = 0;
+      for (int p = 0; p < c.k; ++p)
+        s += (int64_t(a[size_t(i) * w.kp + p]) - 128) * int64_t(w.rows[size_t(j) * w.kp + p]);
+      ASSERT_EQ(ref[size_t(i) * c.n + j], s) << "i=" << i << " j=" << j;
+    }
+  if (cpu_has_avx2()) {
+    gemm_u8s8_avx2(a.data(), c.m, w, fast.data());
+    EXPECT_EQ(fast, ref) << "avx2 m=" << c.m << " n=" << c.n << " k=" << c.k;
+  }
+  if (cpu_has_avx512vnni()) {
+    std::fill(fast.begin(), fast.end(), -3);
+    gemm_u8s8_avx512vnni(a.data(), c.m, w, fast.data());
+    EXPECT_EQ(fast, ref) << "avx512vnni m=" << c.m << " n=" << c.n << " k=" << c.k;
+  }
+  std::fill(fast.begin(), fast.end(), -4);
+  best_gemm()(a.data(), c.m, w, fast.data());
+  EXPECT_EQ(fast, ref) << best_gemm_name();
+}
+
+TEST(Int8Gemm, FastPathsMatchReferenceExactly) {
+  // Odd sizes exercise every tail: rows not a multiple of 8, channels not of 16 or 4, k not of
+  // 4 or 16; the real layer shapes (seed-cnn 80x128, textcnn 640x100, heads) are included.
+  const std::vector<Case> cases = {{1, 1, 1},    {1, 2, 3},    {3, 5, 7},     {8, 16, 16},
+                                   {9, 17, 17},  {13, 33, 63}, {2, 128, 80},  {37, 100, 384},
+                                   {64, 100, 640}, {5, 1, 300}, {17, 3, 1000}, {100, 128, 80}};
+  uint32_t seed = 1;
+  for (const Case& c : cases) {
+    check_all_kernels(c, false, seed++);
+    check_all_kernels(c, true, seed++);  // saturating values: +-127 everywhere
+  }
+}
+
+TEST(Int8Gemm, ReportsAKernel) {
+  const std::string name = best_gemm_name();
+  EXPECT_TRUE(name == "ref" || name == "avx2" || name == "avx512vnni") << name;
+  if (cpu_has_avx512vnni()) {
+    EXPECT_EQ(name, "avx512vnni");
+  }
+}
+
+TEST(QuantizeRows, SymmetricWithAmaxOver127AndPadding) {
+  const std::vector<float> x = {0.5f, -1.0f, 0.25f, 0.0f, 0.0f, 0.0f};
+  std::vector<uint8_t> q(8, 0);
+  std::vector<float> s(2);
+  quantize_rows_u8(x.data(), 2, 3, 4, q.data(), s.data());
+  EXPECT_FLOAT_EQ(s[0], 1.0f / 127.0f);
+  EXPECT_EQ(int(q[0]) - 128, 64);    // 0.5 * 127 = 63.5 -> 64 (round half to even)
+  EXPECT_EQ(int(q[1]) - 128, -127);
+  EXPECT_EQ(int(q[2]) - 128, 32);    // 31.75 -> 32
+  EXPECT_EQ(q[3], 128);              // padding is zero
+  EXPECT_EQ(s[1], 1.0f);             // amax == 0 -> d = 1
+  for (int p = 4; p < 8; ++p) EXPECT_EQ(q[size_t(p)], 128);
+}
+
+TEST(Half, RoundTripsAndRoundsToNearest) {
+  for (float f : {0.0f, 1.0f, -2.5f, 65504.0f, 6.103515625e-05f, 5.9604645e-08f, 0.1f, 3.14159f}) {
+    const float r = round_to_half(f);
+    EXPECT_NEAR(r, f, std::fabs(f) * 1e-3f + 1e-7f) << f;
+    EXPECT_EQ(round_to_half(r), r) << f;  // idempotent
+  }
+  EXPECT_EQ(float_to_half(1.0f), 0x3c00);
+  EXPECT_EQ(float_to_half(-2.0f), 0xc000);
+  EXPECT_EQ(half_to_float(0x0001), 5.9604645e-08f);
+  EXPECT_TRUE(std::isinf(half_to_float(float_to_half(1e6f))));
+}
+
+}  // namespace
+}  // namespace fenlei::quant

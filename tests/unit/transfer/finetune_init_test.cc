@@ -1,0 +1,80 @@
+// Fine-tuning pieces: label and vocabulary growth, and weight copying (a sigmoid base grown
+// to three classes must predict exactly as before on the old classes' logit difference).
+#include "train/finetune_init.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace fenlei::train {
+namespace {
+
+core::ModelBundle base_bundle(int classes) {
+  core::ModelBundle b;
+  auto cfg = nn::ModelConfig::preset("seed-cnn");
+  cfg->vocab_size = 4;
+  cfg->num_classes = classes;
+  b.network = *nn::Network::create(*cfg, 3);
+  b.vocabulary = *vocab::Vocabulary::from_tokens({"<pad>", "<unk>", "a", "b"});
+  b.labels = classes == 2 ? std::vector<std::string>{"neg", "pos"}
+                          : std::vector<std::string>{"neg", "pos", "mid"};
+  return b;
+}
+
+TEST(FinetuneLabels, UnknownLabelIsAnErrorNamingIt) {
+  const auto base = base_bundle(2);
+  auto r = finetune_labels(base, {"neg", "pos", "zzz"}, false, "new.tsv");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("label 'zzz'"), std::string::npos);
+  EXPECT_NE(r.status().message().find("--allow-new-labels"), std::string::npos);
+  auto ok = finetune_labels(base, {"aaa", "pos", "zzz"}, true, "new.tsv");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, (std::vector<std::string>{"neg", "pos", "aaa", "zzz"}));
+}
+
+TEST(FinetuneVocabulary, KeepsIdsAndAppendsFrequentNewWords) {
+  const auto base = base_bundle(2);
+  vocab::TokenCounts counts{{"a", 5}, {"c", 3}, {"d", 7}, {"e", 1}};
+  const auto v = finetune_vocabulary(base, counts, 0, 2);
+  EXPECT_EQ(v.tokens(), (std::vector<std::string>{"<pad>", "<unk>", "a", "b", "d", "c"}));
+  EXPECT_EQ(finetune_vocabulary(base, counts, 1, 1).size(), 5u);
+}
+
+TEST(ApplyInitialWeights, CopiesRowsAndConvertsSigmoidToSoftmax) {
+  auto base = std::make_shared<core::ModelBundle>(base_bundle(2));
+  core::ModelBundle grown = base_bundle(3);
+  auto cfg = grown.network.config();
+  cfg.vocab_size = 6;
+  grown.network = *nn::Network::create(cfg, 99);
+  TrainOptions o;
+  o.base_model = base;
+  ASSERT_TRUE(apply_initial_weights(o, &grown).ok());
+  const auto& e0 = base->network.params()[base->network.embed_index()].data;
+  const auto& e1 = grown.network.params()[grown.network.embed_index()].data;
+  for (size_t i = 0; i < e0.size(); ++i) ASSERT_EQ(e0[i], e1[i]);
+  const auto* w0 = base->network.params().find("out/weight");
+  const auto* w1 = grown.network.params().find("out/weight");
+  const size_t cols = size_t(w0->cols());
+  for (size_t c = 0; c < cols; ++c) {
+    EXPECT_EQ(w1->data[c], 0.0f);                 // class 0: zero logit
+    EXPECT_EQ(w1->data[cols + c], w0->data[c]);   // class 1: the sigmoid unit
+  }
+  // Same old-class probabilities ratio: p1/p0 = exp(z) as with the sigmoid.
+  nn::Batch batch;
+  batch.add(std::vector<int32_t>{2, 3, 2});
+  std::vector<float> p2(2), p3(3);
+  nn::Workspace ws;
+  nn::predict_proba(base->network, batch, ws, p2.data());
+  nn::predict_proba(grown.network, batch, ws, p3.data());
+  EXPECT_NEAR(p3[1] / p3[0], p2[1] / p2[0], 1e-4f * p2[1] / p2[0]);
+}
+
+TEST(ApplyInitialWeights, MissingVectorsFileIsAnError) {
+  core::ModelBundle b = base_bundle(2);
+  TrainOptions o;
+  o.pretrained_vectors = "/nonexistent/v.vec";
+  EXPECT_FALSE(apply_initial_weights(o, &b).ok());
+}
+
+}  // namespace
+}  // namespace fenlei::train

@@ -1,0 +1,67 @@
+// fenlei finetune: continue training a saved model on new data.
+#include <iostream>
+
+#include "cli_common.h"
+#include "command.h"
+#include "fenlei/log.h"
+#include "train/finetune.h"
+
+namespace fenlei::cli {
+namespace {
+
+const char* kDescription =
+    "Continue training a saved (float) model on new data with the same preprocessing. Words\n"
+    "new to the model extend its vocabulary; labels new to it are an error unless\n"
+    "--allow-new-labels extends the output layer. The output records its lineage (base\n"
+    "checksum, data, date) in its metadata; see `fenlei info`.\n\n"
+    "Examples:\n"
+    "  fenlei finetune general.fenlei --input hotel.tsv --output hotel.fenlei\n"
+    "  fenlei finetune general.fenlei -i hotel.tsv --valid dev.tsv -o hotel.fenlei --epochs 3 \\\n"
+    "      --lr 5e-4 --freeze embedding";
+
+int run_finetune(int argc, char** argv) {
+  train::FinetuneOptions f;
+  train::TrainOptions& o = f.train;
+  o.epochs = 3;
+  o.lr = 5e-4f;
+  o.checkpoint = "none";
+  std::string format = "auto";
+  auto app = make_app("finetune", kDescription);
+  app->add_option("BASE_MODEL", f.base_model, "The float model to start from")->required();
+  app->add_option("-i,--input", o.input, "New training data")->required();
+  app->add_option("--valid", o.valid, "Validation data (default: split from --input)");
+  app->add_option("--validation-split", o.validation_split,
+                  "Fraction of --input held out when no --valid is given");
+  app->add_option("-o,--output", o.output, "Model file to write")->required();
+  app->add_option("--epochs", o.epochs, "Passes over the new data (default 3)");
+  app->add_option("--lr", o.lr, "Learning rate (default 5e-4: gentler than training)");
+  app->add_option("--batch-size", o.batch_size, "Examples per gradient step");
+  app->add_option("--optimizer", o.optimizer, "adam, adamw or sgd");
+  app->add_option("--freeze", o.freeze, "Keep fixed: embedding, or conv (embedding + conv)")
+      ->check(CLI::IsMember({"embedding", "conv"}));
+  app->add_flag("--allow-new-labels", f.allow_new_labels,
+                "Add labels the base model does not know to its output layer");
+  app->add_option("--max-new-words", o.vocab_size,
+                  "At most this many new words join the vocabulary (0 = no limit)");
+  app->add_option("--min-count", o.min_count, "New words must occur at least this often");
+  app->add_option("--patience", o.patience, "Early stopping patience (0 = off)");
+  app->add_option("--format", format, "auto, tsv, csv, jsonl or fasttext");
+  app->add_option("--seed", o.seed, "Random seed");
+  app->add_option("-t,--threads", o.threads, "Worker threads (0 = all cores)");
+  app->add_option("--log", o.log_path, "Write one JSON line per epoch to this file");
+  if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
+  auto parsed = data::parse_data_format(format);
+  if (!parsed.ok()) return fail("finetune", parsed.status());
+  o.read.format = *parsed;
+  auto result = train::finetune_model(f);
+  if (!result.ok()) return fail("finetune", result.status());
+  FENLEI_LOG(kInfo) << "saved " << o.output << " (best epoch " << result->best_epoch
+                    << "; validation accuracy " << result->valid_metrics.accuracy << ")";
+  return kExitOk;
+}
+
+}  // namespace
+
+FENLEI_REGISTER_COMMAND("finetune", "Continue training a model on new data", 25, run_finetune);
+
+}  // namespace fenlei::cli
