@@ -1,0 +1,23 @@
+// libFuzzer target for the server's request parser: any body gives a request with at least one
+// valid UTF-8 instance, or an error message (the 400 the client sees) — never a crash.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "fenlei/utf8.h"
+#include "server/json_codec.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  auto request = fenlei::server::parse_predict_request(body);
+  if (!request.ok()) {
+    if (request.status().message().empty()) std::abort();
+    return 0;
+  }
+  if (request->instances.empty()) std::abort();
+  for (const auto& text : request->instances) {
+    if (!fenlei::utf8::is_valid(text)) std::abort();
+  }
+  return 0;
+}
