@@ -103,21 +103,35 @@ static size_t maximal_subpart(std::string_view s, size_t pos) {
   return k;
 }
 
-std::string replace_invalid(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+// Calls emit(cp, bytes, invalid) for each code point of s; an invalid sequence (its maximal
+// subpart) comes as U+FFFD with invalid = true. The one decoding loop behind replace_invalid and
+// to_u32.
+template <typename Emit>
+static void decode_with_replacement(std::string_view s, Emit&& emit) {
   size_t i = 0;
   while (i < s.size()) {
     char32_t cp;
-    const size_t len = decode_one(s, i, &cp);
-    if (len > 0) {
-      out.append(s.data() + i, len);
-      i += len;
-    } else {
-      append(out, kReplacementChar);
-      i += maximal_subpart(s, i);
+    size_t len = decode_one(s, i, &cp);
+    const bool invalid = len == 0;
+    if (invalid) {
+      cp = kReplacementChar;
+      len = maximal_subpart(s, i);
     }
+    emit(cp, s.substr(i, len), invalid);
+    i += len;
   }
+}
+
+std::string replace_invalid(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  decode_with_replacement(s, [&](char32_t cp, std::string_view bytes, bool invalid) {
+    if (invalid) {
+      append(out, cp);
+    } else {
+      out.append(bytes);
+    }
+  });
   return out;
 }
 
@@ -142,18 +156,7 @@ void append(std::string& out, char32_t cp) {
 std::u32string to_u32(std::string_view s) {
   std::u32string out;
   out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    char32_t cp;
-    const size_t len = decode_one(s, i, &cp);
-    if (len > 0) {
-      out.push_back(cp);
-      i += len;
-    } else {
-      out.push_back(kReplacementChar);
-      i += maximal_subpart(s, i);
-    }
-  }
+  decode_with_replacement(s, [&](char32_t cp, std::string_view, bool) { out.push_back(cp); });
   return out;
 }
 
