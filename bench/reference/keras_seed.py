@@ -111,14 +111,16 @@ def main():
     result = {"keras": keras.__version__, "tensorflow": tf.__version__, "n_train": len(x),
               "classes": nc, "prepare_seconds": prepare_seconds}
     if args.mode == "speed":
+        nb = (len(x) + args.batch_size - 1) // args.batch_size
+        args.warmup = min(args.warmup, nb // 5)  # tiny slices still time something
         timer = Timer()
         model.fit(x, y, batch_size=args.batch_size, epochs=1, shuffle=True, verbose=0,
                   callbacks=[timer])
-        nb = (len(x) + args.batch_size - 1) // args.batch_size
-        timed = len(x) - min(len(x), args.warmup * args.batch_size) if nb > args.warmup else 0
+        timed = len(x) - min(len(x), args.warmup * args.batch_size)
         sec = (timer.t1 - timer.t0) if timer.t0 is not None else 0.0
         result.update({"examples_per_second": timed / sec if sec > 0 else 0.0,
-                       "timed_examples": timed, "timed_seconds": sec})
+                       "timed_examples": timed, "timed_seconds": sec,
+                       "warmup_batches": args.warmup})
     else:
         class Best(keras.callbacks.Callback):
             def __init__(self):
