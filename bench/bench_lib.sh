@@ -58,6 +58,7 @@ bench_header() {
   else
     echo "fenlei:  not built ($FENLEI)"
   fi
+  echo "env:     OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset (PyTorch default: spin)} OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset}"
   echo "data:    $DATA_DIR"
   echo "note:    the 2 cores may be shared with other work; compare ratios from one run, not absolute numbers across runs"
   echo

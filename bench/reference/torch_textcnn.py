@@ -285,6 +285,7 @@ def main():
                  "dataset": args.dataset, "batch_size": args.batch_size, "maxlen": args.maxlen,
                  "threads": args.threads, "n_train": len(data["train"][0]), "classes": nc,
                  "limit": args.limit, "torch": torch.__version__,
+                 "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
                  "prepare_seconds": data["prepare_seconds"], **result,
                  "peak_rss_mb": common.peak_rss_mb(), "machine": common.machine_info(),
                  "command": " ".join([os.path.relpath(sys.argv[0], common.REPO)] + sys.argv[1:])})
