@@ -9,6 +9,7 @@
 #        PRESETS="seed-cnn textcnn fasttext"  REFERENCE=1  EPOCHS=N (fenlei and PyTorch)
 #        LIMIT=N (first N rows of each split, smoke test)  FENLEI=path/to/fenlei
 set -euo pipefail
+# shellcheck source=bench/bench_lib.sh
 source "$(dirname "$0")/bench_lib.sh"
 bench_require_python
 

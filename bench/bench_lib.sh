@@ -8,7 +8,7 @@ DATA_DIR=${DATA_DIR:-${FENLEI_SHARED_DIR:-$REPO_DIR/../shared}/data}
 DATA_DIR=$(cd "$DATA_DIR" 2>/dev/null && pwd || echo "$DATA_DIR")
 PY=${PY:-$BENCH_DIR/.venv/bin/python}
 FENLEI=${FENLEI:-$REPO_DIR/build/fenlei}
-REF=$BENCH_DIR/reference
+export REF=$BENCH_DIR/reference  # used by the drivers that source this file
 
 bench_require_python() {
   if [ ! -x "$PY" ]; then
@@ -19,7 +19,8 @@ bench_require_python() {
 
 # A fresh, timestamped folder for this run's raw JSON, so runs never overwrite each other.
 bench_out_dir() {
-  local d="$BENCH_DIR/out/$1/$(date +%Y%m%d-%H%M%S)"
+  local d
+  d="$BENCH_DIR/out/$1/$(date +%Y%m%d-%H%M%S)"
   mkdir -p "$d" && echo "$d"
 }
 

@@ -7,6 +7,7 @@
 #   env: MODEL=seed-cnn|textcnn  FENLEI_MODEL=existing.fenlei (else one is trained, 1 epoch)
 #        RUNS=30 (single-text CLI calls)  LIMIT=N  FENLEI=path/to/fenlei
 set -euo pipefail
+# shellcheck source=bench/bench_lib.sh
 source "$(dirname "$0")/bench_lib.sh"
 bench_require_python
 

@@ -8,6 +8,7 @@
 #   env: MODELS="seed-cnn textcnn"  BATCHES="32 128"  LIMIT=N (first N rows, smoke test)
 #        SKIP_KERAS=1  SKIP_TORCH=1  FENLEI=path/to/fenlei
 set -euo pipefail
+# shellcheck source=bench/bench_lib.sh
 source "$(dirname "$0")/bench_lib.sh"
 bench_require_python
 
