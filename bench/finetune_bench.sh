@@ -23,17 +23,17 @@ if [ ! -f "$base" ]; then
       -o "$base" --checkpoint none -q
   echo "# base trained in $(( $(date +%s) - s )) s" >&2
 fi
-echo "| seed | base (no htl data) | from scratch (500) | fine-tuned (500) | difference |"
-echo "|---|---:|---:|---:|---:|"
-b=$(acc "$base"); sum_s=0; sum_f=0; k=0
+echo "| epochs | seed | base (no htl data) | from scratch (500) | fine-tuned (500) | difference |"
+echo "|---|---|---:|---:|---:|---:|"
+b=$(printf %.4f "$(acc "$base")"); sum_s=0; sum_f=0; k=0
 for seed in $SEEDS; do
   "$FENLEI" train -i "$OUT/htl_500.tsv" --valid "$DST/dev.tsv" -m seed-cnn --epochs "$EPOCHS" \
-      --seed "$seed" -o "$OUT/scratch.$seed.fenlei" --checkpoint none -q
+      --seed "$seed" -o "$OUT/scratch.$EPOCHS.$seed.fenlei" --checkpoint none -q
   "$FENLEI" finetune "$base" -i "$OUT/htl_500.tsv" --valid "$DST/dev.tsv" --epochs "$EPOCHS" \
-      --seed "$seed" -o "$OUT/finetuned.$seed.fenlei" -q
-  as=$(acc "$OUT/scratch.$seed.fenlei"); af=$(acc "$OUT/finetuned.$seed.fenlei")
-  printf "| %s | %s | %s | %s | %+.2f points |\n" "$seed" "$b" "$as" "$af" "$(echo "100 * ($af - $as)" | bc -l)"
+      --seed "$seed" -o "$OUT/finetuned.$EPOCHS.$seed.fenlei" -q
+  as=$(acc "$OUT/scratch.$EPOCHS.$seed.fenlei"); af=$(acc "$OUT/finetuned.$EPOCHS.$seed.fenlei")
+  printf "| %s | %s | %s | %.4f | %.4f | %+.2f points |\n" "$EPOCHS" "$seed" "$b" "$as" "$af" "$(echo "100 * ($af - $as)" | bc -l)"
   sum_s=$(echo "$sum_s + $as" | bc -l); sum_f=$(echo "$sum_f + $af" | bc -l); k=$((k + 1))
 done
 ms=$(echo "$sum_s / $k" | bc -l); mf=$(echo "$sum_f / $k" | bc -l)
-printf "| mean | %s | %.4f | %.4f | %+.2f points |\n" "$b" "$ms" "$mf" "$(echo "100 * ($mf - $ms)" | bc -l)"
+printf "| %s | mean | %s | %.4f | %.4f | %+.2f points |\n" "$EPOCHS" "$b" "$ms" "$mf" "$(echo "100 * ($mf - $ms)" | bc -l)"

@@ -18,8 +18,8 @@ cut -f2- "$D/test.tsv" | tail -n +2 > "$OUT/$DS.txt"
 n=$(wc -l < "$OUT/$DS.txt")
 acc() { "$FENLEI" test "$1" "$D/test.tsv" --json | sed 's/.*"accuracy":\([0-9.]*\).*/\1/'; }
 tput() { local s e; s=$(date +%s.%N); "$FENLEI" predict "$1" < "$OUT/$DS.txt" > /dev/null; e=$(date +%s.%N); echo "$n / ($e - $s)" | bc -l; }
-echo "| dataset | preset | filters | float bytes | pruned bytes | ratio | parameters | compute (ex/s) | compute pruned | speed-up | predict (texts/s) | predict pruned | test acc | test acc pruned | right after pruning (dev) |"
-echo "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| dataset | preset | filters | float bytes | pruned bytes | ratio | pruned + int8 bytes | parameters | compute (ex/s) | compute pruned | speed-up | predict (texts/s) | predict pruned | test acc | test acc pruned | dev acc right after the cut |"
+echo "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for preset in $PRESETS; do
   m=$OUT/$DS.$preset
   [ -f "$m.fenlei" ] || "$FENLEI" train -i "$D/train.tsv" --valid "$D/dev.tsv" -m "$preset" \
@@ -29,12 +29,14 @@ for preset in $PRESETS; do
   echo "$r" >&2
   fb=$(stat -c %s "$m.fenlei"); pb=$(stat -c %s "$m.pruned.fenlei")
   params=$(echo "$r" | awk -F'\t' '/^parameters/{split($2,a," "); print a[1] " → " a[3]}')
-  filters=$(echo "$r" | awk -F'\t' '/^filters/{split($2,a," "); print a[1]}')
+  filters=$(echo "$r" | awk -F'\t' '/^filters/{split($2,a," "); print a[1] " → " a[3]}')
   sp=$(echo "$r" | awk -F'\t' '/^speed/{split($2,a," "); print a[1], a[3]}')
   after_cut=$(echo "$r" | awk -F'\t' '/^accuracy/{match($2,/; [0-9.]+ right/); print substr($2,RSTART+2,RLENGTH-8)}')
+  "$FENLEI" quantize "$m.pruned.fenlei" -o "$m.pruned.int8.fenlei" > /dev/null
+  qb=$(stat -c %s "$m.pruned.int8.fenlei")
   tf=$(tput "$m.fenlei"); tp=$(tput "$m.pruned.fenlei")
-  printf "| %s | %s | %s | %d | %d | %.2fx | %s | %s | %s | %.2fx | %.0f | %.0f | %s | %s | %s |\n" \
-    "$DS" "$preset" "$filters" "$fb" "$pb" "$(echo "$fb / $pb" | bc -l)" "$params" ${sp% *} ${sp#* } \
+  printf "| %s | %s | %s | %d | %d | %.2fx | %d | %s | %s | %s | %.2fx | %.0f | %.0f | %.4f | %.4f | %s |\n" \
+    "$DS" "$preset" "$filters" "$fb" "$pb" "$(echo "$fb / $pb" | bc -l)" "$qb" "$params" ${sp% *} ${sp#* } \
     "$(echo "${sp#* } / ${sp% *}" | bc -l)" "$tf" "$tp" "$(acc "$m.fenlei")" "$(acc "$m.pruned.fenlei")" \
     "$after_cut"
 done

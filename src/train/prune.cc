@@ -142,8 +142,13 @@ StatusOr<PruneResult> prune_model(const PruneOptions& options) {
         "its size is the embedding table, which `fenlei quantize` shrinks");
 
   PruneResult r;
+  r.base_config = base.network.config();
   FENLEI_ASSIGN_OR_RETURN(r.selection, select_by_magnitude(base.network, options.sparsity));
   FENLEI_ASSIGN_OR_RETURN(nn::Network pruned_net, apply_pruning(base.network, r.selection));
+  if (pruned_net.params().total_elements() == base.network.params().total_elements())
+    return invalid_argument_error("--sparsity " + std::to_string(options.sparsity) +
+                                  " removes no filter or unit of " + options.model +
+                                  " (each layer keeps round(size * (1 - sparsity)))");
   FENLEI_ASSIGN_OR_RETURN(EvalSet eval, encode_eval_set(base, options, &r.eval_data));
   r.eval_examples = eval.examples;
   nn::use_single_threaded_blas();

@@ -40,6 +40,7 @@ struct ModelMeasurement {
 
 struct PruneResult {
   core::ModelBundle bundle;  // the written model
+  nn::ModelConfig base_config;  // the original architecture (bundle holds the pruned one)
   PruneSelection selection;
   ModelMeasurement before;   // the original model
   double pruned_accuracy = 0.0;  // right after removing the filters, before the fine-tune
@@ -49,8 +50,9 @@ struct PruneResult {
 };
 
 // FAILED_PRECONDITION for an int8 model (prune the float model, then quantize) or a model with
-// nothing to prune; INVALID_ARGUMENT for a sparsity outside (0, 1), unknown labels in the data;
-// otherwise as train_model. The output is written atomically, and only once everything succeeded.
+// nothing to prune; INVALID_ARGUMENT for a sparsity outside (0, 1) or too small to remove any
+// unit, and for unknown labels in the data; otherwise as train_model. The output is written
+// atomically, and only once everything succeeded.
 StatusOr<PruneResult> prune_model(const PruneOptions& options);
 
 }  // namespace fenlei::train

@@ -103,6 +103,12 @@ TEST_F(PruneCli, SparsityOutsideTheOpenUnitIntervalIsAUsageError) {
     EXPECT_EQ(r.exit_code, 2) << s << ": " << r.err;
     EXPECT_FALSE(std::filesystem::exists(out));
   }
+  // In range but too small to remove one of 128 filters: a failure, not a silent no-op.
+  auto tiny = run_fenlei("prune '" + model_ + "' --sparsity 0.001 --train '" +
+                         example("reviews_train.tsv") + "' -o '" + out + "'");
+  EXPECT_EQ(tiny.exit_code, 1) << tiny.err;
+  EXPECT_NE(tiny.err.find("removes no filter"), std::string::npos) << tiny.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
   auto missing = run_fenlei("prune '" + model_ + "' --train '" + example("reviews_train.tsv") +
                             "' -o '" + out + "'");
   EXPECT_EQ(missing.exit_code, 2) << missing.err;

@@ -63,9 +63,14 @@ int run_prune(int argc, char** argv) {
 
   const auto& b = r->before;
   const auto& a = r->after;
-  const auto& bc = r->bundle.network.config();
-  std::printf("filters\t%d per width (%zu widths), hidden %s\n", bc.filters, bc.widths.size(),
-              nlohmann::json(bc.hidden).dump().c_str());
+  const auto& bc = r->base_config;
+  const auto& pc = r->bundle.network.config();
+  if (!pc.widths.empty())
+    std::printf("filters\t%d -> %d per width (widths %s)\n", bc.filters, pc.filters,
+                nlohmann::json(pc.widths).dump().c_str());
+  if (!pc.hidden.empty())
+    std::printf("hidden\t%s -> %s\n", nlohmann::json(bc.hidden).dump().c_str(),
+                nlohmann::json(pc.hidden).dump().c_str());
   std::printf("parameters\t%lld -> %lld (%.2fx fewer)\n", (long long)b.parameters,
               (long long)a.parameters, double(b.parameters) / double(std::max<int64_t>(1, a.parameters)));
   std::printf("size\t%llu -> %llu bytes (%.2fx smaller)\n", (unsigned long long)b.file_bytes,
