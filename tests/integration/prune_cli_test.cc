@@ -58,7 +58,10 @@ TEST_F(PruneCli, PrunedModelIsSmallerReportsAndWorksDownstream) {
   EXPECT_EQ(p["sparsity"].get<double>(), 0.5);
   EXPECT_EQ(p["after"]["file_bytes"].get<uint64_t>(), std::filesystem::file_size(out));
   EXPECT_EQ(p["before"]["file_bytes"].get<uint64_t>(), std::filesystem::file_size(model_));
-  EXPECT_LT(p["after"]["parameters"].get<int64_t>(), p["before"]["parameters"].get<int64_t>());
+  // Exactly 64 filters (5 x 16 weights + a bias) and their 64 output-layer columns go; the
+  // embedding table is untouched.
+  EXPECT_EQ(p["before"]["parameters"].get<int64_t>() - p["after"]["parameters"].get<int64_t>(),
+            64 * (5 * 16 + 1) + 64);
   EXPECT_GT(p["after"]["examples_per_second"].get<double>(), 0.0);
   EXPECT_EQ(p["kept_conv_filters"][0].size(), 64u);
   EXPECT_EQ(meta["lineage"]["base_model"].get<std::string>(), model_);
@@ -72,6 +75,21 @@ TEST_F(PruneCli, PrunedModelIsSmallerReportsAndWorksDownstream) {
   ASSERT_EQ(pr.exit_code, 0) << pr.err;
   auto q = run_fenlei("quantize '" + out + "' -o '" + dir_->file("pruned_q.fenlei") + "'");
   EXPECT_EQ(q.exit_code, 0) << q.err;
+}
+
+TEST_F(PruneCli, RecoveryDataWithUnseenWordsDoesNotGrowTheVocabulary) {
+  // reviews_test.tsv has words the model never saw; fine-tuning would append them, pruning
+  // must not (they would regrow the embedding table). No --valid: a held-out split is used.
+  const std::string out = dir_->file("pruned_other.fenlei");
+  auto r = run_fenlei("prune '" + model_ + "' --sparsity 0.25 --train '" +
+                      example("reviews_test.tsv") + "' -o '" + out + "' --epochs 1 --threads 1 -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(last 20%)"), std::string::npos) << r.out;
+  const auto before = nlohmann::json::parse(run_fenlei("info --json '" + model_ + "'").out);
+  const auto after = nlohmann::json::parse(run_fenlei("info --json '" + out + "'").out);
+  EXPECT_EQ(after["metadata"]["architecture"]["vocab_size"],
+            before["metadata"]["architecture"]["vocab_size"]);
+  EXPECT_EQ(after["metadata"]["architecture"]["filters"].get<int>(), 96);
 }
 
 TEST_F(PruneCli, ModelsWithNothingToPruneAndInt8ModelsAreRefused) {
