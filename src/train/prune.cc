@@ -1,0 +1,228 @@
+// prune_model (see prune.h): load, select and cut, measure, recover with the trainer, measure,
+// save with the report in the lineage.
+#include "train/prune.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <limits>
+#include <memory>
+
+#include "core/preprocessor.h"
+#include "fenlei/dataset.h"
+#include "fenlei/file_util.h"
+#include "fenlei/log.h"
+#include "fenlei/model_file.h"
+#include "quant/int8_model.h"
+#include "train/trainer.h"
+
+namespace fenlei::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string utc_now_iso8601() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Labelled evaluation texts, encoded once with the model's preprocessing, in fixed-size batches
+// (the size `fenlei predict` classifies at a time).
+struct EvalSet {
+  std::vector<nn::Batch> batches;
+  size_t examples = 0;
+};
+
+StatusOr<EvalSet> encode_eval_set(const core::ModelBundle& model, const PruneOptions& options,
+                                  std::string* name) {
+  const TrainOptions& t = options.train;
+  data::Dataset eval;
+  if (!t.valid.empty()) {
+    FENLEI_ASSIGN_OR_RETURN(eval, data::read_dataset(t.valid, t.read));
+    *name = t.valid;
+  } else {
+    FENLEI_ASSIGN_OR_RETURN(data::Dataset all, data::read_dataset(t.input, t.read));
+    FENLEI_ASSIGN_OR_RETURN(data::TrainValidationSplit split,
+                            data::split_validation(std::move(all), t.validation_split));
+    eval = std::move(split.validation);
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), " (last %.0f%%)", 100.0 * t.validation_split);
+    *name = t.input + buf;
+  }
+  if (eval.examples.empty()) return invalid_argument_error(*name + ": no evaluation examples");
+  FENLEI_ASSIGN_OR_RETURN(std::vector<int> truth, data::label_ids(eval, model.labels, *name));
+  FENLEI_ASSIGN_OR_RETURN(auto pre, core::Preprocessor::create(model.preprocess));
+  constexpr size_t kBatch = 256;
+  EvalSet set;
+  std::vector<int32_t> ids;
+  for (size_t i = 0; i < eval.examples.size(); ++i) {
+    if (i % kBatch == 0) set.batches.emplace_back();
+    pre->encode(eval.examples[i].text, model.vocabulary, &ids);
+    set.batches.back().add(ids, truth[i]);
+  }
+  set.examples = eval.examples.size();
+  return set;
+}
+
+double accuracy_on(const nn::Network& net, const EvalSet& set) {
+  nn::Workspace ws;
+  const int c = net.num_classes();
+  std::vector<float> probs;
+  size_t ok = 0;
+  for (const nn::Batch& b : set.batches) {
+    probs.resize(b.size() * size_t(c));
+    nn::predict_proba(net, b, ws, probs.data());
+    for (size_t i = 0; i < b.size(); ++i) {
+      const float* row = probs.data() + i * size_t(c);
+      ok += int(std::max_element(row, row + c) - row) == b.labels[i];
+    }
+  }
+  return double(ok) / double(std::max<size_t>(1, set.examples));
+}
+
+// Passes over the evaluation set until at least `min_seconds` have elapsed (at least one pass).
+double throughput(const nn::Network& net, const EvalSet& set, double min_seconds) {
+  nn::Workspace ws;
+  std::vector<float> probs;
+  size_t done = 0;
+  const auto start = Clock::now();
+  double elapsed = 0;
+  do {
+    for (const nn::Batch& b : set.batches) {
+      probs.resize(b.size() * size_t(net.num_classes()));
+      nn::predict_proba(net, b, ws, probs.data());
+    }
+    done += set.examples;
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  } while (elapsed < min_seconds);
+  return double(done) / std::max(1e-9, elapsed);
+}
+
+nlohmann::json measurement_json(const ModelMeasurement& m) {
+  return {{"file_bytes", m.file_bytes},
+          {"parameters", m.parameters},
+          {"accuracy", m.accuracy},
+          {"examples_per_second", m.examples_per_second}};
+}
+
+// The file bytes of `bundle` once lineage.pruning.after.file_bytes holds their own count.
+StatusOr<std::string> serialize_with_own_size(core::ModelBundle* bundle) {
+  std::string bytes;
+  for (int i = 0; i < 4; ++i) {
+    FENLEI_ASSIGN_OR_RETURN(bytes, core::serialize_bundle(*bundle));
+    auto& field = bundle->lineage["pruning"]["after"]["file_bytes"];
+    if (field.is_number_unsigned() && field.get<uint64_t>() == bytes.size()) return bytes;
+    field = uint64_t(bytes.size());
+  }
+  return bytes;  // a digit count that keeps flipping cannot happen with a monotone size; be safe
+}
+
+}  // namespace
+
+StatusOr<PruneResult> prune_model(const PruneOptions& options) {
+  if (!(options.sparsity > 0.0 && options.sparsity < 1.0))
+    return invalid_argument_error("--sparsity must be in (0, 1), e.g. 0.5 removes half the filters");
+  FENLEI_RETURN_IF_ERROR(options.train.validate());
+  FENLEI_ASSIGN_OR_RETURN(std::string bytes, read_file(options.model));
+  FENLEI_ASSIGN_OR_RETURN(format::ModelFile file, format::parse_model_file(bytes, options.model));
+  if (quant::has_int8_tensors(file))
+    return failed_precondition_error(options.model +
+                                     " is an int8 model; prune the float model it was quantised "
+                                     "from, then quantize the pruned model");
+  FENLEI_ASSIGN_OR_RETURN(core::ModelBundle base, core::bundle_from_model_file(file, options.model));
+  if (!has_prunable_layers(base.network.config()))
+    return failed_precondition_error(
+        "nothing to prune: " + options.model +
+        " has no convolution filters and no hidden dense layers (e.g. the fasttext preset); "
+        "its size is the embedding table, which `fenlei quantize` shrinks");
+
+  PruneResult r;
+  r.base_config = base.network.config();
+  FENLEI_ASSIGN_OR_RETURN(r.selection, select_by_magnitude(base.network, options.sparsity));
+  FENLEI_ASSIGN_OR_RETURN(nn::Network pruned_net, apply_pruning(base.network, r.selection));
+  if (pruned_net.params().total_elements() == base.network.params().total_elements())
+    return invalid_argument_error("--sparsity " + std::to_string(options.sparsity) +
+                                  " removes no filter or unit of " + options.model +
+                                  " (each layer keeps round(size * (1 - sparsity)))");
+  FENLEI_ASSIGN_OR_RETURN(EvalSet eval, encode_eval_set(base, options, &r.eval_data));
+  r.eval_examples = eval.examples;
+  nn::use_single_threaded_blas();
+
+  r.before.file_bytes = bytes.size();
+  r.before.parameters = base.network.params().total_elements();
+  r.before.accuracy = accuracy_on(base.network, eval);
+  r.pruned_accuracy = accuracy_on(pruned_net, eval);
+  // Speed depends only on the shapes, so the pruned network stands in for the fine-tuned one.
+  // Interleaved rounds, best of each, so that a burst of load on a shared machine (or a cold
+  // cache in the first round) does not favour either model.
+  for (int round = 0; round < 3; ++round) {
+    r.before.examples_per_second =
+        std::max(r.before.examples_per_second, throughput(base.network, eval, 0.2));
+    r.after.examples_per_second =
+        std::max(r.after.examples_per_second, throughput(pruned_net, eval, 0.2));
+  }
+  const nn::ModelConfig& bc = base.network.config();
+  const nn::ModelConfig& pc = pruned_net.config();
+  FENLEI_LOG(kInfo) << "pruned " << options.model << ": filters " << bc.filters << " -> "
+                    << pc.filters << " per width, parameters " << r.before.parameters << " -> "
+                    << pruned_net.params().total_elements() << "; accuracy " << r.before.accuracy
+                    << " -> " << r.pruned_accuracy << " before the recovery fine-tune";
+
+  // Recovery fine-tune through the trainer, starting from the pruned weights. It writes a
+  // temporary file; the output is written once, at the end, with the full report.
+  TrainOptions o = options.train;
+  o.model = pc;
+  o.preprocess = base.preprocess;
+  o.allow_new_labels = false;
+  // The vocabulary must stay the model's own: new words would grow the embedding table that
+  // pruning is meant to shrink. No word of the data can reach this count.
+  o.min_count = std::numeric_limits<int64_t>::max();
+  o.checkpoint = "none";
+  o.resume.clear();
+  o.output = options.train.output + ".prune-tmp";
+  core::ModelBundle start = base;
+  start.network = std::move(pruned_net);
+  o.base_model = std::make_shared<const core::ModelBundle>(std::move(start));
+  o.lineage = {{"base_model", options.model},
+               {"base_checksum", format::checksum_hex(bytes)},
+               {"base_lineage", base.lineage},
+               {"data", o.input},
+               {"valid", o.valid},
+               {"date", utc_now_iso8601()},
+               {"epochs", o.epochs},
+               {"lr", o.lr}};
+  auto trained = train_model(o);
+  std::remove(o.output.c_str());
+  if (!trained.ok()) return trained.status();
+  core::ModelBundle& out = trained->bundle;
+
+  r.after.parameters = out.network.params().total_elements();
+  r.after.accuracy = accuracy_on(out.network, eval);
+  nlohmann::json conv_kept = nlohmann::json::array(), hidden_kept = nlohmann::json::array();
+  for (const auto& k : r.selection.conv) conv_kept.push_back(k);
+  for (const auto& k : r.selection.hidden) hidden_kept.push_back(k);
+  out.lineage["pruning"] = {
+      {"method", "magnitude: L2 norm of each filter/unit's weights and bias, per layer"},
+      {"sparsity", options.sparsity},
+      {"filters", {bc.filters, pc.filters}},
+      {"hidden", {bc.hidden, pc.hidden}},
+      {"kept_conv_filters", conv_kept},
+      {"kept_hidden_units", hidden_kept},
+      {"eval_data", r.eval_data},
+      {"eval_examples", r.eval_examples},
+      {"pruned_accuracy_before_finetune", r.pruned_accuracy},
+      {"before", measurement_json(r.before)},
+      {"after", measurement_json(r.after)}};
+  FENLEI_ASSIGN_OR_RETURN(std::string out_bytes, serialize_with_own_size(&out));
+  r.after.file_bytes = out_bytes.size();
+  FENLEI_RETURN_IF_ERROR(write_file_atomic(options.train.output, out_bytes));
+  r.bundle = std::move(out);
+  return r;
+}
+
+}  // namespace fenlei::train
