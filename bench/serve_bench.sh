@@ -51,7 +51,9 @@ trap stop_server EXIT
 start_server() {
   local log=$out/$1.log
   shift
-  "$@" >"$log.out" 2>"$log" &
+  # Emptied here, not by the background job's redirection, which may run after the first read.
+  : >"$log.out"
+  "$@" >>"$log.out" 2>"$log" &
   pid=$!
   url=""
   for _ in $(seq 1200); do  # 120 s: importing torch on a busy machine is slow
