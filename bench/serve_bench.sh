@@ -1,49 +1,104 @@
 #!/usr/bin/env bash
-# Throughput and latency of `fenlei serve` with wrk: single-review POSTs at 1, 16 and 64
-# connections, then the server's resident memory. Needs a built `fenlei` binary and a model file.
+# Throughput and latency of `fenlei serve` (float and int8 seed-cnn) against a Flask + PyTorch
+# server of the same network, in the same run, with wrk on loopback: single-review POSTs at 1, 16
+# and 64 keep-alive connections, then each server's resident memory.
 #
-#   bench/serve_bench.sh MODEL.fenlei [FENLEI_BINARY] [DURATION]
+#   bench/serve_bench.sh [DURATION] [FENLEI_BINARY]
 #
-# Prints one line per connection count (requests, errors, rps, p50/p99/max latency) and RSS.
-# Targets (docs/serving.md): 0 errors, p99 < 5 ms at 16 connections, RSS < 100 MB.
+# Environment: BENCH_DATA (train.tsv for the model and the Flask vocabulary; default
+# ../shared/data/chnsenticorp_htl/train.tsv), BENCH_EPOCHS (default 2: accuracy does not change
+# serving speed), BENCH_SYSTEMS (default "fenlei-float fenlei-int8 flask"), BENCH_OUT (bench/out/serve,
+# where the models are kept between runs), FENLEI_SERVE_ARGS (extra `fenlei serve` flags).
+# Needs wrk (apt-get install wrk) and, for the reference, bench/.venv with torch plus Debian's
+# python3-flask and python3-jieba (see bench/reference/flask_server.py).
 set -euo pipefail
 
-model=${1:?usage: serve_bench.sh MODEL.fenlei [FENLEI_BINARY] [DURATION]}
-fenlei=${2:-build/fenlei}
-duration=${3:-10s}
 here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+duration=${1:-10s}
+fenlei=${2:-$root/build/fenlei}
+data=${BENCH_DATA:-$root/../shared/data/chnsenticorp_htl/train.tsv}
+epochs=${BENCH_EPOCHS:-2}
+systems=${BENCH_SYSTEMS:-fenlei-float fenlei-int8 flask}
+out=${BENCH_OUT:-$here/out/serve}
+python=${BENCH_PYTHON:-$here/.venv/bin/python}
 
-if ! command -v wrk >/dev/null; then
-  echo "wrk is not installed: sudo apt-get install wrk" >&2
-  exit 1
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
+mkdir -p "$out"
+
+# The models: trained once (seed-cnn defaults except --epochs), kept for later runs.
+if [[ ! -s $out/float.fenlei ]]; then
+  echo "training seed-cnn on $data ($epochs epochs)..." >&2
+  "$fenlei" train --input "$data" -o "$out/float.fenlei" --epochs "$epochs" --checkpoint none -q
 fi
+if [[ ! -s $out/int8.fenlei ]]; then
+  "$fenlei" quantize "$out/float.fenlei" -o "$out/int8.fenlei" >/dev/null
+fi
+info=$("$fenlei" info --json "$out/float.fenlei")
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$info"; }
+vocab_size=$(field 'd["vocab_size"]')
+max_len=$(field 'd["max_len"]')
+labels=$(field '",".join(d["labels"])')
 
-log=$(mktemp)
-out=$(mktemp)
-name=bench
-"$fenlei" serve "$model" --name "$name" --port 0 --log-level warning "${@:4}" >"$out" 2>"$log" &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log" "$out"' EXIT
+pid=""
+stop_server() {
+  if [[ -n $pid ]]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  pid=""
+}
+trap stop_server EXIT
 
-# Wait (at most 30 s) for "serving on http://HOST:PORT".
-url=""
-for _ in $(seq 300); do
-  url=$(sed -n 's/^serving on //p' "$out" | head -n1)
-  [[ -n $url ]] && break
-  kill -0 $pid 2>/dev/null || { echo "server exited:" >&2; cat "$log" >&2; exit 1; }
-  sleep 0.1
+# Starts a server whose stdout prints "serving on URL"; sets pid and url.
+start_server() {
+  local log=$out/$1.log
+  shift
+  # Emptied here, not by the background job's redirection, which may run after the first read.
+  : >"$log.out"
+  "$@" >>"$log.out" 2>"$log" &
+  pid=$!
+  url=""
+  for _ in $(seq 1200); do  # 120 s: importing torch on a busy machine is slow
+    url=$(sed -n 's/^serving on //p' "$log.out" | head -n1)
+    [[ -n $url ]] && break
+    kill -0 "$pid" 2>/dev/null || { echo "server exited:" >&2; cat "$log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [[ -n $url ]] || { echo "server did not start" >&2; exit 1; }
+  # Werkzeug prints the line before it binds: wait for an answer.
+  for _ in $(seq 100); do curl -sf "$url/v2/health/ready" >/dev/null && break; sleep 0.1; done
+}
+
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), nproc=$(nproc); $(date -u +%FT%TZ)"
+echo "model: seed-cnn, vocab $vocab_size, max_len $max_len, labels $labels; wrk $duration per row"
+printf '%-13s %5s %9s %7s %9s %9s %9s %7s %s\n' system conns requests errors rps p50_ms p99_ms \
+  rss_mb load1
+for system in $systems; do
+  case $system in
+    fenlei-float | fenlei-int8)
+      model=$out/${system#fenlei-}.fenlei
+      # shellcheck disable=SC2086
+      start_server "$system" "$fenlei" serve "$model" --name bench --port 0 --log-level warning \
+        ${FENLEI_SERVE_ARGS:-} ;;
+    flask)
+      start_server flask "$python" "$here/reference/flask_server.py" --train "$data" \
+        --vocab-size "$vocab_size" --max-len "$max_len" --labels "$labels" --name bench \
+        --port "${FLASK_PORT:-18181}" ;;
+    *) echo "unknown system $system" >&2; exit 1 ;;
+  esac
+  FENLEI_BENCH_MODEL=bench wrk -t1 -c4 -d2s -s "$here/serve_predict.lua" "$url" >/dev/null  # warm-up
+  for connections in 1 16 64; do
+    threads=$(( connections < 2 ? 1 : 2 ))  # 2 cores: more wrk threads only steal the server's
+    line=$(FENLEI_BENCH_MODEL=bench wrk -t"$threads" -c"$connections" -d"$duration" --timeout 10s \
+      -s "$here/serve_predict.lua" "$url" | tail -n1)
+    rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+    load1=$(cut -d' ' -f1 /proc/loadavg)
+    # line: requests=N errors(socket)=N non2xx=N rps=N p50_ms=N p99_ms=N max_ms=N
+    eval "$(tr ' ' '\n' <<<"$line" | sed -n 's/^\(requests\|non2xx\|rps\|p50_ms\|p99_ms\)=/\1=/p;s/^errors(socket)=/socket=/p')"
+    printf '%-13s %5d %9d %7d %9d %9.3f %9.3f %7d %s\n' "$system" "$connections" "$requests" \
+      $(( socket + non2xx )) "$rps" "$p50_ms" "$p99_ms" $(( rss_kb / 1024 )) "$load1"
+  done
+  if [[ $system == fenlei-* ]]; then
+    curl -s "$url/metrics" | grep -E '^fenlei_batch_size_(sum|count)' | tr '\n' ' ' >&2
+    echo >&2
+  fi
+  stop_server
 done
-[[ -n $url ]] || { echo "server did not start in 30 s" >&2; cat "$log" >&2; exit 1; }
-echo "server: $url (pid $pid)"
-
-# Warm up, then measure.
-FENLEI_BENCH_MODEL=$name wrk -t1 -c4 -d2s -s "$here/serve_predict.lua" "$url" >/dev/null
-for connections in 1 16 64; do
-  threads=$(( connections < 4 ? connections : 4 ))
-  echo -n "connections=$connections "
-  FENLEI_BENCH_MODEL=$name wrk -t"$threads" -c"$connections" -d"$duration" --latency \
-    -s "$here/serve_predict.lua" "$url" | tail -n1
-done
-rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
-echo "rss_mb=$(( rss_kb / 1024 ))"
-curl -s "$url/metrics" | grep -E '^fenlei_batch_size_(sum|count)' || true

@@ -11,7 +11,7 @@ using Clock = std::chrono::steady_clock;
 
 StatusOr<std::vector<Prediction>> BatchJob::wait_until(Clock::time_point deadline) {
   std::unique_lock<std::mutex> lock(mutex_);
-  if (!done_cv_.wait_until(lock, deadline, [&] { return done_; })) {
+  if (!done_cv_.wait_until(lock, deadline, [&] { return done_; }) || finished_at_ > deadline) {
     abandoned_.store(true);
     return deadline_exceeded_error("");
   }
@@ -23,6 +23,7 @@ void BatchJob::finish(StatusOr<std::vector<Prediction>> result) {
     std::lock_guard<std::mutex> lock(mutex_);
     result_ = std::move(result);
     done_ = true;
+    finished_at_ = Clock::now();
   }
   done_cv_.notify_one();
 }
@@ -40,8 +41,22 @@ StatusOr<std::shared_ptr<BatchJob>> Batcher::submit(ModelSlot* slot, std::vector
                                                     const PredictOptions& options) {
   auto job = std::make_shared<BatchJob>(slot, std::move(texts), options);
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::unique_lock<std::mutex> lock(mutex_);
     if (stopping_) return unavailable_error("the server is shutting down");
+    if (options_.caller_runs && options_.max_queue_delay_us <= 0 && queue_.empty() &&
+        running_ < std::max(1, options_.threads)) {
+      ++running_;
+      lock.unlock();
+      Batch batch{job};
+      const size_t instances = job->texts_.size();
+      run_batch(batch, instances);
+      lock.lock();
+      --running_;
+      const bool more = !queue_.empty();
+      lock.unlock();
+      if (more) idle_cv_.notify_one();  // work queued while this slot was taken
+      return job;
+    }
     if (queue_.size() >= options_.max_queue_size) {
       return resource_exhausted_error("the request queue is full (" +
                                       std::to_string(options_.max_queue_size) +
@@ -100,14 +115,21 @@ void Batcher::worker_loop() {
   Batch batch;
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
-    idle_cv_.wait(lock, [&] { return stopping_ || (!collecting_ && !queue_.empty()); });
+    idle_cv_.wait(lock, [&] {
+      return stopping_ ||
+             (!collecting_ && !queue_.empty() && running_ < std::max(1, options_.threads));
+    });
     if (stopping_) return;
+    ++running_;
 
     batch.clear();
     std::shared_ptr<BatchJob> first = std::move(queue_.front());
     queue_.pop_front();
     queue_depth_.store(queue_.size(), std::memory_order_relaxed);
-    if (first->abandoned_.load()) continue;
+    if (first->abandoned_.load()) {
+      --running_;
+      continue;
+    }
     size_t instances = first->texts_.size();
     batch.push_back(std::move(first));
     take_matching(batch, instances);
@@ -130,6 +152,7 @@ void Batcher::worker_loop() {
     run_batch(batch, instances);
     batch.clear();  // release the jobs (and their texts) before sleeping
     lock.lock();
+    --running_;
   }
 }
 

@@ -28,8 +28,10 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  // loopback unless asked otherwise
   int port = 8080;                 // 0 picks a free port; see Server::port()
   // httplib serves each keep-alive connection on one thread for its lifetime, so this bounds the
-  // number of connections served at once (more wait in its queue).
-  int http_threads = 64;
+  // number of connections served at once: one more waits in httplib's queue until another closes
+  // (seconds with keep-alive), so leave headroom over the expected client connections. Each
+  // thread is started up front and costs ~70 KB of resident memory.
+  int http_threads = 128;
   int read_timeout_s = 10;         // per socket read while receiving a request
   int drain_timeout_s = 10;        // how long shutdown() waits for in-flight requests
   ServiceOptions service;
@@ -68,6 +70,7 @@ class Server {
   std::unique_ptr<httplib::Server> http_;
   std::thread listen_thread_;
   int port_ = -1;
+  int listen_fd_ = -1;  // the listening socket, seen in httplib's socket-options callback
   std::mutex mutex_;
   std::condition_variable stopped_cv_;
   bool started_ = false;

@@ -74,6 +74,9 @@ int run_serve(int argc, char** argv) {
   app->add_option("--max-queue-delay-us", options.service.batcher.max_queue_delay_us,
                   "Longest wait for a batch to fill; 0 never waits when a worker is idle")
       ->check(CLI::Range(0, 10000000));
+  app->add_option("--caller-runs", options.service.batcher.caller_runs,
+                  "Run a request on its connection thread when a worker slot is free "
+                  "(true/false; false always hands it to a worker)");
   app->add_option("--max-queue-size", max_queue_size, "Requests that may wait; more get 429")
       ->check(CLI::Range(1, 1000000));
   app->add_option("--max-body-bytes", max_body_bytes, "Largest request body; larger gets 413")

@@ -22,6 +22,7 @@ struct FakeControl {
   std::mutex mutex;
   std::vector<size_t> batch_sizes;
   std::vector<std::string> versions_used;  // info().architecture of the model of each batch
+  std::vector<std::thread::id> threads_used;  // the thread that ran each batch
 
   std::vector<size_t> batches() {
     std::lock_guard<std::mutex> lock(mutex);
@@ -31,6 +32,7 @@ struct FakeControl {
     std::lock_guard<std::mutex> lock(mutex);
     batch_sizes.clear();
     versions_used.clear();
+    threads_used.clear();
   }
 };
 
@@ -53,6 +55,7 @@ class FakePredictor : public Predictor {
       std::lock_guard<std::mutex> lock(control_->mutex);
       control_->batch_sizes.push_back(texts.size());
       control_->versions_used.push_back(info_.architecture);
+      control_->threads_used.push_back(std::this_thread::get_id());
     }
     if (int ms = control_->delay_ms.load(); ms > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(ms));
