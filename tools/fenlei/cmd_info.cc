@@ -70,6 +70,9 @@ int run_info(int argc, char** argv) {
     std::cout << "validation      accuracy " << v.value("accuracy", 0.0) << ", macro-F1 "
               << v.value("macro_f1", 0.0) << " (n=" << v.value("n", 0) << ")\n";
   }
+  if (meta.is_object() && meta.contains("quantization") && !meta["quantization"].empty()) {
+    std::cout << "quantization    " << meta["quantization"].dump() << "\n";
+  }
   if (meta.is_object() && meta.contains("lineage") && !meta["lineage"].empty()) {
     std::cout << "lineage         " << meta["lineage"].dump() << "\n";
   }
