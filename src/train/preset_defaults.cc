@@ -123,16 +123,17 @@ std::vector<std::string> apply_preset_defaults(const PresetDefaults& d,
 
 std::string describe_preset_defaults() {
   std::ostringstream s;
-  s << "Preset training defaults (used for every flag you do not set):\n";
+  s << "Preset training defaults (each applies when you do not give the flag):\n";
   for (const PresetDefaults& d : all_preset_defaults()) {
+    const std::string pad(d.preset.size() + 4, ' ');
     s << "  " << d.preset << ": --tokenizer " << core::tokenizer_kind_name(d.tokenizer)
       << " --vocab-size " << d.vocab_size << " --max-len " << d.max_len << " --epochs "
-      << d.epochs << " --batch-size " << d.batch_size << " --optimizer " << d.optimizer
-      << " --lr " << d.lr << (d.lazy_embeddings ? " --lazy-embeddings" : "")
-      << " --lr-schedule " << d.lr_schedule << " --monitor " << d.monitor << " --patience "
-      << d.patience;
+      << d.epochs << " --patience " << d.patience << "\n"
+      << pad << "--optimizer " << d.optimizer << " --lr " << d.lr << " --lazy-embeddings "
+      << (d.lazy_embeddings ? "true" : "false") << " --batch-size " << d.batch_size << "\n"
+      << pad << "--lr-schedule " << d.lr_schedule << " --monitor " << d.monitor;
     if (d.bigram_buckets > 0) s << " --bigram-buckets " << d.bigram_buckets;
-    s << "\n    (" << d.why << ")\n";
+    s << "\n" << pad << "(" << d.why << ")\n";
   }
   return s.str();
 }

@@ -111,7 +111,7 @@ TEST(PresetDefaultsTest, DescriptionNamesEveryPreset) {
   for (const auto& d : all_preset_defaults()) {
     EXPECT_NE(text.find(d.preset + ":"), std::string::npos) << d.preset;
   }
-  EXPECT_NE(text.find("--lazy-embeddings"), std::string::npos);
+  EXPECT_NE(text.find("--lazy-embeddings true"), std::string::npos);
 }
 
 }  // namespace
