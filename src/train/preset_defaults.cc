@@ -60,17 +60,21 @@ PresetDefaults fasttext() {
   d.vocab_size = 0;
   // A mean of embeddings reads the whole text, as fastText does; 512 only bounds outliers.
   d.max_len = 512;
-  d.epochs = 10;
+  // The model converges in 1-3 epochs. fastText decays its rate linearly to zero; a cosine
+  // decay over 5 epochs does the same job here, letting the last epochs settle instead of
+  // bouncing (+0.4 points mean over 4 seeds on the hotel reviews, >= on the other sets).
+  d.epochs = 5;
   d.batch_size = 32;
   d.optimizer = "adam";
   d.lr = 5e-3f;
   d.lazy_embeddings = true;
+  d.lr_schedule = "cosine";
   d.monitor = "valid_loss";
   d.patience = 2;
   // fastText -wordNgrams 2. 200k buckets: fastText's best on the hotel reviews used 200k; its
   // 2M default costs 800 MB of float weights, far more rows than 6k-50k texts can train.
   d.bigram_buckets = 200000;
-  d.why = "characters + hashed bigrams, all characters kept, lazy Adam 5e-3, patience 2";
+  d.why = "characters + hashed bigrams, all characters kept, lazy Adam 5e-3 cosine over 5 epochs";
   return d;
 }
 
