@@ -62,8 +62,7 @@ void add_flags(CLI::App& app, Flags& f) {
       ->group("Data");
 
   app.add_option("--tokenizer", f.tokenizer,
-                 "word (jieba words), char (one token per character) or word+char (default: the "
-                 "preset's)")
+                 "word (jieba words), char (one token per character) or word+char")
       ->group("Preprocessing");
   app.add_flag("--no-hmm", f.no_hmm, "Segment without jieba's HMM for unknown words")
       ->group("Preprocessing");
@@ -85,12 +84,11 @@ void add_flags(CLI::App& app, Flags& f) {
                "Convert traditional to simplified Chinese (OpenCC t2s)")
       ->group("Preprocessing");
   app.add_option("--vocab-size", o.vocab_size,
-                 "Vocabulary size including <pad> and <unk> (0 = no limit; default: the preset's)")
+                 "Vocabulary size including <pad> and <unk> (0 = no limit)")
       ->group("Preprocessing");
   app.add_option("--min-count", o.min_count, "Drop tokens seen fewer times")->group("Preprocessing");
   app.add_option("--max-len", o.preprocess.max_len,
-                 "Tokens kept per text (0 = the 95th percentile of the training texts; default: the "
-                 "preset's)")
+                 "Tokens kept per text (0 = the 95th percentile of the training texts)")
       ->group("Preprocessing");
 
   app.add_option("-m,--model", f.model, "Preset: seed-cnn, textcnn or fasttext")->group("Model");
@@ -112,10 +110,10 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--output-layer", f.output, "auto, sigmoid (2 classes) or softmax")
       ->group("Model");
 
-  app.add_option("--epochs", o.epochs, "Passes over the training data (default: the preset's)")->group("Training");
+  app.add_option("--epochs", o.epochs, "Passes over the training data")->group("Training");
   app.add_option("--batch-size", o.batch_size, "Examples per gradient step")->group("Training");
   app.add_option("--optimizer", o.optimizer, "adam, adamw or sgd")->group("Training");
-  app.add_option("--lr", o.lr, "Learning rate (default: the preset's)")->group("Training");
+  app.add_option("--lr", o.lr, "Learning rate")->group("Training");
   app.add_option("--beta1", o.beta1, "Adam beta1")->group("Training");
   app.add_option("--beta2", o.beta2, "Adam beta2")->group("Training");
   app.add_option("--epsilon", o.epsilon, "Adam epsilon")->group("Training");
@@ -174,6 +172,13 @@ void add_flags(CLI::App& app, Flags& f) {
       ->group("Files");
   app.add_option("--log", o.log_path, "Write one JSON line per epoch to this file")
       ->group("Files");
+
+  // The preset decides these defaults (after parsing), so --help shows no fixed value.
+  for (const std::string& flag : train::preset_default_flags()) {
+    CLI::Option* opt = app.get_option("--" + flag);
+    opt->default_str("");
+    opt->description(opt->get_description() + " (default: the preset's)");
+  }
 }
 
 Status finish_options(const CLI::App& app, Flags& f) {
