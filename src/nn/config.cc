@@ -68,7 +68,9 @@ StatusOr<ModelConfig> ModelConfig::preset(const std::string& name) {
     c.embed_dim = 100;
     c.widths.clear();
     c.filters = 0;
-    c.output = Output::kSoftmax;  // fastText's own loss; bigrams are sized by the trainer
+    c.output = Output::kSoftmax;  // fastText's own loss
+    // bigram_buckets stays 0 here: the hashed-bigram table is a training default of the preset
+    // (train/preset_defaults), so that `fenlei train --bigram-buckets` can size it.
   } else {
     return invalid_argument_error("unknown model preset '" + name +
                                   "' (expected seed-cnn, textcnn or fasttext)");

@@ -183,6 +183,7 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
         {"batch_size", options.batch_size},
         {"optimizer", options.optimizer},
         {"lr", options.lr},
+        {"lazy_embeddings", options.lazy_embeddings},
         {"lr_schedule", options.lr_schedule},
         {"l2", options.l2},
         {"weight_decay", options.weight_decay},

@@ -38,6 +38,7 @@ struct TrainOptions {
   float lr = 1e-3f;
   float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-7f;  // Keras' Adam defaults
   float momentum = 0.9f;                                // sgd
+  bool lazy_embeddings = false;  // adam/adamw: update only embedding rows a batch touched
   float weight_decay = 0.0f;                            // adamw's decoupled decay
   float l2 = 0.0f;                                      // L2 penalty on weights (not biases)
   float clip_norm = 0.0f;                               // 0 = no clipping

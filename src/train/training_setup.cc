@@ -13,6 +13,7 @@ StatusOr<nn::Optimizer> make_optimizer(const TrainOptions& options, const nn::Pa
   config.epsilon = options.epsilon;
   config.weight_decay = options.weight_decay;
   config.momentum = config.kind == nn::OptimizerKind::kSgd ? options.momentum : 0.0f;
+  config.lazy_embeddings = options.lazy_embeddings;
   return nn::Optimizer::create(config, params);
 }
 
