@@ -1,0 +1,90 @@
+// Inference latency and throughput through the library API, segmentation included: loads a
+// model once, then (1) classifies texts one at a time and reports p50/p99 latency, and
+// (2) classifies them in batches and reports texts per second. Prints one JSON object.
+//   predict_latency MODEL TEXTS.tsv [--batch 256] [--limit N] [--threads T]
+// TEXTS.tsv: fenlei's TSV (label<TAB>text with a header); only the text column is used.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "fenlei/classifier.h"
+#include "fenlei/dataset.h"
+
+using Clock = std::chrono::steady_clock;
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s MODEL TEXTS.tsv [--batch N] [--limit N] [--threads T]\n", argv[0]);
+    return 2;
+  }
+  size_t batch = 256, limit = 0;
+  int threads = 1;
+  for (int i = 3; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--batch")) batch = std::stoul(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--limit")) limit = std::stoul(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--threads")) threads = std::stoi(argv[i + 1]);
+  }
+  const auto load_start = Clock::now();
+  auto model = fenlei::Classifier::load(argv[1]);
+  const double load_ms = std::chrono::duration<double, std::milli>(Clock::now() - load_start).count();
+  if (!model.ok()) {
+    std::fprintf(stderr, "%s\n", model.status().message().c_str());
+    return 1;
+  }
+  auto data = fenlei::data::read_dataset(argv[2], {});
+  if (!data.ok()) {
+    std::fprintf(stderr, "%s\n", data.status().message().c_str());
+    return 1;
+  }
+  std::vector<std::string> texts;
+  for (auto& e : data->examples) texts.push_back(std::move(e.text));
+  if (limit > 0 && texts.size() > limit) texts.resize(limit);
+  fenlei::PredictOptions options;
+
+  // Warm-up: first-touch of weights and thread-local workspaces.
+  for (size_t i = 0; i < std::min<size_t>(200, texts.size()); ++i) (void)(*model)->predict_one(texts[i], options);
+
+  std::vector<double> us;
+  us.reserve(texts.size());
+  for (const auto& t : texts) {
+    const auto s = Clock::now();
+    auto p = (*model)->predict_one(t, options);
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - s).count());
+    if (!p.ok()) return 1;
+  }
+  std::sort(us.begin(), us.end());
+  auto pct = [&](double q) { return us[std::min(us.size() - 1, static_cast<size_t>(q * us.size()))]; };
+
+  // Batch throughput: T threads, each classifying its share in batches.
+  const auto start = Clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (size_t b = static_cast<size_t>(t) * batch; b < texts.size(); b += batch * static_cast<size_t>(threads)) {
+        std::vector<std::string> chunk(texts.begin() + static_cast<long>(b),
+                                       texts.begin() + static_cast<long>(std::min(texts.size(), b + batch)));
+        (void)(*model)->predict(chunk, options);
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  nlohmann::json j = {{"system", "fenlei"},
+                      {"model", (*model)->info().architecture},
+                      {"quantized", (*model)->info().quantized},
+                      {"texts", texts.size()},
+                      {"load_ms", load_ms},
+                      {"single_p50_us", pct(0.50)},
+                      {"single_p99_us", pct(0.99)},
+                      {"batch", batch},
+                      {"threads", threads},
+                      {"batch_texts_per_second", static_cast<double>(texts.size()) / secs}};
+  std::printf("%s\n", j.dump().c_str());
+  return 0;
+}
