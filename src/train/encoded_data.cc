@@ -220,7 +220,6 @@ EvalResult evaluate_encoded(const nn::Network& net, const EncodedSet& set, Threa
   std::vector<int64_t> correct(n_batches, 0);
   std::vector<nn::Batch> batches(static_cast<size_t>(pool.size()));
   std::vector<std::vector<float>> probs(static_cast<size_t>(pool.size()));
-  std::vector<uint32_t> indices;
   // Task t handles batches t, t + T, ...: per-batch partial sums are combined in batch order.
   pool.run(pool.size(), [&](int t) {
     std::vector<uint32_t> idx;
