@@ -16,6 +16,10 @@ namespace fenlei::testing {
 inline std::string shared_dir() { return FENLEI_SHARED_DIR; }
 inline std::string test_data_dir() { return FENLEI_TEST_DATA_DIR; }
 inline std::string fenlei_binary() { return FENLEI_BINARY; }
+// A file of the bundled sample data in examples/ (reviews_train.tsv, reviews_test.tsv, ...).
+inline std::string example_path(const std::string& name) {
+  return std::string(FENLEI_SOURCE_DIR) + "/examples/" + name;
+}
 
 // A fresh directory removed when the object goes out of scope.
 class TempDir {

@@ -5,24 +5,12 @@
 #include <chrono>
 #include <ctime>
 
+#include "base/time_util.h"
 #include "fenlei/file_util.h"
 #include "fenlei/model_file.h"
 #include "quant/int8_model.h"
 
 namespace fenlei::train {
-namespace {
-
-std::string utc_now_iso8601() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-}  // namespace
-
 StatusOr<TrainResult> finetune_model(const FinetuneOptions& options) {
   FENLEI_ASSIGN_OR_RETURN(std::string bytes, read_file(options.base_model));
   FENLEI_ASSIGN_OR_RETURN(format::ModelFile file,

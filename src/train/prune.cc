@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 
+#include "base/time_util.h"
 #include "core/preprocessor.h"
 #include "fenlei/dataset.h"
 #include "fenlei/file_util.h"
@@ -21,15 +22,6 @@ namespace fenlei::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string utc_now_iso8601() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // Labelled evaluation texts, encoded once with the model's preprocessing, in fixed-size batches
 // (the size `fenlei predict` classifies at a time).

@@ -12,19 +12,16 @@
 namespace fenlei {
 namespace {
 
+using testing::example_path;
 using testing::run_fenlei;
 using testing::TempDir;
-
-std::string example(const std::string& name) {
-  return std::string(FENLEI_SOURCE_DIR) + "/examples/" + name;
-}
 
 class CompressCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     model_ = dir_->file("float.fenlei");
-    const auto r = run_fenlei("train -i '" + example("reviews_train.tsv") + "' -o '" + model_ +
+    const auto r = run_fenlei("train -i '" + example_path("reviews_train.tsv") + "' -o '" + model_ +
                               "' --epochs 3 --threads 1 --checkpoint none -q");
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
@@ -38,7 +35,7 @@ std::string CompressCli::model_;
 TEST_F(CompressCli, QuantizedModelTestsPredictsAndReportsInt8) {
   const std::string q = dir_->file("q.fenlei");
   auto r = run_fenlei("quantize '" + model_ + "' -o '" + q + "' --calibration '" +
-                      example("reviews_test.tsv") + "'");
+                      example_path("reviews_test.tsv") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("size\t"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("accuracy\t"), std::string::npos) << r.out;
@@ -56,8 +53,8 @@ TEST_F(CompressCli, QuantizedModelTestsPredictsAndReportsInt8) {
             std::filesystem::file_size(model_));
   EXPECT_TRUE(meta["quantization"].contains("int8_accuracy"));
 
-  auto tf = run_fenlei("test '" + model_ + "' '" + example("reviews_test.tsv") + "' --json");
-  auto tq = run_fenlei("test '" + q + "' '" + example("reviews_test.tsv") + "' --json");
+  auto tf = run_fenlei("test '" + model_ + "' '" + example_path("reviews_test.tsv") + "' --json");
+  auto tq = run_fenlei("test '" + q + "' '" + example_path("reviews_test.tsv") + "' --json");
   ASSERT_EQ(tq.exit_code, 0) << tq.err;
   const auto jf = nlohmann::json::parse(tf.out), jq = nlohmann::json::parse(tq.out);
   EXPECT_NEAR(jq["accuracy"].get<double>(), jf["accuracy"].get<double>(), 0.02);
@@ -72,7 +69,7 @@ TEST_F(CompressCli, QuantizedModelTestsPredictsAndReportsInt8) {
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("already an int8 model"), std::string::npos) << again.err;
   EXPECT_FALSE(std::filesystem::exists(dir_->file("qq.fenlei")));
-  auto ft = run_fenlei("finetune '" + q + "' -i '" + example("reviews_test.tsv") + "' -o '" +
+  auto ft = run_fenlei("finetune '" + q + "' -i '" + example_path("reviews_test.tsv") + "' -o '" +
                        dir_->file("ft.fenlei") + "'");
   EXPECT_EQ(ft.exit_code, 1);
   EXPECT_NE(ft.err.find("int8 model"), std::string::npos) << ft.err;
@@ -93,7 +90,7 @@ TEST_F(CompressCli, CalibrationWithUnknownLabelIsAnError) {
 
 TEST_F(CompressCli, FinetuneRecordsLineageAndRejectsUnknownLabels) {
   const std::string out = dir_->file("ft.fenlei");
-  auto r = run_fenlei("finetune '" + model_ + "' -i '" + example("reviews_test.tsv") + "' -o '" +
+  auto r = run_fenlei("finetune '" + model_ + "' -i '" + example_path("reviews_test.tsv") + "' -o '" +
                       out + "' --epochs 1 --threads 1 -q");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto info = run_fenlei("info '" + out + "'");
@@ -121,14 +118,14 @@ TEST_F(CompressCli, PretrainedVectorsErrorsNameTheLine) {
   testing::write_text_file(vec, "2 16\n好 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
                                 "酒店 1 2 3 4 5 6 7 8 nan 10 11 12 13 14 15 16\n");
   const std::string out = dir_->file("pv.fenlei");
-  auto r = run_fenlei("train -i '" + example("reviews_train.tsv") + "' -o '" + out +
+  auto r = run_fenlei("train -i '" + example_path("reviews_train.tsv") + "' -o '" + out +
                       "' --epochs 1 --threads 1 --checkpoint none --pretrained-vectors '" + vec +
                       "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("v.vec:3: value 9 'nan'"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(out));
   testing::write_text_file(vec, "1 16\n好 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n");
-  auto ok = run_fenlei("train -i '" + example("reviews_train.tsv") + "' -o '" + out +
+  auto ok = run_fenlei("train -i '" + example_path("reviews_train.tsv") + "' -o '" + out +
                        "' --epochs 1 --threads 1 --checkpoint none --freeze embedding "
                        "--pretrained-vectors '" + vec + "'");
   ASSERT_EQ(ok.exit_code, 0) << ok.err;

@@ -12,19 +12,16 @@
 namespace fenlei {
 namespace {
 
+using testing::example_path;
 using testing::run_fenlei;
 using testing::TempDir;
-
-std::string example(const std::string& name) {
-  return std::string(FENLEI_SOURCE_DIR) + "/examples/" + name;
-}
 
 class PruneCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     model_ = dir_->file("float.fenlei");
-    const auto r = run_fenlei("train -i '" + example("reviews_train.tsv") + "' -o '" + model_ +
+    const auto r = run_fenlei("train -i '" + example_path("reviews_train.tsv") + "' -o '" + model_ +
                               "' --epochs 3 --threads 1 --checkpoint none -q");
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
@@ -38,7 +35,7 @@ std::string PruneCli::model_;
 TEST_F(PruneCli, PrunedModelIsSmallerReportsAndWorksDownstream) {
   const std::string out = dir_->file("pruned.fenlei");
   auto r = run_fenlei("prune '" + model_ + "' --sparsity 0.5 --train '" +
-                      example("reviews_train.tsv") + "' --valid '" + example("reviews_test.tsv") +
+                      example_path("reviews_train.tsv") + "' --valid '" + example_path("reviews_test.tsv") +
                       "' -o '" + out + "' --epochs 1 --threads 1 -q");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* key : {"size\t", "speed\t", "accuracy\t", "parameters\t"})
@@ -67,7 +64,7 @@ TEST_F(PruneCli, PrunedModelIsSmallerReportsAndWorksDownstream) {
   EXPECT_EQ(meta["lineage"]["base_model"].get<std::string>(), model_);
 
   // The pruned file is an ordinary model: test, predict, quantize.
-  auto t = run_fenlei("test '" + out + "' '" + example("reviews_test.tsv") + "' --json");
+  auto t = run_fenlei("test '" + out + "' '" + example_path("reviews_test.tsv") + "' --json");
   ASSERT_EQ(t.exit_code, 0) << t.err;
   EXPECT_NEAR(nlohmann::json::parse(t.out)["accuracy"].get<double>(),
               p["after"]["accuracy"].get<double>(), 0.01);
@@ -82,7 +79,7 @@ TEST_F(PruneCli, RecoveryDataWithUnseenWordsDoesNotGrowTheVocabulary) {
   // must not (they would regrow the embedding table). No --valid: a held-out split is used.
   const std::string out = dir_->file("pruned_other.fenlei");
   auto r = run_fenlei("prune '" + model_ + "' --sparsity 0.25 --train '" +
-                      example("reviews_test.tsv") + "' -o '" + out + "' --epochs 1 --threads 1 -q");
+                      example_path("reviews_test.tsv") + "' -o '" + out + "' --epochs 1 --threads 1 -q");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("(last 20%)"), std::string::npos) << r.out;
   const auto before = nlohmann::json::parse(run_fenlei("info --json '" + model_ + "'").out);
@@ -94,19 +91,19 @@ TEST_F(PruneCli, RecoveryDataWithUnseenWordsDoesNotGrowTheVocabulary) {
 
 TEST_F(PruneCli, ModelsWithNothingToPruneAndInt8ModelsAreRefused) {
   const std::string ft = dir_->file("ft.fenlei");
-  auto tr = run_fenlei("train -i '" + example("reviews_train.tsv") + "' -o '" + ft +
+  auto tr = run_fenlei("train -i '" + example_path("reviews_train.tsv") + "' -o '" + ft +
                        "' --model fasttext --epochs 1 --threads 1 --checkpoint none -q");
   ASSERT_EQ(tr.exit_code, 0) << tr.err;
   const std::string out = dir_->file("never.fenlei");
   auto r = run_fenlei("prune '" + ft + "' --sparsity 0.5 --train '" +
-                      example("reviews_train.tsv") + "' -o '" + out + "'");
+                      example_path("reviews_train.tsv") + "' -o '" + out + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("nothing to prune"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(out));
 
   const std::string q = dir_->file("q.fenlei");
   ASSERT_EQ(run_fenlei("quantize '" + model_ + "' -o '" + q + "'").exit_code, 0);
-  r = run_fenlei("prune '" + q + "' --sparsity 0.5 --train '" + example("reviews_train.tsv") +
+  r = run_fenlei("prune '" + q + "' --sparsity 0.5 --train '" + example_path("reviews_train.tsv") +
                  "' -o '" + out + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("prune the float model"), std::string::npos) << r.err;
@@ -117,17 +114,17 @@ TEST_F(PruneCli, SparsityOutsideTheOpenUnitIntervalIsAUsageError) {
   const std::string out = dir_->file("never.fenlei");
   for (const char* s : {"0", "1", "1.5", "-0.2", "half"}) {
     auto r = run_fenlei("prune '" + model_ + "' --sparsity " + s + " --train '" +
-                        example("reviews_train.tsv") + "' -o '" + out + "'");
+                        example_path("reviews_train.tsv") + "' -o '" + out + "'");
     EXPECT_EQ(r.exit_code, 2) << s << ": " << r.err;
     EXPECT_FALSE(std::filesystem::exists(out));
   }
   // In range but too small to remove one of 128 filters: a failure, not a silent no-op.
   auto tiny = run_fenlei("prune '" + model_ + "' --sparsity 0.001 --train '" +
-                         example("reviews_train.tsv") + "' -o '" + out + "'");
+                         example_path("reviews_train.tsv") + "' -o '" + out + "'");
   EXPECT_EQ(tiny.exit_code, 1) << tiny.err;
   EXPECT_NE(tiny.err.find("removes no filter"), std::string::npos) << tiny.err;
   EXPECT_FALSE(std::filesystem::exists(out));
-  auto missing = run_fenlei("prune '" + model_ + "' --train '" + example("reviews_train.tsv") +
+  auto missing = run_fenlei("prune '" + model_ + "' --train '" + example_path("reviews_train.tsv") +
                             "' -o '" + out + "'");
   EXPECT_EQ(missing.exit_code, 2) << missing.err;
 }

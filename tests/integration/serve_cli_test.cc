@@ -28,12 +28,9 @@ namespace fenlei {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using testing::example_path;
 using testing::run_fenlei;
 using testing::TempDir;
-
-std::string example(const std::string& name) {
-  return std::string(FENLEI_SOURCE_DIR) + "/examples/" + name;
-}
 
 // A `fenlei serve` child process. The destructor SIGKILLs and reaps it if it is still running, so
 // a failed assertion never leaves a server behind.
@@ -155,7 +152,7 @@ std::string instances(const std::vector<std::string>& texts, int k = 1) {
 // Reviews, some long, some English, one empty: what `fenlei predict` and the server compare on.
 std::vector<std::string> sample_texts() {
   std::vector<std::string> texts;
-  std::istringstream in(testing::read_text_file(example("reviews_test.tsv")));
+  std::istringstream in(testing::read_text_file(example_path("reviews_test.tsv")));
   std::string line;
   std::getline(in, line);  // header
   while (std::getline(in, line) && texts.size() < 40) {
@@ -218,10 +215,10 @@ class ServeCli : public ::testing::Test {
     model_b_ = dir_->file("b.fenlei");
     model_q_ = dir_->file("q.fenlei");
     // Two different models (epochs and seed differ) so a reload is visible in the predictions.
-    auto a = run_fenlei("train -i '" + example("reviews_train.tsv") + "' -o '" + model_a_ +
+    auto a = run_fenlei("train -i '" + example_path("reviews_train.tsv") + "' -o '" + model_a_ +
                         "' --epochs 3 --threads 1 --checkpoint none -q");
     ASSERT_EQ(a.exit_code, 0) << a.err;
-    auto b = run_fenlei("train -i '" + example("reviews_train.tsv") + "' -o '" + model_b_ +
+    auto b = run_fenlei("train -i '" + example_path("reviews_train.tsv") + "' -o '" + model_b_ +
                         "' --epochs 1 --seed 7 --threads 1 --checkpoint none -q");
     ASSERT_EQ(b.exit_code, 0) << b.err;
     auto q = run_fenlei("quantize '" + model_a_ + "' -o '" + model_q_ + "'");

@@ -9,17 +9,13 @@
 namespace fenlei::testing {
 namespace {
 
-std::string sample(const std::string& name) {
-  return std::string(FENLEI_SOURCE_DIR) + "/examples/" + name;
-}
-
 // One model trained once for the read-only tests below.
 class TrainedModel : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     model_ = dir_->file("m.fenlei");
-    const auto r = run_fenlei("train --input '" + sample("reviews_train.tsv") + "' --output '" +
+    const auto r = run_fenlei("train --input '" + example_path("reviews_train.tsv") + "' --output '" +
                               model_ + "' --epochs 6 --seed 3 --threads 2 --log '" +
                               dir_->file("log.jsonl") + "'");
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -32,7 +28,7 @@ TempDir* TrainedModel::dir_ = nullptr;
 std::string TrainedModel::model_;
 
 TEST_F(TrainedModel, LearnsTheSampleTask) {
-  const auto r = run_fenlei("test '" + model_ + "' '" + sample("reviews_test.tsv") + "' --json");
+  const auto r = run_fenlei("test '" + model_ + "' '" + example_path("reviews_test.tsv") + "' --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["n"], 160);
@@ -130,7 +126,7 @@ TEST_F(TrainedModel, CorruptModelsGiveOneClearLine) {
 
 TEST(TrainCli, SeededSingleThreadRunsAreByteIdentical) {
   TempDir dir;
-  const std::string common = "train --input '" + sample("reviews_train.tsv") +
+  const std::string common = "train --input '" + example_path("reviews_train.tsv") +
                              "' --epochs 2 --threads 1 --checkpoint none -q";
   ASSERT_EQ(run_fenlei(common + " --seed 7 -o '" + dir.file("a.fenlei") + "'").exit_code, 0);
   ASSERT_EQ(run_fenlei(common + " --seed 7 -o '" + dir.file("b.fenlei") + "'").exit_code, 0);
@@ -144,7 +140,7 @@ TEST(TrainCli, SeededSingleThreadRunsAreByteIdentical) {
 
 TEST(TrainCli, ResumeContinuesExactly) {
   TempDir dir;
-  const std::string common = "train --input '" + sample("reviews_train.tsv") +
+  const std::string common = "train --input '" + example_path("reviews_train.tsv") +
                              "' --threads 1 --seed 5 -q";
   ASSERT_EQ(run_fenlei(common + " --epochs 4 --checkpoint none -o '" + dir.file("full.fenlei") + "'")
                 .exit_code,
