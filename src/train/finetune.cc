@@ -5,10 +5,10 @@
 #include <chrono>
 #include <ctime>
 
-#include "base/time_util.h"
 #include "fenlei/file_util.h"
 #include "fenlei/model_file.h"
 #include "quant/int8_model.h"
+#include "train/finetune_init.h"
 
 namespace fenlei::train {
 StatusOr<TrainResult> finetune_model(const FinetuneOptions& options) {
@@ -27,15 +27,8 @@ StatusOr<TrainResult> finetune_model(const FinetuneOptions& options) {
     o.model.output = nn::Output::kAuto;  // may need a softmax once labels are added
   o.preprocess = base.preprocess;
   o.allow_new_labels = options.allow_new_labels;
-  o.lineage = {{"base_model", options.base_model},
-               {"base_checksum", format::checksum_hex(bytes)},
-               {"base_lineage", base.lineage},
-               {"data", o.input},
-               {"valid", o.valid},
-               {"date", utc_now_iso8601()},
-               {"epochs", o.epochs},
-               {"lr", o.lr},
-               {"freeze", o.freeze}};
+  o.lineage = lineage_from_base(options.base_model, bytes, base.lineage, o);
+  o.lineage["freeze"] = o.freeze;
   o.base_model = std::make_shared<const core::ModelBundle>(std::move(base));
   return train_model(o);
 }

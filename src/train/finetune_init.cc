@@ -3,7 +3,9 @@
 
 #include <algorithm>
 
+#include "base/time_util.h"
 #include "fenlei/log.h"
+#include "fenlei/model_file.h"
 #include "train/pretrained_vectors.h"
 
 namespace fenlei::train {
@@ -94,6 +96,18 @@ Status apply_initial_weights(const TrainOptions& options, core::ModelBundle* bun
                                               {"frozen", options.freeze == "embedding"}};
   }
   return Status();
+}
+
+nlohmann::json lineage_from_base(const std::string& base_path, std::string_view base_bytes,
+                                 const nlohmann::json& base_lineage, const TrainOptions& options) {
+  return {{"base_model", base_path},
+          {"base_checksum", format::checksum_hex(base_bytes)},
+          {"base_lineage", base_lineage},
+          {"data", options.input},
+          {"valid", options.valid},
+          {"date", utc_now_iso8601()},
+          {"epochs", options.epochs},
+          {"lr", options.lr}};
 }
 
 }  // namespace fenlei::train

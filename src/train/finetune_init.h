@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model_bundle.h"
@@ -30,5 +31,10 @@ vocab::Vocabulary finetune_vocabulary(const core::ModelBundle& base,
 // init scheme; a sigmoid base grown to >2 classes becomes the equivalent softmax rows), then
 // loads options.pretrained_vectors into the embedding table and logs its coverage.
 Status apply_initial_weights(const TrainOptions& options, core::ModelBundle* bundle);
+
+// The lineage a model trained from `base_path` records (fine-tuning, pruning): the base file, its
+// checksum and own lineage, the new data, the date, epochs and lr of `options`.
+nlohmann::json lineage_from_base(const std::string& base_path, std::string_view base_bytes,
+                                 const nlohmann::json& base_lineage, const TrainOptions& options);
 
 }  // namespace fenlei::train

@@ -9,13 +9,13 @@
 #include <limits>
 #include <memory>
 
-#include "base/time_util.h"
 #include "core/preprocessor.h"
 #include "fenlei/dataset.h"
 #include "fenlei/file_util.h"
 #include "fenlei/log.h"
 #include "fenlei/model_file.h"
 #include "quant/int8_model.h"
+#include "train/finetune_init.h"
 #include "train/trainer.h"
 
 namespace fenlei::train {
@@ -180,14 +180,7 @@ StatusOr<PruneResult> prune_model(const PruneOptions& options) {
   core::ModelBundle start = base;
   start.network = std::move(pruned_net);
   o.base_model = std::make_shared<const core::ModelBundle>(std::move(start));
-  o.lineage = {{"base_model", options.model},
-               {"base_checksum", format::checksum_hex(bytes)},
-               {"base_lineage", base.lineage},
-               {"data", o.input},
-               {"valid", o.valid},
-               {"date", utc_now_iso8601()},
-               {"epochs", o.epochs},
-               {"lr", o.lr}};
+  o.lineage = lineage_from_base(options.model, bytes, base.lineage, o);
   auto trained = train_model(o);
   std::remove(o.output.c_str());
   if (!trained.ok()) return trained.status();
