@@ -56,7 +56,7 @@ void Classifier::Impl::probabilities(const std::vector<std::string>& texts, size
   if (bundle.int8)
     quant::predict_proba_int8(*bundle.int8, ws.batch, ws.int8, out);
   else
-    nn::predict_proba(bundle.network, ws.batch, ws.nn, out);
+    nn::predict_proba(bundle.network, ws.batch, ws.nn, out, projection.get());
 }
 
 Classifier::Classifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -84,6 +84,10 @@ StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle bu
   info.file_bytes = file_bytes.size();
   info.metadata_json = core::bundle_metadata(bundle).dump();
   impl->bundle = std::move(bundle);
+  // After the move: the projection keeps a pointer to the network it was built from.
+  if (!impl->bundle.int8)
+    impl->projection = nn::TokenProjection::create(impl->bundle.network,
+                                                   nn::TokenProjection::kDefaultMaxBytes);
   return std::shared_ptr<const Classifier>(std::make_shared<Classifier>(std::move(impl)));
 }
 

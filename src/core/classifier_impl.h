@@ -10,6 +10,7 @@
 #include "core/preprocessor.h"
 #include "fenlei/classifier.h"
 #include "nn/batch.h"
+#include "nn/token_projection.h"
 #include "nn/workspace.h"
 #include "quant/int8_model.h"
 
@@ -28,6 +29,8 @@ struct Classifier::Impl {
   core::ModelBundle bundle;
   std::shared_ptr<const core::Preprocessor> preprocessor;
   ModelInfo info;
+  // Per-token conv projections of a float cnn (null otherwise): the fast inference path.
+  std::unique_ptr<const nn::TokenProjection> projection;
 
   // Probabilities (n x labels) for texts [begin, end), which must be valid UTF-8.
   void probabilities(const std::vector<std::string>& texts, size_t begin, size_t end,

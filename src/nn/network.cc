@@ -14,6 +14,7 @@
 #include "nn/dense.h"
 #include "nn/embedding.h"
 #include "nn/loss.h"
+#include "nn/token_projection.h"
 
 namespace fenlei::nn {
 
@@ -143,14 +144,17 @@ void apply_mask(const float* x, const uint8_t* keep, float rate, int64_t n, floa
 }
 
 // Features of examples [begin, begin+m) into ws.feat [m, feature_dim].
-void features_forward(const Network& net, const Batch& b, size_t begin, int m, Workspace& ws) {
+void features_forward(const Network& net, const Batch& b, size_t begin, int m, Workspace& ws,
+                      const TokenProjection* projection = nullptr) {
   const ModelConfig& c = net.config();
   const Params& p = net.params();
   const int fd = c.feature_dim();
   float* feat = grow(ws.feat, size_t(m) * fd);
   const float* table = p[net.embed_index()].data.data();
   Segment seg{b.ids.data() + b.offsets[begin], b.offsets.data() + begin, m};
-  if (c.arch == Arch::kCnn) {
+  if (projection != nullptr) {
+    projection->features(seg, ws.projection, feat, fd);
+  } else if (c.arch == Arch::kCnn) {
     if (ws.conv.size() < net.conv_layers().size()) ws.conv.resize(net.conv_layers().size());
     for (size_t wi = 0; wi < net.conv_layers().size(); ++wi) {
       const Network::ConvIndex& ci = net.conv_layers()[wi];
@@ -331,10 +335,11 @@ double evaluate_loss(const Network& net, const Batch& batch, size_t begin, size_
   return loss_and_grad(net, batch, begin, m, logits, 0.0f, nullptr);
 }
 
-void predict_proba(const Network& net, const Batch& batch, Workspace& ws, float* out) {
+void predict_proba(const Network& net, const Batch& batch, Workspace& ws, float* out,
+                   const TokenProjection* projection) {
   const int m = static_cast<int>(batch.size());
   if (m == 0) return;
-  features_forward(net, batch, 0, m, ws);
+  features_forward(net, batch, 0, m, ws, projection);
   const float* logits = head_forward(net, 0, m, ws, nullptr);
   const ModelConfig& c = net.config();
   const int classes = c.num_classes;

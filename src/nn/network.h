@@ -94,8 +94,13 @@ double forward_backward(const Network& net, const Batch& batch, size_t begin, si
 double evaluate_loss(const Network& net, const Batch& batch, size_t begin, size_t end,
                      Workspace& ws);
 
+class TokenProjection;
+
 // Class probabilities for every example, row-major [batch.size(), num_classes]. A sigmoid model
-// writes [1-p, p], so callers always see num_classes columns. No dropout.
-void predict_proba(const Network& net, const Batch& batch, Workspace& ws, float* out);
+// writes [1-p, p], so callers always see num_classes columns. No dropout. With a projection
+// (built once for this network, see token_projection.h) the conv block runs as per-token
+// lookups instead of im2col + sgemm; the result differs only by float rounding.
+void predict_proba(const Network& net, const Batch& batch, Workspace& ws, float* out,
+                   const TokenProjection* projection = nullptr);
 
 }  // namespace fenlei::nn

@@ -16,7 +16,17 @@ struct ConvScratch {
   std::vector<int32_t> argmax;     // [m, filters] winning row, or -1 when ReLU clipped it
 };
 
+// Scratch of TokenProjection::features (inference only).
+struct ProjectionScratch {
+  std::vector<int32_t> missing;      // sorted ids whose rows were not in the table
+  std::vector<float> embeddings;     // [chunk, dim] embeddings of the rows being computed
+  std::vector<float> new_rows;       // [missing rounded up to a chunk, row_floats] rows computed
+  std::vector<const float*> rows;    // one example's row pointer per (padded) position
+  std::vector<float> mx;             // [padded_filters] window maxima of one conv
+};
+
 struct Workspace {
+  ProjectionScratch projection;             // TokenProjection (inference only)
   std::vector<ConvScratch> conv;            // one per conv width
   std::vector<float> feat;                  // [m, feature_dim] pooled features
   std::vector<float> feat_drop;             // [m, feature_dim] after dropout

@@ -45,7 +45,8 @@ TEST(Classifier, LoadsFromBytesAndMatchesTheEngine) {
 
   auto probs = (*model)->probabilities({"房间很好", "太吵"});
   ASSERT_TRUE(probs.ok());
-  // Same numbers as running the network directly on the same ids.
+  // Same numbers as running the network directly on the same ids (the classifier's per-token
+  // conv projections differ from the engine's im2col + sgemm only by rounding).
   nn::Batch batch;
   batch.add(std::vector<int32_t>{4, 5, 6, 2});
   batch.add(std::vector<int32_t>{7, 8});
@@ -53,8 +54,8 @@ TEST(Classifier, LoadsFromBytesAndMatchesTheEngine) {
   std::vector<float> direct(6);
   nn::predict_proba(bundle.network, batch, ws, direct.data());
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ((*probs)[0][static_cast<size_t>(i)], direct[static_cast<size_t>(i)]);
-    EXPECT_EQ((*probs)[1][static_cast<size_t>(i)], direct[3 + static_cast<size_t>(i)]);
+    EXPECT_NEAR((*probs)[0][static_cast<size_t>(i)], direct[static_cast<size_t>(i)], 1e-5);
+    EXPECT_NEAR((*probs)[1][static_cast<size_t>(i)], direct[3 + static_cast<size_t>(i)], 1e-5);
   }
 }
 
