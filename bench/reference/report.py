@@ -136,9 +136,43 @@ def infer_table(run):
     return "\n".join(rows)
 
 
+def infer_inprocess_table(run, presets):
+    """fenlei's predict_latency runs against PyTorch + python jieba, one row per system."""
+    rows = ["| system | single text p50 / p99 (µs) | first pass p50 / p99 (µs) | batch-256 texts/s "
+            "| vs PyTorch + jieba (p50 / p99 / batch) |", "|---|---|---|---|---|"]
+    for preset in presets:
+        t = load_json(os.path.join(run, f"torch.{preset}.json"))
+        ref = None
+        if t and "error" not in t:
+            s, j = t["single_ids"], t["single_with_jieba"]
+            jieba_rate = 1e6 / t["jieba_only"]["mean_us"]
+            model_rate = t["batch256_examples_per_second"]
+            both = 1.0 / (1.0 / model_rate + 1.0 / jieba_rate)
+            ref = (j["p50_us"], j["p99_us"], both)
+            rows.append(f"| PyTorch {preset}, ids ready | {s['p50_us']:,.0f} / {s['p99_us']:,.0f} | — "
+                        f"| {model_rate:,.0f} | |")
+            rows.append(f"| **PyTorch {preset} + python jieba** | **{j['p50_us']:,.0f} / "
+                        f"{j['p99_us']:,.0f}** | — | **≈ {both:,.0f}** | 1× |")
+        elif preset != "fasttext":
+            rows.append(f"| PyTorch {preset} | not run | | | |")
+        for kind, name in (("gemm", "float, im2col + sgemm"), ("float", "float, token projections"),
+                           ("int8", "int8")):
+            f = load_json(os.path.join(run, f"fenlei.{preset}.{kind}.json"))
+            if not f:
+                continue
+            ratio = "—"
+            if ref:
+                ratio = (f"{ref[0] / f['single_p50_us']:.1f}× / {ref[1] / f['single_p99_us']:.1f}× / "
+                         f"{f['batch_texts_per_second'] / ref[2]:.1f}×")
+            rows.append(f"| fenlei {preset} {name} | {f['single_p50_us']:,.1f} / "
+                        f"{f['single_p99_us']:,.0f} | {f['first_pass_p50_us']:,.1f} / "
+                        f"{f['first_pass_p99_us']:,.0f} | {f['batch_texts_per_second']:,.0f} | {ratio} |")
+    return "\n".join(rows)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["train", "accuracy", "infer"])
+    p.add_argument("kind", choices=["train", "accuracy", "infer", "infer-inprocess"])
     p.add_argument("run")
     p.add_argument("--models", default="seed-cnn textcnn")
     p.add_argument("--batches", default="32 128")
@@ -149,6 +183,8 @@ def main():
         print(train_table(a.run, a.models.split(), a.batches.split()))
     elif a.kind == "accuracy":
         print(accuracy_table(a.run, a.datasets.split(), a.presets.split()))
+    elif a.kind == "infer-inprocess":
+        print(infer_inprocess_table(a.run, a.presets.split()))
     else:
         print(infer_table(a.run))
 

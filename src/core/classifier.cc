@@ -64,6 +64,12 @@ Classifier::~Classifier() = default;
 
 const ModelInfo& Classifier::info() const { return impl_->info; }
 
+void Classifier::warm_up() const {
+  if (impl_->projection == nullptr) return;
+  nn::ProjectionScratch scratch;
+  impl_->projection->fill_all(scratch);
+}
+
 StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle bundle,
                                                             std::string_view file_bytes,
                                                             uint32_t format_version) {

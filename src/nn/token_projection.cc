@@ -121,7 +121,8 @@ TokenProjection::~TokenProjection() {
 
 size_t TokenProjection::rows_filled() const {
   size_t n = 0;
-  for (int32_t v = 0; v < vocab_; ++v) n += state_[size_t(v)].load(std::memory_order_acquire) == kReady;
+  for (int32_t v = 0; v < vocab_; ++v)
+    n += state_[size_t(v)].load(std::memory_order_acquire) == kReady;
   return n;
 }
 
@@ -136,7 +137,22 @@ void TokenProjection::gather_rows(const Segment& seg, ProjectionScratch& s) cons
   if (s.missing.empty()) return;
   std::sort(s.missing.begin(), s.missing.end());
   s.missing.erase(std::unique(s.missing.begin(), s.missing.end()), s.missing.end());
+  compute_missing(s);
+}
 
+void TokenProjection::fill_all(ProjectionScratch& s) const {
+  // In slices, so that the scratch stays small however large the vocabulary.
+  constexpr int32_t kSlice = 512;
+  for (int32_t begin = 0; begin < vocab_; begin += kSlice) {
+    s.missing.clear();
+    for (int32_t id = begin; id < std::min(vocab_, begin + kSlice); ++id)
+      if (state_[size_t(id)].load(std::memory_order_acquire) != kReady) s.missing.push_back(id);
+    compute_missing(s);
+  }
+}
+
+void TokenProjection::compute_missing(ProjectionScratch& s) const {
+  if (s.missing.empty()) return;
   // Rows are computed kRowChunk at a time by one sgemm of always the same shape (the last chunk
   // padded with zero embeddings): a BLAS computes a row of a fixed-shape product the same way
   // wherever it sits in the chunk, so a row's bits do not depend on which batch or thread

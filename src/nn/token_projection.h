@@ -53,6 +53,8 @@ class TokenProjection {
   // Floats per vocabulary row (sum over convs of width * padded filters) and table size.
   int row_floats() const { return row_floats_; }
   size_t table_bytes() const { return table_bytes_; }
+  // Computes every row not yet in the table (Classifier::warm_up). Thread-safe.
+  void fill_all(ProjectionScratch& s) const;
   // Rows filled so far (for tests and diagnostics).
   size_t rows_filled() const;
 
@@ -61,6 +63,8 @@ class TokenProjection {
   // Computes the rows of the segment's tokens that are not yet in the table (one sgemm into
   // s.new_rows), publishes them, and points s.rows[p] at every token's row.
   void gather_rows(const Segment& seg, ProjectionScratch& s) const;
+  // Computes the rows of s.missing (sorted, unique) into s.new_rows and publishes them.
+  void compute_missing(ProjectionScratch& s) const;
 
   const Network* net_ = nullptr;
   int dim_ = 0;

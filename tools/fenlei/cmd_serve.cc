@@ -38,6 +38,9 @@ class ClassifierPredictor : public server::Predictor {
 
 StatusOr<std::shared_ptr<const server::Predictor>> load_predictor(const std::string& path) {
   FENLEI_ASSIGN_OR_RETURN(auto classifier, Classifier::load(path));
+  // Before the model takes traffic (and, on reload, before it replaces the old one): the first
+  // requests then run at steady-state latency.
+  classifier->warm_up();
   return std::shared_ptr<const server::Predictor>(
       std::make_shared<ClassifierPredictor>(std::move(classifier)));
 }

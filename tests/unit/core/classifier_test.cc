@@ -59,6 +59,17 @@ TEST(Classifier, LoadsFromBytesAndMatchesTheEngine) {
   }
 }
 
+TEST(Classifier, WarmUpChangesNothingButWhenTheWorkIsDone) {
+  const std::string bytes = bytes_of(tiny_bundle(3));
+  auto lazy = *Classifier::load_from_memory(bytes, "tiny");
+  auto warm = *Classifier::load_from_memory(bytes, "tiny");
+  warm->warm_up();
+  warm->warm_up();  // idempotent
+  const std::vector<std::string> texts{"房间很好", "太吵", "", "好好好吵"};
+  EXPECT_EQ(*warm->probabilities(texts), *lazy->probabilities(texts));
+  EXPECT_EQ(*lazy->probabilities(texts), *lazy->probabilities(texts));
+}
+
 TEST(Classifier, TopKThresholdEmptyAndInvalidText) {
   auto model = *Classifier::load_from_memory(bytes_of(tiny_bundle(3)), "tiny");
   PredictOptions options;

@@ -123,7 +123,14 @@ TEST(TokenProjection, ResultsDoNotDependOnTheCacheHistory) {
   for (size_t i = probe.ids.size(); i-- > 0;) warm_b.add(std::vector<int32_t>{probe.ids[i]});
   probabilities(net, warm_a, a.get());
   probabilities(net, warm_b, b.get());
-  EXPECT_EQ(probabilities(net, probe, a.get()), probabilities(net, probe, b.get()));
+  const std::vector<float> expected = probabilities(net, probe, a.get());
+  EXPECT_EQ(probabilities(net, probe, b.get()), expected);
+  // Filled all at once (Classifier::warm_up), before any text.
+  auto c = TokenProjection::create(net, TokenProjection::kDefaultMaxBytes);
+  ProjectionScratch scratch;
+  c->fill_all(scratch);
+  EXPECT_EQ(c->rows_filled(), 200u);
+  EXPECT_EQ(probabilities(net, probe, c.get()), expected);
 }
 
 TEST(TokenProjection, ConcurrentCallersAgree) {

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Inference in-process, segmentation included, against PyTorch + python jieba in the same run:
+# bench/predict_latency (fenlei's library API; single-text p50/p99, first pass over the texts and
+# steady state, and batch-256 texts/s) for every model found, and torch_textcnn.py --inference
+# (one thread, passive OpenMP waiting: the stronger reference) for each CNN preset. The report
+# prints fenlei / (PyTorch + jieba) ratios.
+#
+#   bench/infer_inprocess.sh [DATASET] [BUILD_DIR]   (defaults online_shopping_cats, build-bench)
+#   env: MODELS_DIR=dir holding DATASET.PRESET.fenlei and DATASET.PRESET.int8.fenlei
+#          (bench/accuracy_table.sh and bench/quant_accuracy.sh write them; default: train each
+#          CNN preset with its default flags here, then quantise it)
+#        PRESETS="seed-cnn textcnn"  SAMPLES=2000 (PyTorch single-text samples)  LIMIT=N
+set -euo pipefail
+# shellcheck source=bench/bench_lib.sh
+source "$(dirname "$0")/bench_lib.sh"
+bench_require_python
+
+dataset=${1:-online_shopping_cats}
+build=${2:-$REPO_DIR/build-bench}
+presets=${PRESETS:-seed-cnn textcnn}
+latency=$build/bench/predict_latency
+if [ ! -x "$latency" ]; then
+  echo "error: $latency not built: cmake -S . -B build-bench -G Ninja -DFENLEI_BUILD_BENCHMARKS=ON" \
+    "-DFENLEI_BUILD_TESTS=OFF && ninja -C build-bench predict_latency fenlei" >&2
+  exit 1
+fi
+[ -x "$build/fenlei" ] && FENLEI=$build/fenlei
+out=$(bench_out_dir infer_inprocess)
+OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+export OMP_WAIT_POLICY
+bench_header "infer_inprocess $dataset ($presets)"
+
+test_file=$DATA_DIR/$dataset/test.tsv
+limit_args=()
+[ -n "${LIMIT:-}" ] && limit_args=(--limit "$LIMIT")
+models_dir=${MODELS_DIR:-$out}
+
+for preset in $presets; do
+  float=$models_dir/$dataset.$preset.fenlei
+  int8=$models_dir/$dataset.$preset.int8.fenlei
+  if [ ! -f "$float" ]; then
+    run_logged "$FENLEI" train --input "$DATA_DIR/$dataset/train.tsv" \
+      --valid "$DATA_DIR/$dataset/dev.tsv" --output "$float" --model "$preset" --threads 2 \
+      --seed 1 >"$out/$preset.train.log" 2>&1
+  fi
+  if [ ! -f "$int8" ]; then
+    run_logged "$FENLEI" quantize "$float" --output "$int8" >"$out/$preset.quantize.log" 2>&1
+  fi
+  # The same float model twice: the im2col + sgemm path and the per-token projections.
+  FENLEI_CONV_KERNEL=gemm run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" \
+    >"$out/fenlei.$preset.gemm.json"
+  run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" >"$out/fenlei.$preset.float.json"
+  run_logged "$latency" "$int8" "$test_file" "${limit_args[@]}" >"$out/fenlei.$preset.int8.json"
+  if [ "$preset" != fasttext ]; then
+    run_logged "$PY" "$REF/torch_textcnn.py" --inference --model "$preset" --dataset "$dataset" \
+      --threads 1 --latency-samples "${SAMPLES:-2000}" "${limit_args[@]}" \
+      >"$out/torch.$preset.json" 2>"$out/torch.$preset.log" \
+      || echo '{"error": "torch run failed"}' >"$out/torch.$preset.json"
+  fi
+done
+
+"$PY" "$REF/report.py" infer-inprocess "$out" --presets "$presets" | tee "$out/table.md"
+echo
+echo "raw results: $out"
