@@ -2,14 +2,16 @@
 # Inference in-process, segmentation included, against PyTorch + python jieba in the same run:
 # bench/predict_latency (fenlei's library API; single-text p50/p99, first pass over the texts and
 # steady state, and batch-256 texts/s) for every model found, and torch_textcnn.py --inference
-# (one thread, passive OpenMP waiting: the stronger reference) for each CNN preset. The report
-# prints fenlei / (PyTorch + jieba) ratios.
+# (one thread, passive OpenMP waiting: the stronger reference) for each CNN preset, and
+# torch_fasttext.py for the fasttext preset (on python jieba words, the issue's "PyTorch + python
+# jieba" pipeline, and on characters, the preset's own tokens, which need no segmenter). The
+# report prints fenlei / (PyTorch + jieba) ratios.
 #
 #   bench/infer_inprocess.sh [DATASET] [BUILD_DIR]   (defaults online_shopping_cats, build-bench)
 #   env: MODELS_DIR=dir holding DATASET.PRESET.fenlei and DATASET.PRESET.int8.fenlei
 #          (bench/accuracy_table.sh and bench/quant_accuracy.sh write them; default: train each
 #          CNN preset with its default flags here, then quantise it)
-#        PRESETS="seed-cnn textcnn"  SAMPLES=2000 (PyTorch single-text samples)  LIMIT=N
+#        PRESETS="seed-cnn textcnn fasttext"  SAMPLES=2000 (PyTorch single-text samples)  LIMIT=N
 set -euo pipefail
 # shellcheck source=bench/bench_lib.sh
 source "$(dirname "$0")/bench_lib.sh"
@@ -17,7 +19,7 @@ bench_require_python
 
 dataset=${1:-online_shopping_cats}
 build=${2:-$REPO_DIR/build-bench}
-presets=${PRESETS:-seed-cnn textcnn}
+presets=${PRESETS:-seed-cnn textcnn fasttext}
 latency=$build/bench/predict_latency
 if [ ! -x "$latency" ]; then
   echo "error: $latency not built: cmake -S . -B build-bench -G Ninja -DFENLEI_BUILD_BENCHMARKS=ON" \
@@ -46,16 +48,26 @@ for preset in $presets; do
   if [ ! -f "$int8" ]; then
     run_logged "$FENLEI" quantize "$float" --output "$int8" >"$out/$preset.quantize.log" 2>&1
   fi
-  # The same float model twice: the im2col + sgemm path and the per-token projections.
-  FENLEI_CONV_KERNEL=gemm run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" \
-    >"$out/fenlei.$preset.gemm.json"
+  # A cnn's float model twice: the im2col + sgemm path and the per-token projections.
+  if [ "$preset" != fasttext ]; then
+    FENLEI_CONV_KERNEL=gemm run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" \
+      >"$out/fenlei.$preset.gemm.json"
+  fi
   run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" >"$out/fenlei.$preset.float.json"
   run_logged "$latency" "$int8" "$test_file" "${limit_args[@]}" >"$out/fenlei.$preset.int8.json"
+  common=(--inference --dataset "$dataset" --threads 1 --latency-samples "${SAMPLES:-2000}"
+    "${limit_args[@]}")
   if [ "$preset" != fasttext ]; then
-    run_logged "$PY" "$REF/torch_textcnn.py" --inference --model "$preset" --dataset "$dataset" \
-      --threads 1 --latency-samples "${SAMPLES:-2000}" "${limit_args[@]}" \
+    run_logged "$PY" "$REF/torch_textcnn.py" "${common[@]}" --model "$preset" \
       >"$out/torch.$preset.json" 2>"$out/torch.$preset.log" \
       || echo '{"error": "torch run failed"}' >"$out/torch.$preset.json"
+  else
+    run_logged "$PY" "$REF/torch_fasttext.py" "${common[@]}" --unit words \
+      >"$out/torch.$preset.json" 2>"$out/torch.$preset.log" \
+      || echo '{"error": "torch run failed"}' >"$out/torch.$preset.json"
+    run_logged "$PY" "$REF/torch_fasttext.py" "${common[@]}" --unit chars \
+      >"$out/torch.$preset-chars.json" 2>"$out/torch.$preset-chars.log" \
+      || echo '{"error": "torch run failed"}' >"$out/torch.$preset-chars.json"
   fi
 done
 

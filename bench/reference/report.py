@@ -136,30 +136,50 @@ def infer_table(run):
     return "\n".join(rows)
 
 
+def _reference(t):
+    """(name suffix, ids-ready p50/p99, end-to-end p50/p99, end-to-end batch texts/s) of a
+    torch_textcnn.py or torch_fasttext.py --inference result."""
+    s = t["single_ids"]
+    if "single_with_jieba" in t:  # torch_textcnn.py: the model's batch rate and jieba's, combined
+        j = t["single_with_jieba"]
+        jieba_rate = 1e6 / t["jieba_only"]["mean_us"]
+        both = 1.0 / (1.0 / t["batch256_examples_per_second"] + 1.0 / jieba_rate)
+        return " + python jieba", s, j, both, t["batch256_examples_per_second"]
+    e = t["single_end_to_end"]  # torch_fasttext.py: measured end to end
+    suffix = " + python jieba (words)" if t.get("unit") == "words" else " (chars, no segmenter)"
+    return suffix, s, e, t["batch256_end_to_end_texts_per_second"], None
+
+
 def infer_inprocess_table(run, presets):
-    """fenlei's predict_latency runs against PyTorch + python jieba, one row per system."""
+    """fenlei's predict_latency runs against PyTorch (+ python jieba), one row per system; the
+    ratios are against the first reference of each preset (the issue's PyTorch + python jieba)."""
     rows = ["| system | single text p50 / p99 (µs) | first pass p50 / p99 (µs) | batch-256 texts/s "
-            "| vs PyTorch + jieba (p50 / p99 / batch) |", "|---|---|---|---|---|"]
+            "| vs first PyTorch row (p50 / p99 / batch) |", "|---|---|---|---|---|"]
     for preset in presets:
-        t = load_json(os.path.join(run, f"torch.{preset}.json"))
-        ref = None
-        if t and "error" not in t:
-            s, j = t["single_ids"], t["single_with_jieba"]
-            jieba_rate = 1e6 / t["jieba_only"]["mean_us"]
-            model_rate = t["batch256_examples_per_second"]
-            both = 1.0 / (1.0 / model_rate + 1.0 / jieba_rate)
-            ref = (j["p50_us"], j["p99_us"], both)
-            rows.append(f"| PyTorch {preset}, ids ready | {s['p50_us']:,.0f} / {s['p99_us']:,.0f} | — "
-                        f"| {model_rate:,.0f} | |")
-            rows.append(f"| **PyTorch {preset} + python jieba** | **{j['p50_us']:,.0f} / "
-                        f"{j['p99_us']:,.0f}** | — | **≈ {both:,.0f}** | 1× |")
-        elif preset != "fasttext":
-            rows.append(f"| PyTorch {preset} | not run | | | |")
-        for kind, name in (("gemm", "float, im2col + sgemm"), ("float", "float, token projections"),
-                           ("int8", "int8")):
+        refs = []
+        for suffix in ("", "-chars"):
+            t = load_json(os.path.join(run, f"torch.{preset}{suffix}.json"))
+            if not t:
+                continue
+            if "error" in t:
+                rows.append(f"| PyTorch {preset}{suffix} | failed: {t['error']} | | | |")
+                continue
+            name, ids, e2e, batch, model_rate = _reference(t)
+            if model_rate is not None:
+                rows.append(f"| PyTorch {preset}, ids ready | {ids['p50_us']:,.0f} / {ids['p99_us']:,.0f} "
+                            f"| — | {model_rate:,.0f} | |")
+            rows.append(f"| **PyTorch {preset}{name}** | **{e2e['p50_us']:,.0f} / {e2e['p99_us']:,.0f}** "
+                        f"| — | **≈ {batch:,.0f}** | {'1×' if not refs else ''} |")
+            refs.append((e2e["p50_us"], e2e["p99_us"], batch))
+        ref = refs[0] if refs else None
+        for kind, name in (("gemm", "float, im2col + sgemm"), ("float", "float"), ("int8", "int8")):
             f = load_json(os.path.join(run, f"fenlei.{preset}.{kind}.json"))
             if not f:
                 continue
+            if preset == "fasttext" and kind == "gemm":
+                continue  # no conv: the same path as "float"
+            if kind == "float" and preset != "fasttext":
+                name = "float, token projections"
             ratio = "—"
             if ref:
                 ratio = (f"{ref[0] / f['single_p50_us']:.1f}× / {ref[1] / f['single_p99_us']:.1f}× / "

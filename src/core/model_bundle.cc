@@ -78,7 +78,7 @@ StatusOr<ModelBundle> bundle_from_model_file(const format::ModelFile& file,
     return b;
   }
   // Fill a freshly built network's tensors by name, checking every shape.
-  auto net = nn::Network::create(*config, 0);
+  auto net = nn::Network::allocate(*config);
   if (!net.ok()) return corrupt("architecture: " + net.status().message());
   for (nn::Tensor& t : net->params()) {
     const format::Tensor* stored = file.find_tensor(t.name);

@@ -75,6 +75,12 @@ StatusOr<Network> Network::create(const ModelConfig& config, uint64_t seed) {
   return n;
 }
 
+StatusOr<Network> Network::allocate(const ModelConfig& config) {
+  FENLEI_RETURN_IF_ERROR(config.validate());
+  use_single_threaded_blas();
+  return build(config);
+}
+
 StatusOr<Network> Network::from_params(const ModelConfig& config, const Params& params) {
   FENLEI_RETURN_IF_ERROR(config.validate());
   use_single_threaded_blas();

@@ -34,6 +34,9 @@ class Network {
   // embeddings uniform(-0.05, 0.05), conv/dense kernels glorot_uniform, biases zero.
   // Errors: kInvalidArgument (config).
   static StatusOr<Network> create(const ModelConfig& config, uint64_t seed);
+  // Validates the config and allocates every tensor zero-filled, without the random init: for
+  // callers that overwrite all weights next (model loading, dequantisation). Errors: as create.
+  static StatusOr<Network> allocate(const ModelConfig& config);
   // Builds a network around loaded tensors; every expected tensor must be present with the
   // expected shape, and no unexpected tensor may be present. Errors: kInvalidArgument.
   static StatusOr<Network> from_params(const ModelConfig& config, const Params& params);

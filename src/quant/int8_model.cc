@@ -415,7 +415,7 @@ int64_t Int8Model::parameter_count() const {
 }
 
 StatusOr<nn::Network> Int8Model::dequantize() const {
-  FENLEI_ASSIGN_OR_RETURN(nn::Network net, nn::Network::create(config_, 0));
+  FENLEI_ASSIGN_OR_RETURN(nn::Network net, nn::Network::allocate(config_));
   nn::Params& p = net.params();
   auto fill_embed = [](const Int8Embedding& e, nn::Tensor& t) {
     for (int64_t r = 0; r < e.rows; ++r)

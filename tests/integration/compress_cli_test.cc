@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
+#include "trained_sample_model.h"
 
 namespace fenlei {
 namespace {
@@ -16,21 +17,7 @@ using testing::example_path;
 using testing::run_fenlei;
 using testing::TempDir;
 
-class CompressCli : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    model_ = dir_->file("float.fenlei");
-    const auto r = run_fenlei("train -i '" + example_path("reviews_train.tsv") + "' -o '" + model_ +
-                              "' --epochs 3 --threads 1 --checkpoint none -q");
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
-  static void TearDownTestSuite() { delete dir_; }
-  static TempDir* dir_;
-  static std::string model_;
-};
-TempDir* CompressCli::dir_ = nullptr;
-std::string CompressCli::model_;
+class CompressCli : public testing::TrainedSampleModel<CompressCli> {};
 
 TEST_F(CompressCli, QuantizedModelTestsPredictsAndReportsInt8) {
   const std::string q = dir_->file("q.fenlei");

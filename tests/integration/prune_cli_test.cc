@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
+#include "trained_sample_model.h"
 
 namespace fenlei {
 namespace {
@@ -16,21 +17,7 @@ using testing::example_path;
 using testing::run_fenlei;
 using testing::TempDir;
 
-class PruneCli : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    model_ = dir_->file("float.fenlei");
-    const auto r = run_fenlei("train -i '" + example_path("reviews_train.tsv") + "' -o '" + model_ +
-                              "' --epochs 3 --threads 1 --checkpoint none -q");
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
-  static void TearDownTestSuite() { delete dir_; }
-  static TempDir* dir_;
-  static std::string model_;
-};
-TempDir* PruneCli::dir_ = nullptr;
-std::string PruneCli::model_;
+class PruneCli : public testing::TrainedSampleModel<PruneCli> {};
 
 TEST_F(PruneCli, PrunedModelIsSmallerReportsAndWorksDownstream) {
   const std::string out = dir_->file("pruned.fenlei");

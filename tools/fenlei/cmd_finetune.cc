@@ -4,6 +4,7 @@
 #include "cli_common.h"
 #include "command.h"
 #include "fenlei/log.h"
+#include "retrain_flags.h"
 #include "train/finetune.h"
 
 namespace fenlei::cli {
@@ -33,10 +34,7 @@ int run_finetune(int argc, char** argv) {
   app->add_option("--validation-split", o.validation_split,
                   "Fraction of --input held out when no --valid is given");
   app->add_option("-o,--output", o.output, "Model file to write")->required();
-  app->add_option("--epochs", o.epochs, "Passes over the new data (default 3)");
-  app->add_option("--lr", o.lr, "Learning rate (default 5e-4: gentler than training)");
-  app->add_option("--batch-size", o.batch_size, "Examples per gradient step");
-  app->add_option("--optimizer", o.optimizer, "adam, adamw or sgd");
+  add_retrain_options(*app, o, format);
   app->add_option("--freeze", o.freeze, "Keep fixed: embedding, or conv (embedding + conv)")
       ->check(CLI::IsMember({"embedding", "conv"}));
   app->add_flag("--allow-new-labels", f.allow_new_labels,
@@ -45,14 +43,8 @@ int run_finetune(int argc, char** argv) {
                   "At most this many new words join the vocabulary (0 = no limit)");
   app->add_option("--min-count", o.min_count, "New words must occur at least this often");
   app->add_option("--patience", o.patience, "Early stopping patience (0 = off)");
-  app->add_option("--format", format, "auto, tsv, csv, jsonl or fasttext");
-  app->add_option("--seed", o.seed, "Random seed");
-  app->add_option("-t,--threads", o.threads, "Worker threads (0 = all cores)");
-  app->add_option("--log", o.log_path, "Write one JSON line per epoch to this file");
   if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
-  auto parsed = data::parse_data_format(format);
-  if (!parsed.ok()) return fail("finetune", parsed.status());
-  o.read.format = *parsed;
+  if (Status st = apply_retrain_format(format, o); !st.ok()) return fail("finetune", st);
   auto result = train::finetune_model(f);
   if (!result.ok()) return fail("finetune", result.status());
   FENLEI_LOG(kInfo) << "saved " << o.output << " (best epoch " << result->best_epoch

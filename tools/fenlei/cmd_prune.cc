@@ -6,6 +6,7 @@
 #include "cli_common.h"
 #include "command.h"
 #include "fenlei/log.h"
+#include "retrain_flags.h"
 #include "train/prune.h"
 
 namespace fenlei::cli {
@@ -42,22 +43,13 @@ int run_prune(int argc, char** argv) {
   app->add_option("--validation-split", o.validation_split,
                   "Fraction of --train held out when no --valid is given");
   app->add_option("-o,--output", o.output, "Pruned model file to write")->required();
-  app->add_option("--epochs", o.epochs, "Recovery fine-tune epochs (default 2)");
-  app->add_option("--lr", o.lr, "Recovery learning rate (default 5e-4: gentler than training)");
-  app->add_option("--batch-size", o.batch_size, "Examples per gradient step");
-  app->add_option("--optimizer", o.optimizer, "adam, adamw or sgd");
-  app->add_option("--format", format, "auto, tsv, csv, jsonl or fasttext");
-  app->add_option("--seed", o.seed, "Random seed");
-  app->add_option("-t,--threads", o.threads, "Worker threads for the fine-tune (0 = all cores)");
-  app->add_option("--log", o.log_path, "Write one JSON line per fine-tune epoch to this file");
+  add_retrain_options(*app, o, format);  // of the recovery fine-tune
   if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
   if (!(p.sparsity > 0.0 && p.sparsity < 1.0)) {
     std::fprintf(stderr, "fenlei prune: error: --sparsity must be in (0, 1), e.g. 0.5\n");
     return kExitUsage;
   }
-  auto parsed = data::parse_data_format(format);
-  if (!parsed.ok()) return fail("prune", parsed.status());
-  o.read.format = *parsed;
+  if (Status st = apply_retrain_format(format, o); !st.ok()) return fail("prune", st);
   auto r = train::prune_model(p);
   if (!r.ok()) return fail("prune", r.status());
 

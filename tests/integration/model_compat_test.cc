@@ -1,0 +1,85 @@
+// Format compatibility: the v1 model files checked in under tests/data/compat (made by fenlei
+// 0.1.0; see its README) must load with this build, report format v1, and predict what the
+// build that wrote them predicted — same labels, probabilities within float rounding.
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace fenlei {
+namespace {
+
+using testing::run_fenlei;
+using testing::test_data_dir;
+
+struct Line {
+  std::string label1, label2;
+  double p1 = 0, p2 = 0;
+};
+
+std::vector<Line> parse_predictions(const std::string& text) {
+  std::vector<Line> lines;
+  std::istringstream in(text);
+  std::string row;
+  while (std::getline(in, row)) {
+    std::istringstream fields(row);
+    Line l;
+    std::string p1, p2;
+    std::getline(fields, l.label1, '\t');
+    std::getline(fields, p1, '\t');
+    std::getline(fields, l.label2, '\t');
+    std::getline(fields, p2, '\t');
+    l.p1 = std::stod(p1);
+    l.p2 = std::stod(p2);
+    lines.push_back(l);
+  }
+  return lines;
+}
+
+class ModelCompat : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ModelCompat, V1FileLoadsAndPredictsAsWhenItWasWritten) {
+  const std::string dir = test_data_dir() + "/compat/";
+  const std::string model = dir + GetParam() + ".fenlei";
+  const auto info = run_fenlei("info --json '" + model + "'");
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  const auto j = nlohmann::json::parse(info.out);
+  EXPECT_EQ(j.at("format_version").get<int>(), 1) << info.out;
+
+  const auto r = run_fenlei("predict '" + model + "' '" + dir + "texts.txt' --k 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<Line> got = parse_predictions(r.out);
+  const std::vector<Line> want =
+      parse_predictions(testing::read_text_file(dir + GetParam() + ".expected.tsv"));
+  ASSERT_EQ(got.size(), 40u);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_NEAR(got[i].p1, want[i].p1, 1e-4) << "text " << i + 1;
+    EXPECT_NEAR(got[i].p2, want[i].p2, 1e-4) << "text " << i + 1;
+    // A near-tie may swap order under rounding; otherwise the labels must match.
+    if (std::abs(want[i].p1 - want[i].p2) > 1e-4) {
+      EXPECT_EQ(got[i].label1, want[i].label1) << "text " << i + 1;
+      EXPECT_EQ(got[i].label2, want[i].label2) << "text " << i + 1;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, ModelCompat,
+                         ::testing::Values("v1-seed-cnn-char", "v1-seed-cnn-char.int8",
+                                           "v1-textcnn-word", "v1-fasttext"),
+                         [](const ::testing::TestParamInfo<std::string>& p) {
+                           std::string name = p.param;
+                           for (char& c : name)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace fenlei

@@ -1,0 +1,29 @@
+#include "retrain_flags.h"
+
+#include <cstdio>
+
+#include "fenlei/dataset.h"
+
+namespace fenlei::cli {
+
+void add_retrain_options(CLI::App& app, train::TrainOptions& o, std::string& format) {
+  char lr[32];
+  std::snprintf(lr, sizeof lr, "%g", double(o.lr));
+  app.add_option("--epochs", o.epochs,
+                 "Passes over the training data (default " + std::to_string(o.epochs) + ")");
+  app.add_option("--lr", o.lr,
+                 std::string("Learning rate (default ") + lr + ": gentler than training)");
+  app.add_option("--batch-size", o.batch_size, "Examples per gradient step");
+  app.add_option("--optimizer", o.optimizer, "adam, adamw or sgd");
+  app.add_option("--format", format, "auto, tsv, csv, jsonl or fasttext");
+  app.add_option("--seed", o.seed, "Random seed");
+  app.add_option("-t,--threads", o.threads, "Worker threads (0 = all cores)");
+  app.add_option("--log", o.log_path, "Write one JSON line per epoch to this file");
+}
+
+Status apply_retrain_format(const std::string& format, train::TrainOptions& o) {
+  FENLEI_ASSIGN_OR_RETURN(o.read.format, data::parse_data_format(format));
+  return Status();
+}
+
+}  // namespace fenlei::cli
