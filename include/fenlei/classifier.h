@@ -39,6 +39,25 @@ struct PredictOptions {
   float threshold = 0.0f;   // labels below this probability are left out of top_k
 };
 
+// One token's share in a prediction (Classifier::explain).
+struct TokenAttribution {
+  std::string token;    // as the model read it (after normalisation and segmentation)
+  bool known = true;    // false: not in the vocabulary, read as the unknown token
+  float weight = 0.0f;  // p(label | text) - p(label | text without this token)
+};
+
+// Why a text got a label: leave-one-out occlusion over its tokens.
+struct Explanation {
+  std::string label;                     // the label explained
+  float score = 0.0f;                    // its probability for the whole text
+  std::vector<TokenAttribution> tokens;  // in text order
+  bool truncated = false;  // the text has more tokens than are explained (see explain())
+};
+
+struct ExplainOptions {
+  std::string label;  // the label to explain; empty: the predicted one
+};
+
 // What `fenlei info` and the server's metadata endpoint show.
 struct ModelInfo {
   std::string architecture;          // preset name, e.g. "seed-cnn"
@@ -78,6 +97,14 @@ class Classifier {
                                             const PredictOptions& options,
                                             Workspace* workspace) const;
   StatusOr<Prediction> predict_one(std::string_view text, const PredictOptions& options) const;
+
+  // Explains one text: for each token, how much the label's probability drops when that token
+  // is left out (positive: evidence for the label; negative: against it). Exact for every
+  // architecture (it runs the model itself once per token, as one batch), so it shows what the
+  // model does rather than an approximation of it. Tokens are the ones the model reads: the
+  // first max_len (at most 1024 when the model has no max_len); `truncated` says when more
+  // followed. INVALID_ARGUMENT for invalid UTF-8 or a label the model does not have.
+  StatusOr<Explanation> explain(std::string_view text, const ExplainOptions& options = {}) const;
 
   // Full probability vector for each text (labels in info().labels order).
   StatusOr<std::vector<std::vector<float>>> probabilities(const std::vector<std::string>& texts) const;

@@ -53,10 +53,14 @@ void Classifier::Impl::probabilities(const std::vector<std::string>& texts, size
     preprocessor->encode(texts[i], bundle.vocabulary, &ws.ids);
     ws.batch.add(ws.ids);
   }
+  run(ws.batch, ws, out);
+}
+
+void Classifier::Impl::run(const nn::Batch& batch, Classifier::Workspace& ws, float* out) const {
   if (bundle.int8)
-    quant::predict_proba_int8(*bundle.int8, ws.batch, ws.int8, out);
+    quant::predict_proba_int8(*bundle.int8, batch, ws.int8, out);
   else
-    nn::predict_proba(bundle.network, ws.batch, ws.nn, out, projection.get());
+    nn::predict_proba(bundle.network, batch, ws.nn, out, projection.get());
 }
 
 Classifier::Classifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

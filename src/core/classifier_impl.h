@@ -35,6 +35,8 @@ struct Classifier::Impl {
   // Probabilities (n x labels) for texts [begin, end), which must be valid UTF-8.
   void probabilities(const std::vector<std::string>& texts, size_t begin, size_t end,
                      Classifier::Workspace& ws, float* out) const;
+  // Probabilities (batch.size() x labels) of already encoded texts (ws.batch is not used).
+  void run(const nn::Batch& batch, Classifier::Workspace& ws, float* out) const;
 };
 
 // Builds a classifier from a bundle already in memory (used by training to evaluate and by

@@ -2,6 +2,9 @@
 // sample data, determinism, resume, and the CLI's error conventions.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -87,6 +90,48 @@ TEST_F(TrainedModel, PredictRejectsInvalidUtf8WithLineNumber) {
   EXPECT_NE(r.err.find("<stdin>:2"), std::string::npos) << r.err;
   const auto replaced = run_fenlei("predict '" + model_ + "' --replace-invalid-utf8", "\xff\n");
   EXPECT_EQ(replaced.exit_code, 0) << replaced.err;
+}
+
+TEST_F(TrainedModel, ExplainAgreesWithPredictAndNamesTheEvidence) {
+  const std::string input = "房间很干净，服务很热情\n空调坏了，态度恶劣，差评！\n\n";
+  const auto predicted = run_fenlei("predict '" + model_ + "'", input);
+  const auto r = run_fenlei("explain '" + model_ + "' --json", input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream want(predicted.out), got(r.out);
+  std::string p, e;
+  int lines = 0;
+  while (std::getline(want, p) && std::getline(got, e)) {
+    ++lines;
+    const auto j = nlohmann::json::parse(e);
+    // Same label and probability as predict (which prints 6 significant digits).
+    EXPECT_EQ(p.substr(0, p.find('\t')), j["label"].get<std::string>()) << e;
+    EXPECT_NEAR(std::stod(p.substr(p.find('\t') + 1)), j["score"].get<double>(), 1e-5);
+    EXPECT_FALSE(j["truncated"].get<bool>());
+    for (const auto& t : j["tokens"]) {
+      EXPECT_FALSE(t["token"].get<std::string>().empty());
+      EXPECT_TRUE(t["known"].is_boolean());
+      EXPECT_LE(std::abs(t["weight"].get<double>()), 1.0);
+    }
+    if (lines == 3) EXPECT_TRUE(j["tokens"].empty());  // the empty line
+    else EXPECT_GE(j["tokens"].size(), 3u);
+  }
+  EXPECT_EQ(lines, 3);
+
+  // --top 2 in text form: label, probability, then the two heaviest tokens.
+  const auto top = run_fenlei("explain '" + model_ + "' --top 2 --label neg", "空调坏了，态度恶劣，差评！\n");
+  ASSERT_EQ(top.exit_code, 0) << top.err;
+  EXPECT_EQ(top.out.rfind("neg\t", 0), 0u) << top.out;
+  size_t weights = 0;
+  for (size_t at = top.out.find("(", 0); at != std::string::npos; at = top.out.find("(", at + 1))
+    ++weights;
+  EXPECT_EQ(weights, 2u) << top.out;
+
+  const auto bad_label = run_fenlei("explain '" + model_ + "' --label maybe", "好\n");
+  EXPECT_EQ(bad_label.exit_code, 1);
+  EXPECT_NE(bad_label.err.find("unknown label 'maybe'"), std::string::npos) << bad_label.err;
+  const auto bad_text = run_fenlei("explain '" + model_ + "'", "好\n\xff\n");
+  EXPECT_EQ(bad_text.exit_code, 1);
+  EXPECT_NE(bad_text.err.find("<stdin>:2"), std::string::npos) << bad_text.err;
 }
 
 TEST_F(TrainedModel, InfoDescribesTheModel) {
