@@ -31,5 +31,9 @@ echo "== predict (examples/reviews_unlabeled.txt, top 2)"
 $fenlei predict "$out/reviews.fenlei" examples/reviews_unlabeled.txt --k 2
 
 echo
+echo "== explain (which words decided the first unlabeled review)"
+head -n 1 examples/reviews_unlabeled.txt | $fenlei explain "$out/reviews.fenlei"
+
+echo
 echo "== info"
 $fenlei info "$out/reviews.fenlei"
