@@ -18,7 +18,12 @@ const char* type_name(const nlohmann::json& j) { return j.type_name(); }
 
 }  // namespace
 
-StatusOr<PredictRequest> parse_predict_request(std::string_view body) {
+namespace {
+
+// The part of both requests that is the same: a UTF-8 JSON object with a non-empty "instances"
+// array of strings. `expected` ends every message with what to send instead.
+Status parse_instances(std::string_view body, const char* expected, nlohmann::json* doc,
+                       std::vector<std::string>* instances) {
   // Checked before parsing so the client learns where the bad byte is, not just "parse error".
   const size_t bad = utf8::find_invalid(body);
   if (bad != std::string_view::npos) {
@@ -27,41 +32,45 @@ StatusOr<PredictRequest> parse_predict_request(std::string_view body) {
     return invalid_argument_error("request body is not valid UTF-8 (byte " + std::to_string(bad) +
                                   " is " + hex + "); encode the texts as UTF-8");
   }
-  if (body.empty()) return invalid_argument_error(std::string("empty request body") + kExpected);
-
-  nlohmann::json doc;
+  if (body.empty()) return invalid_argument_error(std::string("empty request body") + expected);
   try {
-    doc = nlohmann::json::parse(body.begin(), body.end());
+    *doc = nlohmann::json::parse(body.begin(), body.end());
   } catch (const nlohmann::json::exception& e) {
     // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 9: ..."
     std::string what = e.what();
     const size_t pos = what.find("] ");
     if (pos != std::string::npos) what = what.substr(pos + 2);
-    return invalid_argument_error("malformed JSON: " + what + kExpected);
+    return invalid_argument_error("malformed JSON: " + what + expected);
   }
-  if (!doc.is_object()) {
+  if (!doc->is_object()) {
     return invalid_argument_error(std::string("request body must be a JSON object, got ") +
-                                  type_name(doc) + kExpected);
+                                  type_name(*doc) + expected);
   }
-  auto it = doc.find("instances");
-  if (it == doc.end()) return invalid_argument_error(std::string("missing \"instances\"") + kExpected);
+  auto it = doc->find("instances");
+  if (it == doc->end()) return invalid_argument_error(std::string("missing \"instances\"") + expected);
   if (!it->is_array()) {
     return invalid_argument_error(std::string("\"instances\" must be an array of strings, got ") +
-                                  type_name(*it) + kExpected);
+                                  type_name(*it) + expected);
   }
-  if (it->empty()) return invalid_argument_error(std::string("\"instances\" is empty") + kExpected);
-
-  PredictRequest request;
-  request.instances.reserve(it->size());
+  if (it->empty()) return invalid_argument_error(std::string("\"instances\" is empty") + expected);
+  instances->reserve(it->size());
   for (size_t i = 0; i < it->size(); ++i) {
     auto& element = (*it)[i];
     if (!element.is_string()) {
       return invalid_argument_error("instances[" + std::to_string(i) + "] must be a string, got " +
-                                    type_name(element) + kExpected);
+                                    type_name(element) + expected);
     }
-    request.instances.push_back(std::move(element.get_ref<std::string&>()));
+    instances->push_back(std::move(element.get_ref<std::string&>()));
   }
+  return Status();
+}
 
+}  // namespace
+
+StatusOr<PredictRequest> parse_predict_request(std::string_view body) {
+  nlohmann::json doc;
+  PredictRequest request;
+  FENLEI_RETURN_IF_ERROR(parse_instances(body, kExpected, &doc, &request.instances));
   if (auto k = doc.find("k"); k != doc.end()) {
     const bool integral = k->is_number_integer();
     const long long value = integral ? k->get<long long>() : 0;
@@ -142,6 +151,50 @@ std::string write_predictions(const std::vector<Prediction>& predictions) {
       out += ",\"score\":";
       append_json_float(out, p.top_k[j].score);
       out.push_back('}');
+    }
+    out += "]}";
+  }
+  out += "]}";
+  return out;
+}
+
+StatusOr<ExplainRequest> parse_explain_request(std::string_view body) {
+  constexpr const char* kExplainExpected =
+      R"(; send {"instances": ["text", ...]} with an optional "label" to explain)";
+  nlohmann::json doc;
+  ExplainRequest request;
+  FENLEI_RETURN_IF_ERROR(parse_instances(body, kExplainExpected, &doc, &request.instances));
+  if (request.instances.size() > kMaxExplainInstances) {
+    return invalid_argument_error("at most " + std::to_string(kMaxExplainInstances) +
+                                  " instances per explain request (each costs one model pass per "
+                                  "token), got " + std::to_string(request.instances.size()));
+  }
+  if (auto label = doc.find("label"); label != doc.end()) {
+    if (!label->is_string())
+      return invalid_argument_error("\"label\" must be a string, got " + label->dump());
+    request.options.label = label->get<std::string>();
+  }
+  return request;
+}
+
+std::string write_explanations(const std::vector<Explanation>& explanations) {
+  std::string out = "{\"explanations\":[";
+  for (size_t i = 0; i < explanations.size(); ++i) {
+    const Explanation& e = explanations[i];
+    if (i) out.push_back(',');
+    out += "{\"label\":";
+    append_json_string(out, e.label);
+    out += ",\"score\":";
+    append_json_float(out, e.score);
+    out += e.truncated ? ",\"truncated\":true" : ",\"truncated\":false";
+    out += ",\"tokens\":[";
+    for (size_t j = 0; j < e.tokens.size(); ++j) {
+      if (j) out.push_back(',');
+      out += "{\"token\":";
+      append_json_string(out, e.tokens[j].token);
+      out += ",\"weight\":";
+      append_json_float(out, e.tokens[j].weight);
+      out += e.tokens[j].known ? ",\"known\":true}" : ",\"known\":false}";
     }
     out += "]}";
   }

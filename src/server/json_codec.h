@@ -37,6 +37,21 @@ void append_json_string(std::string& out, std::string_view s);
 // infinities, which JSON cannot carry, become null.
 void append_json_float(std::string& out, float value);
 
+struct ExplainRequest {
+  std::vector<std::string> instances;
+  ExplainOptions options;
+};
+
+// Most instances one explain request may carry: each costs (tokens + 1) model passes.
+constexpr size_t kMaxExplainInstances = 32;
+
+// {"instances": [...], "label": "..."} ("label" optional). INVALID_ARGUMENT as for predict, and
+// for more than kMaxExplainInstances instances or a "label" that is not a string.
+StatusOr<ExplainRequest> parse_explain_request(std::string_view body);
+
+// {"explanations": [{"label", "score", "truncated", "tokens": [{"token", "weight", "known"}]}]}
+std::string write_explanations(const std::vector<Explanation>& explanations);
+
 // {"error": message}
 std::string error_json(std::string_view message);
 

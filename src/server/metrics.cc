@@ -25,6 +25,7 @@ const char* route_label(Route route) {
   switch (route) {
     case Route::kPredict: return "/v1/models/{name}:predict";
     case Route::kReload: return "/v1/models/{name}:reload";
+    case Route::kExplain: return "/v1/models/{name}:explain";
     case Route::kModelStatus: return "/v1/models/{name}";
     case Route::kModelMetadata: return "/v1/models/{name}/metadata";
     case Route::kHealthLive: return "/v2/health/live";

@@ -16,6 +16,7 @@ namespace fenlei::server {
 enum class Route : int {
   kPredict = 0,
   kReload,
+  kExplain,
   kModelStatus,
   kModelMetadata,
   kHealthLive,

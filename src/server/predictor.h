@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fenlei/classifier.h"
@@ -20,6 +21,14 @@ class Predictor {
   virtual StatusOr<std::vector<Prediction>> predict(const std::vector<std::string>& texts,
                                                     const PredictOptions& options) const = 0;
   virtual const ModelInfo& info() const = 0;
+  // Leave-one-out token weights of one text (Classifier::explain). Models that cannot explain
+  // (test fakes) keep this default: UNIMPLEMENTED, answered 501.
+  virtual StatusOr<Explanation> explain(std::string_view text,
+                                        const ExplainOptions& options) const {
+    (void)text;
+    (void)options;
+    return Status(StatusCode::kUnimplemented, "this model cannot explain its predictions");
+  }
 };
 
 // Loads and validates the model file at `path` (used at start-up and on every reload).

@@ -22,6 +22,7 @@ int http_status_for(const Status& status) {
     case StatusCode::kResourceExhausted: return 429;
     case StatusCode::kUnavailable: return 503;
     case StatusCode::kDeadlineExceeded: return 504;
+    case StatusCode::kUnimplemented: return 501;
     default: return 500;
   }
 }
@@ -29,13 +30,15 @@ int http_status_for(const Status& status) {
 const char* allowed_method(Route route) {
   switch (route) {
     case Route::kPredict:
+    case Route::kExplain:
     case Route::kReload: return "POST";
     default: return "GET, HEAD";
   }
 }
 
 bool method_allowed(Route route, std::string_view method) {
-  if (route == Route::kPredict || route == Route::kReload) return method == "POST";
+  if (route == Route::kPredict || route == Route::kExplain || route == Route::kReload)
+    return method == "POST";
   return method == "GET" || method == "HEAD";
 }
 
@@ -90,6 +93,7 @@ Route classify_path(std::string_view path, std::string_view* model) {
   *model = rest.substr(0, colon);
   if (verb == "predict") return Route::kPredict;
   if (verb == "reload") return Route::kReload;
+  if (verb == "explain") return Route::kExplain;
   *model = {};
   return Route::kOther;
 }
@@ -132,7 +136,8 @@ HttpResponse Service::route(const HttpRequest& request, Route* route_out) {
   if (route == Route::kOther) {
     return error_response(
         404, "no such endpoint: " + printable(request.path) +
-                 "; use POST /v1/models/{name}:predict, GET /v1/models/{name}[/metadata], "
+                 "; use POST /v1/models/{name}:predict, POST /v1/models/{name}:explain, "
+                 "GET /v1/models/{name}[/metadata], "
                  "GET /v2/health/live, GET /v2/health/ready or GET /metrics");
   }
   if (!method_allowed(route, request.method)) {
@@ -145,6 +150,7 @@ HttpResponse Service::route(const HttpRequest& request, Route* route_out) {
   switch (route) {
     case Route::kPredict: return predict(model, request.body);
     case Route::kReload: return reload(model);
+    case Route::kExplain: return explain(model, request.body);
     case Route::kModelStatus: return model_status(model);
     case Route::kModelMetadata: return model_metadata(model);
     case Route::kHealthLive: return health_live();
@@ -187,6 +193,35 @@ HttpResponse Service::predict(std::string_view model, std::string_view body) {
     return error_response(http_status_for(predictions.status()), predictions.status().message());
   }
   return json_response(write_predictions(*predictions));
+}
+
+HttpResponse Service::explain(std::string_view model, std::string_view body) {
+  ModelSlot* slot = registry_->find(model);
+  if (!slot) return unknown_model(model);
+  if (draining()) return error_response(503, "the server is shutting down; retry on another replica");
+  if (body.size() > options_.max_body_bytes) {
+    return error_response(413, "request body is " + std::to_string(body.size()) +
+                                   " bytes, over the limit of " +
+                                   std::to_string(options_.max_body_bytes));
+  }
+  auto request = parse_explain_request(body);
+  if (!request.ok()) return error_response(400, request.status().message());
+  // Explanations run on the connection thread, outside the batcher: each one is already a batch
+  // (the text and its shortened copies), and they are rare next to predictions.
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
+  const std::shared_ptr<const Predictor> predictor = slot->current();
+  std::vector<Explanation> explanations;
+  for (const std::string& text : request->instances) {
+    if (Clock::now() > deadline) {
+      return error_response(504, "the explanations did not finish within " +
+                                     std::to_string(options_.timeout_ms) +
+                                     " ms; send fewer or shorter instances, or raise --timeout-ms");
+    }
+    auto e = predictor->explain(text, request->options);
+    if (!e.ok()) return error_response(http_status_for(e.status()), e.status().message());
+    explanations.push_back(std::move(*e));
+  }
+  return json_response(write_explanations(explanations));
 }
 
 HttpResponse Service::reload(std::string_view model) {

@@ -53,6 +53,7 @@ class Service {
   // The handlers, public so that tests can call them one by one.
   HttpResponse predict(std::string_view model, std::string_view body);
   HttpResponse reload(std::string_view model);
+  HttpResponse explain(std::string_view model, std::string_view body);
   HttpResponse model_status(std::string_view model);
   HttpResponse model_metadata(std::string_view model);
   HttpResponse health_live();

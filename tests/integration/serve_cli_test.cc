@@ -291,6 +291,33 @@ TEST_F(ServeCli, PredictionsEqualFenleiPredict) {
   EXPECT_EQ(m["file_bytes"].get<uint64_t>(), std::filesystem::file_size(model_a_));
 }
 
+TEST_F(ServeCli, ExplainEqualsFenleiExplain) {
+  auto server = serve({model_a_, "--name", "reviews"});
+  ASSERT_GT(server->port(), 0);
+  const std::string text = "空调坏了，态度恶劣，差评！";
+  const auto cli = run_fenlei("explain '" + model_a_ + "' --json --label neg", text + "\n");
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  const auto want = nlohmann::json::parse(cli.out);
+  auto c = server->client();
+  Reply r = post(*c, "/v1/models/reviews:explain",
+                 nlohmann::json({{"instances", {text}}, {"label", "neg"}}).dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto got = nlohmann::json::parse(r.body)["explanations"][0];
+  EXPECT_EQ(got["label"], want["label"]);
+  EXPECT_NEAR(got["score"].get<double>(), want["score"].get<double>(), 1e-6);
+  ASSERT_EQ(got["tokens"].size(), want["tokens"].size());
+  ASSERT_GE(got["tokens"].size(), 3u);
+  for (size_t i = 0; i < got["tokens"].size(); ++i) {
+    EXPECT_EQ(got["tokens"][i]["token"], want["tokens"][i]["token"]);
+    EXPECT_EQ(got["tokens"][i]["known"], want["tokens"][i]["known"]);
+    EXPECT_NEAR(got["tokens"][i]["weight"].get<double>(), want["tokens"][i]["weight"].get<double>(),
+                1e-6);
+  }
+  EXPECT_EQ(post(*c, "/v1/models/reviews:explain", R"({"instances": ["好"], "label": "maybe"})")
+                .status,
+            400);
+}
+
 TEST_F(ServeCli, EveryErrorStatusFromARealBadRequest) {
   auto server = serve({model_a_, "--name", "reviews"});
   ASSERT_GT(server->port(), 0);

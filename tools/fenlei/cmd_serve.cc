@@ -31,6 +31,10 @@ class ClassifierPredictor : public server::Predictor {
     return classifier_->predict(texts, options);
   }
   const ModelInfo& info() const override { return classifier_->info(); }
+  StatusOr<Explanation> explain(std::string_view text,
+                                const ExplainOptions& options) const override {
+    return classifier_->explain(text, options);
+  }
 
  private:
   std::shared_ptr<const Classifier> classifier_;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -19,6 +20,7 @@ namespace fenlei::server::testing {
 struct FakeControl {
   std::atomic<int> delay_ms{0};
   std::atomic<int> loads{0};
+  std::atomic<bool> can_explain{true};  // false: the Predictor default (UNIMPLEMENTED)
   std::mutex mutex;
   std::vector<size_t> batch_sizes;
   std::vector<std::string> versions_used;  // info().architecture of the model of each batch
@@ -84,6 +86,32 @@ class FakePredictor : public Predictor {
   }
 
   const ModelInfo& info() const override { return info_; }
+
+  // One token per byte-sequence between spaces; "好" weighs +0.5 for "pos", everything else 0.
+  StatusOr<Explanation> explain(std::string_view text,
+                                const ExplainOptions& options) const override {
+    if (!control_->can_explain.load()) return Predictor::explain(text, options);
+    auto predicted = predict({std::string(text)}, PredictOptions{});
+    if (!predicted.ok()) return predicted.status();
+    Explanation e;
+    e.label = options.label.empty() ? (*predicted)[0].label : options.label;
+    if (std::find(info_.labels.begin(), info_.labels.end(), e.label) == info_.labels.end())
+      return invalid_argument_error("unknown label '" + e.label + "'");
+    e.score = (*predicted)[0].score;
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t end = text.find(' ', start);
+      if (end == std::string_view::npos) end = text.size();
+      if (end > start) {
+        TokenAttribution a;
+        a.token = std::string(text.substr(start, end - start));
+        a.weight = (a.token == "好" && e.label == "pos") ? 0.5f : 0.0f;
+        e.tokens.push_back(std::move(a));
+      }
+      start = end + 1;
+    }
+    return e;
+  }
 
  private:
   std::shared_ptr<FakeControl> control_;

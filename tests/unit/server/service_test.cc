@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fake_predictor.h"
+#include "server/json_codec.h"
 
 namespace fenlei::server {
 namespace {
@@ -39,13 +40,15 @@ TEST(ClassifyPath, KnowsEveryRoute) {
   EXPECT_EQ(classify_path("/v1/models/a.b-c:predict", &model), Route::kPredict);
   EXPECT_EQ(model, "a.b-c");
   EXPECT_EQ(classify_path("/v1/models/x:reload", &model), Route::kReload);
+  EXPECT_EQ(classify_path("/v1/models/x:explain", &model), Route::kExplain);
+  EXPECT_EQ(model, "x");
   EXPECT_EQ(classify_path("/v1/models/x", &model), Route::kModelStatus);
   EXPECT_EQ(model, "x");
   EXPECT_EQ(classify_path("/v1/models/x/metadata", &model), Route::kModelMetadata);
   EXPECT_EQ(classify_path("/v2/health/live", &model), Route::kHealthLive);
   EXPECT_EQ(classify_path("/v2/health/ready", &model), Route::kHealthReady);
   EXPECT_EQ(classify_path("/metrics", &model), Route::kMetrics);
-  for (const char* other : {"/", "/v1/models/", "/v1/models/x:explain", "/v1/models/:predict",
+  for (const char* other : {"/", "/v1/models/", "/v1/models/x:train", "/v1/models/:predict",
                             "/v1/models/x/y", "/v1/models//metadata", "/metricsx"}) {
     EXPECT_EQ(classify_path(other, &model), Route::kOther) << other;
   }
@@ -103,6 +106,45 @@ TEST_F(ServiceTest, ClientErrorsGetTheRightStatusAndJson) {
   EXPECT_EQ(r.allow, "POST");
   EXPECT_NE(error_of(call("POST", "/v1/models/other:predict", "{}")).find("served: reviews"),
             std::string::npos);
+}
+
+TEST_F(ServiceTest, ExplainReturnsTokenWeightsAndItsErrors) {
+  auto r = call("POST", "/v1/models/reviews:explain", R"({"instances": ["很 好", "差"]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto j = nlohmann::json::parse(r.body);
+  ASSERT_EQ(j["explanations"].size(), 2u);
+  const auto& first = j["explanations"][0];
+  EXPECT_EQ(first["label"], "pos");
+  EXPECT_FLOAT_EQ(first["score"].get<float>(), 0.8f);
+  EXPECT_EQ(first["truncated"], false);
+  ASSERT_EQ(first["tokens"].size(), 2u);
+  EXPECT_EQ(first["tokens"][1]["token"], "好");
+  EXPECT_FLOAT_EQ(first["tokens"][1]["weight"].get<float>(), 0.5f);
+  EXPECT_EQ(first["tokens"][1]["known"], true);
+  EXPECT_EQ(j["explanations"][1]["label"], "neg");
+
+  // Another label; errors: unknown label, not a string, too many instances, wrong method.
+  r = call("POST", "/v1/models/reviews:explain", R"({"instances": ["好"], "label": "neg"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["explanations"][0]["label"], "neg");
+  EXPECT_EQ(call("POST", "/v1/models/reviews:explain",
+                 R"({"instances": ["好"], "label": "maybe"})").status, 400);
+  EXPECT_EQ(call("POST", "/v1/models/reviews:explain", R"({"instances": ["好"], "label": 3})").status,
+            400);
+  std::string many = R"({"instances": [)";
+  for (size_t i = 0; i <= kMaxExplainInstances; ++i) many += std::string(i ? "," : "") + "\"a\"";
+  many += "]}";
+  r = call("POST", "/v1/models/reviews:explain", many);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(error_of(r).find("at most"), std::string::npos);
+  EXPECT_EQ(call("GET", "/v1/models/reviews:explain").status, 405);
+  EXPECT_EQ(call("POST", "/v1/models/other:explain", R"({"instances": ["a"]})").status, 404);
+
+  // A model that cannot explain: 501 with a message.
+  control_->can_explain = false;
+  r = call("POST", "/v1/models/reviews:explain", R"({"instances": ["好"]})");
+  EXPECT_EQ(r.status, 501);
+  EXPECT_FALSE(error_of(r).empty());
 }
 
 TEST_F(ServiceTest, BodyOverTheLimitIs413) {
