@@ -167,9 +167,10 @@ HttpResponse Service::unknown_model(std::string_view model) const {
                                  registry_->names());
 }
 
-HttpResponse Service::predict(std::string_view model, std::string_view body) {
-  ModelSlot* slot = registry_->find(model);
-  if (!slot) return unknown_model(model);
+std::optional<HttpResponse> Service::admit(std::string_view model, std::string_view body,
+                                           ModelSlot** slot) const {
+  *slot = registry_->find(model);
+  if (!*slot) return unknown_model(model);
   if (draining()) return error_response(503, "the server is shutting down; retry on another replica");
   if (body.size() > options_.max_body_bytes) {
     return error_response(413, "request body is " + std::to_string(body.size()) +
@@ -177,6 +178,12 @@ HttpResponse Service::predict(std::string_view model, std::string_view body) {
                                    std::to_string(options_.max_body_bytes) +
                                    "; split the instances over several requests");
   }
+  return std::nullopt;
+}
+
+HttpResponse Service::predict(std::string_view model, std::string_view body) {
+  ModelSlot* slot = nullptr;
+  if (auto refused = admit(model, body, &slot)) return *refused;
   auto request = parse_predict_request(body);
   if (!request.ok()) return error_response(400, request.status().message());
 
@@ -196,14 +203,8 @@ HttpResponse Service::predict(std::string_view model, std::string_view body) {
 }
 
 HttpResponse Service::explain(std::string_view model, std::string_view body) {
-  ModelSlot* slot = registry_->find(model);
-  if (!slot) return unknown_model(model);
-  if (draining()) return error_response(503, "the server is shutting down; retry on another replica");
-  if (body.size() > options_.max_body_bytes) {
-    return error_response(413, "request body is " + std::to_string(body.size()) +
-                                   " bytes, over the limit of " +
-                                   std::to_string(options_.max_body_bytes));
-  }
+  ModelSlot* slot = nullptr;
+  if (auto refused = admit(model, body, &slot)) return *refused;
   auto request = parse_explain_request(body);
   if (!request.ok()) return error_response(400, request.status().message());
   // Explanations run on the connection thread, outside the batcher: each one is already a batch

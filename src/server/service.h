@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,6 +64,10 @@ class Service {
  private:
   HttpResponse route(const HttpRequest& request, Route* route_out);
   HttpResponse unknown_model(std::string_view model) const;
+  // The checks every model request passes before any work: the model is served (*slot set), the
+  // server is not draining, the body fits. The refusal to send, or nothing.
+  std::optional<HttpResponse> admit(std::string_view model, std::string_view body,
+                                    ModelSlot** slot) const;
 
   ServiceOptions options_;
   std::unique_ptr<Registry> registry_;
