@@ -18,6 +18,7 @@ packages=(
   zlib1g-dev                 # CRC-32 and compressed model sections
   libgtest-dev libgmock-dev  # tests
   libbenchmark-dev           # bench/
+  libopenmpi-dev openmpi-bin # data-parallel training over several machines (fenlei train --mpi)
   clang-14 libclang-rt-14-dev  # libFuzzer targets and sanitizer runtimes
 )
 if [ "${1:-}" = "--bench" ]; then

@@ -16,6 +16,8 @@
 
 namespace fenlei::train {
 
+class Collective;
+
 struct TrainOptions {
   // Data.
   std::string input;            // training data file
@@ -59,7 +61,10 @@ struct TrainOptions {
   bool restore_best = true;            // keep the best epoch's weights (by `monitor`)
 
   uint64_t seed = 42;
-  int threads = 0;  // 0 = all cores
+  int threads = 0;  // 0 = all cores (per process)
+  // Data-parallel training over several processes (fenlei train --mpi); null = this process
+  // alone. Not owned. Only rank 0 writes the model, checkpoints and log and shows progress.
+  Collective* collective = nullptr;
 
   // Files.
   std::string output;      // the model file

@@ -9,6 +9,7 @@
 #include "base/progress.h"
 #include "eval/metrics_json.h"
 #include "base/thread_pool.h"
+#include "train/collective.h"
 #include "fenlei/file_util.h"
 #include "fenlei/log.h"
 #include "fenlei/version.h"
@@ -72,6 +73,10 @@ nlohmann::json epoch_json(const EpochRecord& r) {
 StatusOr<TrainResult> train_model(const TrainOptions& options) {
   FENLEI_RETURN_IF_ERROR(options.validate());
   const int threads = options.threads > 0 ? options.threads : ThreadPool::hardware_threads();
+  Collective* const collective = options.collective;
+  const int rank = collective ? collective->rank() : 0;
+  const int ranks = collective ? collective->size() : 1;
+  const bool writer = rank == 0;  // the one process that writes files
   nn::use_single_threaded_blas();
   ThreadPool pool(threads);
 
@@ -112,11 +117,11 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
                     << " thread" << (threads == 1 ? "" : "s");
 
   const std::string checkpoint_path =
-      options.checkpoint == "none" ? ""
+      !writer || options.checkpoint == "none" ? ""
       : options.checkpoint.empty() ? options.output + ".ckpt"
                                    : options.checkpoint;
   std::ofstream log_file;
-  if (!options.log_path.empty()) {
+  if (writer && !options.log_path.empty()) {
     log_file.open(options.log_path, state.epochs_done > 0 ? std::ios::app : std::ios::trunc);
     if (!log_file) return invalid_argument_error("cannot write --log file " + options.log_path);
   }
@@ -124,6 +129,8 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
   std::vector<nn::Workspace> workspaces(static_cast<size_t>(threads));
   std::vector<nn::Grads> grads;
   for (int t = 0; t < threads; ++t) grads.emplace_back(net.make_grads());
+  nn::Grads scratch = collective ? net.make_grads() : nn::Grads();
+  std::vector<double> step_stats(2 * static_cast<size_t>(threads)), all_stats;
   std::vector<double> thread_loss(static_cast<size_t>(threads));
   std::vector<int64_t> thread_correct(static_cast<size_t>(threads));
   TrainResult result;
@@ -146,12 +153,16 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
       const int step = static_cast<int>(b);
       lr = scheduler.lr(epoch - 1, step, steps_per_epoch);
       data.train.fill_batch(batches[b], &batch);
-      const auto bounds = split_by_tokens(batch, threads);
+      // Every process splits the whole batch the same way; this one takes parts
+      // [rank * threads, (rank + 1) * threads), one per thread.
+      const auto bounds = split_by_tokens(batch, ranks * threads);
+      const size_t first_part = static_cast<size_t>(rank) * static_cast<size_t>(threads);
       nn::Rng rng(options.seed);
       rng.set_step(static_cast<uint64_t>(epoch - 1) * static_cast<uint64_t>(steps_per_epoch) +
                    static_cast<uint64_t>(step));
       pool.run(threads, [&](int t) {
-        const size_t begin = bounds[static_cast<size_t>(t)], end = bounds[static_cast<size_t>(t) + 1];
+        const size_t begin = bounds[first_part + static_cast<size_t>(t)];
+        const size_t end = bounds[first_part + static_cast<size_t>(t) + 1];
         nn::Grads& g = grads[static_cast<size_t>(t)];
         g.zero();
         thread_loss[static_cast<size_t>(t)] = 0;
@@ -167,11 +178,24 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
         }
         thread_correct[static_cast<size_t>(t)] = ok;
       });
-      // Fixed summation order: reproducible for a given thread count.
+      // Fixed summation order: reproducible for a given thread (and process) count.
       for (int t = 1; t < threads; ++t) grads[0].add(grads[static_cast<size_t>(t)]);
-      for (int t = 0; t < threads; ++t) {
-        loss_sum += thread_loss[static_cast<size_t>(t)];
-        correct += thread_correct[static_cast<size_t>(t)];
+      if (collective) {
+        FENLEI_RETURN_IF_ERROR(collective->sum_grads(grads[0], scratch));
+        for (int t = 0; t < threads; ++t) {
+          step_stats[2 * size_t(t)] = thread_loss[size_t(t)];
+          step_stats[2 * size_t(t) + 1] = static_cast<double>(thread_correct[size_t(t)]);
+        }
+        FENLEI_RETURN_IF_ERROR(collective->all_gather(step_stats, &all_stats));
+        for (size_t k = 0; k < all_stats.size(); k += 2) {  // every thread of every process
+          loss_sum += all_stats[k];
+          correct += static_cast<int64_t>(all_stats[k + 1]);
+        }
+      } else {
+        for (int t = 0; t < threads; ++t) {
+          loss_sum += thread_loss[static_cast<size_t>(t)];
+          correct += thread_correct[static_cast<size_t>(t)];
+        }
       }
       if (options.l2 > 0) nn::add_l2_grad(net.params(), options.l2, no_decay, grads[0]);
       if (options.clip_norm > 0) grads[0].clip_by_global_norm(options.clip_norm);
@@ -257,7 +281,7 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
   bundle.training["history"] = history;
   bundle.training["best_epoch"] = result.best_epoch;
   bundle.training["stopped_early"] = result.stopped_early;
-  FENLEI_RETURN_IF_ERROR(core::save_bundle(options.output, bundle));
+  if (writer) FENLEI_RETURN_IF_ERROR(core::save_bundle(options.output, bundle));
   result.bundle = std::move(bundle);
   return result;
 }

@@ -3,6 +3,7 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "distributed.h"
 #include "fenlei/file_util.h"
 #include "fenlei/log.h"
 #include "fenlei/metrics.h"
@@ -38,6 +39,7 @@ struct Flags {
   int64_t bigram_buckets = 0;
   bool no_hmm = false;
   bool no_restore_best = false;
+  bool mpi = false;
 };
 
 void add_flags(CLI::App& app, Flags& f) {
@@ -156,6 +158,10 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--seed", o.seed, "Random seed (with --threads 1: byte-identical models)")
       ->group("Training");
   app.add_option("-t,--threads", o.threads, "Worker threads (0 = all cores)")->group("Training");
+  app.add_flag("--mpi", f.mpi,
+               "Data-parallel over the processes of an MPI launch: mpirun -np N fenlei train "
+               "--mpi ... (each process takes 1/N of every batch; rank 0 writes the files)")
+      ->group("Training");
 
   // Transfer learning (see docs/compression.md).
   app.add_option("--pretrained-vectors", o.pretrained_vectors,
@@ -229,8 +235,22 @@ int run_train(int argc, char** argv) {
     std::cerr << "fenlei train: error: " << s.message() << "\n";
     return kExitUsage;
   }
+  std::unique_ptr<train::Collective> collective;
+  if (flags.mpi) {
+    auto joined = join_mpi_run();
+    if (!joined.ok()) return fail("train", joined.status());
+    collective = std::move(*joined);
+    flags.o.collective = collective.get();
+    // One voice: the other ranks report warnings and errors only.
+    if (collective->rank() > 0 && log_level() < LogLevel::kWarning) set_log_level(LogLevel::kWarning);
+  }
   auto result = train::train_model(flags.o);
-  if (!result.ok()) return fail("train", result.status());
+  if (!result.ok()) {
+    fail("train", result.status());
+    // The other processes would wait for this one forever in the next collective call.
+    if (collective && collective->size() > 1) collective->abort(kExitFailure);
+    return kExitFailure;
+  }
   const auto& m = result->valid_metrics;
   FENLEI_LOG(kInfo) << "saved " << flags.o.output << " (best epoch " << result->best_epoch
                     << "; validation accuracy " << m.accuracy << ", macro-F1 " << m.macro_f1

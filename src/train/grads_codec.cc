@@ -1,0 +1,72 @@
+#include "train/grads_codec.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace fenlei::train {
+namespace {
+
+template <typename T>
+void put(std::string* out, const T* values, size_t n) {
+  out->append(reinterpret_cast<const char*>(values), n * sizeof(T));
+}
+
+// Reads n values of T at *pos, advancing it; false when the bytes run out.
+template <typename T>
+bool take(std::string_view bytes, size_t* pos, T* values, size_t n) {
+  const size_t len = n * sizeof(T);
+  if (bytes.size() - *pos < len) return false;
+  if (len > 0) std::memcpy(values, bytes.data() + *pos, len);
+  *pos += len;
+  return true;
+}
+
+}  // namespace
+
+void encode_grads(const nn::Grads& grads, std::string* out) {
+  out->clear();
+  for (int i = 0; i < grads.size(); ++i) {
+    const nn::Tensor& t = grads[i];
+    if (grads.is_sparse(i)) {
+      const auto& rows = grads.touched_rows(i);
+      const int64_t count = static_cast<int64_t>(rows.size());
+      const size_t cols = static_cast<size_t>(t.cols());
+      put(out, &count, 1);
+      put(out, rows.data(), rows.size());
+      for (int32_t r : rows) put(out, t.data.data() + static_cast<size_t>(r) * cols, cols);
+    } else {
+      put(out, t.data.data(), t.data.size());
+    }
+  }
+}
+
+Status decode_grads(std::string_view bytes, nn::Grads& grads) {
+  grads.zero();
+  size_t pos = 0;
+  std::vector<int32_t> rows;
+  for (int i = 0; i < grads.size(); ++i) {
+    nn::Tensor& t = grads[i];
+    if (grads.is_sparse(i)) {
+      int64_t count = 0;
+      if (!take(bytes, &pos, &count, 1) || count < 0 || count > t.rows())
+        return data_loss_error("gradient message: bad row count for '" + t.name + "'");
+      rows.resize(static_cast<size_t>(count));
+      if (!take(bytes, &pos, rows.data(), rows.size()))
+        return data_loss_error("gradient message: truncated rows of '" + t.name + "'");
+      const size_t cols = static_cast<size_t>(t.cols());
+      for (int32_t r : rows) {
+        if (r < 0 || r >= t.rows())
+          return data_loss_error("gradient message: row out of range in '" + t.name + "'");
+        grads.touch_row(i, r);
+        if (!take(bytes, &pos, t.data.data() + static_cast<size_t>(r) * cols, cols))
+          return data_loss_error("gradient message: truncated values of '" + t.name + "'");
+      }
+    } else if (!take(bytes, &pos, t.data.data(), t.data.size())) {
+      return data_loss_error("gradient message: truncated values of '" + t.name + "'");
+    }
+  }
+  if (pos != bytes.size()) return data_loss_error("gradient message: trailing bytes");
+  return Status();
+}
+
+}  // namespace fenlei::train
