@@ -31,8 +31,8 @@ echo "== predict (examples/reviews_unlabeled.txt, top 2)"
 $fenlei predict "$out/reviews.fenlei" examples/reviews_unlabeled.txt --k 2
 
 echo
-echo "== explain (which words decided the first unlabeled review)"
-head -n 1 examples/reviews_unlabeled.txt | $fenlei explain "$out/reviews.fenlei"
+echo "== explain (which words decided a mixed review: + for the label, - against it)"
+echo "房间很干净，但是隔音太差，前台态度也一般" | $fenlei explain "$out/reviews.fenlei"
 
 echo
 echo "== info"
