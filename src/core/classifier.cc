@@ -113,10 +113,14 @@ StatusOr<std::shared_ptr<const Classifier>> Classifier::load_from_memory(std::st
   return make_classifier(std::move(bundle), bytes, file.format_version);
 }
 
+Classifier::Workspace& thread_workspace() {
+  thread_local Classifier::Workspace workspace;
+  return workspace;
+}
+
 StatusOr<std::vector<Prediction>> Classifier::predict(const std::vector<std::string>& texts,
                                                       const PredictOptions& options) const {
-  thread_local Workspace workspace;
-  return predict(texts, options, &workspace);
+  return predict(texts, options, &thread_workspace());
 }
 
 StatusOr<std::vector<Prediction>> Classifier::predict(const std::vector<std::string>& texts,
@@ -146,7 +150,7 @@ StatusOr<Prediction> Classifier::predict_one(std::string_view text,
 StatusOr<std::vector<std::vector<float>>> Classifier::probabilities(
     const std::vector<std::string>& texts) const {
   FENLEI_RETURN_IF_ERROR(check_texts(texts));
-  thread_local Workspace ws;
+  Workspace& ws = thread_workspace();
   const size_t c = impl_->info.labels.size();
   std::vector<std::vector<float>> out;
   out.reserve(texts.size());

@@ -39,6 +39,10 @@ struct Classifier::Impl {
   void run(const nn::Batch& batch, Classifier::Workspace& ws, float* out) const;
 };
 
+// The calling thread's scratch for the calls that take no Workspace: one per thread, shared by
+// predict, probabilities and explain (they never nest, so they never use it at the same time).
+Classifier::Workspace& thread_workspace();
+
 // Builds a classifier from a bundle already in memory (used by training to evaluate and by
 // the loaders). `file_bytes` (may be empty) fills the checksum and size in info(), and
 // `format_version` the version the file was written with.

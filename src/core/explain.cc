@@ -6,6 +6,7 @@
 // bigrams are recomputed).
 #include <algorithm>
 
+#include "base/string_util.h"
 #include "core/classifier_impl.h"
 #include "fenlei/utf8.h"
 
@@ -31,10 +32,8 @@ StatusOr<Explanation> Classifier::explain(std::string_view text,
   if (!options.label.empty()) {
     const auto it = std::find(labels.begin(), labels.end(), options.label);
     if (it == labels.end()) {
-      std::string known;
-      for (const std::string& l : labels) known += (known.empty() ? "" : ", ") + l;
       return invalid_argument_error("unknown label '" + options.label +
-                                    "'; the model's labels are: " + known);
+                                    "'; the model's labels are: " + join(labels, ", "));
     }
     label = static_cast<int>(it - labels.begin());
   }
@@ -52,7 +51,7 @@ StatusOr<Explanation> Classifier::explain(std::string_view text,
   ids.reserve(tokens.size());
   for (const std::string& t : tokens) ids.push_back(im.bundle.vocabulary.id(t));
 
-  thread_local Workspace ws;
+  Workspace& ws = thread_workspace();
   const size_t classes = labels.size();
   std::vector<float> probs((tokens.size() + 1) * classes);
   nn::Batch batch;

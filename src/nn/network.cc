@@ -55,9 +55,7 @@ Network Network::build(const ModelConfig& c) {
 }
 
 StatusOr<Network> Network::create(const ModelConfig& config, uint64_t seed) {
-  FENLEI_RETURN_IF_ERROR(config.validate());
-  use_single_threaded_blas();
-  Network n = build(config);
+  FENLEI_ASSIGN_OR_RETURN(Network n, allocate(config));
   Rng rng(seed);
   auto uniform = [&rng](Tensor& t, float limit) {
     for (float& x : t.data) x = rng.uniform(-limit, limit);
@@ -82,9 +80,7 @@ StatusOr<Network> Network::allocate(const ModelConfig& config) {
 }
 
 StatusOr<Network> Network::from_params(const ModelConfig& config, const Params& params) {
-  FENLEI_RETURN_IF_ERROR(config.validate());
-  use_single_threaded_blas();
-  Network n = build(config);
+  FENLEI_ASSIGN_OR_RETURN(Network n, allocate(config));
   FENLEI_RETURN_IF_ERROR(n.params_.copy_from(params));
   for (const Tensor& t : params)
     if (n.params_.index_of(t.name) < 0)

@@ -83,7 +83,6 @@ std::unique_ptr<TokenProjection> TokenProjection::create(const Network& net, siz
   p->vocab_ = static_cast<int32_t>(c.vocab_size);
   int offset = 0;
   for (const Network::ConvIndex& ci : net.conv_layers()) {
-    p->widths_.push_back(ci.width);
     p->conv_offset_.push_back(offset);
     offset += ci.width * p->padded_filters_;
   }
@@ -199,8 +198,7 @@ void TokenProjection::features(const Segment& seg, ProjectionScratch& s, float* 
     const auto it = std::lower_bound(s.missing.begin(), s.missing.end(), id);
     return s.new_rows.data() + size_t(it - s.missing.begin()) * r;
   };
-  int max_width = 0;
-  for (int w : widths_) max_width = std::max(max_width, w);
+  const int max_width = net_->config().max_width();
   float* mx = grow(s.mx, size_t(padded_filters_));
   for (int i = 0; i < seg.count; ++i) {
     const int len = seg.length(i);
@@ -209,10 +207,11 @@ void TokenProjection::features(const Segment& seg, ProjectionScratch& s, float* 
     const float** rows = grow(s.rows, size_t(padded));
     for (int p = 0; p < padded; ++p) rows[p] = row_of(p < len ? tok[p] : 0);
     float* out = feat + size_t(i) * size_t(feat_stride);
-    for (size_t c = 0; c < widths_.size(); ++c) {
-      const int width = widths_[c];
+    for (size_t c = 0; c < conv_offset_.size(); ++c) {
+      const Network::ConvIndex& conv = net_->conv_layers()[c];
+      const int width = conv.width;
       window_sum_max(rows, conv_steps(len, width), width, conv_offset_[c], padded_filters_, mx);
-      const float* b = net_->params()[net_->conv_layers()[c].bias].data.data();
+      const float* b = net_->params()[conv.bias].data.data();
       float* o = out + c * size_t(filters_);
       for (int f = 0; f < filters_; ++f) {
         const float v = mx[f] + b[f];

@@ -71,7 +71,6 @@ class TokenProjection {
   int filters_ = 0;         // filters per conv
   int padded_filters_ = 0;  // rounded up to 8 floats (one AVX vector)
   int row_floats_ = 0;
-  std::vector<int> widths_;
   std::vector<int> conv_offset_;       // first float of conv c within a row
   std::vector<float> packed_weights_;  // [dim, row_floats]: column (c, j, f) = W_c[f, j*dim + e]
   float* table_ = nullptr;             // [vocab, row_floats], anonymous mapping

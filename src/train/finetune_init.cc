@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "base/string_util.h"
 #include "base/time_util.h"
 #include "fenlei/log.h"
 #include "fenlei/model_file.h"
@@ -17,11 +18,9 @@ StatusOr<std::vector<std::string>> finetune_labels(const core::ModelBundle& base
   for (const std::string& l : data_labels) {
     if (std::find(labels.begin(), labels.end(), l) != labels.end()) continue;
     if (!allow_new) {
-      std::string known;
-      for (const auto& k : base.labels) known += (known.empty() ? "" : ", ") + k;
       return invalid_argument_error(data_name + ": label '" + l +
-                                    "' is not one of the base model's labels (" + known +
-                                    "); pass --allow-new-labels to add it");
+                                    "' is not one of the base model's labels (" +
+                                    join(base.labels, ", ") + "); pass --allow-new-labels to add it");
     }
     labels.push_back(l);  // data_labels are sorted, so new labels are appended in sorted order
   }

@@ -130,9 +130,9 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
   std::vector<nn::Grads> grads;
   for (int t = 0; t < threads; ++t) grads.emplace_back(net.make_grads());
   nn::Grads scratch = collective ? net.make_grads() : nn::Grads();
+  // Per thread: its weighted loss sum and its correct count (exact in a double) for this step;
+  // with several processes, every process's in rank order.
   std::vector<double> step_stats(2 * static_cast<size_t>(threads)), all_stats;
-  std::vector<double> thread_loss(static_cast<size_t>(threads));
-  std::vector<int64_t> thread_correct(static_cast<size_t>(threads));
   TrainResult result;
   result.history = state.history;
   nn::Batch batch;
@@ -165,37 +165,28 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
         const size_t end = bounds[first_part + static_cast<size_t>(t) + 1];
         nn::Grads& g = grads[static_cast<size_t>(t)];
         g.zero();
-        thread_loss[static_cast<size_t>(t)] = 0;
-        thread_correct[static_cast<size_t>(t)] = 0;
+        double* stats = step_stats.data() + 2 * static_cast<size_t>(t);
+        stats[0] = stats[1] = 0;
         if (begin == end) return;
         nn::Workspace& ws = workspaces[static_cast<size_t>(t)];
-        thread_loss[static_cast<size_t>(t)] =
-            nn::forward_backward(net, batch, begin, end, ws, g, rng, true);
+        stats[0] = nn::forward_backward(net, batch, begin, end, ws, g, rng, true);
         int64_t ok = 0;
         for (size_t i = begin; i < end; ++i) {
           const float* z = ws.logits.data() + (i - begin) * static_cast<size_t>(units);
           ok += predicted_class(z, units) == batch.labels[i];
         }
-        thread_correct[static_cast<size_t>(t)] = ok;
+        stats[1] = static_cast<double>(ok);
       });
       // Fixed summation order: reproducible for a given thread (and process) count.
       for (int t = 1; t < threads; ++t) grads[0].add(grads[static_cast<size_t>(t)]);
       if (collective) {
         FENLEI_RETURN_IF_ERROR(collective->sum_grads(grads[0], scratch));
-        for (int t = 0; t < threads; ++t) {
-          step_stats[2 * size_t(t)] = thread_loss[size_t(t)];
-          step_stats[2 * size_t(t) + 1] = static_cast<double>(thread_correct[size_t(t)]);
-        }
         FENLEI_RETURN_IF_ERROR(collective->all_gather(step_stats, &all_stats));
-        for (size_t k = 0; k < all_stats.size(); k += 2) {  // every thread of every process
-          loss_sum += all_stats[k];
-          correct += static_cast<int64_t>(all_stats[k + 1]);
-        }
-      } else {
-        for (int t = 0; t < threads; ++t) {
-          loss_sum += thread_loss[static_cast<size_t>(t)];
-          correct += thread_correct[static_cast<size_t>(t)];
-        }
+      }
+      const std::vector<double>& stats = collective ? all_stats : step_stats;
+      for (size_t k = 0; k < stats.size(); k += 2) {  // every thread of every process, in order
+        loss_sum += stats[k];
+        correct += static_cast<int64_t>(stats[k + 1]);
       }
       if (options.l2 > 0) nn::add_l2_grad(net.params(), options.l2, no_decay, grads[0]);
       if (options.clip_norm > 0) grads[0].clip_by_global_norm(options.clip_norm);
