@@ -47,7 +47,8 @@ Batch ragged_batch(int vocab, std::mt19937& gen) {
   return b;
 }
 
-// Features through the reference path: predict_proba's conv block without a projection.
+// Probabilities through predict_proba: the im2col + sgemm conv block when p is null, else the
+// per-token projections.
 std::vector<float> probabilities(const Network& net, const Batch& b, const TokenProjection* p) {
   Workspace ws;
   std::vector<float> out(b.size() * size_t(net.num_classes()));
