@@ -3,7 +3,7 @@
 # the benchmarks need). Safe to re-run. Uses sudo when not root.
 #
 #   scripts/install-deps.sh          # build + tests
-#   scripts/install-deps.sh --bench  # also wrk, fastText, python3-venv, hyperfine for bench/
+#   scripts/install-deps.sh --bench  # also wrk, fastText, python3-venv, Flask, hyperfine for bench/
 set -euo pipefail
 
 packages=(
@@ -22,7 +22,7 @@ packages=(
   clang-14 libclang-rt-14-dev  # libFuzzer targets and sanitizer runtimes
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(wrk fasttext python3-venv python3-pip hyperfine time)
+  packages+=(wrk fasttext python3-venv python3-pip python3-flask hyperfine time)
 fi
 
 sudo=""
