@@ -24,6 +24,10 @@ namespace fenlei::data {
 struct Example {
   std::string text;   // valid UTF-8; may be empty (a legitimate input: it predicts from <unk>)
   std::string label;  // valid UTF-8, never empty, surrounding ASCII whitespace removed
+  // The row's other labels when it has several (fastText rows with several __label__s, JSONL
+  // label arrays): distinct, none equal to `label`, in file order. Multi-label training uses
+  // all of them; single-label training uses `label` only.
+  std::vector<std::string> more_labels = {};
 };
 
 // How many bad-row messages a Dataset keeps for display.
@@ -33,7 +37,7 @@ struct Dataset {
   std::vector<Example> examples;
   size_t bad_rows = 0;                        // rows skipped (only with skip_bad_rows)
   std::vector<std::string> bad_row_messages;  // the first kMaxBadRowMessages, "file:line: what"
-  size_t rows_with_extra_labels = 0;          // fastText rows with several labels (first kept)
+  size_t rows_with_extra_labels = 0;          // rows with several labels (see more_labels)
 };
 
 enum class DataFormat { kAuto, kTsv, kCsv, kJsonl, kFastText };
@@ -57,9 +61,11 @@ struct ReadOptions {
 // - kCsv: a header row, RFC 4180 fields: "quoted, with ""escaped"" quotes, commas and newlines".
 //   An unterminated quote at the end of the file is always an error (it swallowed the rest).
 // - kJsonl: one JSON object per line; the text must be a string, the label a string or a number
-//   (a number becomes its JSON spelling: 1 -> "1"). Extra keys are ignored.
-// - kFastText: "__label__pos __label__x the text". The first label is used; rows with more
-//   are counted in rows_with_extra_labels. A row without a label is bad.
+//   (a number becomes its JSON spelling: 1 -> "1"), or a non-empty array of them (several
+//   labels). Extra keys are ignored.
+// - kFastText: "__label__pos __label__x the text": every leading __label__ is a label (repeats
+//   dropped); rows with more than one are counted in rows_with_extra_labels. A row without a
+//   label is bad.
 // Bad rows: wrong field count, invalid UTF-8, bad JSON, missing or empty label, text/label of the
 // wrong JSON type. Empty text is kept (see Example::text).
 // Errors: NOT_FOUND (no file), INVALID_ARGUMENT (empty file, header without the text or label
@@ -80,7 +86,10 @@ StatusOr<DataFormat> format_from_path(const std::string& path);
 // single label and suggests checking label_column).
 Status check_trainable(const Dataset& dataset);
 
-// The distinct labels in byte order. Sorted (not first-seen) order makes label ids independent of
+// True if some example has more than one label.
+bool is_multi_label(const Dataset& dataset);
+
+// The distinct labels (of every example's label and more_labels) in byte order. Sorted (not first-seen) order makes label ids independent of
 // row order, so shuffling or re-exporting a file never renumbers classes.
 std::vector<std::string> sorted_labels(const Dataset& dataset);
 
@@ -88,6 +97,15 @@ std::vector<std::string> sorted_labels(const Dataset& dataset);
 // naming the label and example if one is not in `labels` (e.g. a dev file with an unseen class).
 StatusOr<std::vector<int>> label_ids(const Dataset& dataset, const std::vector<std::string>& labels,
                                      const std::string& name_for_errors);
+
+// Each example's label set as indices in `labels`: set i is sets[offsets[i], offsets[i+1]), the
+// first entry the example's `label`. INVALID_ARGUMENT as label_ids for an unknown label.
+struct LabelSets {
+  std::vector<int32_t> sets;
+  std::vector<int32_t> offsets{0};
+};
+StatusOr<LabelSets> label_sets(const Dataset& dataset, const std::vector<std::string>& labels,
+                               const std::string& name_for_errors);
 
 struct TrainValidationSplit {
   Dataset train;

@@ -19,9 +19,41 @@ Status check_trainable(const Dataset& dataset) {
       "'; a classifier needs at least two classes (is --label-column the right column?)");
 }
 
+bool is_multi_label(const Dataset& dataset) {
+  for (const auto& e : dataset.examples)
+    if (!e.more_labels.empty()) return true;
+  return false;
+}
+
+StatusOr<LabelSets> label_sets(const Dataset& dataset, const std::vector<std::string>& labels,
+                               const std::string& name_for_errors) {
+  std::unordered_map<std::string_view, int> index;
+  for (size_t i = 0; i < labels.size(); ++i) index.emplace(labels[i], static_cast<int>(i));
+  LabelSets out;
+  out.offsets.reserve(dataset.examples.size() + 1);
+  for (size_t i = 0; i < dataset.examples.size(); ++i) {
+    const Example& e = dataset.examples[i];
+    for (size_t k = 0; k <= e.more_labels.size(); ++k) {
+      const std::string& label = k == 0 ? e.label : e.more_labels[k - 1];
+      const auto it = index.find(label);
+      if (it == index.end()) {
+        return invalid_argument_error(name_for_errors + ": example " + std::to_string(i + 1) +
+                                      " has label '" + label + "', which the model does not know (" +
+                                      std::to_string(labels.size()) + " labels)");
+      }
+      out.sets.push_back(it->second);
+    }
+    out.offsets.push_back(static_cast<int32_t>(out.sets.size()));
+  }
+  return out;
+}
+
 std::vector<std::string> sorted_labels(const Dataset& dataset) {
   std::vector<std::string> labels;
-  for (const auto& e : dataset.examples) labels.push_back(e.label);
+  for (const auto& e : dataset.examples) {
+    labels.push_back(e.label);
+    labels.insert(labels.end(), e.more_labels.begin(), e.more_labels.end());
+  }
   std::sort(labels.begin(), labels.end());
   labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
   return labels;

@@ -1,4 +1,7 @@
 // fastText supervised format: "__label__a [__label__b ...] text" per line.
+#include <algorithm>
+#include <vector>
+
 #include "data/parse_context.h"
 
 namespace fenlei::data::internal {
@@ -16,8 +19,8 @@ Status parse_fasttext(ParseContext& ctx) {
     if (!ctx.check_utf8(begin, begin + text.size(), line)) continue;
     // Leading whitespace-separated tokens that start with __label__ are labels; the rest of the
     // line, from the first other token, is the text (its inner spacing kept as written).
-    std::string_view rest = text, first_label;
-    size_t n_labels = 0;
+    std::string_view rest = text;
+    std::vector<std::string_view> labels;
     while (true) {
       size_t i = 0;
       while (i < rest.size() && is_space(rest[i])) ++i;
@@ -25,20 +28,19 @@ Status parse_fasttext(ParseContext& ctx) {
       if (rest.substr(0, kLabelPrefix.size()) != kLabelPrefix) break;
       size_t e = 0;
       while (e < rest.size() && !is_space(rest[e])) ++e;
-      if (n_labels++ == 0) first_label = rest.substr(kLabelPrefix.size(), e - kLabelPrefix.size());
+      labels.push_back(rest.substr(kLabelPrefix.size(), e - kLabelPrefix.size()));
       rest.remove_prefix(e);
     }
-    if (n_labels == 0) {
+    if (labels.empty()) {
       ctx.bad_row(line, "no label: fastText rows start with __label__<name>");
       continue;
     }
-    if (first_label.empty()) {
+    if (std::find(labels.begin(), labels.end(), std::string_view()) != labels.end()) {
       ctx.bad_row(line, "empty label (\"__label__\" with no name)");
       continue;
     }
     while (!rest.empty() && is_space(rest.back())) rest.remove_suffix(1);
-    if (n_labels > 1) ctx.note_extra_labels();
-    ctx.add(rest, first_label, line);
+    ctx.add(rest, labels, line);
   }
   return Status();
 }

@@ -40,17 +40,28 @@ Status parse_jsonl(ParseContext& ctx) {
       ctx.bad_row(line, "missing label (no \"" + o.label_column + "\" key)");
       continue;
     }
-    std::string label;
-    if (l->is_string()) {
-      label = l->get<std::string>();
-    } else if (l->is_number()) {
-      label = l->dump();  // 1 -> "1", 2.5 -> "2.5"
+    // A string, a number (1 -> "1", 2.5 -> "2.5") or a non-empty array of them (several labels).
+    std::vector<std::string> labels;
+    bool ok = true;
+    auto take = [&](const nlohmann::json& v) {
+      if (v.is_string()) labels.push_back(v.get<std::string>());
+      else if (v.is_number()) labels.push_back(v.dump());
+      else ok = false;
+    };
+    if (l->is_array()) {
+      for (const auto& v : *l) take(v);
+      if (labels.empty()) ok = false;
     } else {
-      ctx.bad_row(line, "\"" + o.label_column + "\" must be a string or a number, got " +
-                            l->type_name());
+      take(*l);
+    }
+    if (!ok) {
+      ctx.bad_row(line, "\"" + o.label_column +
+                            "\" must be a string, a number or a non-empty array of them, got " +
+                            l->dump());
       continue;
     }
-    ctx.add(t->get_ref<const std::string&>(), label, line);
+    std::vector<std::string_view> views(labels.begin(), labels.end());
+    ctx.add(t->get_ref<const std::string&>(), views, line);
   }
   return Status();
 }

@@ -67,6 +67,30 @@ void ParseContext::add(std::string_view text, std::string_view label, size_t lin
   dataset_.examples.push_back(Example{std::string(text), std::string(label)});
 }
 
+void ParseContext::add(std::string_view text, const std::vector<std::string_view>& labels,
+                       size_t line) {
+  Example e{std::string(text), {}, {}};
+  for (std::string_view raw : labels) {
+    const std::string_view label = trim_ascii(raw);
+    if (label.empty()) {
+      bad_row(line, "empty label");
+      return;
+    }
+    if (e.label.empty()) {
+      e.label = label;
+    } else if (label != e.label &&
+               std::find(e.more_labels.begin(), e.more_labels.end(), label) == e.more_labels.end()) {
+      e.more_labels.emplace_back(label);
+    }
+  }
+  if (e.label.empty()) {
+    bad_row(line, "no label");
+    return;
+  }
+  if (!e.more_labels.empty()) ++dataset_.rows_with_extra_labels;
+  dataset_.examples.push_back(std::move(e));
+}
+
 StatusOr<Dataset> ParseContext::finish() {
   const size_t bad = dataset_.bad_rows;
   if (bad > 0 && !options_.skip_bad_rows) {

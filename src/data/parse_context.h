@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fenlei/dataset.h"
 
@@ -58,9 +59,11 @@ class ParseContext {
 
   // Adds an example (label trimmed; an empty label makes the row bad).
   void add(std::string_view text, std::string_view label, size_t line);
+  // Adds an example with several labels (each trimmed; the first is Example::label, repeats are
+  // dropped; an empty one makes the row bad).
+  void add(std::string_view text, const std::vector<std::string_view>& labels, size_t line);
   // Records a bad row "name:line: what".
   void bad_row(size_t line, const std::string& what);
-  void note_extra_labels() { ++dataset_.rows_with_extra_labels; }
 
   // Applies the bad-row policy: INVALID_ARGUMENT with the first message if rows were bad and
   // skip_bad_rows is off, or if no example survived.

@@ -11,11 +11,16 @@ namespace fenlei::nn {
 // a cnn pads a text shorter than a conv width up to that width with id 0 (so an empty text sees
 // one window of pad embeddings); real token ids should therefore start at 1.
 // `weights` empty means weight 1 for every example; `labels` may be empty for inference.
+// Multi-label models (ModelConfig::multi_label) train on label sets instead: example i's labels
+// are label_sets[label_set_offsets[i], label_set_offsets[i+1]) (distinct, possibly none), and
+// labels[i] holds the first of them (or 0) for code that reads one label.
 struct Batch {
   std::vector<int32_t> ids;
   std::vector<int32_t> offsets{0};
   std::vector<int32_t> labels;
   std::vector<float> weights;
+  std::vector<int32_t> label_sets;
+  std::vector<int32_t> label_set_offsets{0};
 
   size_t size() const { return offsets.empty() ? 0 : offsets.size() - 1; }
   int32_t length(size_t i) const { return offsets[i + 1] - offsets[i]; }
@@ -24,6 +29,20 @@ struct Batch {
     offsets.assign(1, 0);
     labels.clear();
     weights.clear();
+    label_sets.clear();
+    label_set_offsets.assign(1, 0);
+  }
+  bool has_label_sets() const { return label_set_offsets.size() > 1; }
+  int32_t label_set_size(size_t i) const {
+    return label_set_offsets[i + 1] - label_set_offsets[i];
+  }
+  const int32_t* label_set(size_t i) const { return label_sets.data() + label_set_offsets[i]; }
+  // Appends one example of a multi-label batch.
+  void add_with_label_set(const int32_t* tokens, size_t n, const int32_t* set, size_t set_size,
+                          float weight = 1.0f) {
+    add(tokens, n, set_size ? set[0] : 0, weight);
+    label_sets.insert(label_sets.end(), set, set + set_size);
+    label_set_offsets.push_back(static_cast<int32_t>(label_sets.size()));
   }
   // Appends one example (keeps capacity, so refilling a Batch does not allocate after warm-up).
   void add(const int32_t* tokens, size_t n, int32_t label = 0, float weight = 1.0f) {

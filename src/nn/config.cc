@@ -14,6 +14,7 @@ const char* output_name(Output o) {
     case Output::kAuto: return "auto";
     case Output::kSigmoid: return "sigmoid";
     case Output::kSoftmax: return "softmax";
+    case Output::kOva: return "ova";
   }
   return "auto";
 }
@@ -37,7 +38,9 @@ StatusOr<Output> parse_output(const std::string& s) {
   if (s == "auto") return Output::kAuto;
   if (s == "sigmoid") return Output::kSigmoid;
   if (s == "softmax") return Output::kSoftmax;
-  return invalid_argument_error("unknown output '" + s + "' (expected auto, sigmoid or softmax)");
+  if (s == "ova") return Output::kOva;
+  return invalid_argument_error("unknown output '" + s +
+                                "' (expected auto, sigmoid, softmax or ova)");
 }
 
 StatusOr<Activation> parse_activation(const std::string& s) {
@@ -117,7 +120,7 @@ Status ModelConfig::validate() const {
 
 bool ModelConfig::sigmoid_output() const {
   if (output == Output::kSigmoid) return true;
-  if (output == Output::kSoftmax) return false;
+  if (output == Output::kSoftmax || output == Output::kOva) return false;
   return num_classes == 2;
 }
 

@@ -21,7 +21,9 @@ enum class Arch {
 // Output layer. kAuto means: sigmoid (one logit) for 2 classes, softmax otherwise. The same rule
 // holds for every preset, textcnn included: a single sigmoid logit is exactly as expressive as a
 // 2-way softmax (only logit differences matter) and halves the output layer.
-enum class Output { kAuto, kSigmoid, kSoftmax };
+// kOva ("one versus all", fastText's name): one sigmoid per class, trained independently, for
+// multi-label data (a text may have any number of the labels); probabilities do not sum to 1.
+enum class Output { kAuto, kSigmoid, kSoftmax, kOva };
 
 // Activation of the hidden dense layers (the conv layers always use ReLU, fused with pooling).
 enum class Activation { kRelu, kTanh, kGelu };
@@ -53,6 +55,8 @@ struct ModelConfig {
 
   // Output logits: 1 for sigmoid, num_classes for softmax. Requires num_classes set.
   bool sigmoid_output() const;
+  // One independent sigmoid per class (Output::kOva): a multi-label model.
+  bool multi_label() const { return output == Output::kOva; }
   int output_units() const;
   int max_width() const;
   // Size of the feature vector fed to the dense head.

@@ -34,6 +34,28 @@ double softmax_xent(const float* z, int classes, int label, float weight, float 
   return weight * (lse - z[label]);
 }
 
+double ova_xent(const float* z, int classes, const int32_t* labels, int n_labels, float weight,
+                float scale, float* dz) {
+  double total = 0.0;
+  // Targets are sparse: start from y = 0 everywhere, then correct the labelled classes.
+  for (int c = 0; c < classes; ++c) total += sigmoid_xent(z[c], 0, weight, scale, dz ? dz + c : nullptr);
+  for (int i = 0; i < n_labels; ++i) {
+    const int c = labels[i];
+    // softplus(z) - z  vs  softplus(z): the loss drops by weight * z; the gradient by scale*weight.
+    total -= double(weight) * z[c];
+    if (dz) dz[c] -= scale * weight;
+  }
+  return total;
+}
+
+void ova_proba(const float* z, int classes, float* out) {
+  float two[2];
+  for (int c = 0; c < classes; ++c) {
+    sigmoid_proba(z[c], two);
+    out[c] = two[1];
+  }
+}
+
 void sigmoid_proba(float z, float* out2) {
   const double zd = z;
   const double p = zd >= 0 ? 1.0 / (1.0 + std::exp(-zd)) : std::exp(zd) / (1.0 + std::exp(zd));

@@ -2,6 +2,8 @@
 // (log-sigmoid) and categorical cross-entropy on C logits (log-sum-exp), both weighted.
 #pragma once
 
+#include <cstdint>
+
 namespace fenlei::nn {
 
 // loss = weight * (softplus(z) - y*z); *dz = scale * weight * (sigmoid(z) - y). label in {0,1}.
@@ -10,8 +12,16 @@ double sigmoid_xent(float z, int label, float weight, float scale, float* dz);
 // dz may be null (loss only).
 double softmax_xent(const float* z, int classes, int label, float weight, float scale, float* dz);
 
+// Multi-label (one-versus-all) loss: the sum over classes of binary cross-entropy, class c's
+// target 1 when c is among labels[0, n_labels), else 0 (fastText's -loss ova).
+// dz[c] = scale * weight * (sigmoid(z[c]) - y[c]); dz may be null (loss only).
+double ova_xent(const float* z, int classes, const int32_t* labels, int n_labels, float weight,
+                float scale, float* dz);
+
 // Probabilities for inference. sigmoid: out = [1-p, p]; softmax: normalised exp.
 void sigmoid_proba(float z, float* out2);
 void softmax_proba(const float* z, int classes, float* out);
+// ova: out[c] = sigmoid(z[c]), each class on its own.
+void ova_proba(const float* z, int classes, float* out);
 
 }  // namespace fenlei::nn

@@ -116,6 +116,26 @@ Status Network::validate_batch(const Batch& b, bool need_labels) const {
       if (b.labels[i] < 0 || b.labels[i] >= config_.num_classes)
         return invalid_argument_error("batch: label " + std::to_string(b.labels[i]) +
                                       " of example " + std::to_string(i) + " out of range");
+    if (config_.multi_label()) {
+      if (b.label_set_offsets.size() != n + 1 || b.label_set_offsets[0] != 0 ||
+          size_t(b.label_set_offsets.back()) != b.label_sets.size())
+        return invalid_argument_error("batch: a multi-label model needs one label set per example");
+      for (size_t i = 0; i < n; ++i) {
+        if (b.label_set_offsets[i + 1] < b.label_set_offsets[i])
+          return invalid_argument_error("batch: label sets decrease at example " +
+                                        std::to_string(i));
+        for (int32_t k = b.label_set_offsets[i]; k < b.label_set_offsets[i + 1]; ++k) {
+          const int32_t y = b.label_sets[size_t(k)];
+          if (y < 0 || y >= config_.num_classes)
+            return invalid_argument_error("batch: label " + std::to_string(y) + " of example " +
+                                          std::to_string(i) + " out of range");
+          for (int32_t j = b.label_set_offsets[i]; j < k; ++j)
+            if (b.label_sets[size_t(j)] == y)
+              return invalid_argument_error("batch: label " + std::to_string(y) +
+                                            " repeated in example " + std::to_string(i));
+        }
+      }
+    }
   }
   if (!b.weights.empty()) {
     if (b.weights.size() != n) return invalid_argument_error("batch: one weight per example");
@@ -301,6 +321,11 @@ double loss_and_grad(const Network& net, const Batch& b, size_t begin, int m, co
   for (int i = 0; i < m; ++i) {
     const size_t ex = begin + i;
     const float w = b.weights.empty() ? 1.0f : b.weights[ex];
+    if (c.multi_label()) {
+      total += ova_xent(logits + size_t(i) * o, o, b.label_set(ex), b.label_set_size(ex), w, scale,
+                        dlogits ? dlogits + size_t(i) * o : nullptr);
+      continue;
+    }
     const int y = b.labels[ex];
     assert(y >= 0 && y < c.num_classes);
     float* dz = dlogits ? dlogits + size_t(i) * o : nullptr;
@@ -346,7 +371,9 @@ void predict_proba(const Network& net, const Batch& batch, Workspace& ws, float*
   const ModelConfig& c = net.config();
   const int classes = c.num_classes;
   for (int i = 0; i < m; ++i) {
-    if (c.sigmoid_output())
+    if (c.multi_label())
+      ova_proba(logits + size_t(i) * classes, classes, out + size_t(i) * classes);
+    else if (c.sigmoid_output())
       sigmoid_proba(logits[i], out + size_t(i) * 2);
     else
       softmax_proba(logits + size_t(i) * classes, classes, out + size_t(i) * classes);

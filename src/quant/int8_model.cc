@@ -476,7 +476,9 @@ void predict_proba_int8(const Int8Model& model, const nn::Batch& batch, Int8Work
   }
   const int classes = c.num_classes;
   for (int i = 0; i < m; ++i) {
-    if (c.sigmoid_output())
+    if (c.multi_label())
+      nn::ova_proba(x + size_t(i) * classes, classes, out + size_t(i) * classes);
+    else if (c.sigmoid_output())
       nn::sigmoid_proba(x[i], out + size_t(i) * 2);
     else
       nn::softmax_proba(x + size_t(i) * classes, classes, out + size_t(i) * classes);

@@ -60,17 +60,4 @@ int fail(const std::string& command, const std::string& message) {
   return kExitFailure;
 }
 
-StatusOr<std::shared_ptr<std::istream>> open_input(const std::string& path) {
-  if (path.empty() || path == "-") {
-    // Not owning: std::cin outlives every reader.
-    return std::shared_ptr<std::istream>(&std::cin, [](std::istream*) {});
-  }
-  if (!file_exists(path)) {
-    return not_found_error(path + ": no such file (pass '-' or nothing to read standard input)");
-  }
-  auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
-  if (!*in) return invalid_argument_error(path + ": cannot open for reading");
-  return std::shared_ptr<std::istream>(std::move(in));
-}
-
 }  // namespace fenlei::cli

@@ -31,7 +31,4 @@ int parse(CLI::App& app, int argc, char** argv);
 int fail(const std::string& command, const Status& status);
 int fail(const std::string& command, const std::string& message);
 
-// Opens FILE for line reading, or standard input for "-" or "".
-StatusOr<std::shared_ptr<std::istream>> open_input(const std::string& path);
-
 }  // namespace fenlei::cli

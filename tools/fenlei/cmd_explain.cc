@@ -8,6 +8,7 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "line_input.h"
 #include "fenlei/classifier.h"
 #include "fenlei/utf8.h"
 
@@ -78,19 +79,20 @@ int run_explain(int argc, char** argv) {
 
   auto model = Classifier::load(model_path);
   if (!model.ok()) return fail("explain", model.status());
-  auto in = open_input(input);
+  auto in = LineInput::open(input);
   if (!in.ok()) return fail("explain", in.status());
   std::ios::sync_with_stdio(false);
   std::string line;
-  size_t line_no = 0;
-  while (std::getline(**in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::string where = (input == "-" ? "<stdin>" : input) + ":" + std::to_string(line_no);
+  while (true) {
+    auto got = (*in)->next(&line);
+    if (!got.ok()) return fail("explain", got.status());
+    if (!*got) break;
+    const std::string where = (*in)->name() + ":" + std::to_string((*in)->line_number());
     if (Status s = utf8::validate(line, where); !s.ok()) return fail("explain", s);
     auto e = (*model)->explain(line, options);
     if (!e.ok()) return fail("explain", where + ": " + e.status().message());
     print_explanation(std::move(*e), top, json);
+    if (!(*in)->ready()) std::cout.flush();  // an interactive writer waits for this answer
   }
   std::cout.flush();
   return kExitOk;

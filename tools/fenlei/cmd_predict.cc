@@ -5,6 +5,7 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "line_input.h"
 #include "fenlei/classifier.h"
 #include "fenlei/utf8.h"
 
@@ -63,12 +64,13 @@ int run_predict(int argc, char** argv) {
 
   auto model = Classifier::load(model_path);
   if (!model.ok()) return fail("predict", model.status());
-  auto in = open_input(input);
+  auto in = LineInput::open(input);
   if (!in.ok()) return fail("predict", in.status());
   std::ios::sync_with_stdio(false);
   std::vector<std::string> lines;
   std::string line;
-  size_t line_no = 0;
+  // Answers what has been read whenever no further line is waiting (an interactive writer gets
+  // its answer at once, as fastText gives it), and in batches of kBatchLines otherwise.
   auto flush = [&]() -> bool {
     auto predictions = (*model)->predict(lines, options);
     if (!predictions.ok()) {
@@ -76,22 +78,27 @@ int run_predict(int argc, char** argv) {
       return false;
     }
     for (const auto& p : *predictions) print_prediction(p, json);
+    std::cout.flush();
     lines.clear();
     return true;
   };
-  while (std::getline(**in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  while (true) {
+    auto got = (*in)->next(&line);
+    if (!got.ok()) {
+      if (!lines.empty()) flush();
+      return fail("predict", got.status());
+    }
+    if (!*got) break;
     if (replace_invalid) {
       line = utf8::replace_invalid(line);
-    } else if (Status s = utf8::validate(line, (input == "-" ? "<stdin>" : input) + ":" +
-                                                   std::to_string(line_no));
+    } else if (Status s = utf8::validate(line, (*in)->name() + ":" +
+                                                   std::to_string((*in)->line_number()));
                !s.ok()) {
       if (!lines.empty() && !flush()) return kExitFailure;
       return fail("predict", s);
     }
     lines.push_back(std::move(line));
-    if (lines.size() >= kBatchLines && !flush()) return kExitFailure;
+    if ((lines.size() >= kBatchLines || !(*in)->ready()) && !flush()) return kExitFailure;
   }
   if (!lines.empty() && !flush()) return kExitFailure;
   std::cout.flush();

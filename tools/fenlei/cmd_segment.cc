@@ -9,6 +9,7 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "line_input.h"
 #include "fenlei/segmenter.h"
 #include "fenlei/utf8.h"
 
@@ -75,16 +76,21 @@ int run_segment(int argc, char** argv) {
   options.use_cache = !no_cache;
   auto segmenter = seg::Segmenter::load(options);
   if (!segmenter.ok()) return fail("segment", segmenter.status());
-  auto in = open_input(input);
+  auto in = LineInput::open(input);
   if (!in.ok()) return fail("segment", in.status());
-  const std::string name = (input.empty() || input == "-") ? "<stdin>" : input;
+  const std::string name = (*in)->name();
 
   std::ios::sync_with_stdio(false);
   std::string line, fixed, out;
   std::vector<std::string_view> tokens;
-  size_t line_no = 0;
-  while (std::getline(**in, line)) {
-    ++line_no;
+  while (true) {
+    auto got = (*in)->next(&line);
+    if (!got.ok()) {
+      std::fflush(stdout);
+      return fail("segment", got.status());
+    }
+    if (!*got) break;
+    const size_t line_no = (*in)->line_number();
     std::string_view text = line;
     if (!utf8::is_valid(text)) {
       if (!replace_invalid) {
@@ -111,8 +117,10 @@ int run_segment(int argc, char** argv) {
     if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) {
       return fail("segment", "cannot write to standard output");
     }
+    // Nothing more waiting: answer now (an interactive writer waits for this line).
+    if (!(*in)->ready() && std::fflush(stdout) != 0)
+      return fail("segment", "cannot write to standard output");
   }
-  if ((*in)->bad()) return fail("segment", name + ": read error");
   if (std::fflush(stdout) != 0) return fail("segment", "cannot write to standard output");
   return kExitOk;
 }

@@ -248,7 +248,7 @@ TEST(Jsonl, BrokenJsonAndBadFieldsAreBadRowsWithLines) {
   EXPECT_THAT(d.bad_row_messages[1], HasSubstr("d.x:3: expected a JSON object, got array"));
   EXPECT_THAT(d.bad_row_messages[2], HasSubstr("d.x:4: missing label"));
   EXPECT_THAT(d.bad_row_messages[3], HasSubstr("d.x:5: \"text\" must be a string, got number"));
-  EXPECT_THAT(d.bad_row_messages[4], HasSubstr("d.x:6: \"label\" must be a string or a number"));
+  EXPECT_THAT(d.bad_row_messages[4], HasSubstr("d.x:6: \"label\" must be a string, a number or a non-empty array"));
   EXPECT_THAT(d.bad_row_messages[5], HasSubstr("d.x:7: missing label"));
 }
 
@@ -277,12 +277,41 @@ TEST(FastText, LabelsAndText) {
   EXPECT_EQ(d.examples[0].label, "pos");
   EXPECT_EQ(d.examples[0].text, "这 家 酒店 很 好");
   EXPECT_EQ(d.examples[1].label, "neg");
+  EXPECT_EQ(d.examples[1].more_labels, std::vector<std::string>{"extra"});
   EXPECT_EQ(d.examples[1].text, "太 吵 了");
+  EXPECT_TRUE(d.examples[0].more_labels.empty());
   EXPECT_EQ(d.examples[2].text, "");
   EXPECT_EQ(d.rows_with_extra_labels, 1u);
   EXPECT_EQ(d.bad_rows, 2u);
   EXPECT_THAT(d.bad_row_messages[0], HasSubstr("d.x:4: no label"));
   EXPECT_THAT(d.bad_row_messages[1], HasSubstr("d.x:5: empty label"));
+}
+
+TEST(FastText, KeepsEveryLabelOfAMultiLabelRow) {
+  const Dataset d = parse_ok(
+      "__label__书籍 __label__正面 __label__书籍 好书\n__label__水果 __label__负面 不新鲜\n",
+      DataFormat::kFastText, ReadOptions{});
+  ASSERT_EQ(d.examples.size(), 2u);
+  EXPECT_EQ(d.examples[0].label, "书籍");
+  EXPECT_EQ(d.examples[0].more_labels, std::vector<std::string>{"正面"});  // repeat dropped
+  EXPECT_TRUE(is_multi_label(d));
+  EXPECT_EQ(sorted_labels(d), (std::vector<std::string>{"书籍", "正面", "水果", "负面"}));
+  auto sets = label_sets(d, sorted_labels(d), "d");
+  ASSERT_TRUE(sets.ok());
+  EXPECT_EQ(sets->offsets, (std::vector<int32_t>{0, 2, 4}));
+  EXPECT_EQ(sets->sets, (std::vector<int32_t>{0, 1, 2, 3}));
+}
+
+TEST(Jsonl, LabelArraysAreSeveralLabels) {
+  const Dataset d = parse_ok(
+      "{\"text\": \"a\", \"label\": [\"x\", 2]}\n{\"text\": \"b\", \"label\": \"y\"}\n",
+      DataFormat::kJsonl, ReadOptions{});
+  ASSERT_EQ(d.examples.size(), 2u);
+  EXPECT_EQ(d.examples[0].label, "x");
+  EXPECT_EQ(d.examples[0].more_labels, std::vector<std::string>{"2"});
+  EXPECT_FALSE(parse_dataset("{\"text\": \"a\", \"label\": []}\n", DataFormat::kJsonl,
+                             ReadOptions{}, "d.jsonl")
+                   .ok());
 }
 
 // ---- formats and files ----
