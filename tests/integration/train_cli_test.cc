@@ -153,6 +153,34 @@ TEST_F(TrainedModel, TestRejectsLabelsTheModelDoesNotKnow) {
   EXPECT_NE(r.err.find("neutral"), std::string::npos) << r.err;
 }
 
+// fenlei test reads standard input like predict, and reports fastText's P@k / R@k: with one
+// label per example, R@k is the share of examples whose label is among the k best, and at
+// k = number of labels every label is predicted, so R@k = 1 and P@k = 1 / labels.
+TEST_F(TrainedModel, TestReadsStandardInputAndReportsPrecisionAtK) {
+  const std::string data = read_text_file(example_path("reviews_test.tsv"));
+  TempDir dir;
+  write_text_file(dir.file("t.tsv"), data);
+  const auto from_file = run_fenlei("test '" + model_ + "' '" + dir.file("t.tsv") + "' --json");
+  const auto from_stdin = run_fenlei("test '" + model_ + "' --json", data);
+  ASSERT_EQ(from_stdin.exit_code, 0) << from_stdin.err;
+  EXPECT_EQ(from_stdin.out, from_file.out);
+  const auto j = nlohmann::json::parse(from_stdin.out);
+  EXPECT_TRUE(j.contains("macro_precision") && j.contains("weighted_recall")) << from_stdin.out;
+
+  const auto at1 = nlohmann::json::parse(run_fenlei("test '" + model_ + "' --json --k 1", data).out);
+  EXPECT_DOUBLE_EQ(at1["precision_at_k"].get<double>(), j["accuracy"].get<double>());
+  EXPECT_DOUBLE_EQ(at1["recall_at_k"].get<double>(), j["accuracy"].get<double>());
+  const auto at2 = nlohmann::json::parse(run_fenlei("test '" + model_ + "' --json --k 2", data).out);
+  EXPECT_DOUBLE_EQ(at2["recall_at_k"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(at2["precision_at_k"].get<double>(), 0.5);
+  // A threshold above every probability predicts nothing: P@k 0 (no labels), R@k 0.
+  const auto none = run_fenlei("test '" + model_ + "' --k 1 --threshold 1", data);
+  EXPECT_NE(none.out.find("P@1\t0.0000\nR@1\t0.0000"), std::string::npos) << none.out;
+  const auto table = run_fenlei("test '" + model_ + "' --per-class", data);
+  EXPECT_NE(table.out.find("macro avg"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("weighted avg"), std::string::npos) << table.out;
+}
+
 TEST_F(TrainedModel, CorruptModelsGiveOneClearLine) {
   const std::string bytes = read_text_file(model_);
   TempDir dir;
@@ -167,6 +195,33 @@ TEST_F(TrainedModel, CorruptModelsGiveOneClearLine) {
     EXPECT_NE(r.err.find("error:"), std::string::npos) << name << ": " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
+}
+
+// The fasttext preset reads Chinese as characters and space-delimited text as words (a letter
+// says nothing about an English review), decided from the training texts and recorded in the
+// model; an explicit --tokenizer still wins.
+TEST(TrainCli, FasttextTokenizerFollowsTheScriptOfTheData) {
+  TempDir dir;
+  std::string en = "label\ttext\n", zh = "label\ttext\n";
+  for (int i = 0; i < 20; ++i) {
+    en += "pos\ta truly wonderful , funny film\nneg\ta dull and tedious mess of a film\n";
+    zh += "pos\t房间很干净，服务也好\nneg\t太吵了，不会再来\n";
+  }
+  write_text_file(dir.file("en.tsv"), en);
+  write_text_file(dir.file("zh.tsv"), zh);
+  auto tokenizer_of = [&](const std::string& data, const std::string& extra) {
+    const std::string model = dir.file("m.fenlei");
+    const auto r = run_fenlei("train -i '" + dir.file(data) + "' -o '" + model +
+                              "' --model fasttext --epochs 1 --threads 1 --checkpoint none -q " +
+                              extra);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto info = nlohmann::json::parse(run_fenlei("info '" + model + "' --json").out);
+    return info["tokenizer"].get<std::string>();
+  };
+  EXPECT_EQ(tokenizer_of("en.tsv", ""), "word");
+  EXPECT_EQ(tokenizer_of("zh.tsv", ""), "char");
+  EXPECT_EQ(tokenizer_of("en.tsv", "--tokenizer char"), "char");
+  EXPECT_EQ(tokenizer_of("zh.tsv", "--tokenizer word"), "word");
 }
 
 TEST(TrainCli, SeededSingleThreadRunsAreByteIdentical) {
