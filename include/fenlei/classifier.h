@@ -64,6 +64,11 @@ struct ModelInfo {
   std::vector<std::string> labels;   // output order
   int max_len = 0;                   // tokens per text after truncation
   bool quantized = false;            // int8 weights
+  // One independent probability per label (trained on rows with several labels): a text may
+  // have any number of them. predict() then lists in top_k every label with a probability of at
+  // least PredictOptions::threshold among the k best (use k = labels.size() and threshold 0.5
+  // for "all labels that apply"); probabilities() rows do not sum to 1.
+  bool multi_label = false;
   size_t vocab_size = 0;             // including padding and unknown tokens
   int64_t parameter_count = 0;
   std::string tokenizer;             // "word", "char" or "word+char"
@@ -72,6 +77,11 @@ struct ModelInfo {
   uint64_t file_bytes = 0;
   std::string metadata_json;         // the full metadata section (config, training summary)
 };
+
+// What predict() should return when the caller asks for nothing in particular: the best label
+// (k 1, threshold 0) for a single-label model; for a multi-label model every label that applies
+// (k = all labels, threshold 0.5). The CLI and the server start from these.
+PredictOptions default_predict_options(const ModelInfo& info);
 
 class Classifier {
  public:

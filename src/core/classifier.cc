@@ -59,6 +59,15 @@ void Classifier::Impl::run(const nn::Batch& batch, Classifier::Workspace& ws, fl
   model.engine->predict_proba(batch, ws.scratch, out);
 }
 
+PredictOptions default_predict_options(const ModelInfo& info) {
+  PredictOptions o;
+  if (info.multi_label) {
+    o.k = static_cast<int>(info.labels.size());
+    o.threshold = 0.5f;
+  }
+  return o;
+}
+
 Classifier::Classifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Classifier::~Classifier() = default;
 
@@ -78,6 +87,7 @@ StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle mo
   info.labels = model.labels;
   info.max_len = model.tokenizer->max_len();
   info.quantized = engine.quantized();
+  info.multi_label = engine.multi_label();
   info.vocab_size = model.tokenizer->vocab_size();
   info.parameter_count = engine.parameter_count();
   info.tokenizer = model.tokenizer->description();

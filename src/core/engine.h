@@ -82,6 +82,9 @@ class Engine {
   virtual int64_t vocab_size() const = 0;
   // Integer (quantised) weights: shown by `fenlei info`, never used to choose a code path.
   virtual bool quantized() const = 0;
+  // One independent probability per class (a multi-label model: a text may have any number of
+  // the labels), instead of one distribution over the classes.
+  virtual bool multi_label() const { return false; }
   virtual int64_t parameter_count() const = 0;
 
   // Class probabilities, row-major [batch.size(), num_classes()]. Ids must be valid for

@@ -36,6 +36,7 @@ class NetworkEngine final : public Engine {
   int num_classes() const override { return net_->num_classes(); }
   int64_t vocab_size() const override { return net_->config().vocab_size; }
   bool quantized() const override { return false; }
+  bool multi_label() const override { return net_->config().multi_label(); }
   int64_t parameter_count() const override { return net_->params().total_elements(); }
   void predict_proba(const nn::Batch& batch, Scratch& scratch, float* out) const override;
   void warm_up() const override;
@@ -66,6 +67,7 @@ class Int8Engine final : public Engine {
   int num_classes() const override { return model_->config().num_classes; }
   int64_t vocab_size() const override { return model_->config().vocab_size; }
   bool quantized() const override { return true; }
+  bool multi_label() const override { return model_->config().multi_label(); }
   int64_t parameter_count() const override { return model_->parameter_count(); }
   void predict_proba(const nn::Batch& batch, Scratch& scratch, float* out) const override;
   StatusOr<std::unique_ptr<Engine>> quantize(

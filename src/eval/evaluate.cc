@@ -1,6 +1,7 @@
 #include "eval/evaluate.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <numeric>
 
@@ -32,6 +33,23 @@ void top_k_counts(const float* row, int classes, int label, const EvaluateOption
 
 }  // namespace
 
+double binary_cross_entropy_sum(const float* probs, size_t n, int classes,
+                                const data::LabelSets& sets, size_t first) {
+  double sum = 0;
+  std::vector<char> truth(static_cast<size_t>(classes));
+  for (size_t i = 0; i < n; ++i) {
+    const size_t ex = first + i;
+    for (int32_t k = sets.offsets[ex]; k < sets.offsets[ex + 1]; ++k) truth[size_t(sets.sets[size_t(k)])] = 1;
+    const float* row = probs + i * static_cast<size_t>(classes);
+    for (int c = 0; c < classes; ++c) {
+      const double p = std::clamp(static_cast<double>(row[c]), 1e-7, 1.0 - 1e-7);
+      sum -= std::log(truth[size_t(c)] ? p : 1.0 - p);
+    }
+    for (int32_t k = sets.offsets[ex]; k < sets.offsets[ex + 1]; ++k) truth[size_t(sets.sets[size_t(k)])] = 0;
+  }
+  return sum;
+}
+
 double cross_entropy_sum(const float* probs, size_t n, int classes, const int* labels) {
   double sum = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -50,7 +68,21 @@ Evaluation evaluate(const core::Engine& engine, size_t n, const FillBatch& fill,
   r.predicted.assign(n, 0);
   const size_t n_batches = (n + kBatchSize - 1) / kBatchSize;
   std::vector<BatchSums> sums(n_batches);
+  const data::LabelSets* sets = engine.multi_label() ? options.label_sets : nullptr;
+  data::LabelSets singletons;  // a multi-label model scored on one label per example
+  if (engine.multi_label() && sets == nullptr) {
+    for (int y : truth) {
+      singletons.sets.push_back(y);
+      singletons.offsets.push_back(static_cast<int32_t>(singletons.sets.size()));
+    }
+    sets = &singletons;
+  }
+  // Multi-label counts, one accumulator per task (integer counts: merging is order-free).
+  std::vector<MultiLabelAccumulator> multi;
   const int tasks = static_cast<int>(std::min<size_t>(n_batches, size_t(pool.size())));
+  if (sets != nullptr)
+    multi.assign(size_t(std::max(tasks, 1)),
+                 MultiLabelAccumulator(labels, std::max(1, options.k), options.multi_label_threshold));
   if (tasks > 0) {
     pool.run(tasks, [&](int t) {
       core::Scratch scratch;
@@ -63,6 +95,16 @@ Evaluation evaluate(const core::Engine& engine, size_t n, const FillBatch& fill,
         fill(begin, end, &batch);
         probs.resize((end - begin) * static_cast<size_t>(c));
         engine.predict_proba(batch, scratch, probs.data());
+        if (sets != nullptr) {
+          sums[b].loss = binary_cross_entropy_sum(probs.data(), end - begin, c, *sets, begin);
+          for (size_t i = begin; i < end; ++i) {
+            const float* row = probs.data() + (i - begin) * static_cast<size_t>(c);
+            r.predicted[i] = static_cast<int>(std::max_element(row, row + c) - row);
+            multi[size_t(t)].add(row, sets->sets.data() + sets->offsets[i],
+                                 sets->offsets[i + 1] - sets->offsets[i]);
+          }
+          continue;
+        }
         sums[b].loss = cross_entropy_sum(probs.data(), end - begin, c, truth.data() + begin);
         for (size_t i = begin; i < end; ++i) {
           const float* row = probs.data() + (i - begin) * static_cast<size_t>(c);
@@ -79,6 +121,17 @@ Evaluation evaluate(const core::Engine& engine, size_t n, const FillBatch& fill,
     total.hits += s.hits;
   }
   const double mean_loss = n > 0 ? total.loss / static_cast<double>(n) : 0.0;
+  if (sets != nullptr) {
+    for (size_t t = 1; t < multi.size(); ++t) multi[0].merge(multi[t]);
+    r.multi_label = multi[0].finish();
+    r.metrics.n = static_cast<int64_t>(n);
+    r.metrics.loss = mean_loss;
+    r.metrics.accuracy = r.multi_label->subset_accuracy;
+    r.metrics.macro_f1 = r.multi_label->macro_f1;
+    r.precision_at_k = r.multi_label->precision_at_k;
+    r.recall_at_k = r.multi_label->recall_at_k;
+    return r;
+  }
   r.metrics = compute_metrics(truth, r.predicted, labels, mean_loss);
   if (options.k > 0) {
     if (total.predicted_labels > 0)

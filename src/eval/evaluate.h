@@ -11,12 +11,15 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/thread_pool.h"
 #include "core/engine.h"
 #include "core/model_bundle.h"
+#include "eval/multilabel_metrics.h"
+#include "fenlei/dataset.h"
 #include "fenlei/metrics.h"
 #include "fenlei/status.h"
 #include "nn/batch.h"
@@ -27,7 +30,12 @@ namespace fenlei::eval {
 inline constexpr size_t kBatchSize = 256;
 
 struct Evaluation {
-  Metrics metrics;             // loss is the mean cross-entropy (clipped at 1e-7, as Keras)
+  // Single-label models: loss is the mean cross-entropy (clipped at 1e-7, as Keras).
+  // Multi-label models: loss is the mean over examples of the summed per-label binary
+  // cross-entropy (the training objective), accuracy the subset accuracy (the predicted label
+  // set equals the true one; scikit-learn's accuracy_score on multi-label data), macro_f1 that
+  // of `multi_label`; per-class rows and the confusion matrix are left empty.
+  Metrics metrics;
   std::vector<int> predicted;  // arg-max label id per example
   // Top-k precision and recall as fastText's `test` reports them (filled when k > 0): of the
   // labels predicted (the k best with probability >= threshold), the fraction that are right,
@@ -35,11 +43,18 @@ struct Evaluation {
   int k = 0;
   double precision_at_k = 0.0;
   double recall_at_k = 0.0;
+  // Multi-label models only (engine.multi_label()).
+  std::optional<MultiLabelMetrics> multi_label;
 };
 
 struct EvaluateOptions {
   int k = 0;               // 0: no top-k precision/recall
   float threshold = 0.0f;  // with k: labels below this probability are not predicted
+  // Multi-label models: each example's true label set (ignored otherwise; without it, each
+  // example's one label in `truth`), and the probability from which a label counts as
+  // predicted.
+  const data::LabelSets* label_sets = nullptr;
+  float multi_label_threshold = 0.5f;
 };
 
 // Fills *batch with the encoded examples [begin, end) (ids only; labels come from `truth`).
@@ -56,6 +71,10 @@ StatusOr<Evaluation> evaluate_texts(const core::ModelBundle& model,
                                     const std::vector<std::string>& texts,
                                     const std::vector<int>& truth, int threads,
                                     const EvaluateOptions& options = {});
+
+// Multi-label loss numerator: the sum over rows of -sum_c log(p_c or 1 - p_c), clipped at 1e-7.
+double binary_cross_entropy_sum(const float* probabilities, size_t n, int classes,
+                                const data::LabelSets& sets, size_t first);
 
 // Mean cross-entropy numerator: the sum over rows of -log p[label] (clipped at 1e-7).
 double cross_entropy_sum(const float* probabilities, size_t n, int classes, const int* labels);

@@ -54,6 +54,20 @@ void MultiLabelAccumulator::add(const float* p, const int32_t* truth, int n_trut
   for (int i = 0; i < n_truth; ++i) truth_[size_t(truth[i])] = 0;
 }
 
+void MultiLabelAccumulator::merge(const MultiLabelAccumulator& o) {
+  n_ += o.n_;
+  exact_ += o.exact_;
+  wrong_decisions_ += o.wrong_decisions_;
+  hits_at_k_ += o.hits_at_k_;
+  returned_at_k_ += o.returned_at_k_;
+  truth_total_ += o.truth_total_;
+  for (size_t l = 0; l < tp_.size(); ++l) {
+    tp_[l] += o.tp_[l];
+    fp_[l] += o.fp_[l];
+    fn_[l] += o.fn_[l];
+  }
+}
+
 MultiLabelMetrics MultiLabelAccumulator::finish() const {
   MultiLabelMetrics m;
   m.n = n_;

@@ -42,6 +42,8 @@ class MultiLabelAccumulator {
   MultiLabelAccumulator(std::vector<std::string> labels, int k, float threshold);
   // probabilities: one per label (independent); truth: the example's label ids (distinct).
   void add(const float* probabilities, const int32_t* truth, int n_truth);
+  // Adds another accumulator's counts (same labels, k and threshold).
+  void merge(const MultiLabelAccumulator& other);
   MultiLabelMetrics finish() const;
 
  private:

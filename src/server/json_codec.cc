@@ -79,6 +79,7 @@ StatusOr<PredictRequest> parse_predict_request(std::string_view body) {
                                     std::to_string(kMaxRequestK) + ", got " + k->dump());
     }
     request.options.k = static_cast<int>(value);
+    request.k_given = true;
   }
   if (auto t = doc.find("threshold"); t != doc.end()) {
     const double value = t->is_number() ? t->get<double>() : -1.0;
@@ -86,6 +87,7 @@ StatusOr<PredictRequest> parse_predict_request(std::string_view body) {
       return invalid_argument_error("\"threshold\" must be a number from 0 to 1, got " + t->dump());
     }
     request.options.threshold = static_cast<float>(value);
+    request.threshold_given = true;
   }
   return request;
 }

@@ -14,6 +14,13 @@ namespace fenlei::server {
 struct PredictRequest {
   std::vector<std::string> instances;
   PredictOptions options;
+  bool k_given = false, threshold_given = false;  // else the model's defaults apply
+  // Fills what the request left out from default_predict_options(info).
+  void apply_model_defaults(const ModelInfo& info) {
+    const PredictOptions d = default_predict_options(info);
+    if (!k_given) options.k = d.k;
+    if (!threshold_given) options.threshold = d.threshold;
+  }
 };
 
 // Largest `k` a request may ask for; the model clamps it to its label count anyway.

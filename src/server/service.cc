@@ -186,6 +186,7 @@ HttpResponse Service::predict(std::string_view model, std::string_view body) {
   if (auto refused = admit(model, body, &slot)) return *refused;
   auto request = parse_predict_request(body);
   if (!request.ok()) return error_response(400, request.status().message());
+  request->apply_model_defaults(slot->current()->info());
 
   const auto deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
   auto job = batcher_.submit(slot, std::move(request->instances), request->options);
@@ -276,6 +277,7 @@ HttpResponse Service::model_metadata(std::string_view model) {
       {"labels", info.labels},
       {"max_len", info.max_len},
       {"quantized", info.quantized},
+      {"multi_label", info.multi_label},
       {"vocab_size", info.vocab_size},
       {"parameter_count", info.parameter_count},
       {"tokenizer", info.tokenizer},

@@ -31,11 +31,28 @@ StatusOr<data::Dataset> read_one(const std::string& path, const data::ReadOption
     FENLEI_LOG(kWarning) << path << ": skipped " << ds.bad_rows << " malformed rows";
     for (const auto& m : ds.bad_row_messages) FENLEI_LOG(kWarning) << "  " << m;
   }
-  if (ds.rows_with_extra_labels > 0) {
-    FENLEI_LOG(kWarning) << path << ": " << ds.rows_with_extra_labels
-                         << " rows had several labels; the first was used";
-  }
   return ds;
+}
+
+// Multi-label data trains one sigmoid per label unless the user chose another output; a
+// single-label output on multi-label data keeps each row's first label, and says so.
+StatusOr<bool> multi_label_training(const TrainOptions& options, const data::Dataset& train) {
+  const nn::Output output = options.model.output;
+  if (output == nn::Output::kOva) return true;
+  if (!data::is_multi_label(train)) return false;
+  if (output == nn::Output::kAuto || !options.output_chosen) {
+    if (options.base_model && !options.base_model->engine->multi_label())
+      return invalid_argument_error(options.input + ": rows have several labels, but the base "
+                                    "model is single-label; fine-tune it on one label per row");
+    FENLEI_LOG(kInfo) << options.input << ": " << train.rows_with_extra_labels
+                      << " rows have several labels: training a multi-label model (one "
+                         "sigmoid per label, --loss ova; --loss softmax keeps the first label)";
+    return true;
+  }
+  FENLEI_LOG(kWarning) << options.input << ": " << train.rows_with_extra_labels
+                       << " rows have several labels; --loss " << nn::output_name(output)
+                       << " uses the first of each (--loss ova trains on all of them)";
+  return false;
 }
 
 std::vector<std::string> texts_of(const data::Dataset& ds) {
@@ -47,19 +64,28 @@ std::vector<std::string> texts_of(const data::Dataset& ds) {
 
 }  // namespace
 
+namespace {
+void add_example(const EncodedSet& set, size_t i, nn::Batch* batch) {
+  const int32_t* tokens = set.ids.data() + set.offsets[i];
+  const size_t n = static_cast<size_t>(set.offsets[i + 1] - set.offsets[i]);
+  const float w = set.weights.empty() ? 1.0f : set.weights[i];
+  if (set.multi_label()) {
+    const auto& s = set.label_sets;
+    batch->add_with_label_set(tokens, n, s.sets.data() + s.offsets[i],
+                              static_cast<size_t>(s.offsets[i + 1] - s.offsets[i]), w);
+  } else {
+    batch->add(tokens, n, set.labels[i], w);
+  }
+}
+}  // namespace
+
 void EncodedSet::fill_batch(const std::vector<uint32_t>& indices, nn::Batch* batch) const {
   batch->clear();
-  for (uint32_t i : indices) {
-    batch->add(ids.data() + offsets[i], static_cast<size_t>(offsets[i + 1] - offsets[i]),
-               labels[i], weights.empty() ? 1.0f : weights[i]);
-  }
+  for (uint32_t i : indices) add_example(*this, i, batch);
 }
 
 void EncodedSet::fill_range(size_t begin, size_t end, nn::Batch* batch) const {
-  for (size_t i = begin; i < end; ++i) {
-    batch->add(ids.data() + offsets[i], static_cast<size_t>(offsets[i + 1] - offsets[i]),
-               labels[i], weights.empty() ? 1.0f : weights[i]);
-  }
+  for (size_t i = begin; i < end; ++i) add_example(*this, i, batch);
 }
 
 EncodedSet encode_examples(const std::vector<std::string>& texts, const std::vector<int>& labels,
@@ -168,10 +194,27 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
   const vocab::Vocabulary& vocab = out.tokenizer->vocabulary();
   out.train = encode_examples(train_texts, train_labels, pre, vocab, pool);
   out.valid = encode_examples(texts_of(valid_ds), valid_labels, pre, vocab, pool);
+  FENLEI_ASSIGN_OR_RETURN(out.multi_label, multi_label_training(options, train_ds));
+  if (out.multi_label) {
+    FENLEI_ASSIGN_OR_RETURN(out.train.label_sets,
+                            data::label_sets(train_ds, bundle.labels, options.input));
+    FENLEI_ASSIGN_OR_RETURN(
+        out.valid.label_sets,
+        data::label_sets(valid_ds, bundle.labels,
+                         options.valid.empty() ? options.input + " (validation split)"
+                                               : options.valid));
+  }
 
   // Class weights apply to training examples only; validation loss stays unweighted.
   std::vector<int64_t> label_counts(bundle.labels.size(), 0);
-  for (int y : train_labels) ++label_counts[static_cast<size_t>(y)];
+  if (out.multi_label) {
+    for (int32_t y : out.train.label_sets.sets) ++label_counts[static_cast<size_t>(y)];
+    if (!options.class_weight.empty())
+      return invalid_argument_error("--class-weight weighs each example by its one label; a "
+                                    "multi-label model has several per example (drop the flag)");
+  } else {
+    for (int y : train_labels) ++label_counts[static_cast<size_t>(y)];
+  }
   FENLEI_ASSIGN_OR_RETURN(auto class_weights,
                           parse_class_weights(options.class_weight, bundle.labels, label_counts));
   for (size_t i = 0; i < out.train.size(); ++i) {

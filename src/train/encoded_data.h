@@ -22,6 +22,9 @@ struct EncodedSet {
   std::vector<uint32_t> lengths;
   std::vector<int> labels;
   std::vector<float> weights;  // per example (class weights)
+  // Multi-label training only: each example's label set (labels[i] is its first label).
+  data::LabelSets label_sets;
+  bool multi_label() const { return label_sets.offsets.size() > 1; }
 
   size_t size() const { return labels.size(); }
   // Fills *batch with the examples at `indices` (in that order).
@@ -31,6 +34,9 @@ struct EncodedSet {
 };
 
 struct PreparedData {
+  // The training data has rows with several labels and the model's output is `auto` or `ova`:
+  // train one sigmoid per label (nn::Output::kOva) on the label sets.
+  bool multi_label = false;
   core::ModelBundle bundle;  // tokenizer, labels, training summary (no engine yet)
   std::shared_ptr<const core::VocabTokenizer> tokenizer;  // the same as bundle.tokenizer
   EncodedSet train;

@@ -34,6 +34,9 @@ struct TrainOptions {
 
   // Model.
   nn::ModelConfig model;  // preset plus overrides
+  // model.output was set by the user (--loss), not by the preset: multi-label data then keeps
+  // it (with a warning) instead of switching to ova.
+  bool output_chosen = false;
 
   // Optimisation.
   std::string optimizer = "adam";  // adam, adamw, sgd

@@ -53,6 +53,17 @@ int predicted_class(const float* logits, int units) {
   return static_cast<int>(std::max_element(logits, logits + units) - logits);
 }
 
+// Multi-label: the labels with a positive logit (probability >= 0.5) are exactly the true set
+// (subset accuracy, as the validation reports it).
+bool predicted_set_is_exact(const float* logits, int units, const int32_t* set, int n) {
+  int predicted = 0;
+  for (int c = 0; c < units; ++c) predicted += logits[c] >= 0.0f;
+  if (predicted != n) return false;
+  for (int i = 0; i < n; ++i)
+    if (logits[set[i]] < 0.0f) return false;
+  return true;
+}
+
 // True if `current` improves on `best` for the monitored quantity by more than min_delta.
 bool improves(const std::string& monitor, double current, double best, double min_delta) {
   if (monitor == "valid_accuracy") return current > best + min_delta;
@@ -74,10 +85,12 @@ nlohmann::json epoch_json(const EpochRecord& r) {
 eval::Evaluation validate(const nn::Network& net, const PreparedData& data, ThreadPool& pool) {
   const auto engine = core::NetworkEngine::borrow(net);
   const EncodedSet& set = data.valid;
+  eval::EvaluateOptions options;
+  options.label_sets = set.multi_label() ? &set.label_sets : nullptr;
   return eval::evaluate(
       *engine, set.size(),
       [&](size_t begin, size_t end, nn::Batch* batch) { set.fill_range(begin, end, batch); },
-      set.labels, data.bundle.labels, pool);
+      set.labels, data.bundle.labels, pool, options);
 }
 
 }  // namespace
@@ -102,6 +115,7 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
   const vocab::Vocabulary& vocabulary = data.tokenizer->vocabulary();
   config.vocab_size = static_cast<int64_t>(vocabulary.size());
   config.num_classes = num_classes;
+  if (data.multi_label) config.output = nn::Output::kOva;
   FENLEI_RETURN_IF_ERROR(config.validate());
   FENLEI_ASSIGN_OR_RETURN(nn::Network net, nn::Network::create(config, options.seed));
   // Transfer: initial weights from a base model (fine-tuning) and/or pretrained word vectors.
@@ -186,7 +200,9 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
         int64_t ok = 0;
         for (size_t i = begin; i < end; ++i) {
           const float* z = ws.logits.data() + (i - begin) * static_cast<size_t>(units);
-          ok += predicted_class(z, units) == batch.labels[i];
+          ok += config.multi_label()
+                    ? predicted_set_is_exact(z, units, batch.label_set(i), batch.label_set_size(i))
+                    : predicted_class(z, units) == batch.labels[i];
         }
         stats[1] = static_cast<double>(ok);
       });

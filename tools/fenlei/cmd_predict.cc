@@ -21,7 +21,9 @@ const char* kDescription =
     "Labels below --threshold are left out; a line whose labels are all below it prints an\n"
     "empty line (JSON: an empty top_k), so output lines always match input lines.\n"
     "An empty line, or a text of only unknown words, is classified from the unknown-token\n"
-    "embedding: it gets a valid prediction, usually the most common training label.\n\n"
+    "embedding: it gets a valid prediction, usually the most common training label.\n"
+    "Multi-label models print every label whose probability is at least --threshold (default\n"
+    "0.5 for them), best first; --k limits how many.\n\n"
     "Examples:\n"
     "  echo '房间很干净，服务也好' | fenlei predict reviews.fenlei\n"
     "  fenlei predict reviews.fenlei texts.txt --k 3 --json";
@@ -64,6 +66,11 @@ int run_predict(int argc, char** argv) {
 
   auto model = Classifier::load(model_path);
   if (!model.ok()) return fail("predict", model.status());
+  {  // the model's defaults (multi-label: the labels that apply) for what was not given
+    const PredictOptions defaults = default_predict_options((*model)->info());
+    if (app->count("--k") == 0) options.k = defaults.k;
+    if (app->count("--threshold") == 0) options.threshold = defaults.threshold;
+  }
   auto in = LineInput::open(input);
   if (!in.ok()) return fail("predict", in.status());
   std::ios::sync_with_stdio(false);

@@ -18,7 +18,10 @@ namespace {
 const char* kDescription =
     "Evaluate a model on labelled data: N, loss, accuracy, macro-F1 and weighted-F1, and\n"
     "optionally per-class precision/recall/F1 with macro and weighted averages, the confusion\n"
-    "matrix, and precision/recall at k (as fastText's `test MODEL DATA k threshold`).\n\n"
+    "matrix, and precision/recall at k (as fastText's `test MODEL DATA k threshold`).\n"
+    "Multi-label models (rows with several labels, e.g. fastText lines with several\n"
+    "__label__s): P@k and R@k, and at --threshold (default 0.5) micro and macro\n"
+    "precision/recall/F1, subset accuracy and Hamming loss; --per-class adds a row per label.\n\n"
     "Examples:\n"
     "  fenlei test reviews.fenlei test.tsv\n"
     "  cat test.tsv | fenlei test reviews.fenlei --k 2 --threshold 0.3\n"
@@ -29,8 +32,8 @@ const char* kDescription =
 // TSV when it is auto: standard input has no extension to go by).
 StatusOr<data::Dataset> read_labelled(const std::string& path, data::ReadOptions read) {
   if (path != "-") return data::read_dataset(path, read);
-  FENLEI_ASSIGN_OR_RETURN(auto in, open_input(path));
-  std::string content((std::istreambuf_iterator<char>(*in)), std::istreambuf_iterator<char>());
+  std::string content((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  if (std::cin.bad()) return data_loss_error("<stdin>: read error");
   if (read.format == data::DataFormat::kAuto) read.format = data::DataFormat::kTsv;
   return data::parse_dataset(content, read.format, read, "<stdin>");
 }
@@ -55,7 +58,8 @@ int run_test(int argc, char** argv) {
                   "Also report precision and recall at k, as fastText's test does")
       ->check(CLI::Range(1, 1 << 20));
   app->add_option("--threshold", evaluate.threshold,
-                  "With --k: labels below this probability are not predicted (default 0)")
+                  "With --k: labels below this probability are not predicted (default 0; "
+                  "multi-label models: a label is predicted from this probability, default 0.5)")
       ->check(CLI::Range(0.0, 1.0));
   app->add_option("--threads", threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
   app->add_option("--format", format, "auto, tsv, csv, jsonl or fasttext");
@@ -65,7 +69,7 @@ int run_test(int argc, char** argv) {
   app->add_flag("--replace-invalid-utf8", read.replace_invalid_utf8,
                 "Replace invalid UTF-8 with U+FFFD instead of rejecting the row");
   if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
-  if (evaluate.threshold > 0 && evaluate.k == 0) evaluate.k = 1;
+  const bool threshold_given = app->count("--threshold") > 0;
 
   auto parsed_format = data::parse_data_format(format);
   if (!parsed_format.ok()) return fail("test", parsed_format.status());
@@ -84,8 +88,31 @@ int run_test(int argc, char** argv) {
   std::vector<std::string> texts;
   texts.reserve(dataset->examples.size());
   for (auto& e : dataset->examples) texts.push_back(std::move(e.text));
+  const bool multi_label = model->engine->multi_label();
+  data::LabelSets sets;
+  if (multi_label) {
+    auto s = data::label_sets(*dataset, labels, data_name);
+    if (!s.ok()) return fail("test", s.status());
+    sets = std::move(*s);
+    evaluate.label_sets = &sets;
+    if (threshold_given) evaluate.multi_label_threshold = evaluate.threshold;
+    evaluate.threshold = 0.0f;
+    if (evaluate.k == 0) evaluate.k = 1;
+  } else if (evaluate.threshold > 0 && evaluate.k == 0) {
+    evaluate.k = 1;
+  }
   auto result = eval::evaluate_texts(*model, texts, *truth, threads, evaluate);
   if (!result.ok()) return fail("test", result.status());
+  if (result->multi_label) {
+    if (json) {
+      nlohmann::json out = eval::multilabel_to_json(*result->multi_label);
+      out["loss"] = result->metrics.loss;
+      std::cout << out.dump() << "\n";
+    } else {
+      std::cout << eval::format_multilabel_text(*result->multi_label, per_class);
+    }
+    return kExitOk;
+  }
   if (json) {
     nlohmann::json out = eval::metrics_to_json(result->metrics);
     if (evaluate.k > 0) {

@@ -109,7 +109,9 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--bigram-buckets", f.bigram_buckets,
                  "fasttext: rows of the hashed token-bigram table (0 = no bigrams)")
       ->group("Model");
-  app.add_option("--output-layer", f.output, "auto, sigmoid (2 classes) or softmax")
+  app.add_option("--loss,--output-layer", f.output,
+                 "auto, sigmoid (2 classes), softmax, or ova (multi-label: one sigmoid per "
+                 "label; chosen by auto when rows have several labels)")
       ->group("Model");
 
   app.add_option("--epochs", o.epochs, "Passes over the training data")->group("Training");
@@ -222,6 +224,7 @@ Status finish_options(const CLI::App& app, Flags& f) {
   }
   if (!f.output.empty()) {
     FENLEI_ASSIGN_OR_RETURN(o.model.output, nn::parse_output(f.output));
+    o.output_chosen = true;
   }
   return o.validate();
 }
