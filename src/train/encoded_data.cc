@@ -6,6 +6,7 @@
 #include "fenlei/dataset.h"
 #include "fenlei/file_util.h"
 #include "fenlei/log.h"
+#include "text/script.h"
 #include "train/finetune_init.h"
 
 namespace fenlei::train {
@@ -46,6 +47,10 @@ std::vector<std::string> texts_of(const data::Dataset& ds) {
 }
 
 }  // namespace
+
+core::TokenizerKind tokenizer_for_script(const text::ScriptCounts& scripts) {
+  return scripts.unspaced_share() >= 0.5 ? core::TokenizerKind::kChar : core::TokenizerKind::kWord;
+}
 
 void EncodedSet::fill_batch(const std::vector<uint32_t>& indices, nn::Batch* batch) const {
   batch->clear();
@@ -122,6 +127,18 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
   const core::VocabTokenizer* base_tokenizer =
       options.base_model ? core::trainable_tokenizer(*options.base_model->tokenizer) : nullptr;
   core::PreprocessConfig preprocess = base_tokenizer ? base_tokenizer->config() : options.preprocess;
+  const std::vector<std::string> train_texts = texts_of(train_ds);
+  nlohmann::json tokenizer_choice;
+  if (options.tokenizer_by_script && !base_tokenizer) {
+    const text::ScriptCounts scripts = text::count_scripts(train_texts);
+    preprocess.tokenizer = tokenizer_for_script(scripts);
+    tokenizer_choice = {{"tokenizer", core::tokenizer_kind_name(preprocess.tokenizer)},
+                        {"rule", "char when >= half of the letters are of unspaced scripts"},
+                        {"unspaced_letter_share", scripts.unspaced_share()}};
+    FENLEI_LOG(kInfo) << "tokenizer " << core::tokenizer_kind_name(preprocess.tokenizer) << " ("
+                      << static_cast<int>(scripts.unspaced_share() * 100 + 0.5)
+                      << "% of the letters are Chinese/Japanese/Thai-like; --tokenizer to change)";
+  }
   if (!options.user_dict_path.empty() && !options.base_model) {
     FENLEI_ASSIGN_OR_RETURN(preprocess.user_dictionary, read_file(options.user_dict_path));
   }
@@ -131,7 +148,6 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
                           core::Preprocessor::create(preprocess, seg_options));
 
   // Tokenise the training texts once: for the vocabulary and the length statistics.
-  const std::vector<std::string> train_texts = texts_of(train_ds);
   std::vector<std::vector<std::string>> tokens(train_texts.size());
   parallel_chunks(pool, train_texts.size(), [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) preprocessor->tokenize(train_texts[i], &tokens[i]);
@@ -204,6 +220,7 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
         {"vocab_size", options.vocab_size},
         {"min_count", options.min_count},
         {"seed", options.seed}}}};
+  if (!tokenizer_choice.is_null()) bundle.training["tokenizer_choice"] = tokenizer_choice;
   return out;
 }
 

@@ -27,6 +27,9 @@ struct TrainOptions {
 
   // Preprocessing.
   core::PreprocessConfig preprocess;  // max_len 0 = choose from the data
+  // Choose preprocess.tokenizer from the training texts (`--tokenizer auto`): characters when
+  // most letters are of scripts written without spaces (Chinese, Japanese, Thai), else words.
+  bool tokenizer_by_script = false;
   std::string user_dict_path;         // jieba user dictionary, embedded in the model
   std::string dict_path;              // jieba main dictionary override
   size_t vocab_size = 10000;          // including <pad> and <unk>, as Keras num_words

@@ -64,7 +64,8 @@ void add_flags(CLI::App& app, Flags& f) {
       ->group("Data");
 
   app.add_option("--tokenizer", f.tokenizer,
-                 "word (jieba words), char (one token per character) or word+char")
+                 "word (jieba words), char (one token per character), word+char, or auto "
+                 "(char when the training texts are mostly Chinese/Japanese/Thai, else word)")
       ->group("Preprocessing");
   app.add_flag("--no-hmm", f.no_hmm, "Segment without jieba's HMM for unknown words")
       ->group("Preprocessing");
@@ -197,7 +198,10 @@ Status finish_options(const CLI::App& app, Flags& f) {
   const auto given = [&](const std::string& flag) { return app.count("--" + flag) > 0; };
   train::apply_preset_defaults(defaults, given, &o);
   if (given("tokenizer")) {
-    FENLEI_ASSIGN_OR_RETURN(o.preprocess.tokenizer, core::parse_tokenizer_kind(f.tokenizer));
+    o.tokenizer_by_script = f.tokenizer == "auto";
+    if (!o.tokenizer_by_script) {
+      FENLEI_ASSIGN_OR_RETURN(o.preprocess.tokenizer, core::parse_tokenizer_kind(f.tokenizer));
+    }
   }
   o.preprocess.hmm = !f.no_hmm;
   o.restore_best = !f.no_restore_best;
