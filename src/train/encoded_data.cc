@@ -67,6 +67,30 @@ void EncodedSet::fill_range(size_t begin, size_t end, nn::Batch* batch) const {
   }
 }
 
+EncodedSet encode_tokens(const std::vector<std::vector<std::string>>& tokens,
+                         const std::vector<int>& labels, const vocab::Vocabulary& vocabulary,
+                         int max_len, ThreadPool& pool) {
+  const size_t limit = max_len > 0 ? static_cast<size_t>(max_len) : SIZE_MAX;
+  EncodedSet set;
+  set.labels = labels;
+  set.weights.assign(labels.size(), 1.0f);
+  set.offsets.reserve(tokens.size() + 1);
+  set.lengths.reserve(tokens.size());
+  for (const auto& t : tokens) {
+    const size_t n = std::min(t.size(), limit);
+    set.offsets.push_back(set.offsets.back() + static_cast<int64_t>(n));
+    set.lengths.push_back(static_cast<uint32_t>(n));
+  }
+  set.ids.resize(static_cast<size_t>(set.offsets.back()));
+  parallel_chunks(pool, tokens.size(), [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      int32_t* out = set.ids.data() + set.offsets[i];
+      for (uint32_t k = 0; k < set.lengths[i]; ++k) out[k] = vocabulary.id(tokens[i][k]);
+    }
+  });
+  return set;
+}
+
 EncodedSet encode_examples(const std::vector<std::string>& texts, const std::vector<int>& labels,
                            const core::Preprocessor& preprocessor,
                            const vocab::Vocabulary& vocabulary, ThreadPool& pool) {
@@ -167,8 +191,6 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
     FENLEI_ASSIGN_OR_RETURN(preprocessor, core::Preprocessor::create(preprocess, seg_options));
   }
   const vocab::TokenCounts counts = vocab::count_tokens(tokens, pool.size());
-  tokens.clear();
-  tokens.shrink_to_fit();
   vocab::Vocabulary vocabulary =
       options.base_model
           ? finetune_vocabulary(*options.base_model, counts, options.vocab_size, options.min_count)
@@ -182,7 +204,10 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
   bundle.tokenizer = out.tokenizer;
   const core::Preprocessor& pre = out.tokenizer->preprocessor();
   const vocab::Vocabulary& vocab = out.tokenizer->vocabulary();
-  out.train = encode_examples(train_texts, train_labels, pre, vocab, pool);
+  // The training texts were segmented above: their ids come from those tokens (the first
+  // max_len of each, exactly what the preprocessor's encode() gives), not from a second pass.
+  out.train = encode_tokens(tokens, train_labels, vocab, preprocess.max_len, pool);
+  std::vector<std::vector<std::string>>().swap(tokens);
   out.valid = encode_examples(texts_of(valid_ds), valid_labels, pre, vocab, pool);
 
   // Class weights apply to training examples only; validation loss stays unweighted.

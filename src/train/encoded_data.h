@@ -46,6 +46,12 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
 // half of them are of scripts written without spaces (Chinese, Japanese, Thai), else words.
 core::TokenizerKind tokenizer_for_script(const text::ScriptCounts& scripts);
 
+// Ids of already tokenised texts: the first max_len tokens of each (0 = all), looked up in
+// `vocabulary` (parallel over the pool). Equal to encode_examples on the texts.
+EncodedSet encode_tokens(const std::vector<std::vector<std::string>>& tokens,
+                         const std::vector<int>& labels, const vocab::Vocabulary& vocabulary,
+                         int max_len, ThreadPool& pool);
+
 // Encodes texts with an existing preprocessor and vocabulary (parallel over the pool).
 EncodedSet encode_examples(const std::vector<std::string>& texts, const std::vector<int>& labels,
                            const core::Preprocessor& preprocessor,

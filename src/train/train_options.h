@@ -13,6 +13,7 @@
 #include "fenlei/dataset.h"
 #include "fenlei/status.h"
 #include "nn/config.h"
+#include "train/train_progress.h"
 
 namespace fenlei::train {
 
@@ -74,6 +75,8 @@ struct TrainOptions {
   std::string checkpoint;  // "" = <output>.ckpt; "none" = no checkpoints
   std::string resume;      // continue from this checkpoint
   std::string log_path;    // one JSON line per epoch
+  // Where progress goes (steps and epoch summaries); null = nowhere. The CLI draws a bar.
+  ProgressCallback on_progress;
 
   // Transfer (fine-tuning and pretrained vectors; see finetune).
   std::string pretrained_vectors;
