@@ -46,6 +46,7 @@ nlohmann::json preprocess_config_to_json(const PreprocessConfig& config) {
   j["hmm"] = config.hmm;
   j["max_len"] = config.max_len;
   j["has_user_dictionary"] = !config.user_dictionary.empty();
+  if (!config.dictionary_id.empty()) j["dictionary_id"] = config.dictionary_id;
   return j;
 }
 
@@ -60,6 +61,7 @@ StatusOr<PreprocessConfig> preprocess_config_from_json(const nlohmann::json& j) 
     FENLEI_ASSIGN_OR_RETURN(c.tokenizer, parse_tokenizer_kind(j.at("tokenizer").get<std::string>()));
     c.hmm = j.value("hmm", true);
     c.max_len = j.value("max_len", 0);
+    c.dictionary_id = j.value("dictionary_id", std::string());
   } catch (const nlohmann::json::exception& e) {
     return data_loss_error(std::string("preprocessing settings are malformed: ") + e.what());
   }
@@ -81,6 +83,17 @@ StatusOr<std::shared_ptr<const Preprocessor>> Preprocessor::create(
     seg::SegmenterOptions options = segmenter_options;
     if (!config.user_dictionary.empty()) options.user_dict_texts.push_back(config.user_dictionary);
     FENLEI_ASSIGN_OR_RETURN(p->segmenter_, seg::Segmenter::load(options));
+    const std::string id = p->segmenter_->dictionary_id();
+    if (config.dictionary_id.empty()) {
+      p->config_.dictionary_id = id;
+    } else if (config.dictionary_id != id) {
+      return failed_precondition_error(
+          "the model segments words with jieba dictionary " + config.dictionary_id +
+          ", but the dictionary here (" + p->segmenter_->dictionary_path() + ") is " + id +
+          ": its words would be cut differently and predictions would silently change. Use the "
+          "dictionary the model was trained with (set FENLEI_JIEBA_DIR, or install the same "
+          "python3-jieba), or retrain the model with this one");
+    }
   }
   return std::shared_ptr<const Preprocessor>(std::move(p));
 }

@@ -28,6 +28,10 @@ struct PreprocessConfig {
   TokenizerKind tokenizer = TokenizerKind::kWord;
   bool hmm = true;              // jieba's HMM for unknown words (as jieba.cut's default)
   std::string user_dictionary;  // jieba user-dictionary text; travels inside the model file
+  // Word tokenizers: seg::Segmenter::dictionary_id() of the dictionary the model was trained
+  // with. Empty (files before it was recorded, or a new config): filled in by
+  // Preprocessor::create; otherwise create() refuses a dictionary that segments differently.
+  std::string dictionary_id;
   int max_len = 0;              // tokens kept per text (the first max_len); 0 = unlimited
 };
 
@@ -38,7 +42,8 @@ StatusOr<PreprocessConfig> preprocess_config_from_json(const nlohmann::json& jso
 class Preprocessor {
  public:
   // `segmenter_options` says where jieba's dictionary lives; the user dictionary comes from
-  // config.user_dictionary. The segmenter is only loaded for word tokenizers.
+  // config.user_dictionary. The segmenter is only loaded for word tokenizers. FAILED_PRECONDITION
+  // when config.dictionary_id is set and the dictionary found differs from it (naming both).
   static StatusOr<std::shared_ptr<const Preprocessor>> create(
       const PreprocessConfig& config, const seg::SegmenterOptions& segmenter_options = {});
 

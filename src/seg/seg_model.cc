@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <map>
 
@@ -138,6 +139,14 @@ std::string build_model_blob(const FreqDict& dict, const HmmTables& hmm, const s
   put_u32(b, 48, crc32(b.data() + kModelHeaderSize, b.size() - kModelHeaderSize));
   put_u32(b, 52, crc32(b.data(), 52));
   return b;
+}
+
+std::string content_id(const Model& m) {
+  const size_t begin = kModelHeaderSize + align8(m.key.size());
+  const uint32_t crc = begin < m.size ? crc32(m.bytes() + begin, m.size - begin) : 0;
+  char hex[16];
+  std::snprintf(hex, sizeof(hex), "%08x", crc);
+  return "jieba-" + std::to_string(m.n_nodes) + "-" + std::to_string(m.total) + "-" + hex;
 }
 
 StatusOr<std::shared_ptr<const Model>> attach_model(std::string_view blob) {

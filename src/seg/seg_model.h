@@ -103,4 +103,9 @@ std::string build_model_blob(const FreqDict& dict, const HmmTables& hmm, const s
 StatusOr<std::shared_ptr<const Model>> attach_model(std::vector<uint64_t> storage, size_t size);
 StatusOr<std::shared_ptr<const Model>> attach_model(std::string_view blob);
 
+// The identity of what the model segments with: a CRC-32 of everything in the blob after the
+// cache key (the key names paths and mtimes; the rest is content), with the node count and the
+// total frequency: "jieba-<nodes>-<total>-<crc hex>".
+std::string content_id(const Model& model);
+
 }  // namespace fenlei::seg::detail

@@ -60,8 +60,11 @@ StatusOr<std::string> read_source(const std::string& path) {
 
 }  // namespace
 
-Segmenter::Segmenter(std::shared_ptr<const detail::Model> model, bool from_cache)
-    : model_(std::move(model)), from_cache_(from_cache) {}
+Segmenter::Segmenter(std::shared_ptr<const detail::Model> model, bool from_cache,
+                     std::string dict_path)
+    : model_(std::move(model)), from_cache_(from_cache), dict_path_(std::move(dict_path)) {}
+
+std::string Segmenter::dictionary_id() const { return detail::content_id(*model_); }
 Segmenter::~Segmenter() = default;
 
 StatusOr<std::shared_ptr<const Segmenter>> Segmenter::load(const SegmenterOptions& options) {
@@ -104,7 +107,7 @@ StatusOr<std::shared_ptr<const Segmenter>> Segmenter::load(const SegmenterOption
   }
   if (!cache_path.empty()) {
     auto cached = detail::read_cache(cache_path, key);
-    if (cached.ok()) return std::make_shared<const Segmenter>(std::move(*cached), true);
+    if (cached.ok()) return std::make_shared<const Segmenter>(std::move(*cached), true, dict_path);
     if (cached.status().code() != StatusCode::kNotFound) {
       FENLEI_LOG(kDebug) << "segmenter cache ignored, rebuilding: " << cached.status().message();
     }
@@ -140,7 +143,7 @@ StatusOr<std::shared_ptr<const Segmenter>> Segmenter::load(const SegmenterOption
                          << written.message();
     }
   }
-  return std::make_shared<const Segmenter>(std::move(model), false);
+  return std::make_shared<const Segmenter>(std::move(model), false, dict_path);
 }
 
 void Segmenter::cut(std::string_view text, CutMode mode, bool hmm,

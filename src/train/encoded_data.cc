@@ -6,6 +6,7 @@
 #include "fenlei/dataset.h"
 #include "fenlei/file_util.h"
 #include "fenlei/log.h"
+#include "text/script.h"
 #include "train/finetune_init.h"
 
 namespace fenlei::train {
@@ -79,6 +80,10 @@ void add_example(const EncodedSet& set, size_t i, nn::Batch* batch) {
 }
 }  // namespace
 
+core::TokenizerKind tokenizer_for_script(const text::ScriptCounts& scripts) {
+  return scripts.unspaced_share() >= 0.5 ? core::TokenizerKind::kChar : core::TokenizerKind::kWord;
+}
+
 void EncodedSet::fill_batch(const std::vector<uint32_t>& indices, nn::Batch* batch) const {
   batch->clear();
   for (uint32_t i : indices) add_example(*this, i, batch);
@@ -86,6 +91,30 @@ void EncodedSet::fill_batch(const std::vector<uint32_t>& indices, nn::Batch* bat
 
 void EncodedSet::fill_range(size_t begin, size_t end, nn::Batch* batch) const {
   for (size_t i = begin; i < end; ++i) add_example(*this, i, batch);
+}
+
+EncodedSet encode_tokens(const std::vector<std::vector<std::string>>& tokens,
+                         const std::vector<int>& labels, const vocab::Vocabulary& vocabulary,
+                         int max_len, ThreadPool& pool) {
+  const size_t limit = max_len > 0 ? static_cast<size_t>(max_len) : SIZE_MAX;
+  EncodedSet set;
+  set.labels = labels;
+  set.weights.assign(labels.size(), 1.0f);
+  set.offsets.reserve(tokens.size() + 1);
+  set.lengths.reserve(tokens.size());
+  for (const auto& t : tokens) {
+    const size_t n = std::min(t.size(), limit);
+    set.offsets.push_back(set.offsets.back() + static_cast<int64_t>(n));
+    set.lengths.push_back(static_cast<uint32_t>(n));
+  }
+  set.ids.resize(static_cast<size_t>(set.offsets.back()));
+  parallel_chunks(pool, tokens.size(), [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      int32_t* out = set.ids.data() + set.offsets[i];
+      for (uint32_t k = 0; k < set.lengths[i]; ++k) out[k] = vocabulary.id(tokens[i][k]);
+    }
+  });
+  return set;
 }
 
 EncodedSet encode_examples(const std::vector<std::string>& texts, const std::vector<int>& labels,
@@ -148,6 +177,18 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
   const core::VocabTokenizer* base_tokenizer =
       options.base_model ? core::trainable_tokenizer(*options.base_model->tokenizer) : nullptr;
   core::PreprocessConfig preprocess = base_tokenizer ? base_tokenizer->config() : options.preprocess;
+  const std::vector<std::string> train_texts = texts_of(train_ds);
+  nlohmann::json tokenizer_choice;
+  if (options.tokenizer_by_script && !base_tokenizer) {
+    const text::ScriptCounts scripts = text::count_scripts(train_texts);
+    preprocess.tokenizer = tokenizer_for_script(scripts);
+    tokenizer_choice = {{"tokenizer", core::tokenizer_kind_name(preprocess.tokenizer)},
+                        {"rule", "char when >= half of the letters are of unspaced scripts"},
+                        {"unspaced_letter_share", scripts.unspaced_share()}};
+    FENLEI_LOG(kInfo) << "tokenizer " << core::tokenizer_kind_name(preprocess.tokenizer) << " ("
+                      << static_cast<int>(scripts.unspaced_share() * 100 + 0.5)
+                      << "% of the letters are Chinese/Japanese/Thai-like; --tokenizer to change)";
+  }
   if (!options.user_dict_path.empty() && !options.base_model) {
     FENLEI_ASSIGN_OR_RETURN(preprocess.user_dictionary, read_file(options.user_dict_path));
   }
@@ -157,7 +198,6 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
                           core::Preprocessor::create(preprocess, seg_options));
 
   // Tokenise the training texts once: for the vocabulary and the length statistics.
-  const std::vector<std::string> train_texts = texts_of(train_ds);
   std::vector<std::vector<std::string>> tokens(train_texts.size());
   parallel_chunks(pool, train_texts.size(), [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) preprocessor->tokenize(train_texts[i], &tokens[i]);
@@ -177,8 +217,6 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
     FENLEI_ASSIGN_OR_RETURN(preprocessor, core::Preprocessor::create(preprocess, seg_options));
   }
   const vocab::TokenCounts counts = vocab::count_tokens(tokens, pool.size());
-  tokens.clear();
-  tokens.shrink_to_fit();
   vocab::Vocabulary vocabulary =
       options.base_model
           ? finetune_vocabulary(*options.base_model, counts, options.vocab_size, options.min_count)
@@ -192,7 +230,10 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
   bundle.tokenizer = out.tokenizer;
   const core::Preprocessor& pre = out.tokenizer->preprocessor();
   const vocab::Vocabulary& vocab = out.tokenizer->vocabulary();
-  out.train = encode_examples(train_texts, train_labels, pre, vocab, pool);
+  // The training texts were segmented above: their ids come from those tokens (the first
+  // max_len of each, exactly what the preprocessor's encode() gives), not from a second pass.
+  out.train = encode_tokens(tokens, train_labels, vocab, preprocess.max_len, pool);
+  std::vector<std::vector<std::string>>().swap(tokens);
   out.valid = encode_examples(texts_of(valid_ds), valid_labels, pre, vocab, pool);
   FENLEI_ASSIGN_OR_RETURN(out.multi_label, multi_label_training(options, train_ds));
   if (out.multi_label) {
@@ -247,6 +288,7 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
         {"vocab_size", options.vocab_size},
         {"min_count", options.min_count},
         {"seed", options.seed}}}};
+  if (!tokenizer_choice.is_null()) bundle.training["tokenizer_choice"] = tokenizer_choice;
   return out;
 }
 

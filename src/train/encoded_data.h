@@ -12,6 +12,7 @@
 #include "nn/batch.h"
 #include "nn/network.h"
 #include "nn/workspace.h"
+#include "text/script.h"
 #include "train/train_options.h"
 
 namespace fenlei::train {
@@ -46,6 +47,16 @@ struct PreparedData {
 // Reads the data, builds (or, when resuming/fine-tuning, reuses) the vocabulary and encodes
 // both sets. Logs a summary of the data. Errors name the file and line.
 StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& pool);
+
+// The tokenizer `--tokenizer auto` picks for texts with these letters: characters when at least
+// half of them are of scripts written without spaces (Chinese, Japanese, Thai), else words.
+core::TokenizerKind tokenizer_for_script(const text::ScriptCounts& scripts);
+
+// Ids of already tokenised texts: the first max_len tokens of each (0 = all), looked up in
+// `vocabulary` (parallel over the pool). Equal to encode_examples on the texts.
+EncodedSet encode_tokens(const std::vector<std::vector<std::string>>& tokens,
+                         const std::vector<int>& labels, const vocab::Vocabulary& vocabulary,
+                         int max_len, ThreadPool& pool);
 
 // Encodes texts with an existing preprocessor and vocabulary (parallel over the pool).
 EncodedSet encode_examples(const std::vector<std::string>& texts, const std::vector<int>& labels,

@@ -19,6 +19,8 @@ namespace fenlei::train {
 struct PresetDefaults {
   std::string preset;
   core::TokenizerKind tokenizer = core::TokenizerKind::kWord;
+  // Choose the tokenizer from the training data's script instead (`--tokenizer auto`).
+  bool tokenizer_by_script = false;
   size_t vocab_size = 10000;  // 0 = no limit
   int max_len = 0;            // 0 = the 95th percentile of the training texts
   int epochs = 10;

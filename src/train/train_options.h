@@ -13,6 +13,7 @@
 #include "fenlei/dataset.h"
 #include "fenlei/status.h"
 #include "nn/config.h"
+#include "train/train_progress.h"
 
 namespace fenlei::train {
 
@@ -27,6 +28,9 @@ struct TrainOptions {
 
   // Preprocessing.
   core::PreprocessConfig preprocess;  // max_len 0 = choose from the data
+  // Choose preprocess.tokenizer from the training texts (`--tokenizer auto`): characters when
+  // most letters are of scripts written without spaces (Chinese, Japanese, Thai), else words.
+  bool tokenizer_by_script = false;
   std::string user_dict_path;         // jieba user dictionary, embedded in the model
   std::string dict_path;              // jieba main dictionary override
   size_t vocab_size = 10000;          // including <pad> and <unk>, as Keras num_words
@@ -74,6 +78,8 @@ struct TrainOptions {
   std::string checkpoint;  // "" = <output>.ckpt; "none" = no checkpoints
   std::string resume;      // continue from this checkpoint
   std::string log_path;    // one JSON line per epoch
+  // Where progress goes (steps and epoch summaries); null = nowhere. The CLI draws a bar.
+  ProgressCallback on_progress;
 
   // Transfer (fine-tuning and pretrained vectors; see finetune).
   std::string pretrained_vectors;

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <numeric>
 
-#include "base/progress.h"
 #include "core/network_engine.h"
 #include "eval/evaluate.h"
 #include "eval/metrics_json.h"
@@ -48,11 +47,6 @@ std::vector<size_t> split_by_tokens(const nn::Batch& batch, int parts) {
   return bounds;
 }
 
-int predicted_class(const float* logits, int units) {
-  if (units == 1) return logits[0] > 0.0f ? 1 : 0;
-  return static_cast<int>(std::max_element(logits, logits + units) - logits);
-}
-
 // Multi-label: the labels with a positive logit (probability >= 0.5) are exactly the true set
 // (subset accuracy, as the validation reports it).
 bool predicted_set_is_exact(const float* logits, int units, const int32_t* set, int n) {
@@ -62,6 +56,11 @@ bool predicted_set_is_exact(const float* logits, int units, const int32_t* set, 
   for (int i = 0; i < n; ++i)
     if (logits[set[i]] < 0.0f) return false;
   return true;
+}
+
+int predicted_class(const float* logits, int units) {
+  if (units == 1) return logits[0] > 0.0f ? 1 : 0;
+  return static_cast<int>(std::max_element(logits, logits + units) - logits);
 }
 
 // True if `current` improves on `best` for the monitored quantity by more than min_delta.
@@ -93,216 +92,267 @@ eval::Evaluation validate(const nn::Network& net, const PreparedData& data, Thre
       set.labels, data.bundle.labels, pool, options);
 }
 
-}  // namespace
+// One training run between its steps: set up (data, network, optimizer, checkpoint), then
+// run_epoch and end_epoch per epoch, then finish. Lives on the stack of train_model.
+class Run {
+ public:
+  explicit Run(const TrainOptions& options)
+      : o_(options),
+        threads_(options.threads > 0 ? options.threads : ThreadPool::hardware_threads()),
+        rank_(options.collective ? options.collective->rank() : 0),
+        ranks_(options.collective ? options.collective->size() : 1),
+        writer_(rank_ == 0),
+        pool_(threads_) {}
 
-StatusOr<TrainResult> train_model(const TrainOptions& options) {
-  FENLEI_RETURN_IF_ERROR(options.validate());
-  const int threads = options.threads > 0 ? options.threads : ThreadPool::hardware_threads();
-  Collective* const collective = options.collective;
-  const int rank = collective ? collective->rank() : 0;
-  const int ranks = collective ? collective->size() : 1;
-  const bool writer = rank == 0;  // the one process that writes files
-  nn::use_single_threaded_blas();
-  ThreadPool pool(threads);
+  Status set_up();
+  Status run_epoch(int epoch, EpochRecord* record);
+  // Validation, best-weights bookkeeping, logs and checkpoint. *stop when early stopping.
+  Status end_epoch(EpochRecord record, bool* stop);
+  StatusOr<TrainResult> finish();
 
-  // ---- Data, vocabulary and ids.
-  FENLEI_ASSIGN_OR_RETURN(PreparedData data, prepare_data(options, pool));
-  core::ModelBundle& bundle = data.bundle;
-  const int num_classes = static_cast<int>(bundle.labels.size());
+  int first_epoch() const { return state_.epochs_done + 1; }
 
-  // ---- Network and optimizer (fresh, or from a checkpoint).
-  nn::ModelConfig config = options.model;
-  const vocab::Vocabulary& vocabulary = data.tokenizer->vocabulary();
-  config.vocab_size = static_cast<int64_t>(vocabulary.size());
-  config.num_classes = num_classes;
-  if (data.multi_label) config.output = nn::Output::kOva;
-  FENLEI_RETURN_IF_ERROR(config.validate());
-  FENLEI_ASSIGN_OR_RETURN(nn::Network net, nn::Network::create(config, options.seed));
-  // Transfer: initial weights from a base model (fine-tuning) and/or pretrained word vectors.
-  if (options.resume.empty())
-    FENLEI_RETURN_IF_ERROR(apply_initial_weights(options, vocabulary, &net, &bundle.training));
-  FENLEI_ASSIGN_OR_RETURN(nn::Optimizer optimizer, make_optimizer(options, net.params()));
-  const size_t n_train = data.train.size();
-  const int steps_per_epoch =
-      static_cast<int>((n_train + static_cast<size_t>(options.batch_size) - 1) /
-                       static_cast<size_t>(options.batch_size));
-  FENLEI_ASSIGN_OR_RETURN(nn::LrSchedule scheduler, make_schedule(options, steps_per_epoch));
-
-  TrainState state;
-  if (!options.resume.empty()) {
-    FENLEI_RETURN_IF_ERROR(
-        load_checkpoint(options.resume, bundle, &net, &optimizer, &scheduler, &state));
-    FENLEI_LOG(kInfo) << "resuming from " << options.resume << " after epoch "
-                      << state.epochs_done;
-  }
-  const std::vector<std::string> frozen = frozen_parameters(options, net);
-  const std::vector<std::string> no_decay = bias_parameters(net);
-
-  FENLEI_LOG(kInfo) << "model " << config.preset_name << ": "
-                    << net.params().total_elements() << " parameters, " << num_classes
-                    << " labels, vocabulary " << vocabulary.size() << ", " << threads
-                    << " thread" << (threads == 1 ? "" : "s");
-
-  const std::string checkpoint_path =
-      !writer || options.checkpoint == "none" ? ""
-      : options.checkpoint.empty() ? options.output + ".ckpt"
-                                   : options.checkpoint;
-  std::ofstream log_file;
-  if (writer && !options.log_path.empty()) {
-    log_file.open(options.log_path, state.epochs_done > 0 ? std::ios::app : std::ios::trunc);
-    if (!log_file) return invalid_argument_error("cannot write --log file " + options.log_path);
+ private:
+  void report(const TrainProgress& p) const {
+    if (writer_ && o_.on_progress) o_.on_progress(p);
   }
 
-  std::vector<nn::Workspace> workspaces(static_cast<size_t>(threads));
-  std::vector<nn::Grads> grads;
-  for (int t = 0; t < threads; ++t) grads.emplace_back(net.make_grads());
-  nn::Grads scratch = collective ? net.make_grads() : nn::Grads();
+  const TrainOptions& o_;
+  const int threads_, rank_, ranks_;
+  const bool writer_;  // the one process that writes files
+  ThreadPool pool_;
+  PreparedData data_;
+  nn::Network net_;
+  nn::Optimizer optimizer_;
+  nn::LrSchedule scheduler_;
+  int steps_per_epoch_ = 0;
+  TrainState state_;
+  std::vector<std::string> frozen_, no_decay_;
+  std::string checkpoint_path_;
+  std::ofstream log_file_;
+  std::vector<nn::Workspace> workspaces_;
+  std::vector<nn::Grads> grads_;
+  nn::Grads scratch_;
   // Per thread: its weighted loss sum and its correct count (exact in a double) for this step;
   // with several processes, every process's in rank order.
-  std::vector<double> step_stats(2 * static_cast<size_t>(threads)), all_stats;
-  TrainResult result;
-  result.history = state.history;
-  nn::Batch batch;
-  const int units = config.output_units();
+  std::vector<double> step_stats_, all_stats_;
+  nn::Batch batch_;
+  TrainResult result_;
+};
 
-  for (int epoch = state.epochs_done + 1; epoch <= options.epochs; ++epoch) {
-    // Each epoch's order depends only on (seed, epoch): a resumed run sees the same batches.
-    const auto batches = make_length_bucketed_batches(
-        data.train.lengths, options.batch_size,
-        options.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(epoch));
-    ProgressBar progress("epoch " + std::to_string(epoch) + "/" + std::to_string(options.epochs),
-                         static_cast<int64_t>(n_train));
-    const auto epoch_start = Clock::now();
-    double loss_sum = 0;
-    int64_t correct = 0, seen = 0;
-    float lr = 0;
-    for (size_t b = 0; b < batches.size(); ++b) {
-      const int step = static_cast<int>(b);
-      lr = scheduler.lr(epoch - 1, step, steps_per_epoch);
-      data.train.fill_batch(batches[b], &batch);
-      // Every process splits the whole batch the same way; this one takes parts
-      // [rank * threads, (rank + 1) * threads), one per thread.
-      const auto bounds = split_by_tokens(batch, ranks * threads);
-      const size_t first_part = static_cast<size_t>(rank) * static_cast<size_t>(threads);
-      nn::Rng rng(options.seed);
-      rng.set_step(static_cast<uint64_t>(epoch - 1) * static_cast<uint64_t>(steps_per_epoch) +
-                   static_cast<uint64_t>(step));
-      pool.run(threads, [&](int t) {
-        const size_t begin = bounds[first_part + static_cast<size_t>(t)];
-        const size_t end = bounds[first_part + static_cast<size_t>(t) + 1];
-        nn::Grads& g = grads[static_cast<size_t>(t)];
-        g.zero();
-        double* stats = step_stats.data() + 2 * static_cast<size_t>(t);
-        stats[0] = stats[1] = 0;
-        if (begin == end) return;
-        nn::Workspace& ws = workspaces[static_cast<size_t>(t)];
-        stats[0] = nn::forward_backward(net, batch, begin, end, ws, g, rng, true);
-        int64_t ok = 0;
-        for (size_t i = begin; i < end; ++i) {
-          const float* z = ws.logits.data() + (i - begin) * static_cast<size_t>(units);
-          ok += config.multi_label()
-                    ? predicted_set_is_exact(z, units, batch.label_set(i), batch.label_set_size(i))
-                    : predicted_class(z, units) == batch.labels[i];
-        }
-        stats[1] = static_cast<double>(ok);
-      });
-      // Fixed summation order: reproducible for a given thread (and process) count.
-      for (int t = 1; t < threads; ++t) grads[0].add(grads[static_cast<size_t>(t)]);
-      if (collective) {
-        FENLEI_RETURN_IF_ERROR(collective->sum_grads(grads[0], scratch));
-        FENLEI_RETURN_IF_ERROR(collective->all_gather(step_stats, &all_stats));
-      }
-      const std::vector<double>& stats = collective ? all_stats : step_stats;
-      for (size_t k = 0; k < stats.size(); k += 2) {  // every thread of every process, in order
-        loss_sum += stats[k];
-        correct += static_cast<int64_t>(stats[k + 1]);
-      }
-      if (options.l2 > 0) nn::add_l2_grad(net.params(), options.l2, no_decay, grads[0]);
-      if (options.clip_norm > 0) grads[0].clip_by_global_norm(options.clip_norm);
-      zero_frozen(frozen, net, &grads[0]);
-      optimizer.step(net.params(), grads[0], lr);
-      seen += static_cast<int64_t>(batch.size());
-      char suffix[96];
-      std::snprintf(suffix, sizeof(suffix), "loss %.4f acc %.4f %.0f ex/s",
-                    loss_sum / static_cast<double>(seen),
-                    static_cast<double>(correct) / static_cast<double>(seen),
-                    static_cast<double>(seen) / std::max(1e-9, seconds_since(epoch_start)));
-      progress.update(seen, suffix);
-    }
-    progress.finish();
-    EpochRecord record;
-    record.epoch = epoch;
-    record.seconds = seconds_since(epoch_start);
-    record.examples_per_second = static_cast<double>(seen) / std::max(1e-9, record.seconds);
-    record.train_loss = loss_sum / static_cast<double>(std::max<int64_t>(1, seen));
-    record.train_accuracy = static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(1, seen));
-    record.lr = lr;
-    const eval::Evaluation valid = validate(net, data, pool);
-    record.valid_loss = valid.metrics.loss;
-    record.valid_accuracy = valid.metrics.accuracy;
-    result.history.push_back(record);
+Status Run::set_up() {
+  FENLEI_RETURN_IF_ERROR(o_.validate());
+  nn::use_single_threaded_blas();
+  // Data, vocabulary and ids.
+  FENLEI_ASSIGN_OR_RETURN(data_, prepare_data(o_, pool_));
+  const int num_classes = static_cast<int>(data_.bundle.labels.size());
 
-    const double monitored =
-        options.monitor == "valid_accuracy" ? record.valid_accuracy : record.valid_loss;
-    bool improved = state.best_epoch == 0 ||
-                    improves(options.monitor, monitored, state.best_value, options.min_delta);
-    if (improved) {
-      state.best_epoch = epoch;
-      state.best_value = monitored;
-      state.epochs_without_improvement = 0;
-      if (options.restore_best) state.best_params = net.params();
-    } else {
-      ++state.epochs_without_improvement;
-    }
-    scheduler.on_epoch_end(record.valid_loss);
-
-    FENLEI_LOG(kInfo) << "epoch " << epoch << "/" << options.epochs << "  loss "
-                      << record.train_loss << "  acc " << record.train_accuracy
-                      << "  valid_loss " << record.valid_loss << "  valid_acc "
-                      << record.valid_accuracy << "  lr " << record.lr << "  "
-                      << static_cast<int64_t>(record.examples_per_second) << " ex/s"
-                      << (improved ? "  *" : "");
-    if (log_file) {
-      log_file << epoch_json(record).dump() << "\n";
-      log_file.flush();
-    }
-    state.epochs_done = epoch;
-    state.history = result.history;
-    if (!checkpoint_path.empty()) {
-      FENLEI_RETURN_IF_ERROR(save_checkpoint(checkpoint_path, bundle, net, optimizer, scheduler, state));
-    }
-    if (options.patience > 0 && state.epochs_without_improvement >= options.patience) {
-      FENLEI_LOG(kInfo) << "early stopping: no improvement of " << options.monitor << " for "
-                        << options.patience << " epochs (best: epoch " << state.best_epoch << ")";
-      result.stopped_early = true;
-      break;
-    }
+  // Network and optimizer (fresh, or from a checkpoint).
+  nn::ModelConfig config = o_.model;
+  const vocab::Vocabulary& vocabulary = data_.tokenizer->vocabulary();
+  config.vocab_size = static_cast<int64_t>(vocabulary.size());
+  config.num_classes = num_classes;
+  if (data_.multi_label) config.output = nn::Output::kOva;
+  FENLEI_RETURN_IF_ERROR(config.validate());
+  FENLEI_ASSIGN_OR_RETURN(net_, nn::Network::create(config, o_.seed));
+  // Transfer: initial weights from a base model (fine-tuning) and/or pretrained word vectors.
+  if (o_.resume.empty())
+    FENLEI_RETURN_IF_ERROR(apply_initial_weights(o_, vocabulary, &net_, &data_.bundle.training));
+  FENLEI_ASSIGN_OR_RETURN(optimizer_, make_optimizer(o_, net_.params()));
+  steps_per_epoch_ = static_cast<int>((data_.train.size() + static_cast<size_t>(o_.batch_size) - 1) /
+                                      static_cast<size_t>(o_.batch_size));
+  FENLEI_ASSIGN_OR_RETURN(scheduler_, make_schedule(o_, steps_per_epoch_));
+  if (!o_.resume.empty()) {
+    FENLEI_RETURN_IF_ERROR(
+        load_checkpoint(o_.resume, data_.bundle, &net_, &optimizer_, &scheduler_, &state_));
+    FENLEI_LOG(kInfo) << "resuming from " << o_.resume << " after epoch " << state_.epochs_done;
   }
+  frozen_ = frozen_parameters(o_, net_);
+  no_decay_ = bias_parameters(net_);
+  FENLEI_LOG(kInfo) << "model " << config.preset_name << ": " << net_.params().total_elements()
+                    << " parameters, " << num_classes << " labels, vocabulary "
+                    << vocabulary.size() << ", " << threads_ << " thread"
+                    << (threads_ == 1 ? "" : "s");
 
-  if (options.restore_best && state.best_params.size() > 0) {
-    FENLEI_RETURN_IF_ERROR(net.params().copy_from(state.best_params));
+  checkpoint_path_ = !writer_ || o_.checkpoint == "none" ? ""
+                     : o_.checkpoint.empty()            ? o_.output + ".ckpt"
+                                                        : o_.checkpoint;
+  if (writer_ && !o_.log_path.empty()) {
+    log_file_.open(o_.log_path, state_.epochs_done > 0 ? std::ios::app : std::ios::trunc);
+    if (!log_file_) return invalid_argument_error("cannot write --log file " + o_.log_path);
   }
-  result.best_epoch = state.best_epoch;
+  workspaces_.resize(static_cast<size_t>(threads_));
+  for (int t = 0; t < threads_; ++t) grads_.emplace_back(net_.make_grads());
+  if (o_.collective) scratch_ = net_.make_grads();
+  step_stats_.assign(2 * static_cast<size_t>(threads_), 0.0);
+  result_.history = state_.history;
+  return Status();
+}
 
-  // ---- Final metrics of the saved weights, recorded in the model file.
-  result.valid_metrics = validate(net, data, pool).metrics;
-  bundle.metrics = {{"validation", eval::metrics_to_json(result.valid_metrics)}};
+Status Run::run_epoch(int epoch, EpochRecord* record) {
+  const int units = net_.config().output_units();
+  const bool multi_label = net_.config().multi_label();
+  const size_t n_train = data_.train.size();
+  // Each epoch's order depends only on (seed, epoch): a resumed run sees the same batches.
+  const auto batches = make_length_bucketed_batches(
+      data_.train.lengths, o_.batch_size,
+      o_.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(epoch));
+  TrainProgress progress;
+  progress.epoch = epoch;
+  progress.epochs = o_.epochs;
+  progress.examples_total = static_cast<int64_t>(n_train);
+  const auto epoch_start = Clock::now();
+  double loss_sum = 0;
+  int64_t correct = 0, seen = 0;
+  float lr = 0;
+  for (size_t b = 0; b < batches.size(); ++b) {
+    const int step = static_cast<int>(b);
+    lr = scheduler_.lr(epoch - 1, step, steps_per_epoch_);
+    data_.train.fill_batch(batches[b], &batch_);
+    // Every process splits the whole batch the same way; this one takes parts
+    // [rank * threads, (rank + 1) * threads), one per thread.
+    const auto bounds = split_by_tokens(batch_, ranks_ * threads_);
+    const size_t first_part = static_cast<size_t>(rank_) * static_cast<size_t>(threads_);
+    nn::Rng rng(o_.seed);
+    rng.set_step(static_cast<uint64_t>(epoch - 1) * static_cast<uint64_t>(steps_per_epoch_) +
+                 static_cast<uint64_t>(step));
+    pool_.run(threads_, [&](int t) {
+      const size_t begin = bounds[first_part + static_cast<size_t>(t)];
+      const size_t end = bounds[first_part + static_cast<size_t>(t) + 1];
+      nn::Grads& g = grads_[static_cast<size_t>(t)];
+      g.zero();
+      double* stats = step_stats_.data() + 2 * static_cast<size_t>(t);
+      stats[0] = stats[1] = 0;
+      if (begin == end) return;
+      nn::Workspace& ws = workspaces_[static_cast<size_t>(t)];
+      stats[0] = nn::forward_backward(net_, batch_, begin, end, ws, g, rng, true);
+      int64_t ok = 0;
+      for (size_t i = begin; i < end; ++i) {
+        const float* z = ws.logits.data() + (i - begin) * static_cast<size_t>(units);
+        ok += multi_label ? predicted_set_is_exact(z, units, batch_.label_set(i),
+                                                   batch_.label_set_size(i))
+                          : predicted_class(z, units) == batch_.labels[i];
+      }
+      stats[1] = static_cast<double>(ok);
+    });
+    // Fixed summation order: reproducible for a given thread (and process) count.
+    for (int t = 1; t < threads_; ++t) grads_[0].add(grads_[static_cast<size_t>(t)]);
+    if (o_.collective) {
+      FENLEI_RETURN_IF_ERROR(o_.collective->sum_grads(grads_[0], scratch_));
+      FENLEI_RETURN_IF_ERROR(o_.collective->all_gather(step_stats_, &all_stats_));
+    }
+    const std::vector<double>& stats = o_.collective ? all_stats_ : step_stats_;
+    for (size_t k = 0; k < stats.size(); k += 2) {  // every thread of every process, in order
+      loss_sum += stats[k];
+      correct += static_cast<int64_t>(stats[k + 1]);
+    }
+    if (o_.l2 > 0) nn::add_l2_grad(net_.params(), o_.l2, no_decay_, grads_[0]);
+    if (o_.clip_norm > 0) grads_[0].clip_by_global_norm(o_.clip_norm);
+    zero_frozen(frozen_, net_, &grads_[0]);
+    optimizer_.step(net_.params(), grads_[0], lr);
+    seen += static_cast<int64_t>(batch_.size());
+    progress.examples_done = seen;
+    progress.loss = loss_sum / static_cast<double>(seen);
+    progress.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
+    progress.examples_per_second =
+        static_cast<double>(seen) / std::max(1e-9, seconds_since(epoch_start));
+    report(progress);
+  }
+  record->epoch = epoch;
+  record->seconds = seconds_since(epoch_start);
+  record->examples_per_second = static_cast<double>(seen) / std::max(1e-9, record->seconds);
+  record->train_loss = loss_sum / static_cast<double>(std::max<int64_t>(1, seen));
+  record->train_accuracy =
+      static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(1, seen));
+  record->lr = lr;
+  return Status();
+}
+
+Status Run::end_epoch(EpochRecord record, bool* stop) {
+  const eval::Evaluation valid = validate(net_, data_, pool_);
+  record.valid_loss = valid.metrics.loss;
+  record.valid_accuracy = valid.metrics.accuracy;
+  result_.history.push_back(record);
+
+  const double monitored =
+      o_.monitor == "valid_accuracy" ? record.valid_accuracy : record.valid_loss;
+  const bool improved = state_.best_epoch == 0 ||
+                        improves(o_.monitor, monitored, state_.best_value, o_.min_delta);
+  if (improved) {
+    state_.best_epoch = record.epoch;
+    state_.best_value = monitored;
+    state_.epochs_without_improvement = 0;
+    if (o_.restore_best) state_.best_params = net_.params();
+  } else {
+    ++state_.epochs_without_improvement;
+  }
+  scheduler_.on_epoch_end(record.valid_loss);
+  TrainProgress progress;
+  progress.event = TrainProgress::Event::kEpochEnd;
+  progress.epoch = record.epoch;
+  progress.epochs = o_.epochs;
+  progress.record = record;
+  progress.improved = improved;
+  report(progress);
+  if (log_file_) {
+    log_file_ << epoch_json(record).dump() << "\n";
+    log_file_.flush();
+  }
+  state_.epochs_done = record.epoch;
+  state_.history = result_.history;
+  if (!checkpoint_path_.empty()) {
+    FENLEI_RETURN_IF_ERROR(
+        save_checkpoint(checkpoint_path_, data_.bundle, net_, optimizer_, scheduler_, state_));
+  }
+  *stop = o_.patience > 0 && state_.epochs_without_improvement >= o_.patience;
+  if (*stop) {
+    FENLEI_LOG(kInfo) << "early stopping: no improvement of " << o_.monitor << " for "
+                      << o_.patience << " epochs (best: epoch " << state_.best_epoch << ")";
+    result_.stopped_early = true;
+  }
+  return Status();
+}
+
+StatusOr<TrainResult> Run::finish() {
+  if (o_.restore_best && state_.best_params.size() > 0) {
+    FENLEI_RETURN_IF_ERROR(net_.params().copy_from(state_.best_params));
+  }
+  result_.best_epoch = state_.best_epoch;
+  core::ModelBundle& bundle = data_.bundle;
+  // Final metrics of the saved weights, recorded in the model file.
+  result_.valid_metrics = validate(net_, data_, pool_).metrics;
+  bundle.metrics = {{"validation", eval::metrics_to_json(result_.valid_metrics)}};
   // Timings stay out of the model file so that a seeded single-thread run is byte-identical
   // run after run; they are in the --log file and the progress output.
   nlohmann::json history = nlohmann::json::array();
-  for (const auto& r : result.history) {
+  for (const auto& r : result_.history) {
     nlohmann::json j = epoch_json(r);
     j.erase("seconds");
     j.erase("examples_per_second");
     history.push_back(j);
   }
   bundle.training["history"] = history;
-  bundle.training["best_epoch"] = result.best_epoch;
-  bundle.training["stopped_early"] = result.stopped_early;
-  bundle.engine = std::make_shared<const core::NetworkEngine>(std::move(net));
-  if (writer) FENLEI_RETURN_IF_ERROR(core::save_bundle(options.output, bundle));
-  result.bundle = std::move(bundle);
-  return result;
+  bundle.training["best_epoch"] = result_.best_epoch;
+  bundle.training["stopped_early"] = result_.stopped_early;
+  bundle.engine = std::make_shared<const core::NetworkEngine>(std::move(net_));
+  if (writer_) FENLEI_RETURN_IF_ERROR(core::save_bundle(o_.output, bundle));
+  result_.bundle = std::move(bundle);
+  return std::move(result_);
+}
+
+}  // namespace
+
+StatusOr<TrainResult> train_model(const TrainOptions& options) {
+  Run run(options);
+  FENLEI_RETURN_IF_ERROR(run.set_up());
+  for (int epoch = run.first_epoch(); epoch <= options.epochs; ++epoch) {
+    EpochRecord record;
+    FENLEI_RETURN_IF_ERROR(run.run_epoch(epoch, &record));
+    bool stop = false;
+    FENLEI_RETURN_IF_ERROR(run.end_epoch(record, &stop));
+    if (stop) break;
+  }
+  return run.finish();
 }
 
 }  // namespace fenlei::train

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli_common.h"
+#include "train_progress_bar.h"
 #include "command.h"
 #include "distributed.h"
 #include "fenlei/file_util.h"
@@ -64,7 +65,8 @@ void add_flags(CLI::App& app, Flags& f) {
       ->group("Data");
 
   app.add_option("--tokenizer", f.tokenizer,
-                 "word (jieba words), char (one token per character) or word+char")
+                 "word (jieba words), char (one token per character), word+char, or auto "
+                 "(char when the training texts are mostly Chinese/Japanese/Thai, else word)")
       ->group("Preprocessing");
   app.add_flag("--no-hmm", f.no_hmm, "Segment without jieba's HMM for unknown words")
       ->group("Preprocessing");
@@ -199,7 +201,10 @@ Status finish_options(const CLI::App& app, Flags& f) {
   const auto given = [&](const std::string& flag) { return app.count("--" + flag) > 0; };
   train::apply_preset_defaults(defaults, given, &o);
   if (given("tokenizer")) {
-    FENLEI_ASSIGN_OR_RETURN(o.preprocess.tokenizer, core::parse_tokenizer_kind(f.tokenizer));
+    o.tokenizer_by_script = f.tokenizer == "auto";
+    if (!o.tokenizer_by_script) {
+      FENLEI_ASSIGN_OR_RETURN(o.preprocess.tokenizer, core::parse_tokenizer_kind(f.tokenizer));
+    }
   }
   o.preprocess.hmm = !f.no_hmm;
   o.restore_best = !f.no_restore_best;
@@ -247,6 +252,7 @@ int run_train(int argc, char** argv) {
     // One voice: the other ranks report warnings and errors only.
     if (collective->rank() > 0 && log_level() < LogLevel::kWarning) set_log_level(LogLevel::kWarning);
   }
+  flags.o.on_progress = progress_bar_reporter();
   auto result = train::train_model(flags.o);
   if (!result.ok()) {
     fail("train", result.status());

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "fenlei/dataset.h"
+#include "train_progress_bar.h"
 
 namespace fenlei::cli {
 
@@ -23,6 +24,7 @@ void add_retrain_options(CLI::App& app, train::TrainOptions& o, std::string& for
 
 Status apply_retrain_format(const std::string& format, train::TrainOptions& o) {
   FENLEI_ASSIGN_OR_RETURN(o.read.format, data::parse_data_format(format));
+  o.on_progress = progress_bar_reporter();  // of the (recovery) fine-tune
   return Status();
 }
 
