@@ -32,5 +32,8 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/fenleiConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/fenleiConfig.cmake ${PROJECT_BINARY_DIR}/fenleiConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/fenlei)
 
+# The .pc file finds its prefix from its own place, so `cmake --install --prefix` anywhere works.
+file(RELATIVE_PATH FENLEI_PC_TO_PREFIX "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+string(REGEX REPLACE "/$" "" FENLEI_PC_TO_PREFIX "${FENLEI_PC_TO_PREFIX}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/fenlei.pc.in ${PROJECT_BINARY_DIR}/fenlei.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/fenlei.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

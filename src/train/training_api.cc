@@ -167,6 +167,16 @@ StatusOr<std::shared_ptr<const Classifier>> train_classifier(const LabelledTexts
                                                              const TrainSettings& settings) {
   FENLEI_ASSIGN_OR_RETURN(train::TrainOptions options, to_train_options(settings));
   FENLEI_ASSIGN_OR_RETURN(TempDir tmp, TempDir::create());
+  // A validation file is read here, with the settings' format, and joins the in-memory data.
+  LabelledTexts valid_from_file;
+  if (valid == nullptr && !settings.valid.empty()) {
+    FENLEI_ASSIGN_OR_RETURN(data::Dataset ds, data::read_dataset(settings.valid, options.read));
+    for (auto& e : ds.examples) {
+      valid_from_file.texts.push_back(std::move(e.text));
+      valid_from_file.labels.push_back(std::move(e.label));
+    }
+    valid = &valid_from_file;
+  }
   // The files are JSON Lines whatever settings.format says, with the text/label keys.
   options.read.format = data::DataFormat::kJsonl;
   options.read.text_column = "text";
