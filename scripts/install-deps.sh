@@ -20,6 +20,7 @@ packages=(
   libbenchmark-dev           # bench/
   libopenmpi-dev openmpi-bin # data-parallel training over several machines (fenlei train --mpi)
   clang-14 libclang-rt-14-dev  # libFuzzer targets and sanitizer runtimes
+  python3-dev python3-venv   # the Python package (pip install . in a venv; scripts/test-packaging.sh)
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(wrk fasttext python3-venv python3-pip python3-flask hyperfine time)

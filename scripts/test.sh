@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs fenlei's whole test suite: installs dependencies, then
-#   1. a Release build and every unit + integration test (ctest),
+#   1. a Release build and every unit + integration test (ctest), then the packaging checks
+#      (scripts/test-packaging.sh: examples/cpp against the installed library; pip install . and
+#      pytest python/tests),
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
 #   3. each libFuzzer target for a short, bounded time (clang).
 # Usage: scripts/test.sh [--quick]   (--quick: stage 1 only)
@@ -17,6 +19,8 @@ echo "== [1/3] release build and tests"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DFENLEI_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
+# The installed C++ library with a consumer project, and the Python package with pytest.
+bash scripts/test-packaging.sh build
 
 elapsed
 if [ "${1:-}" = "--quick" ]; then exit 0; fi

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# fenlei as others use it, after scripts/test.sh's release build (BUILD, default build/):
+#   1. the C++ library: `cmake --install` into a temporary prefix; examples/cpp configured against
+#      it with find_package(fenlei), built and run on a bundled model; the same program linked
+#      through fenlei.pc; examples/cpp configured with add_subdirectory (configure only: compiling
+#      the library a second time would cost minutes and check nothing more);
+#   2. the Python package: `pip install .` in a fresh virtual environment (the build tools and
+#      the test packages come from PyPI), then pytest python/tests.
+# Usage: scripts/test-packaging.sh [BUILD]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+build=${1:-build}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+model=tests/data/compat/v1-fasttext.fenlei
+
+echo "-- C++: install, then examples/cpp with find_package(fenlei)"
+cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+cmake -S examples/cpp -B "$tmp/consumer" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake --build "$tmp/consumer"
+out=$("$tmp/consumer/fenlei_consumer" "$model")
+echo "$out"
+grep -q "^我 / 来到 / 北京 / 清华大学$" <<<"$out"
+[ "$(grep -c $'^\(pos\|neg\)\t' <<<"$out")" = 2 ]
+
+echo "-- C++: the same program through pkg-config"
+pc_dir=$(dirname "$(find "$tmp/prefix" -name fenlei.pc)")
+# shellcheck disable=SC2046
+g++ -std=c++17 -O1 examples/cpp/main.cc -o "$tmp/consumer_pc" \
+  $(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs fenlei)
+cmp <("$tmp/consumer_pc" "$model") <(echo "$out")
+
+echo "-- C++: examples/cpp with add_subdirectory (configure)"
+cmake -S examples/cpp -B "$tmp/subdir" -G Ninja -DFENLEI_SOURCE_DIR="$root" >/dev/null
+
+echo "-- Python: pip install . in a fresh venv, then pytest"
+python3 -m venv "$tmp/venv"
+py="$tmp/venv/bin/python"
+"$py" -m pip install -q pytest numpy pandas scikit-learn jieba
+"$py" -m pip install -q "$root"
+# From outside the source tree, so that `import fenlei` is the installed package.
+rc=0
+(cd "$tmp" && "$py" -m pytest "$root/python/tests" -q -rs -p no:cacheprovider) || rc=$?
+if [ "$rc" -eq 5 ]; then
+  echo "pytest collected no tests: python/tests is missing or broken" >&2
+  exit 1
+fi
+exit "$rc"

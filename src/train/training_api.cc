@@ -1,0 +1,273 @@
+// fenlei/training.h: a thin facade over train::train_model, the evaluation in `fenlei test` and
+// quant::quantize_bundle. It only translates settings and data; the work stays in those
+// functions, so changes to the trainer reach library users without edits here.
+#include "fenlei/training.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "core/classifier_impl.h"
+#include "core/model_bundle.h"
+#include "fenlei/dataset.h"
+#include "fenlei/file_util.h"
+#include "fenlei/utf8.h"
+#include "quant/quantize_model.h"
+#include "train/encoded_data.h"
+#include "train/preset_defaults.h"
+#include "train/trainer.h"
+
+namespace fenlei {
+namespace {
+
+// A private temporary directory, removed with everything in it when this object goes away.
+class TempDir {
+ public:
+  static StatusOr<TempDir> create() {
+    std::error_code ec;
+    std::filesystem::path base = std::filesystem::temp_directory_path(ec);
+    if (ec) base = "/tmp";
+    std::string pattern = (base / "fenlei-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      return failed_precondition_error("cannot create a temporary directory in " + base.string());
+    }
+    return TempDir(pattern);
+  }
+  TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  TempDir& operator=(TempDir&&) = delete;
+  ~TempDir() {
+    if (path_.empty()) return;
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  explicit TempDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+// In-memory data as a JSON Lines file, the one format that holds any text (tabs, newlines).
+Status write_jsonl(const LabelledTexts& data, const std::string& what, const std::string& path) {
+  if (data.texts.size() != data.labels.size()) {
+    return invalid_argument_error(what + ": " + std::to_string(data.texts.size()) + " texts but " +
+                                  std::to_string(data.labels.size()) + " labels");
+  }
+  std::string out;
+  for (size_t i = 0; i < data.texts.size(); ++i) {
+    const std::string where = what + " example " + std::to_string(i);
+    FENLEI_RETURN_IF_ERROR(utf8::validate(data.texts[i], where + " text"));
+    FENLEI_RETURN_IF_ERROR(utf8::validate(data.labels[i], where + " label"));
+    if (data.labels[i].find_first_not_of(" \t\r\n") == std::string::npos) {
+      return invalid_argument_error(where + ": empty label");
+    }
+    out += nlohmann::json{{"text", data.texts[i]}, {"label", data.labels[i]}}.dump();
+    out += '\n';
+  }
+  return write_file_atomic(path, out);
+}
+
+// The CLI's finish_options, for TrainSettings: preset first, then every setting given.
+StatusOr<train::TrainOptions> to_train_options(const TrainSettings& s) {
+  train::TrainOptions o;
+  o.valid = s.valid;
+  o.validation_split = s.validation_split;
+  FENLEI_ASSIGN_OR_RETURN(o.read.format, data::parse_data_format(s.format));
+  o.read.text_column = s.text_column;
+  o.read.label_column = s.label_column;
+  o.read.skip_bad_rows = s.skip_bad_rows;
+
+  FENLEI_ASSIGN_OR_RETURN(o.model, nn::ModelConfig::preset(s.model));
+  FENLEI_ASSIGN_OR_RETURN(train::PresetDefaults defaults, train::preset_defaults(s.model));
+  const auto given = [&](const std::string& flag) {
+    if (flag == "tokenizer") return s.tokenizer.has_value();
+    if (flag == "vocab-size") return s.vocab_size.has_value();
+    if (flag == "max-len") return s.max_len.has_value();
+    if (flag == "epochs") return s.epochs.has_value();
+    if (flag == "batch-size") return s.batch_size.has_value();
+    if (flag == "optimizer") return s.optimizer.has_value();
+    if (flag == "lr") return s.lr.has_value();
+    if (flag == "lr-schedule") return s.lr_schedule.has_value();
+    if (flag == "monitor") return s.monitor.has_value();
+    if (flag == "patience") return s.patience.has_value();
+    if (flag == "bigram-buckets") return s.bigram_buckets.has_value();
+    return false;  // e.g. lazy-embeddings: always the preset's
+  };
+  train::apply_preset_defaults(defaults, given, &o);
+  if (s.tokenizer) {
+    FENLEI_ASSIGN_OR_RETURN(o.preprocess.tokenizer, core::parse_tokenizer_kind(*s.tokenizer));
+  }
+  if (s.vocab_size) {
+    if (*s.vocab_size < 0) return invalid_argument_error("--vocab-size must be >= 0");
+    o.vocab_size = static_cast<size_t>(*s.vocab_size);
+  }
+  if (s.max_len) o.preprocess.max_len = *s.max_len;
+  if (s.epochs) o.epochs = *s.epochs;
+  if (s.batch_size) o.batch_size = *s.batch_size;
+  if (s.optimizer) o.optimizer = *s.optimizer;
+  if (s.lr) o.lr = *s.lr;
+  if (s.lr_schedule) o.lr_schedule = *s.lr_schedule;
+  if (s.monitor) o.monitor = *s.monitor;
+  if (s.patience) o.patience = *s.patience;
+  o.preprocess.hmm = s.hmm;
+  o.preprocess.normalize.lowercase = s.lowercase;
+  o.preprocess.normalize.fullwidth_to_halfwidth = s.fullwidth_to_halfwidth;
+  o.preprocess.normalize.traditional_to_simplified = s.traditional_to_simplified;
+  o.user_dict_path = s.user_dict;
+  o.min_count = s.min_count;
+
+  if (s.embed_dim > 0) o.model.embed_dim = s.embed_dim;
+  if (s.filters > 0) o.model.filters = s.filters;
+  if (!s.widths.empty()) o.model.widths = s.widths;
+  if (!s.hidden.empty()) o.model.hidden = s.hidden;
+  if (s.dropout) o.model.dropout = *s.dropout;
+  if (s.bigram_buckets) o.model.bigram_buckets = *s.bigram_buckets;
+
+  o.weight_decay = s.weight_decay;
+  o.l2 = s.l2;
+  o.clip_norm = s.clip_norm;
+  o.class_weight = s.class_weight;
+  o.restore_best = s.restore_best;
+  o.seed = s.seed;
+  o.threads = s.threads;
+  o.log_path = s.log_path;
+  o.checkpoint = "none";  // a library call either finishes or fails; nothing to resume
+  return o;
+}
+
+// Runs the trainer on `input` (and the already set o.valid), then loads what it wrote.
+StatusOr<std::shared_ptr<const Classifier>> run_training(train::TrainOptions o,
+                                                         const std::string& input,
+                                                         const std::string& output,
+                                                         const TempDir& tmp) {
+  o.input = input;
+  o.output = output.empty() ? tmp.file("model.fenlei") : output;
+  FENLEI_RETURN_IF_ERROR(o.validate());
+  FENLEI_RETURN_IF_ERROR(train::train_model(o).status());
+  return Classifier::load(o.output);
+}
+
+}  // namespace
+
+StatusOr<std::shared_ptr<const Classifier>> train_classifier(const std::string& path,
+                                                             const TrainSettings& settings) {
+  FENLEI_ASSIGN_OR_RETURN(train::TrainOptions options, to_train_options(settings));
+  FENLEI_ASSIGN_OR_RETURN(TempDir tmp, TempDir::create());
+  return run_training(std::move(options), path, settings.output, tmp);
+}
+
+StatusOr<std::shared_ptr<const Classifier>> train_classifier(const LabelledTexts& data,
+                                                             const LabelledTexts* valid,
+                                                             const TrainSettings& settings) {
+  FENLEI_ASSIGN_OR_RETURN(train::TrainOptions options, to_train_options(settings));
+  FENLEI_ASSIGN_OR_RETURN(TempDir tmp, TempDir::create());
+  // A validation file is read here, with the settings' format, and joins the in-memory data.
+  LabelledTexts valid_from_file;
+  if (valid == nullptr && !settings.valid.empty()) {
+    FENLEI_ASSIGN_OR_RETURN(data::Dataset ds, data::read_dataset(settings.valid, options.read));
+    for (auto& e : ds.examples) {
+      valid_from_file.texts.push_back(std::move(e.text));
+      valid_from_file.labels.push_back(std::move(e.label));
+    }
+    valid = &valid_from_file;
+  }
+  // The files are JSON Lines whatever settings.format says, with the text/label keys.
+  options.read.format = data::DataFormat::kJsonl;
+  options.read.text_column = "text";
+  options.read.label_column = "label";
+  const std::string train_path = tmp.file("train.jsonl");
+  FENLEI_RETURN_IF_ERROR(write_jsonl(data, "training data", train_path));
+  if (valid != nullptr) {
+    options.valid = tmp.file("valid.jsonl");
+    FENLEI_RETURN_IF_ERROR(write_jsonl(*valid, "validation data", options.valid));
+  }
+  return run_training(std::move(options), train_path, settings.output, tmp);
+}
+
+StatusOr<eval::Metrics> evaluate_classifier(const Classifier& model, const LabelledTexts& data) {
+  if (data.texts.size() != data.labels.size()) {
+    return invalid_argument_error(std::to_string(data.texts.size()) + " texts but " +
+                                  std::to_string(data.labels.size()) + " labels");
+  }
+  if (data.texts.empty()) return invalid_argument_error("no examples");
+  const std::vector<std::string>& labels = model.info().labels;
+  std::vector<int> truth;
+  truth.reserve(data.labels.size());
+  for (size_t i = 0; i < data.labels.size(); ++i) {
+    auto it = std::find(labels.begin(), labels.end(), data.labels[i]);
+    if (it == labels.end()) {
+      std::string known;
+      for (const auto& l : labels) known += (known.empty() ? "" : ", ") + l;
+      return invalid_argument_error("example " + std::to_string(i) + ": label '" +
+                                    data.labels[i] + "' is not one of the model's (the model " +
+                                    "knows: " + known + ")");
+    }
+    truth.push_back(static_cast<int>(it - labels.begin()));
+  }
+  FENLEI_ASSIGN_OR_RETURN(auto probs, model.probabilities(data.texts));
+  const int c = static_cast<int>(labels.size());
+  std::vector<float> flat;
+  flat.reserve(probs.size() * static_cast<size_t>(c));
+  std::vector<int> predicted;
+  predicted.reserve(probs.size());
+  for (const auto& row : probs) {
+    flat.insert(flat.end(), row.begin(), row.end());
+    predicted.push_back(static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin()));
+  }
+  const double loss = train::cross_entropy(flat.data(), probs.size(), c, truth, 0) /
+                      static_cast<double>(probs.size());
+  return eval::compute_metrics(truth, predicted, labels, loss);
+}
+
+StatusOr<eval::Metrics> evaluate_classifier(const Classifier& model, const std::string& path,
+                                            const std::string& format) {
+  data::ReadOptions read;
+  FENLEI_ASSIGN_OR_RETURN(read.format, data::parse_data_format(format));
+  FENLEI_ASSIGN_OR_RETURN(data::Dataset dataset, data::read_dataset(path, read));
+  if (dataset.examples.empty()) return invalid_argument_error(path + ": no examples");
+  const auto& labels = model.info().labels;
+  // label_ids for the message `fenlei test` prints (file and line of an unknown label).
+  auto ids = data::label_ids(dataset, labels, path);
+  if (!ids.ok()) {
+    std::string known;
+    for (const auto& l : labels) known += (known.empty() ? "" : ", ") + l;
+    return invalid_argument_error(ids.status().message() + " (the model knows: " + known + ")");
+  }
+  LabelledTexts texts;
+  texts.texts.reserve(dataset.examples.size());
+  texts.labels.reserve(dataset.examples.size());
+  for (auto& e : dataset.examples) {
+    texts.texts.push_back(std::move(e.text));
+    texts.labels.push_back(std::move(e.label));
+  }
+  return evaluate_classifier(model, texts);
+}
+
+StatusOr<std::shared_ptr<const Classifier>> quantize_classifier(const Classifier& model,
+                                                                const QuantizeSettings& settings) {
+  const core::ModelBundle& bundle = model.impl().bundle;
+  if (bundle.quantized()) {
+    return failed_precondition_error("the model is already int8; quantize the float model it "
+                                     "came from");
+  }
+  quant::QuantizeOptions options;
+  options.per_channel = settings.per_channel;
+  options.embedding_per_row = settings.embedding_per_row;
+  FENLEI_ASSIGN_OR_RETURN(core::ModelBundle int8_model, quant::quantize_bundle(bundle, options));
+  int8_model.quantization["source_checksum"] = model.info().checksum;
+  FENLEI_ASSIGN_OR_RETURN(std::string bytes,
+                          quant::serialize_with_size(&int8_model, model.info().file_bytes));
+  return Classifier::load_from_memory(bytes, "int8 model");
+}
+
+Status save_classifier(const Classifier& model, const std::string& path) {
+  return core::save_bundle(path, model.impl().bundle);
+}
+
+}  // namespace fenlei
