@@ -20,6 +20,7 @@ packages=(
   libbenchmark-dev           # bench/
   libopenmpi-dev openmpi-bin # data-parallel training over several machines (fenlei train --mpi)
   clang-14 libclang-rt-14-dev  # libFuzzer targets and sanitizer runtimes
+  chromium chromium-driver python3-selenium fonts-noto-cjk  # tests/browser/ (report, serve page)
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(wrk fasttext python3-venv python3-pip python3-flask hyperfine time)

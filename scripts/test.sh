@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs fenlei's whole test suite: installs dependencies, then
-#   1. a Release build and every unit + integration test (ctest),
+#   1. a Release build and every unit + integration test (ctest), then the browser tests,
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
 #   3. each libFuzzer target for a short, bounded time (clang).
 # Usage: scripts/test.sh [--quick]   (--quick: stage 1 only)
@@ -17,6 +17,10 @@ echo "== [1/3] release build and tests"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DFENLEI_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
+# The HTML report and the serve page in headless Chromium (console errors fail it; screenshots
+# land in build/browser-screenshots/).
+timeout 120 /usr/bin/python3 tests/browser/browser_test.py --fenlei build/fenlei \
+  --screenshots build/browser-screenshots
 
 elapsed
 if [ "${1:-}" = "--quick" ]; then exit 0; fi

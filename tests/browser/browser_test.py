@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""Opens fenlei's HTML report and `fenlei serve`'s page in headless Chromium (Debian's chromium,
+chromium-driver and python3-selenium) and fails on any console message of level error or worse
+(a script error, a blocked fetch, a content-policy violation, a 404). On the page it picks the
+model, types a sentence, classifies it and checks the label shown; it saves screenshots of both.
+
+    /usr/bin/python3 tests/browser/browser_test.py --fenlei build/fenlei --screenshots OUT_DIR
+
+Trains its own tiny model on examples/ (a few seconds), so it needs only the built binary.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# A review the sample model reads as negative, and one it reads as positive.
+NEGATIVE = "房间很脏，服务态度差，不会再来了"
+POSITIVE = "房间很干净，服务也好，下次还会再来"
+
+
+def run(cmd):
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit("failed: %s\n%s%s" % (" ".join(cmd), result.stdout, result.stderr))
+    return result.stdout
+
+
+def make_driver():
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ.get("FENLEI_CHROMIUM", "/usr/bin/chromium")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1100,800", "--force-device-scale-factor=1", "--lang=en-US",
+                "--no-first-run", "--disable-extensions"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(os.environ.get("FENLEI_CHROMEDRIVER", "/usr/bin/chromedriver"))
+    return webdriver.Chrome(service=service, options=options)
+
+
+def check_console(driver, where):
+    """Fails on any console entry of level SEVERE (errors, failed loads, CSP violations)."""
+    entries = driver.get_log("browser")
+    bad = [e for e in entries if e.get("level") in ("SEVERE", "ERROR")]
+    for e in entries:
+        print("  console %s: %s" % (e.get("level"), e.get("message")))
+    if bad:
+        sys.exit("%s: %d console error(s): %s" % (where, len(bad), bad[0].get("message")))
+
+
+def check_report(driver, report_path, shots):
+    driver.get("file://" + report_path)
+    WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "evaluation")))
+    svgs = driver.find_elements(By.TAG_NAME, "svg")
+    if len(svgs) < 8:
+        sys.exit("report: expected at least 8 charts, found %d" % len(svgs))
+    # Every chart is laid out with a real size (a broken SVG renders 0x0).
+    for svg in svgs:
+        if svg.size["width"] < 50 or svg.size["height"] < 50:
+            sys.exit("report: a chart is not drawn (%s)" % svg.get_attribute("aria-label"))
+    mistakes = driver.find_elements(By.CSS_SELECTOR, "#mistakes .example .tok")
+    if not mistakes:
+        sys.exit("report: no coloured words in the worst-classified texts")
+    check_console(driver, "report")
+    driver.save_screenshot(os.path.join(shots, "report-top.png"))
+    driver.find_element(By.ID, "evaluation").screenshot(os.path.join(shots, "report-evaluation.png"))
+    driver.find_element(By.ID, "training").screenshot(os.path.join(shots, "report-training.png"))
+    driver.find_element(By.ID, "mistakes").screenshot(os.path.join(shots, "report-mistakes.png"))
+    print("report: %d charts, %d coloured words, no console errors" % (len(svgs), len(mistakes)))
+
+
+def check_page(driver, url, shots):
+    driver.get(url + "/")
+    wait = WebDriverWait(driver, 15)
+    wait.until(lambda d: "labels" in d.find_element(By.ID, "info").text)
+    box = driver.find_element(By.ID, "input")
+    box.send_keys(NEGATIVE)
+    driver.find_element(By.ID, "run").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#results .result .label.first")))
+    label = driver.find_element(By.CSS_SELECTOR, "#results .result .label.first").text
+    if label != "neg":
+        sys.exit("page: expected label 'neg' for %s, shown %r" % (NEGATIVE, label))
+    tokens = driver.find_elements(By.CSS_SELECTOR, "#results .result .tok")
+    if len(tokens) < 3:
+        sys.exit("page: the words are not coloured (%d tokens)" % len(tokens))
+    # Two texts at once, one per line: two results, in order.
+    box.clear()
+    box.send_keys(NEGATIVE + "\n" + POSITIVE)
+    driver.find_element(By.ID, "run").click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results .result")) == 2)
+    labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#results .result .label.first")]
+    if labels != ["neg", "pos"]:
+        sys.exit("page: expected ['neg', 'pos'], shown %r" % labels)
+    check_console(driver, "page")
+    driver.save_screenshot(os.path.join(shots, "serve-page.png"))
+    print("page: labels %s, %d coloured words, no console errors" % (labels, len(tokens)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fenlei", default=os.path.join(ROOT, "build", "fenlei"))
+    parser.add_argument("--screenshots", default=os.path.join(ROOT, "build", "browser-screenshots"))
+    args = parser.parse_args()
+    os.makedirs(args.screenshots, exist_ok=True)
+    start = time.time()
+    with tempfile.TemporaryDirectory() as work:
+        model = os.path.join(work, "reviews.fenlei")
+        log = os.path.join(work, "train.log.jsonl")
+        report = os.path.join(work, "report.html")
+        examples = os.path.join(ROOT, "examples")
+        run([args.fenlei, "train", "-i", os.path.join(examples, "reviews_train.tsv"), "-o", model,
+             "--epochs", "4", "--threads", "2", "--checkpoint", "none", "--log", log, "-q"])
+        run([args.fenlei, "report", model, "--test", os.path.join(examples, "reviews_test.tsv"),
+             "--log", log, "-o", report, "--examples", "4"])
+        server = subprocess.Popen([args.fenlei, "serve", model, "--port", "0", "--threads", "1",
+                                   "--log-level", "warning"], stdout=subprocess.PIPE, text=True)
+        driver = None
+        try:
+            line = server.stdout.readline()
+            match = re.search(r"serving on (http://\S+)", line)
+            if not match:
+                sys.exit("fenlei serve did not start: %r" % line)
+            driver = make_driver()
+            check_report(driver, report, args.screenshots)
+            check_page(driver, match.group(1), args.screenshots)
+        finally:
+            if driver:
+                driver.quit()
+            server.terminate()
+            server.wait(timeout=15)
+    print("browser tests passed in %.1f s; screenshots in %s" % (time.time() - start, args.screenshots))
+
+
+if __name__ == "__main__":
+    main()
