@@ -11,6 +11,7 @@ Trains its own tiny model on examples/ (a few seconds), so it needs only the bui
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,8 +29,8 @@ NEGATIVE = "房间很脏，服务态度差，不会再来了"
 POSITIVE = "房间很干净，服务也好，下次还会再来"
 
 
-def run(cmd):
-    result = subprocess.run(cmd, capture_output=True, text=True)
+def run(cmd, cwd):
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
     if result.returncode != 0:
         sys.exit("failed: %s\n%s%s" % (" ".join(cmd), result.stdout, result.stderr))
     return result.stdout
@@ -72,9 +73,13 @@ def check_report(driver, report_path, shots):
         sys.exit("report: no coloured words in the worst-classified texts")
     check_console(driver, "report")
     driver.save_screenshot(os.path.join(shots, "report-top.png"))
-    driver.find_element(By.ID, "evaluation").screenshot(os.path.join(shots, "report-evaluation.png"))
-    driver.find_element(By.ID, "training").screenshot(os.path.join(shots, "report-training.png"))
-    driver.find_element(By.ID, "mistakes").screenshot(os.path.join(shots, "report-mistakes.png"))
+    # Element screenshots of sections taller than the window come out clipped or shifted: make
+    # the window as tall as the page first.
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1100, min(height + 100, 8000))
+    for section in ("training", "evaluation", "calibration", "mistakes"):
+        driver.find_element(By.ID, section).screenshot(os.path.join(shots, "report-%s.png" % section))
+    driver.set_window_size(1100, 800)
     print("report: %d charts, %d coloured words, no console errors" % (len(svgs), len(mistakes)))
 
 
@@ -113,16 +118,19 @@ def main():
     os.makedirs(args.screenshots, exist_ok=True)
     start = time.time()
     with tempfile.TemporaryDirectory() as work:
-        model = os.path.join(work, "reviews.fenlei")
-        log = os.path.join(work, "train.log.jsonl")
+        # Everything runs inside `work` with short names, as a user would, so the report (and
+        # the screenshots in the docs) show "reviews.fenlei", not a temporary path.
+        fenlei = os.path.abspath(args.fenlei)
+        for name in ("reviews_train.tsv", "reviews_test.tsv"):
+            shutil.copy(os.path.join(ROOT, "examples", name), work)
+        run([fenlei, "train", "-i", "reviews_train.tsv", "-o", "reviews.fenlei", "--epochs", "4",
+             "--threads", "2", "--checkpoint", "none", "--log", "train.log.jsonl", "-q"], work)
+        run([fenlei, "report", "reviews.fenlei", "--test", "reviews_test.tsv", "--log",
+             "train.log.jsonl", "-o", "report.html", "--examples", "4"], work)
         report = os.path.join(work, "report.html")
-        examples = os.path.join(ROOT, "examples")
-        run([args.fenlei, "train", "-i", os.path.join(examples, "reviews_train.tsv"), "-o", model,
-             "--epochs", "4", "--threads", "2", "--checkpoint", "none", "--log", log, "-q"])
-        run([args.fenlei, "report", model, "--test", os.path.join(examples, "reviews_test.tsv"),
-             "--log", log, "-o", report, "--examples", "4"])
-        server = subprocess.Popen([args.fenlei, "serve", model, "--port", "0", "--threads", "1",
-                                   "--log-level", "warning"], stdout=subprocess.PIPE, text=True)
+        server = subprocess.Popen([fenlei, "serve", "reviews.fenlei", "--port", "0", "--threads",
+                                   "1", "--log-level", "warning"], stdout=subprocess.PIPE,
+                                  text=True, cwd=work)
         driver = None
         try:
             line = server.stdout.readline()
