@@ -56,6 +56,19 @@ std::vector<ConfusedPair> top_confused_pairs(const std::vector<std::vector<int64
   return pairs;
 }
 
+std::vector<int> most_confused_labels(const std::vector<ConfusedPair>& pairs, size_t limit) {
+  std::vector<int> labels;
+  auto add = [&](int label) {
+    if (labels.size() < limit && std::find(labels.begin(), labels.end(), label) == labels.end())
+      labels.push_back(label);
+  };
+  for (const auto& p : pairs) {
+    add(p.truth);
+    add(p.predicted);
+  }
+  return labels;
+}
+
 std::vector<size_t> worst_examples(const std::vector<int>& truth,
                                    const std::vector<std::vector<float>>& probabilities,
                                    size_t limit) {

@@ -26,6 +26,10 @@ struct ConfusedPair {
 std::vector<ConfusedPair> top_confused_pairs(const std::vector<std::vector<int64_t>>& confusion,
                                              size_t limit);
 
+// The labels in the most confused pairs, in order of first appearance, at most `limit`: the rows
+// and columns of a readable cut-out of a large confusion matrix.
+std::vector<int> most_confused_labels(const std::vector<ConfusedPair>& pairs, size_t limit);
+
 // Misclassified texts, most confident mistakes first (lowest probability of the true label;
 // ties by index), at most `limit`.
 std::vector<size_t> worst_examples(const std::vector<int>& truth,

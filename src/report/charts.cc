@@ -282,7 +282,8 @@ std::string reliability_diagram(const std::vector<CalibrationBin>& bins, double 
 }
 
 std::string confusion_heatmap(const std::vector<std::string>& labels,
-                              const std::vector<std::vector<int64_t>>& counts) {
+                              const std::vector<std::vector<int64_t>>& counts,
+                              const std::vector<int64_t>& row_totals) {
   const size_t n = labels.size();
   const double cell = std::clamp(520.0 / std::max<size_t>(1, n), 16.0, 60.0);
   double label_w = 30;
@@ -294,6 +295,7 @@ std::string confusion_heatmap(const std::vector<std::string>& labels,
   for (size_t i = 0; i < n; ++i) {
     int64_t row_total = 0;
     for (size_t j = 0; j < n && i < counts.size() && j < counts[i].size(); ++j) row_total += counts[i][j];
+    if (i < row_totals.size()) row_total = row_totals[i];
     const double y = top + cell * static_cast<double>(i);
     svg.text(left - 6, y + cell / 2 + 4, shorten_label(labels[i], 18), Anchor::kEnd, "label");
     for (size_t j = 0; j < n; ++j) {

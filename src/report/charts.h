@@ -78,8 +78,11 @@ std::string reliability_diagram(const std::vector<CalibrationBin>& bins, double 
 
 // Confusion matrix: counts[i][j] = texts of true label i predicted as j. Cells are coloured by
 // the share of row i (so rare classes show as clearly as common ones) and carry their counts.
+// `row_totals`, when given, are the rows' sums in the full matrix: for a cut-out of a larger one
+// (the labels most confused with each other), shares stay shares of all of a label's texts.
 std::string confusion_heatmap(const std::vector<std::string>& labels,
-                              const std::vector<std::vector<int64_t>>& counts);
+                              const std::vector<std::vector<int64_t>>& counts,
+                              const std::vector<int64_t>& row_totals = {});
 
 // A label shortened to at most `columns` terminal columns (CJK counts 2), with "…" when cut.
 std::string shorten_label(const std::string& label, size_t columns);

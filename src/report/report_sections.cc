@@ -20,6 +20,7 @@ using Json = nlohmann::json;
 
 constexpr size_t kTopConfusedPairs = 25;
 constexpr size_t kMaxLabelRows = 30;
+constexpr size_t kMaxLabelsInCutOut = 20;
 
 Json metadata(const ReportData& data) {
   Json meta = Json::parse(data.info.metadata_json, nullptr, false);
@@ -234,6 +235,25 @@ std::string evaluation_section(const ReportData& data) {
             (pairs.rows.empty() ? std::string("<p class=\"note\">No mistakes.</p>")
                                 : figure(bar_chart(pairs), "With " + std::to_string(labels.size()) +
                                                                " labels the full matrix would be unreadable; these are its largest off-diagonal cells."));
+    // The matrix cut down to the labels of the worst pairs, still coloured by share of all of a
+    // label's texts: which labels blur into which.
+    const auto involved = most_confused_labels(top_confused_pairs(m.confusion, kTopConfusedPairs),
+                                               kMaxLabelsInCutOut);
+    if (involved.size() >= 2) {
+      std::vector<std::string> sub_labels;
+      std::vector<std::vector<int64_t>> sub(involved.size(), std::vector<int64_t>(involved.size()));
+      std::vector<int64_t> row_totals;
+      for (size_t i = 0; i < involved.size(); ++i) {
+        const auto& row = m.confusion[static_cast<size_t>(involved[i])];
+        sub_labels.push_back(labels[static_cast<size_t>(involved[i])]);
+        row_totals.push_back(total(row));
+        for (size_t j = 0; j < involved.size(); ++j) sub[i][j] = row[static_cast<size_t>(involved[j])];
+      }
+      body += "<h3>Confusion among the most confused labels</h3>" +
+              figure(confusion_heatmap(sub_labels, sub, row_totals),
+                     "The confusion matrix cut down to the " + std::to_string(involved.size()) +
+                         " labels of the pairs above; colour: share of all of the true label's texts.");
+    }
   }
   // Per-class precision / recall / F1.
   std::vector<size_t> order(labels.size());

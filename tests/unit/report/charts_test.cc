@@ -144,6 +144,18 @@ TEST(Analysis, TopConfusedPairsAndWorstExamples) {
   EXPECT_EQ(worst, (std::vector<size_t>{1, 2}));  // truth probability 0.2, then 0.3
 }
 
+TEST(Analysis, MostConfusedLabelsInOrderOfTheirPairs) {
+  const std::vector<ConfusedPair> pairs = {{4, 2, 9}, {2, 4, 5}, {7, 2, 3}, {1, 0, 1}};
+  EXPECT_EQ(most_confused_labels(pairs, 10), (std::vector<int>{4, 2, 7, 1, 0}));
+  EXPECT_EQ(most_confused_labels(pairs, 3), (std::vector<int>{4, 2, 7}));
+}
+
+TEST(ConfusionHeatmap, ACutOutKeepsSharesOfTheFullRows) {
+  // Row "a" has 10 texts in the full matrix, 4 of them in this cut-out.
+  const std::string s = confusion_heatmap({"a", "b"}, {{1, 3}, {0, 2}}, {10, 2});
+  EXPECT_NE(s.find("true a, predicted b: 3 (30% of a)"), std::string::npos) << s;
+}
+
 TEST(Analysis, LengthBinsCoverTheLongestText) {
   const auto edges = length_bin_edges({3, 17, 95}, 10);
   EXPECT_EQ(edges.front(), 0);
