@@ -80,6 +80,10 @@ def check_report(driver, report_path, shots):
     for section in ("training", "evaluation", "calibration", "mistakes"):
         driver.find_element(By.ID, section).screenshot(os.path.join(shots, "report-%s.png" % section))
     driver.set_window_size(1100, 800)
+    # Printable: Chromium's own print path renders it to a PDF of several pages.
+    pdf = driver.execute_cdp_cmd("Page.printToPDF", {"printBackground": True})
+    if len(pdf.get("data", "")) < 10000:
+        sys.exit("report: printing to PDF gave %d bytes" % len(pdf.get("data", "")))
     print("report: %d charts, %d coloured words, no console errors" % (len(svgs), len(mistakes)))
 
 
