@@ -1,6 +1,7 @@
 // The report's sections, each a function of ReportData returning one <section> (empty string
-// when it has nothing to show). render_report lays them out in order; a new kind of model or task
-// (multi-label: per-label F1 and thresholds) adds a function here and a line there.
+// when it has nothing to show), each in its own section_<name>.cc. render_report (report.cc)
+// lays them out in order; a new kind of task (multi-label: per-label F1 and thresholds, label
+// cardinality) adds a function here, a file, and a line there.
 #pragma once
 
 #include <string>
