@@ -19,6 +19,12 @@ double number(const Json& j, const char* key) {
   return it != j.end() && it->is_number() ? it->get<double>() : NAN;
 }
 
+// An epoch number that fits an int (a corrupt or hand-edited line must not overflow the cast).
+bool has_epoch(const Json& j) {
+  const double e = number(j, "epoch");
+  return std::isfinite(e) && e >= 0 && e <= 1e9;
+}
+
 EpochRow row_from_json(const Json& j) {
   EpochRow r;
   r.epoch = static_cast<int>(number(j, "epoch"));
@@ -41,7 +47,7 @@ std::vector<EpochRow> history_from_metadata(const std::string& metadata_json, in
   const Json& t = meta["training"];
   if (t.contains("history") && t["history"].is_array()) {
     for (const auto& j : t["history"]) {
-      if (j.is_object() && std::isfinite(number(j, "epoch"))) rows.push_back(row_from_json(j));
+      if (j.is_object() && has_epoch(j)) rows.push_back(row_from_json(j));
     }
   }
   const bool restored = !t.contains("options") || !t["options"].is_object() ||
@@ -63,7 +69,7 @@ StatusOr<std::vector<EpochRow>> parse_training_log(const std::string& content, c
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const Json j = Json::parse(line, nullptr, false);
-    if (!j.is_object() || !std::isfinite(number(j, "epoch"))) {
+    if (!j.is_object() || !has_epoch(j)) {
       return invalid_argument_error(name + ":" + std::to_string(line_no) +
                                     ": not a training log line (expected a JSON object with "
                                     "\"epoch\", as `fenlei train --log` writes)");

@@ -120,6 +120,7 @@ TEST(TrainingLog, LaterLinesForAnEpochWinAndBadLinesAreNamed) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("train.log:2"), std::string::npos);
   EXPECT_FALSE(parse_training_log("", "empty.log").ok());
+  EXPECT_FALSE(parse_training_log("{\"epoch\":1e300}\n", "huge.log").ok());
 }
 
 TEST(TrainingHistory, KeptEpochIsTheLastWithoutRestoreBest) {
