@@ -29,6 +29,7 @@ th, td { text-align: left; padding: 3px 10px 3px 0; border-bottom: 1px solid var
   vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.card th { color: var(--muted); font-weight: normal; white-space: nowrap; }
+table.card td { overflow-wrap: anywhere; }  /* long JSON values must not widen the page */
 .stats { display: flex; flex-wrap: wrap; gap: 10px; margin: 8px 0; }
 .stat { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; }
 .stat b { display: block; font-size: 18px; }

@@ -71,6 +71,16 @@ def check_report(driver, report_path, shots):
     mistakes = driver.find_elements(By.CSS_SELECTOR, "#mistakes .example .tok")
     if not mistakes:
         sys.exit("report: no coloured words in the worst-classified texts")
+    # Nothing wider than a narrow window or a printed page: the page reflows instead.
+    driver.set_window_size(720, 800)
+    for media in ("screen", "print"):
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": media})
+        scroll, client = driver.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        if scroll > client:
+            sys.exit("report: %d px wide in a %d px window (%s)" % (scroll, client, media))
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "screen"})
+    driver.set_window_size(1100, 800)
     check_console(driver, "report")
     driver.save_screenshot(os.path.join(shots, "report-top.png"))
     # Element screenshots of sections taller than the window come out clipped or shifted: make
