@@ -28,6 +28,9 @@ struct WorstExample {
   Explanation explanation;  // of the predicted label: which words pulled the model there
 };
 
+// Single-label results (binary and multi-class). Multi-label models will add their own
+// (a set of true labels and per-label decisions per text) beside these, with a section of
+// their own (report_sections.h), rather than bending these.
 struct TestResults {
   std::string path;
   std::vector<int> truth;                        // label ids
