@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Opens fenlei's HTML report and `fenlei serve`'s page in headless Chromium (Debian's chromium,
 chromium-driver and python3-selenium) and fails on any console message of level error or worse
-(a script error, a blocked fetch, a content-policy violation, a 404). On the page it picks the
-model, types a sentence, classifies it and checks the label shown; it saves screenshots of both.
+(a script error, a blocked fetch, a content-policy violation, a 404). On the page it types a
+sentence, classifies it and checks the label shown, classifies two at once, then picks the other
+served model (an int8 copy) and does it again; it saves screenshots of both.
 
     /usr/bin/python3 tests/browser/browser_test.py --fenlei build/fenlei --screenshots OUT_DIR
 
@@ -21,7 +22,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # A review the sample model reads as negative, and one it reads as positive.
@@ -119,8 +120,16 @@ def check_page(driver, url, shots):
     labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#results .result .label.first")]
     if labels != ["neg", "pos"]:
         sys.exit("page: expected ['neg', 'pos'], shown %r" % labels)
-    check_console(driver, "page")
     driver.save_screenshot(os.path.join(shots, "serve-page.png"))
+    # Pick the other served model: its own metadata, and its predictions.
+    Select(driver.find_element(By.ID, "model")).select_by_visible_text("int8")
+    wait.until(lambda d: "(int8)" in d.find_element(By.ID, "info").text)
+    driver.find_element(By.ID, "run").click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results .result")) == 2)
+    labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#results .result .label.first")]
+    if labels != ["neg", "pos"]:
+        sys.exit("page, int8 model: expected ['neg', 'pos'], shown %r" % labels)
+    check_console(driver, "page")
     print("page: labels %s, %d coloured words, no console errors" % (labels, len(tokens)))
 
 
@@ -141,9 +150,11 @@ def main():
              "--threads", "2", "--checkpoint", "none", "--log", "train.log.jsonl", "-q"], work)
         run([fenlei, "report", "reviews.fenlei", "--test", "reviews_test.tsv", "--log",
              "train.log.jsonl", "-o", "report.html", "--examples", "4"], work)
+        run([fenlei, "quantize", "reviews.fenlei", "-o", "reviews.int8.fenlei"], work)
         report = os.path.join(work, "report.html")
-        server = subprocess.Popen([fenlei, "serve", "reviews.fenlei", "--port", "0", "--threads",
-                                   "1", "--log-level", "warning"], stdout=subprocess.PIPE,
+        server = subprocess.Popen([fenlei, "serve", "reviews.fenlei", "--model",
+                                   "int8=reviews.int8.fenlei", "--port", "0", "--threads", "1",
+                                   "--log-level", "warning"], stdout=subprocess.PIPE,
                                   text=True, cwd=work)
         driver = None
         try:
