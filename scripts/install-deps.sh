@@ -21,6 +21,7 @@ packages=(
   libopenmpi-dev openmpi-bin # data-parallel training over several machines (fenlei train --mpi)
   clang-14 libclang-rt-14-dev  # libFuzzer targets and sanitizer runtimes
   python3-dev python3-venv   # the Python package (pip install . in a venv; scripts/test-packaging.sh)
+  chromium chromium-driver python3-selenium fonts-noto-cjk  # tests/browser/ (report, serve page)
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(wrk fasttext python3-venv python3-pip python3-flask hyperfine time)

@@ -2,7 +2,7 @@
 # Runs fenlei's whole test suite: installs dependencies, then
 #   1. a Release build and every unit + integration test (ctest), then the packaging checks
 #      (scripts/test-packaging.sh: examples/cpp against the installed library; pip install . and
-#      pytest python/tests),
+#      pytest python/tests) and the browser tests (tests/browser/),
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
 #   3. each libFuzzer target for a short, bounded time (clang).
 # Usage: scripts/test.sh [--quick]   (--quick: stage 1 only)
@@ -21,6 +21,10 @@ cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
 # The installed C++ library with a consumer project, and the Python package with pytest.
 bash scripts/test-packaging.sh build
+# The HTML report and the serve page in headless Chromium (console errors fail it; screenshots
+# land in build/browser-screenshots/).
+timeout 120 /usr/bin/python3 tests/browser/browser_test.py --fenlei build/fenlei \
+  --screenshots build/browser-screenshots
 
 elapsed
 if [ "${1:-}" = "--quick" ]; then exit 0; fi

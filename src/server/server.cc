@@ -8,6 +8,7 @@
 
 #include "fenlei/log.h"
 #include "server/json_codec.h"
+#include "server/ui_page.h"
 
 namespace fenlei::server {
 namespace {
@@ -73,6 +74,7 @@ void Server::install_routes() {
   };
   // Every method goes through Service::handle, which does its own routing (and 404/405) so that
   // it stays testable without sockets; ".*" is the only pattern httplib matches.
+  if (options_.ui) install_ui_route(http, service_->registry());  // before ".*": first match wins
   http.Get(".*", handler);
   http.Post(".*", handler);
   http.Put(".*", handler);

@@ -34,6 +34,7 @@ struct ServerOptions {
   int http_threads = 128;
   int read_timeout_s = 10;         // per socket read while receiving a request
   int drain_timeout_s = 10;        // how long shutdown() waits for in-flight requests
+  bool ui = true;                  // GET / serves the try-a-model page (server/ui_page.h)
   ServiceOptions service;
 };
 

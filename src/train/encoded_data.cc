@@ -284,6 +284,7 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
         {"weight_decay", options.weight_decay},
         {"class_weight", options.class_weight},
         {"patience", options.patience},
+        {"restore_best", options.restore_best},
         {"monitor", options.monitor},
         {"vocab_size", options.vocab_size},
         {"min_count", options.min_count},

@@ -94,7 +94,10 @@ int run_serve(int argc, char** argv) {
   app->add_option("--drain-timeout-s", options.drain_timeout_s,
                   "On SIGTERM/SIGINT, how long in-flight requests may take to finish")
       ->check(CLI::Range(0, 3600));
+  bool no_ui = false;
+  app->add_flag("--no-ui", no_ui, "Do not serve the try-a-model page at GET / (docs/report.md)");
   if (int code = parse(*app, argc, argv); code >= 0) return code;
+  options.ui = !no_ui;
   options.service.batcher.max_batch_size = static_cast<size_t>(max_batch_size);
   options.service.batcher.max_queue_size = static_cast<size_t>(max_queue_size);
   options.service.max_body_bytes = static_cast<size_t>(max_body_bytes);
