@@ -18,7 +18,8 @@
 #include "fenlei/dataset.h"
 #include "fenlei/file_util.h"
 #include "fenlei/utf8.h"
-#include "quant/quantize_model.h"
+#include "eval/evaluate.h"
+#include "quant/int8_model.h"
 #include "train/encoded_data.h"
 #include "train/preset_defaults.h"
 #include "train/trainer.h"
@@ -210,19 +211,10 @@ StatusOr<eval::Metrics> evaluate_classifier(const Classifier& model, const Label
     }
     truth.push_back(static_cast<int>(it - labels.begin()));
   }
-  FENLEI_ASSIGN_OR_RETURN(auto probs, model.probabilities(data.texts));
-  const int c = static_cast<int>(labels.size());
-  std::vector<float> flat;
-  flat.reserve(probs.size() * static_cast<size_t>(c));
-  std::vector<int> predicted;
-  predicted.reserve(probs.size());
-  for (const auto& row : probs) {
-    flat.insert(flat.end(), row.begin(), row.end());
-    predicted.push_back(static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin()));
-  }
-  const double loss = train::cross_entropy(flat.data(), probs.size(), c, truth, 0) /
-                      static_cast<double>(probs.size());
-  return eval::compute_metrics(truth, predicted, labels, loss);
+  // The one evaluation function, as `fenlei test` and the trainer use it.
+  FENLEI_ASSIGN_OR_RETURN(eval::Evaluation e,
+                          eval::evaluate_texts(model.impl().model, data.texts, truth, 0));
+  return e.metrics;
 }
 
 StatusOr<eval::Metrics> evaluate_classifier(const Classifier& model, const std::string& path,
@@ -251,23 +243,19 @@ StatusOr<eval::Metrics> evaluate_classifier(const Classifier& model, const std::
 
 StatusOr<std::shared_ptr<const Classifier>> quantize_classifier(const Classifier& model,
                                                                 const QuantizeSettings& settings) {
-  const core::ModelBundle& bundle = model.impl().bundle;
-  if (bundle.quantized()) {
-    return failed_precondition_error("the model is already int8; quantize the float model it "
-                                     "came from");
-  }
+  const core::ModelBundle& bundle = model.impl().model;
   quant::QuantizeOptions options;
   options.per_channel = settings.per_channel;
   options.embedding_per_row = settings.embedding_per_row;
-  FENLEI_ASSIGN_OR_RETURN(core::ModelBundle int8_model, quant::quantize_bundle(bundle, options));
+  FENLEI_ASSIGN_OR_RETURN(core::ModelBundle int8_model, core::quantize_bundle(bundle, options));
   int8_model.quantization["source_checksum"] = model.info().checksum;
   FENLEI_ASSIGN_OR_RETURN(std::string bytes,
-                          quant::serialize_with_size(&int8_model, model.info().file_bytes));
+                          core::serialize_with_size(&int8_model, model.info().file_bytes));
   return Classifier::load_from_memory(bytes, "int8 model");
 }
 
 Status save_classifier(const Classifier& model, const std::string& path) {
-  return core::save_bundle(path, model.impl().bundle);
+  return core::save_bundle(path, model.impl().model);
 }
 
 }  // namespace fenlei
