@@ -5,10 +5,13 @@
 // are filled first (warm_up; its cost is reported), and the rounds alternate float and int8 so
 // that the shared machine's load hits both alike; the best round is reported. One JSON object.
 //   quant_speed FLOAT.fenlei INT8.fenlei TEST.tsv [--texts 24000] [--rounds 5] [--batch 256]
-// FENLEI_CONV_KERNEL=gemm runs both engines' conv GEMM paths instead of their projections.
+//               [--int8-conv gemm]
+// FENLEI_CONV_KERNEL=gemm runs both engines' conv GEMM paths instead of their projections;
+// --int8-conv gemm only the int8 engine's (the state before the int8 projections).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -45,7 +48,9 @@ int main(int argc, char** argv) {
   }
   size_t total = 24000, batch = 256;
   int rounds = 5;
+  bool int8_gemm = false;
   for (int i = 4; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--int8-conv")) int8_gemm = !std::strcmp(argv[i + 1], "gemm");
     if (!std::strcmp(argv[i], "--texts")) total = std::stoul(argv[i + 1]);
     if (!std::strcmp(argv[i], "--rounds")) rounds = std::stoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--batch")) batch = std::stoul(argv[i + 1]);
@@ -64,8 +69,10 @@ int main(int argc, char** argv) {
   Model models[2];
   for (int k = 0; k < 2; ++k) {
     Model& m = models[k];
+    if (k == 1 && int8_gemm) setenv("FENLEI_CONV_KERNEL", "gemm", 1);
     const auto s = Clock::now();
     auto c = Classifier::load(argv[1 + k]);
+    if (k == 1 && int8_gemm) unsetenv("FENLEI_CONV_KERNEL");
     if (!c.ok()) {
       std::fprintf(stderr, "%s\n", c.status().message().c_str());
       return 1;
@@ -128,6 +135,7 @@ int main(int argc, char** argv) {
       {"texts", texts.size()},
       {"test_examples", data->examples.size()},
       {"rounds", rounds},
+      {"int8_conv", int8_gemm ? "gemm" : "default"},
       {"batch", batch},
       {"float", report(models[0])},
       {"int8", report(models[1])},
