@@ -130,15 +130,9 @@ std::unique_ptr<Int8Projection> Int8Projection::create(const Int8Embedding& embe
   p->table_bytes_ = size_t(p->vocab_) * size_t(p->row_int16s_) * sizeof(int16_t);
   if (p->table_bytes_ == 0 || p->table_bytes_ > max_bytes) return nullptr;
 
-  // A bound on |E[v, d]| (dequantised) over the vocabulary, per dimension.
   const int dim = p->dim_, filters = p->filters_;
-  std::vector<double> emax(size_t(dim), 0.0);
-  for (int64_t v = 0; v < embed.rows; ++v) {
-    const int8_t* q = embed.q.data() + size_t(v) * size_t(dim);
-    const double s = embed.row_scale(v);
-    for (int d = 0; d < dim; ++d) emax[size_t(d)] = std::max(emax[size_t(d)], std::abs(q[d]) * s);
-  }
   p->step_.assign(conv.size() * size_t(filters), 1.0);
+  p->inv_step_.assign(conv.size() * size_t(filters), 1.0);
   p->out_scale_.assign(conv.size() * size_t(filters), 0.0f);
   for (size_t c = 0; c < conv.size(); ++c) {
     const Int8Linear& l = conv[c];
@@ -153,18 +147,26 @@ std::unique_ptr<Int8Projection> Int8Projection::create(const Int8Embedding& embe
         std::memcpy(w.data() + (size_t(j) * size_t(filters) + size_t(f)) * size_t(dim),
                     l.q.data() + size_t(f) * size_t(l.in) + size_t(j) * size_t(dim), size_t(dim));
     p->packed_.push_back(pack_weights(w.data(), width * filters, dim));
-    // step: sum_j max_v |P[v, j, f]| / step <= 32767 - width, so that with each term's
-    // rounding (<= 1/2) a window's sum stays within int16.
+  }
+  // The exact max over the vocabulary of |P[v, j, f]|, from one pass of the projection GEMMs
+  // (the products are not kept: the table still fills lazily). With
+  //   step[c, f] = sum_j max_v |P[v, j, f]| / (32767 - width - 1)
+  // every window sum of rounded terms, whatever the text, is at most 32767 - width/2 - 1 in
+  // magnitude, and no smaller step has that guarantee: the tightest int16 unit there is.
+  std::vector<double> pmax = p->vocabulary_maxima();
+  for (size_t c = 0; c < conv.size(); ++c) {
+    const int width = widths[c];
     const double limit = 32767.0 - double(width) - 1.0;
     for (int f = 0; f < filters; ++f) {
-      double bound = 0.0;
-      for (int k = 0; k < width * dim; ++k)
-        bound += emax[size_t(k % dim)] * std::abs(int(l.q[size_t(f) * size_t(l.in) + size_t(k)]));
-      double step = bound / limit;
+      double sum = 0.0;
+      for (int j = 0; j < width; ++j)
+        sum += pmax[size_t(p->conv_offset_[c]) + size_t(j) * size_t(p->padded_filters_) + size_t(f)];
+      double step = sum / limit;
       if (!(step > 0.0)) step = 1.0;  // an all-zero filter (or table): every P is 0
       const size_t i = c * size_t(filters) + size_t(f);
       p->step_[i] = step;
-      p->out_scale_[i] = float(step * double(l.out_scale[size_t(f)]));
+      p->inv_step_[i] = 1.0 / step;
+      p->out_scale_[i] = float(step * double(conv[c].out_scale[size_t(f)]));
     }
   }
 
@@ -212,32 +214,70 @@ void Int8Projection::gather_rows(const nn::Segment& seg, Int8ProjectionScratch& 
   compute_missing(s);
 }
 
+void Int8Projection::embeddings_u8(const int32_t* ids, int n, uint8_t* a) const {
+  for (int m = 0; m < n; ++m) {
+    const int8_t* q = embed_q_ + size_t(ids[m]) * size_t(dim_);
+    uint8_t* dst = a + size_t(m) * size_t(kp_);
+    for (int d = 0; d < dim_; ++d) dst[d] = uint8_t(int(q[d]) + kActivationZero);
+    std::memset(dst + dim_, kActivationZero, size_t(kp_ - dim_));
+  }
+}
+
+std::vector<double> Int8Projection::vocabulary_maxima() const {
+  std::vector<double> pmax(size_t(row_int16s_), 0.0);
+  constexpr int32_t kSlice = 256;
+  std::vector<int32_t> ids(kSlice);
+  std::vector<uint8_t> a(size_t(kSlice) * size_t(kp_));
+  std::vector<int32_t> acc;
+  const GemmFn gemm = best_gemm();
+  for (int32_t begin = 0; begin < vocab_; begin += kSlice) {
+    const int n = int(std::min(kSlice, vocab_ - begin));
+    for (int m = 0; m < n; ++m) ids[size_t(m)] = begin + m;
+    embeddings_u8(ids.data(), n, a.data());
+    for (size_t c = 0; c < packed_.size(); ++c) {
+      const int cols = widths_[c] * filters_;
+      acc.resize(size_t(n) * size_t(cols));
+      gemm(a.data(), n, packed_[c], acc.data());
+      for (int m = 0; m < n; ++m) {
+        const double se = embed_scale_[embed_per_row_ ? size_t(begin + m) : 0];
+        const int32_t* am = acc.data() + size_t(m) * size_t(cols);
+        for (int j = 0; j < widths_[c]; ++j) {
+          double* mx = pmax.data() + size_t(conv_offset_[c]) + size_t(j) * size_t(padded_filters_);
+          for (int f = 0; f < filters_; ++f)
+            mx[f] = std::max(mx[f], std::abs(double(am[j * filters_ + f])) * se);
+        }
+      }
+    }
+  }
+  return pmax;
+}
+
 void Int8Projection::compute_missing(Int8ProjectionScratch& s) const {
   const int n = static_cast<int>(s.missing.size());
   if (n == 0) return;
   const size_t r = size_t(row_int16s_);
   int16_t* out = nn::grow(s.new_rows, size_t(n) * r);
   uint8_t* a = nn::grow(s.a, size_t(n) * size_t(kp_));
-  for (int m = 0; m < n; ++m) {
-    const int8_t* q = embed_q_ + size_t(s.missing[size_t(m)]) * size_t(dim_);
-    uint8_t* dst = a + size_t(m) * size_t(kp_);
-    for (int d = 0; d < dim_; ++d) dst[d] = uint8_t(int(q[d]) + kActivationZero);
-    std::memset(dst + dim_, kActivationZero, size_t(kp_ - dim_));
-  }
+  embeddings_u8(s.missing.data(), n, a);
   const GemmFn gemm = best_gemm();
+  double* mult = nn::grow(s.mult, size_t(filters_));
   for (size_t c = 0; c < packed_.size(); ++c) {
     const int width = widths_[c], cols = width * filters_;
     int32_t* acc = nn::grow(s.acc, size_t(n) * size_t(cols));
     gemm(a, n, packed_[c], acc);  // exact int32: the same bits whatever the kernel
-    const double* step = step_.data() + c * size_t(filters_);
+    const double* inv_step = inv_step_.data() + c * size_t(filters_);
     for (int m = 0; m < n; ++m) {
+      // P16 = round(P * s_e / step): a product of an int32 and a float is exact in double, so
+      // the only roundings are of the multiplier and of the result (bounded by the limit's
+      // margin); the same bits on every CPU.
       const double se = embed_scale_[embed_per_row_ ? size_t(s.missing[size_t(m)]) : 0];
+      for (int f = 0; f < filters_; ++f) mult[f] = se * inv_step[f];
       const int32_t* am = acc + size_t(m) * size_t(cols);
       int16_t* row = out + size_t(m) * r + size_t(conv_offset_[c]);
       for (int j = 0; j < width; ++j) {
         int16_t* block = row + size_t(j) * size_t(padded_filters_);
-        for (int f = 0; f < filters_; ++f)
-          block[f] = round_to_i16(double(am[j * filters_ + f]) * se / step[f]);
+        const int32_t* aj = am + size_t(j) * size_t(filters_);
+        for (int f = 0; f < filters_; ++f) block[f] = round_to_i16(double(aj[f]) * mult[f]);
         std::fill(block + filters_, block + padded_filters_, int16_t(0));
       }
     }

@@ -5,19 +5,22 @@
 // s_w[f] per filter), a conv window's pre-activation is
 //   y[t, f] = b[f] + s_w[f] * sum_j P[tok[t+j], j, f],   P[v, j, f] = s_e(v) * (q_e[v] . q_w[f, j])
 // where q_e[v] . q_w[f, j] is an exact int32 (the u8 x s8 GEMM of quant/kernels.h computes it).
-// Each P is stored as one int16, P16 = round(P / step[c, f]), with one step per (conv, filter)
-// chosen from a bound on |P| over the whole vocabulary (max_v |E[v, d]| per dimension, dotted
-// with |q_w|), so that the sum of a window's `width` int16 values can never leave the int16
-// range: windows are summed and max-pooled in 16-bit integer lanes (vpaddw / vpmaxsw, 16
-// filters per AVX2 instruction), exactly, and rescaled to float once per pooled feature.
+// Each P is stored as one int16, P16 = round(P / step[c, f]), with one step per (conv, filter):
+// step = sum_j max_v |P[v, j, f]| / (32767 - width - 1), the maxima exact (one pass of the
+// projection GEMMs over the vocabulary when the model is built: ~1.5 G int8 multiply-adds for
+// a 10k-word textcnn), so that the sum of a window's `width` int16 values can never leave the
+// int16 range whatever the text, with the finest unit that guarantees it: windows are summed
+// and max-pooled in 16-bit integer lanes (vpaddw / vpmaxsw, 16 filters per AVX2 instruction),
+// exactly, and rescaled to float once per pooled feature.
 // Versus the float projection the table is half the bytes (textcnn: 2,688 vs 4,992 per
 // token) and a window needs half the vector instructions; versus the GEMM path it skips
 // width*dim multiply-adds per window and filter.
 //
 // Exactness: the int16 rounding is the only error this path adds to the GEMM path, at most
 // half a step per term, so |feature - gemm feature| <= width/2 * step[c, f] * s_w[f] (tests
-// check that bound). Every operation is integer or IEEE double with one rounding, so the
-// table's bits — and predictions — are the same on every x86-64 CPU and kernel.
+// check that bound), i.e. ~width/65k of the filter's largest possible pre-activation. Every
+// operation is integer or IEEE double, so the table's bits — and predictions — are the same
+// on every x86-64 CPU and kernel.
 //
 // The table (vocab x row_int16s) lives in an anonymous mapping and is filled lazily: a row is
 // computed the first time a text uses its token, then reused; warm_up() fills all rows.
@@ -44,6 +47,7 @@ struct Int8ProjectionScratch {
   std::vector<int32_t> missing;        // sorted ids whose rows were not in the table
   std::vector<uint8_t> a;              // [missing, kp] their int8 embeddings as u8 q+128
   std::vector<int32_t> acc;            // [missing, width*filters] one conv's exact products
+  std::vector<double> mult;            // [filters] s_e / step of one row and conv
   std::vector<int16_t> new_rows;       // [missing, row_int16s] rows computed by this caller
   std::vector<const int16_t*> rows;    // one example's row pointer per (padded) position
   std::vector<int16_t> mx;             // [padded_filters] window maxima of one conv
@@ -83,6 +87,10 @@ class Int8Projection {
   void gather_rows(const nn::Segment& seg, Int8ProjectionScratch& s) const;
   // Computes the rows of s.missing (sorted, unique) into s.new_rows and publishes them.
   void compute_missing(Int8ProjectionScratch& s) const;
+  // The GEMM input: embedding rows ids[0..n) as u8 q+128, [n, kp].
+  void embeddings_u8(const int32_t* ids, int n, uint8_t* a) const;
+  // [row_int16s]: max over the vocabulary of |P[v, j, f]| at each (conv, j, f) position.
+  std::vector<double> vocabulary_maxima() const;
 
   const int8_t* embed_q_ = nullptr;        // [vocab, dim]
   const float* embed_scale_ = nullptr;    // [vocab] per row or [1]
@@ -97,6 +105,7 @@ class Int8Projection {
   std::vector<int> conv_offset_;       // first int16 of conv c within a row
   std::vector<PackedWeights> packed_;  // per conv: [width*filters, dim], row j*filters+f = W[f, j]
   std::vector<double> step_;           // [convs, filters]
+  std::vector<double> inv_step_;       // [convs, filters] 1 / step
   std::vector<float> out_scale_;       // [convs, filters] step * s_w[f]: int16 sum -> float
   int16_t* table_ = nullptr;           // [vocab, row_int16s], anonymous mapping
   size_t table_bytes_ = 0;
