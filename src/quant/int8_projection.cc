@@ -62,8 +62,15 @@ WindowFn best_window_fn() {
 }
 
 // Rounds x to the nearest integer, ties to even (the default IEEE mode), as int16. The caller
-// guarantees |x| <= 32767.
-int16_t round_to_i16(double x) { return static_cast<int16_t>(std::nearbyint(x)); }
+// guarantees |x| <= 32767. cvtsd2si is SSE2 (every x86-64); std::nearbyint would be a libm
+// call per element on the baseline ISA (~4x slower fill), with the same result.
+int16_t round_to_i16(double x) {
+#if defined(__x86_64__)
+  return static_cast<int16_t>(_mm_cvtsd_si32(_mm_set_sd(x)));
+#else
+  return static_cast<int16_t>(std::nearbyint(x));
+#endif
+}
 
 }  // namespace
 
