@@ -4,6 +4,8 @@
 # compute on pre-encoded texts, and Classifier::predict with segmentation; the test texts
 # repeated to 24,000; best of ROUNDS interleaved rounds) and `fenlei predict` end to end on the
 # same 24,000 texts (one process each, model load included; best of ROUNDS). Markdown table.
+# All times are CPU time (user + sys): on a shared, oversubscribed machine wall time measures
+# the queue for a core more than the program.
 #   bench/quant_speed.sh MODELS_DIR [BUILD_DIR]      env: ROUNDS=3 TEXTS=24000
 #   BUILD_DIR needs -DFENLEI_BUILD_BENCHMARKS=ON (targets fenlei quant_speed).
 set -euo pipefail
@@ -11,15 +13,15 @@ MODELS=${1:?usage: bench/quant_speed.sh MODELS_DIR [BUILD_DIR]}
 BUILD=${2:-build}
 ROUNDS=${ROUNDS:-3}; TEXTS=${TEXTS:-24000}
 DATA=${DATA:-$(cd "$(dirname "$0")/../../shared/data" && pwd)}
-best_predict_ms() {  # model texts_file
-  local best=1e18 s e
+best_predict_ms() {  # model texts_file: best CPU time (user + sys) of ROUNDS runs, in ms
+  local best=1e18 t
   for _ in $(seq "$ROUNDS"); do
-    s=$(date +%s%N); "$BUILD/fenlei" predict "$1" < "$2" > /dev/null; e=$(date +%s%N)
-    best=$(python3 -c "print(min($best, ($e - $s) / 1e6))")
+    t=$( { /usr/bin/time -f "%U %S" "$BUILD/fenlei" predict "$1" < "$2" > /dev/null; } 2>&1 | tail -1)
+    best=$(python3 -c "u, s = '$t'.split(); print(min($best, (float(u) + float(s)) * 1e3))")
   done
   echo "$best"
 }
-echo "| dataset | preset | float acc | int8 acc | Δ points | compute float (ms) | compute int8 (ms) | ratio | Classifier::predict float (ms) | int8 (ms) | ratio | fenlei predict float (ms) | int8 (ms) | ratio |"
+echo "| dataset | preset | float acc | int8 acc | Δ points | compute float (ms CPU) | compute int8 | ratio | Classifier::predict float (ms CPU) | int8 | ratio | fenlei predict float (ms CPU) | int8 | ratio |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for model in "$MODELS"/*.fenlei; do
   base=$(basename "$model" .fenlei)
