@@ -1,11 +1,14 @@
 // Model compute only (no segmentation): float nn::predict_proba vs the int8 engine, per preset,
-// for one text and for a batch of 256 texts of 40 tokens (about a review's length).
+// for one text and for a batch of 256 texts of 40 tokens (about a review's length). Both cnn
+// engines run their default per-token projections, filled before timing (warm_up);
+// FENLEI_CONV_KERNEL=gemm times both conv GEMM paths instead.
 //   ./quant_model_bench --benchmark_filter=textcnn
 #include <benchmark/benchmark.h>
 
 #include <random>
 
 #include "nn/network.h"
+#include "nn/token_projection.h"
 #include "quant/int8_model.h"
 
 namespace {
@@ -37,7 +40,9 @@ void BM_Float(benchmark::State& state, const std::string& preset) {
   const nn::Batch b = batch_of(int(state.range(0)));
   std::vector<float> out(b.size() * 2);
   nn::Workspace ws;
-  for (auto _ : state) nn::predict_proba(net, b, ws, out.data());
+  const auto proj = nn::TokenProjection::create(net, nn::TokenProjection::kDefaultMaxBytes);
+  if (proj) proj->fill_all(ws.projection);
+  for (auto _ : state) nn::predict_proba(net, b, ws, out.data(), proj.get());
   state.SetItemsProcessed(state.iterations() * int64_t(b.size()));
 }
 
@@ -46,6 +51,7 @@ void BM_Int8(benchmark::State& state, const std::string& preset) {
   const nn::Batch b = batch_of(int(state.range(0)));
   std::vector<float> out(b.size() * 2);
   quant::Int8Workspace ws;
+  q.warm_up();
   for (auto _ : state) quant::predict_proba_int8(q, b, ws, out.data());
   state.SetItemsProcessed(state.iterations() * int64_t(b.size()));
   state.SetLabel(quant::best_gemm_name());

@@ -11,6 +11,7 @@
 #include "nn/loss.h"
 #include "nn/workspace.h"
 #include "quant/half.h"
+#include "quant/row_sum.h"
 
 namespace fenlei::quant {
 namespace {
@@ -208,18 +209,13 @@ void mean_embed_int8(const Int8Embedding& e, const Int8Embedding* b, const int32
   const int n = len + nb;
   if (n == 0) return;
   if (!e.per_row && (b == nullptr || !b->per_row) && dim <= 4096) {
-    // One scale per table: sum the int8 rows in int32 and scale once per table.
+    // One scale per table: sum the int8 rows in int32 (quant/row_sum.h) and scale once per
+    // table.
     int32_t se[4096], sb[4096];
     std::fill(se, se + dim, 0);
     std::fill(sb, sb + dim, 0);
-    for (int t = 0; t < len; ++t) {
-      const int8_t* __restrict q = e.q.data() + size_t(tokens[t]) * dim;
-      for (int d = 0; d < dim; ++d) se[d] += q[d];
-    }
-    for (int t = 0; t < nb; ++t) {
-      const int8_t* __restrict q = b->q.data() + size_t(bigrams[t]) * dim;
-      for (int d = 0; d < dim; ++d) sb[d] += q[d];
-    }
+    sum_rows_i8(e.q.data(), dim, tokens, len, se);
+    if (nb > 0) sum_rows_i8(b->q.data(), dim, bigrams, nb, sb);
     const float inv = 1.0f / float(n);
     const float fe = e.scale[0] * inv, fb = b ? b->scale[0] * inv : 0.0f;
     for (int d = 0; d < dim; ++d) y[d] = float(se[d]) * fe + float(sb[d]) * fb;
@@ -265,6 +261,38 @@ void Int8Model::finish() {
   if (has_bigram_) finish_embedding(bigram_);
   for (auto& l : conv_) finish_linear(l);
   for (auto& l : dense_) finish_linear(l);
+  build_projection();
+}
+
+void Int8Model::build_projection() {
+  projection_.reset();
+  if (config_.arch == nn::Arch::kCnn)
+    projection_ = Int8Projection::create(embed_, conv_, config_.widths,
+                                         Int8Projection::kDefaultMaxBytes);
+}
+
+Int8Model::Int8Model(const Int8Model& o)
+    : config_(o.config_),
+      embed_(o.embed_),
+      bigram_(o.bigram_),
+      has_bigram_(o.has_bigram_),
+      conv_(o.conv_),
+      dense_(o.dense_) {
+  if (o.projection_) build_projection();  // the copy's own buffers
+}
+
+Int8Model& Int8Model::operator=(const Int8Model& o) {
+  if (this != &o) {
+    Int8Model copy(o);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+void Int8Model::warm_up() const {
+  if (projection_ == nullptr) return;
+  Int8ProjectionScratch scratch;
+  projection_->fill_all(scratch);
 }
 
 namespace {
@@ -437,6 +465,14 @@ StatusOr<nn::Network> Int8Model::dequantize() const {
   return net;
 }
 
+void conv_features_int8_gemm(const Int8Model& model, const nn::Segment& seg, Int8Workspace& ws,
+                             float* feat, int feat_stride) {
+  const nn::ModelConfig& c = model.config();
+  for (size_t wi = 0; wi < model.conv().size(); ++wi)
+    conv_forward(model.embed(), model.conv()[wi], c.widths[wi], seg, ws,
+                 feat + wi * size_t(c.filters), feat_stride);
+}
+
 bool has_int8_tensors(const format::ModelFile& file) {
   for (const auto& t : file.tensors)
     if (t.dtype == format::DType::kI8) return true;
@@ -452,9 +488,10 @@ void predict_proba_int8(const Int8Model& model, const nn::Batch& batch, Int8Work
   float* feat = nn::grow(ws.feat, size_t(m) * fd);
   nn::Segment seg{batch.ids.data(), batch.offsets.data(), m};
   if (c.arch == nn::Arch::kCnn) {
-    for (size_t wi = 0; wi < model.conv().size(); ++wi)
-      conv_forward(model.embed(), model.conv()[wi], c.widths[wi], seg, ws,
-                   feat + wi * size_t(c.filters), fd);
+    if (model.projection() != nullptr)
+      model.projection()->features(seg, ws.projection, feat, fd);
+    else
+      conv_features_int8_gemm(model, seg, ws, feat, fd);
   } else {
     for (int i = 0; i < m; ++i) {
       const int len = seg.length(i);
