@@ -236,6 +236,8 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
     if (log_file) {
       log_file << epoch_json(record).dump() << "\n";
       log_file.flush();
+      if (log_file.is_open() && !log_file)
+        return internal_error("writing the --log file " + options.log_path + " failed");
     }
     state.epochs_done = epoch;
     state.history = result.history;

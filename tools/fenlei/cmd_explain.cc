@@ -91,7 +91,9 @@ int run_explain(int argc, char** argv) {
     auto e = (*model)->explain(line, options);
     if (!e.ok()) return fail("explain", where + ": " + e.status().message());
     print_explanation(std::move(*e), top, json);
+    if (Status s = flush_stdout(); !s.ok()) return fail("explain", s);  // stop at the first
   }
+  if ((*in)->bad()) return fail("explain", (input == "-" ? "<stdin>" : input) + ": read error");
   std::cout.flush();
   return kExitOk;
 }

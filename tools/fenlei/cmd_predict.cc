@@ -77,6 +77,8 @@ int run_predict(int argc, char** argv) {
     }
     for (const auto& p : *predictions) print_prediction(p, json);
     lines.clear();
+    // Stop at the first failed write, not after classifying the whole input.
+    if (Status s = flush_stdout(); !s.ok()) return fail("predict", s), false;
     return true;
   };
   while (std::getline(**in, line)) {
@@ -94,6 +96,7 @@ int run_predict(int argc, char** argv) {
     if (lines.size() >= kBatchLines && !flush()) return kExitFailure;
   }
   if (!lines.empty() && !flush()) return kExitFailure;
+  if ((*in)->bad()) return fail("predict", (input == "-" ? "<stdin>" : input) + ": read error");
   std::cout.flush();
   return kExitOk;
 }
