@@ -27,8 +27,10 @@ bool file_exists(const std::string& path);
 // Checks, before any work starts, that `output` can be written and is none of `inputs` (compared
 // by device and inode, so links and different spellings of one file are caught). Empty entries of
 // `inputs` are ignored. `flag` names the option in messages (e.g. "--output").
-// INVALID_ARGUMENT: output is an input, a directory, or its directory is missing or not writable.
+// INVALID_ARGUMENT: output is an input, a directory, or its directory is missing or not writable;
+// with `atomic` (the output is written by write_file_atomic, which renames over it), also an
+// existing output that is not a regular file (/dev/null would be replaced by a file).
 Status check_output_path(const std::string& output, const std::vector<std::string>& inputs,
-                         const std::string& flag = "--output");
+                         const std::string& flag = "--output", bool atomic = true);
 
 }  // namespace fenlei

@@ -154,13 +154,17 @@ bool file_exists(const std::string& path) {
 }
 
 Status check_output_path(const std::string& output, const std::vector<std::string>& inputs,
-                         const std::string& flag) {
+                         const std::string& flag, bool atomic) {
   if (output.empty()) return invalid_argument_error("no " + flag + " file given");
   struct stat out_st;
   const bool exists = ::stat(output.c_str(), &out_st) == 0;
   if (exists) {
     if (S_ISDIR(out_st.st_mode)) {
       return invalid_argument_error(flag + " " + output + " is a directory; name a file");
+    }
+    if (atomic && !S_ISREG(out_st.st_mode)) {
+      return invalid_argument_error(flag + " " + output +
+                                    " is not a regular file (a device or pipe); name a file");
     }
     for (const std::string& input : inputs) {
       struct stat in_st;
@@ -171,6 +175,17 @@ Status check_output_path(const std::string& output, const std::vector<std::strin
             (input == output ? "" : " (the same file by another name or link)") +
             "; writing it would destroy the input: choose another " + flag);
       }
+    }
+    if (!atomic) {
+      // Written in place (a log, /dev/stderr): it is enough that it opens for writing. A FIFO
+      // without a reader yet (ENXIO) gets one later.
+      const int fd = ::open(output.c_str(), O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+      if (fd < 0 && errno != ENXIO) {
+        return invalid_argument_error("cannot write " + flag + " " + output + ": " +
+                                      errno_text(errno));
+      }
+      if (fd >= 0) ::close(fd);
+      return Status();
     }
   }
   // Probe the directory the way write_file_atomic will use it: by creating a file in it (access()

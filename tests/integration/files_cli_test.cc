@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "test_util.h"
 #include "trained_sample_model.h"
@@ -133,6 +134,33 @@ TEST_F(FilesCli, AFailedLogWriteFailsTheRun) {
                             "--log /dev/full");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("writing the --log file /dev/full failed"), std::string::npos) << r.err;
+}
+
+TEST_F(FilesCli, LabelMistakesAreWarnedAboutAndNormalizeLabelsMergesThem) {
+  // Every fifth "pos" spelled "Pos", and the header repeated in the middle (concatenated files).
+  std::istringstream in(original_);
+  std::string line, messy;
+  for (int i = 0; std::getline(in, line); ++i) {
+    if (i > 0 && i % 5 == 0 && line.rfind("pos\t", 0) == 0) line = "P" + line.substr(1);
+    messy += line + "\n";
+    if (i == 100) messy += "label\ttext\n";
+  }
+  write_text_file(dir_->file("messy.tsv"), messy);
+  const std::string train = "train -i " + q(dir_->file("messy.tsv")) + " --epochs 1 --threads 1 "
+                            "--checkpoint none --log-level warning -o ";
+  auto r = run_fenlei(train + q(dir_->file("apart.fenlei")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("labels 'Pos', 'pos' differ only in case"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("messy.tsv:102: this row repeats the header"), std::string::npos) << r.err;
+
+  r = run_fenlei(train + q(dir_->file("merged.fenlei")) + " --normalize-labels");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("differ only in case"), std::string::npos) << r.err;
+  const auto info = run_fenlei("info " + q(dir_->file("merged.fenlei")));
+  EXPECT_NE(info.out.find("labels          3: label neg pos"), std::string::npos) << info.out;
+  const auto t = run_fenlei("test " + q(dir_->file("merged.fenlei")) + " " +
+                            q(dir_->file("messy.tsv")) + " --normalize-labels");
+  EXPECT_EQ(t.exit_code, 0) << t.err;
 }
 
 TEST_F(FilesCli, PredictStopsAtTheFirstFailedWriteWithSigpipeIgnored) {

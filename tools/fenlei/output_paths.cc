@@ -33,7 +33,8 @@ Status check_training_paths(const train::TrainOptions& o,
     std::vector<std::string> others = with_resume;
     others.push_back(o.output);
     others.push_back(checkpoint);
-    FENLEI_RETURN_IF_ERROR(check_output_path(o.log_path, others, "--log"));
+    // The log is appended to, not renamed over: a pipe or device is fine.
+    FENLEI_RETURN_IF_ERROR(check_output_path(o.log_path, others, "--log", /*atomic=*/false));
   }
   return Status();
 }

@@ -176,6 +176,11 @@ TEST(CheckOutputPathTest, RefusesDirectoriesAndUnwritablePlaces) {
   EXPECT_THAT(s.message(), HasSubstr("-o"));
   // /proc is never writable, even for root.
   EXPECT_FALSE(check_output_path("/proc/fenlei-test.fenlei", {}).ok());
+  // Renaming a model over /dev/null would replace the device with a file (as root).
+  s = check_output_path("/dev/null", {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("not a regular file"));
+  EXPECT_TRUE(check_output_path("/dev/null", {}, "--log", /*atomic=*/false).ok());
 }
 
 }  // namespace
