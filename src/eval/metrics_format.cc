@@ -74,14 +74,18 @@ std::string confusion_pairs_text(const Metrics& m) {
                     std::to_string(cells.size()) +
                     " most frequent confusions (--json lists every cell)\n";
   if (shown == 0) return out;
-  size_t true_w = 10;  // "true label"
-  for (size_t i = 0; i < shown; ++i)
+  size_t true_w = 10, predicted_w = 12;  // "true label", "predicted as"
+  for (size_t i = 0; i < shown; ++i) {
     true_w = std::max(true_w, display_width(label_name(m, static_cast<size_t>(cells[i].truth))));
-  out += pad_right("true label", true_w) + "  predicted as  count\n";
+    predicted_w = std::max(predicted_w,
+                           display_width(label_name(m, static_cast<size_t>(cells[i].predicted))));
+  }
+  out += pad_right("true label", true_w) + "  " + pad_right("predicted as", predicted_w) +
+         "  count\n";
   for (size_t i = 0; i < shown; ++i) {
     out += pad_right(label_name(m, static_cast<size_t>(cells[i].truth)), true_w) + "  " +
-           label_name(m, static_cast<size_t>(cells[i].predicted)) + "  " +
-           std::to_string(cells[i].count) + "\n";
+           pad_right(label_name(m, static_cast<size_t>(cells[i].predicted)), predicted_w) + "  " +
+           pad_left(std::to_string(cells[i].count), 5) + "\n";
   }
   return out;
 }

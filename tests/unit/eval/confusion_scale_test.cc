@@ -43,7 +43,8 @@ TEST(ConfusionScaleTest, ManyLabelsKeepJsonAndTextLinear) {
   const std::string text = format_metrics_text(m, false, true);
   EXPECT_LT(text.size(), size_t{8} << 10);
   EXPECT_THAT(text, HasSubstr("5000 labels are too many for a matrix; the 50 of 1667 most frequent"));
-  EXPECT_THAT(text, HasSubstr("label_0     label_1  1\n"));
+  EXPECT_THAT(text, HasSubstr("true label  predicted as  count\n"));
+  EXPECT_THAT(text, HasSubstr("label_0     label_1           1\n"));
 }
 
 TEST(ConfusionScaleTest, SmallLabelSetsKeepTheMatrix) {
