@@ -10,6 +10,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libopenblas-dev            # BLAS for the training/inference engine
   libopencc-dev libopencc-data  # traditional -> simplified conversion
+  libicu-dev                 # label normalisation (NFKC case folding)
   python3-jieba              # jieba 0.42.1's dictionary and HMM tables (data only; no Python runs)
   nlohmann-json3-dev         # JSON
   libcli11-dev               # command-line parsing

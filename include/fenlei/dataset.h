@@ -38,6 +38,10 @@ struct Dataset {
   size_t bad_rows = 0;                        // rows skipped (only with skip_bad_rows)
   std::vector<std::string> bad_row_messages;  // the first kMaxBadRowMessages, "file:line: what"
   size_t rows_with_extra_labels = 0;          // rows with several labels (see more_labels)
+  // Data rows equal to the header (label column name, text column name), e.g. from concatenated
+  // files: read as examples, and warned about. first_repeated_header_line is 1-based.
+  size_t repeated_header_rows = 0;
+  size_t first_repeated_header_line = 0;
 };
 
 enum class DataFormat { kAuto, kTsv, kCsv, kJsonl, kFastText };
@@ -52,6 +56,10 @@ struct ReadOptions {
   bool skip_bad_rows = false;
   // Replace invalid UTF-8 with U+FFFD instead of treating the row as bad.
   bool replace_invalid_utf8 = false;
+  // Store every label in Unicode NFKC case-folded form, so that labels differing only in case or
+  // normalisation ("Pos", "pos", "ｐｏｓ") are one class. Without it such labels are kept apart
+  // and a warning names them.
+  bool normalize_labels = false;
 };
 
 // Format rules. Every format: an optional UTF-8 BOM, LF or CRLF line ends, blank lines ignored,

@@ -1,5 +1,7 @@
 #include "core/preprocessor.h"
 
+#include <limits>
+
 #include "fenlei/utf8.h"
 
 namespace fenlei::core {
@@ -60,12 +62,25 @@ StatusOr<PreprocessConfig> preprocess_config_from_json(const nlohmann::json& j) 
     c.normalize.traditional_to_simplified = n.value("traditional_to_simplified", false);
     FENLEI_ASSIGN_OR_RETURN(c.tokenizer, parse_tokenizer_kind(j.at("tokenizer").get<std::string>()));
     c.hmm = j.value("hmm", true);
-    c.max_len = j.value("max_len", 0);
+    // Checked as a JSON number before narrowing to int: 10^12 must not wrap to a negative.
+    const nlohmann::json max_len = j.value("max_len", nlohmann::json(0));
+    const bool whole = max_len.is_number_integer();
+    if (!whole || (max_len.is_number_unsigned() &&
+                   max_len.get<uint64_t>() > uint64_t{std::numeric_limits<int>::max()})) {
+      return data_loss_error("preprocessing settings: max_len " + max_len.dump() +
+                             (whole ? " is larger than the limit " +
+                                          std::to_string(std::numeric_limits<int>::max())
+                                    : std::string(" is not a whole number")));
+    }
+    if (max_len.get<int64_t>() < 0) {
+      return data_loss_error("preprocessing settings: max_len " + max_len.dump() +
+                             " is negative");
+    }
+    c.max_len = max_len.get<int>();
     c.dictionary_id = j.value("dictionary_id", std::string());
   } catch (const nlohmann::json::exception& e) {
     return data_loss_error(std::string("preprocessing settings are malformed: ") + e.what());
   }
-  if (c.max_len < 0) return data_loss_error("preprocessing settings: negative max_len");
   return c;
 }
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "data/label_check.h"
 #include "data/parse_context.h"
 #include "fenlei/file_util.h"
 #include "fenlei/utf8.h"
@@ -86,7 +87,9 @@ StatusOr<Dataset> parse_dataset(std::string_view content, DataFormat format,
     case DataFormat::kFastText: FENLEI_RETURN_IF_ERROR(internal::parse_fasttext(ctx)); break;
     case DataFormat::kAuto: return internal_error("unreachable: format still auto");
   }
-  return ctx.finish();
+  FENLEI_ASSIGN_OR_RETURN(Dataset dataset, ctx.finish());
+  internal::check_labels(name_for_errors, options, &dataset);
+  return dataset;
 }
 
 StatusOr<Dataset> read_dataset(const std::string& path, const ReadOptions& options) {

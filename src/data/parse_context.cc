@@ -64,6 +64,9 @@ void ParseContext::add(std::string_view text, std::string_view label, size_t lin
     bad_row(line, "empty label");
     return;
   }
+  if (label == options_.label_column && trim_ascii(text) == options_.text_column) {
+    if (dataset_.repeated_header_rows++ == 0) dataset_.first_repeated_header_line = line;
+  }
   dataset_.examples.push_back(Example{std::string(text), std::string(label)});
 }
 

@@ -5,12 +5,50 @@
 
 namespace fenlei::eval {
 
+ConfusionMatrix::ConfusionMatrix(size_t num_labels)
+    : row_totals_(num_labels, 0), column_totals_(num_labels, 0), diagonal_(num_labels, 0) {}
+
+void ConfusionMatrix::add(int truth, int predicted, int64_t count) {
+  const size_t t = static_cast<size_t>(truth), p = static_cast<size_t>(predicted);
+  assert(t < size() && p < size());
+  cells_[static_cast<uint64_t>(t) * size() + p] += count;
+  row_totals_[t] += count;
+  column_totals_[p] += count;
+  if (t == p) diagonal_[t] += count;
+}
+
+int64_t ConfusionMatrix::at(size_t truth, size_t predicted) const {
+  const auto it = cells_.find(static_cast<uint64_t>(truth) * size() + predicted);
+  return it == cells_.end() ? 0 : it->second;
+}
+
+std::vector<ConfusionMatrix::Entry> ConfusionMatrix::entries() const {
+  std::vector<Entry> out;
+  out.reserve(cells_.size());
+  const uint64_t k = size();
+  for (const auto& [key, count] : cells_) {
+    if (count != 0)
+      out.push_back({static_cast<int>(key / k), static_cast<int>(key % k), count});
+  }
+  std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) {
+    return a.truth != b.truth ? a.truth < b.truth : a.predicted < b.predicted;
+  });
+  return out;
+}
+
+std::vector<std::vector<int64_t>> ConfusionMatrix::dense() const {
+  std::vector<std::vector<int64_t>> table(size(), std::vector<int64_t>(size(), 0));
+  for (const Entry& e : entries())
+    table[static_cast<size_t>(e.truth)][static_cast<size_t>(e.predicted)] = e.count;
+  return table;
+}
+
 Metrics compute_metrics(const std::vector<int>& truth, const std::vector<int>& predicted,
                         const std::vector<std::string>& labels, double mean_loss) {
   const size_t k = labels.size();
   Metrics m;
   m.loss = mean_loss;
-  m.confusion.assign(k, std::vector<int64_t>(k, 0));
+  m.confusion = ConfusionMatrix(k);
   const size_t n = std::min(truth.size(), predicted.size());
   int64_t correct = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -18,22 +56,21 @@ Metrics compute_metrics(const std::vector<int>& truth, const std::vector<int>& p
     const bool in_range = t >= 0 && p >= 0 && static_cast<size_t>(t) < k && static_cast<size_t>(p) < k;
     assert(in_range && "label id out of range");
     if (!in_range) continue;
-    ++m.confusion[static_cast<size_t>(t)][static_cast<size_t>(p)];
+    m.confusion.add(t, p);
     ++m.n;
     if (t == p) ++correct;
   }
   if (m.n > 0) m.accuracy = static_cast<double>(correct) / static_cast<double>(m.n);
 
+  // O(k) from the row and column totals: no pass over k * k cells.
   double macro_sum = 0.0, weighted_sum = 0.0;
   double macro_p = 0.0, macro_r = 0.0, weighted_p = 0.0, weighted_r = 0.0;
   int64_t macro_count = 0;
+  m.per_class.reserve(k);
   for (size_t c = 0; c < k; ++c) {
-    int64_t tp = m.confusion[c][c], fn = 0, fp = 0;
-    for (size_t j = 0; j < k; ++j) {
-      if (j == c) continue;
-      fn += m.confusion[c][j];
-      fp += m.confusion[j][c];
-    }
+    const int64_t tp = m.confusion.diagonal(c);
+    const int64_t fn = m.confusion.row_total(c) - tp;
+    const int64_t fp = m.confusion.column_total(c) - tp;
     ClassMetrics cm;
     cm.label = labels[c];
     cm.support = tp + fn;

@@ -33,6 +33,63 @@ std::string fixed4(double v) {
   return buf;
 }
 
+std::string label_name(const Metrics& m, size_t i) {
+  return i < m.per_class.size() ? m.per_class[i].label : std::to_string(i);
+}
+
+// The k x k table, columns headed by class index (labels can be long), rows by "index label".
+std::string confusion_matrix_text(const Metrics& m, size_t label_w) {
+  const size_t k = m.confusion.size();
+  const auto table = m.confusion.dense();
+  size_t cell_w = std::to_string(k - 1).size();
+  for (const auto& row : table)
+    for (int64_t v : row) cell_w = std::max(cell_w, std::to_string(v).size());
+  const size_t index_w = std::to_string(k - 1).size();
+  const size_t row_w = index_w + 1 + label_w;
+  std::string out = "\nconfusion (rows: true label, columns: predicted)\n" + pad_right("", row_w);
+  for (size_t j = 0; j < k; ++j) out += "  " + pad_left(std::to_string(j), cell_w);
+  out += "\n";
+  for (size_t i = 0; i < k; ++i) {
+    const std::string name = i < m.per_class.size() ? m.per_class[i].label : "";
+    out += pad_right(pad_left(std::to_string(i), index_w) + " " + name, row_w);
+    for (size_t j = 0; j < k; ++j) out += "  " + pad_left(std::to_string(table[i][j]), cell_w);
+    out += "\n";
+  }
+  return out;
+}
+
+// Too many labels for a table: the most frequent confusions (off-diagonal cells), most first.
+std::string confusion_pairs_text(const Metrics& m) {
+  auto cells = m.confusion.entries();
+  cells.erase(std::remove_if(cells.begin(), cells.end(),
+                             [](const ConfusionMatrix::Entry& e) { return e.truth == e.predicted; }),
+              cells.end());
+  std::stable_sort(cells.begin(), cells.end(),
+                   [](const ConfusionMatrix::Entry& a, const ConfusionMatrix::Entry& b) {
+                     return a.count > b.count;
+                   });
+  const size_t shown = std::min(cells.size(), kMaxConfusionPairs);
+  std::string out = "\nconfusion: " + std::to_string(m.confusion.size()) +
+                    " labels are too many for a matrix; the " + std::to_string(shown) + " of " +
+                    std::to_string(cells.size()) +
+                    " most frequent confusions (--json lists every cell)\n";
+  if (shown == 0) return out;
+  size_t true_w = 10, predicted_w = 12;  // "true label", "predicted as"
+  for (size_t i = 0; i < shown; ++i) {
+    true_w = std::max(true_w, display_width(label_name(m, static_cast<size_t>(cells[i].truth))));
+    predicted_w = std::max(predicted_w,
+                           display_width(label_name(m, static_cast<size_t>(cells[i].predicted))));
+  }
+  out += pad_right("true label", true_w) + "  " + pad_right("predicted as", predicted_w) +
+         "  count\n";
+  for (size_t i = 0; i < shown; ++i) {
+    out += pad_right(label_name(m, static_cast<size_t>(cells[i].truth)), true_w) + "  " +
+           pad_right(label_name(m, static_cast<size_t>(cells[i].predicted)), predicted_w) + "  " +
+           pad_left(std::to_string(cells[i].count), 5) + "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 size_t display_width(const std::string& utf8_text) {
@@ -72,22 +129,10 @@ std::string format_metrics_text(const Metrics& m, bool per_class, bool confusion
   }
 
   if (confusion && !m.confusion.empty()) {
-    // Columns are headed by class index (labels can be long); rows by "index label".
-    const size_t k = m.confusion.size();
-    size_t cell_w = std::to_string(k - 1).size();
-    for (const auto& row : m.confusion)
-      for (int64_t v : row) cell_w = std::max(cell_w, std::to_string(v).size());
-    const size_t index_w = std::to_string(k - 1).size();
-    const size_t row_w = index_w + 1 + label_w;
-    out += "\nconfusion (rows: true label, columns: predicted)\n" +
-           pad_right("", row_w);
-    for (size_t j = 0; j < k; ++j) out += "  " + pad_left(std::to_string(j), cell_w);
-    out += "\n";
-    for (size_t i = 0; i < k; ++i) {
-      const std::string name = i < m.per_class.size() ? m.per_class[i].label : "";
-      out += pad_right(pad_left(std::to_string(i), index_w) + " " + name, row_w);
-      for (size_t j = 0; j < k; ++j) out += "  " + pad_left(std::to_string(m.confusion[i][j]), cell_w);
-      out += "\n";
+    if (m.confusion.size() <= kMaxConfusionMatrixLabels) {
+      out += confusion_matrix_text(m, label_w);
+    } else {
+      out += confusion_pairs_text(m);
     }
   }
   return out;

@@ -13,6 +13,12 @@ nlohmann::json metrics_to_json(const Metrics& m) {
                          {"support", c.support}});
     labels.push_back(c.label);
   }
+  // Every non-zero cell as [true, predicted, count]; the dense matrix as well while it is small
+  // (it has k * k numbers: 10,000 labels would make it 100 million).
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& e : m.confusion.entries()) entries.push_back({e.truth, e.predicted, e.count});
+  nlohmann::json confusion = {{"labels", labels}, {"entries", entries}};
+  if (m.confusion.size() <= kMaxDenseJsonLabels) confusion["matrix"] = m.confusion.dense();
   return {{"n", m.n},
           {"loss", m.loss},
           {"accuracy", m.accuracy},
@@ -23,7 +29,7 @@ nlohmann::json metrics_to_json(const Metrics& m) {
           {"weighted_precision", m.weighted_precision},
           {"weighted_recall", m.weighted_recall},
           {"per_class", per_class},
-          {"confusion", {{"labels", labels}, {"matrix", m.confusion}}}};
+          {"confusion", confusion}};
 }
 
 }  // namespace fenlei::eval

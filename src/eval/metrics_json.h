@@ -10,7 +10,10 @@ namespace fenlei::eval {
 
 // {"n", "loss", "accuracy", "macro_f1", "weighted_f1",
 //  "per_class": [{"label", "precision", "recall", "f1", "support"}],
-//  "confusion": {"labels": [...], "matrix": [[...]]}}   (matrix rows = true label)
+//  "confusion": {"labels": [...], "entries": [[true, predicted, count], ...],
+//                "matrix": [[...]]}}   (matrix rows = true label; only up to kMaxDenseJsonLabels)
+// Its size grows with the labels and the non-zero cells, never with labels squared.
+constexpr size_t kMaxDenseJsonLabels = 100;
 nlohmann::json metrics_to_json(const Metrics& metrics);
 
 }  // namespace fenlei::eval

@@ -20,6 +20,14 @@ constexpr uint32_t kMaxSections = 64;     // far above the 8 kinds v1 defines
 constexpr uint32_t kMaxRank = 8;
 // A compressed section may not claim more than this when inflated (bomb guard).
 constexpr uint64_t kMaxInflatedSectionSize = uint64_t{4} << 30;
+// fenlei's own sections shrink at most a few times under zlib (weights barely; text 3-5x). A
+// section claiming more than kMaxSectionInflateRatio times its stored size, beyond the first
+// kInflateAllowance bytes, is a bomb (a 1.7 MB file holding 1 GB of zeros), not a model.
+constexpr uint64_t kMaxSectionInflateRatio = 64;
+constexpr uint64_t kInflateAllowance = uint64_t{256} << 20;
+// A tensor data section holds what its index declares (the end of the last tensor); beyond that
+// only this much padding is accepted, so the index bounds the section before it is inflated.
+constexpr uint64_t kMaxTensorDataSlack = uint64_t{64} << 10;
 
 // Section kinds. Stored in files: never renumber. Readers skip kinds they do not know.
 enum class SectionKind : uint32_t {

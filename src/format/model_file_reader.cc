@@ -110,6 +110,17 @@ StatusOr<std::string> load_section(std::string_view body, const SectionEntry& e,
     return data_loss_error(context + ": declares " + std::to_string(e.raw_size) +
                            " uncompressed bytes (limit 4 GiB); " + kCorruptAdvice);
   }
+  // What zlib cannot produce at all, zlib_inflate reports; this rejects what it could produce
+  // but no fenlei section is, before inflating.
+  const bool zlib_could = e.raw_size / kMaxInflateRatio <= e.stored_size;
+  if (zlib_could && e.raw_size > kInflateAllowance &&
+      e.raw_size / kMaxSectionInflateRatio > e.stored_size) {
+    return data_loss_error(context + ": declares " + std::to_string(e.raw_size) +
+                           " uncompressed bytes from " + std::to_string(e.stored_size) +
+                           " stored bytes, more than " + std::to_string(kMaxSectionInflateRatio) +
+                           " times (a fenlei model never compresses that well); " +
+                           kCorruptAdvice);
+  }
   return zlib_inflate(stored, e.raw_size, context);
 }
 
@@ -209,13 +220,27 @@ StatusOr<ModelFile> parse_model_file(std::string_view bytes, const std::string& 
     return content_error(name, "user dictionary is not valid UTF-8");
   }
 
-  {
-    FENLEI_ASSIGN_OR_RETURN(std::string index, payload(SectionKind::kTensorIndex, true));
-    FENLEI_ASSIGN_OR_RETURN(std::string data, payload(SectionKind::kTensorData, true));
-    FENLEI_ASSIGN_OR_RETURN(m.tensors, decode_tensors(index, data, ctx(SectionKind::kTensorIndex)));
-    err = check_tensors(m.tensors, "weight");
-    if (!err.empty()) return content_error(name, err);
-  }
+  // Tensor data is bounded by what its index declares, checked before the data is inflated.
+  auto tensors = [&](SectionKind index_kind, SectionKind data_kind,
+                     std::vector<Tensor>* out) -> Status {
+    FENLEI_ASSIGN_OR_RETURN(std::string index, payload(index_kind, true));
+    FENLEI_ASSIGN_OR_RETURN(std::vector<TensorIndexEntry> index_entries,
+                            decode_tensor_index(index, ctx(index_kind)));
+    const uint64_t extent = tensor_data_extent(index_entries);
+    if (!known.count(static_cast<uint32_t>(data_kind))) return payload(data_kind, true).status();
+    const SectionEntry& data_entry = *known.at(static_cast<uint32_t>(data_kind));
+    if (data_entry.raw_size > extent + kMaxTensorDataSlack) {
+      return data_loss_error(ctx(data_kind) + " declares " + std::to_string(data_entry.raw_size) +
+                             " bytes but the tensor index accounts for only " +
+                             std::to_string(extent) + "; " + kCorruptAdvice);
+    }
+    FENLEI_ASSIGN_OR_RETURN(std::string data, payload(data_kind, true));
+    FENLEI_ASSIGN_OR_RETURN(*out, attach_tensor_data(std::move(index_entries), data, ctx(index_kind)));
+    return Status();
+  };
+  FENLEI_RETURN_IF_ERROR(tensors(SectionKind::kTensorIndex, SectionKind::kTensorData, &m.tensors));
+  err = check_tensors(m.tensors, "weight");
+  if (!err.empty()) return content_error(name, err);
 
   const bool has_opt_index = known.count(static_cast<uint32_t>(SectionKind::kOptimizerIndex)) > 0;
   const bool has_opt_data = known.count(static_cast<uint32_t>(SectionKind::kOptimizerData)) > 0;
@@ -223,10 +248,8 @@ StatusOr<ModelFile> parse_model_file(std::string_view bytes, const std::string& 
     return content_error(name, "optimizer index and data sections must come together");
   }
   if (has_opt_index) {
-    FENLEI_ASSIGN_OR_RETURN(std::string index, payload(SectionKind::kOptimizerIndex, true));
-    FENLEI_ASSIGN_OR_RETURN(std::string data, payload(SectionKind::kOptimizerData, true));
-    FENLEI_ASSIGN_OR_RETURN(m.optimizer_state,
-                            decode_tensors(index, data, ctx(SectionKind::kOptimizerIndex)));
+    FENLEI_RETURN_IF_ERROR(tensors(SectionKind::kOptimizerIndex, SectionKind::kOptimizerData,
+                                   &m.optimizer_state));
     err = check_tensors(m.optimizer_state, "optimizer");
     if (!err.empty()) return content_error(name, err);
   }

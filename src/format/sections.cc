@@ -82,24 +82,19 @@ EncodedTensors encode_tensors(const std::vector<Tensor>& tensors) {
   return {index.take(), data.take()};
 }
 
-StatusOr<std::vector<Tensor>> decode_tensors(std::string_view index, std::string_view data,
-                                             const std::string& context) {
+StatusOr<std::vector<TensorIndexEntry>> decode_tensor_index(std::string_view index,
+                                                            const std::string& context) {
   BinaryReader r(index, context);
   FENLEI_ASSIGN_OR_RETURN(uint32_t count, r.read_u32("tensor count"));
   if (count > r.remaining() / kMinTensorEntrySize) {
     return r.corrupt("declares " + std::to_string(count) + " tensors but the index has only " +
                      std::to_string(r.remaining()) + " bytes");
   }
-  struct Extent {
-    uint64_t offset, size;
-    size_t index;
-  };
-  std::vector<Tensor> out;
-  std::vector<Extent> extents;
+  std::vector<TensorIndexEntry> out;
   out.reserve(count);
-  extents.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
-    Tensor t;
+    TensorIndexEntry e;
+    Tensor& t = e.tensor;
     FENLEI_ASSIGN_OR_RETURN(std::string_view name, r.read_string_u32("tensor name"));
     t.name = std::string(name);
     FENLEI_ASSIGN_OR_RETURN(uint8_t dtype, r.read_u8("tensor dtype"));
@@ -119,27 +114,63 @@ StatusOr<std::vector<Tensor>> decode_tensors(std::string_view index, std::string
     for (auto& d : t.shape) {
       FENLEI_ASSIGN_OR_RETURN(d, r.read_i64("tensor dim"));
     }
-    FENLEI_ASSIGN_OR_RETURN(uint64_t offset, r.read_u64("tensor offset"));
-    FENLEI_ASSIGN_OR_RETURN(uint64_t nbytes, r.read_u64("tensor byte size"));
+    FENLEI_ASSIGN_OR_RETURN(e.offset, r.read_u64("tensor offset"));
+    FENLEI_ASSIGN_OR_RETURN(e.nbytes, r.read_u64("tensor byte size"));
     uint64_t expected = 0;
     if (!byte_size(t.shape, dtype_size(t.dtype), &expected)) {
       return r.corrupt("tensor '" + t.name + "' has an invalid shape " + shape_string(t.shape));
     }
-    if (nbytes != expected) {
+    if (e.nbytes != expected) {
       return r.corrupt("tensor '" + t.name + "' " + dtype_name(t.dtype) + shape_string(t.shape) +
                        " needs " + std::to_string(expected) + " bytes but declares " +
-                       std::to_string(nbytes));
+                       std::to_string(e.nbytes));
     }
-    if (offset % kAlignment != 0 || offset > data.size() || nbytes > data.size() - offset) {
+    if (e.offset % kAlignment != 0 || e.offset > UINT64_MAX - e.nbytes) {
       return r.corrupt("tensor '" + t.name + "' lies outside its data section (offset " +
-                       std::to_string(offset) + ", " + std::to_string(nbytes) + " bytes, section " +
-                       std::to_string(data.size()) + " bytes)");
+                       std::to_string(e.offset) + ", " + std::to_string(e.nbytes) + " bytes)");
     }
-    t.data.assign(data.data() + offset, static_cast<size_t>(nbytes));
-    extents.push_back({offset, nbytes, out.size()});
-    out.push_back(std::move(t));
+    out.push_back(std::move(e));
   }
   if (!r.at_end()) return r.corrupt(std::to_string(r.remaining()) + " unexpected trailing bytes");
+  return out;
+}
+
+uint64_t tensor_data_extent(const std::vector<TensorIndexEntry>& index) {
+  uint64_t end = 0;
+  for (const TensorIndexEntry& e : index) end = std::max(end, e.offset + e.nbytes);
+  return end;
+}
+
+StatusOr<std::vector<Tensor>> decode_tensors(std::string_view index, std::string_view data,
+                                             const std::string& context) {
+  FENLEI_ASSIGN_OR_RETURN(std::vector<TensorIndexEntry> entries,
+                          decode_tensor_index(index, context));
+  return attach_tensor_data(std::move(entries), data, context);
+}
+
+StatusOr<std::vector<Tensor>> attach_tensor_data(std::vector<TensorIndexEntry> entries,
+                                                 std::string_view data,
+                                                 const std::string& context) {
+  struct Extent {
+    uint64_t offset, size;
+    size_t index;
+  };
+  std::vector<Tensor> out;
+  std::vector<Extent> extents;
+  out.reserve(entries.size());
+  extents.reserve(entries.size());
+  for (TensorIndexEntry& e : entries) {
+    Tensor& t = e.tensor;
+    if (e.offset > data.size() || e.nbytes > data.size() - e.offset) {
+      return data_loss_error(context + ": tensor '" + t.name +
+                             "' lies outside its data section (offset " +
+                             std::to_string(e.offset) + ", " + std::to_string(e.nbytes) +
+                             " bytes, section " + std::to_string(data.size()) + " bytes)");
+    }
+    t.data.assign(data.data() + e.offset, static_cast<size_t>(e.nbytes));
+    extents.push_back({e.offset, e.nbytes, out.size()});
+    out.push_back(std::move(t));
+  }
   // Overlapping tensors can only come from a broken writer or a crafted file.
   std::sort(extents.begin(), extents.end(),
             [](const Extent& a, const Extent& b) { return a.offset < b.offset; });

@@ -28,6 +28,21 @@ EncodedTensors encode_tensors(const std::vector<Tensor>& tensors);
 StatusOr<std::vector<Tensor>> decode_tensors(std::string_view index, std::string_view data,
                                              const std::string& context);
 
+// The same in two steps, so that a reader can bound the data section by what the index declares
+// before inflating it: decode the index (tensors without data), then attach the data.
+struct TensorIndexEntry {
+  Tensor tensor;  // name, dtype, shape; data empty
+  uint64_t offset = 0;
+  uint64_t nbytes = 0;
+};
+StatusOr<std::vector<TensorIndexEntry>> decode_tensor_index(std::string_view index,
+                                                            const std::string& context);
+// The bytes the data section must hold: the end of the last tensor.
+uint64_t tensor_data_extent(const std::vector<TensorIndexEntry>& index);
+StatusOr<std::vector<Tensor>> attach_tensor_data(std::vector<TensorIndexEntry> index,
+                                                 std::string_view data,
+                                                 const std::string& context);
+
 // Checks everything the format promises about content; returns "" if valid, else what is wrong
 // (the writer reports it as INVALID_ARGUMENT, the reader as DATA_LOSS).
 std::string check_metadata(std::string_view json);

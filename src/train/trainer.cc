@@ -294,9 +294,11 @@ Status Run::end_epoch(EpochRecord record, bool* stop) {
   progress.record = record;
   progress.improved = improved;
   report(progress);
-  if (log_file_) {
+  if (log_file_.is_open()) {
     log_file_ << epoch_json(record).dump() << "\n";
     log_file_.flush();
+    if (!log_file_)
+      return internal_error("writing the --log file " + o_.log_path + " failed");
   }
   state_.epochs_done = record.epoch;
   state_.history = result_.history;

@@ -18,6 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.format = formats[data[0] & 3];
   options.skip_bad_rows = (data[0] & 4) != 0;
   options.replace_invalid_utf8 = (data[0] & 8) != 0;
+  options.normalize_labels = (data[0] & 16) != 0;
   const std::string_view content(reinterpret_cast<const char*>(data) + 1, size - 1);
   auto parsed = fenlei::data::parse_dataset(content, options.format, options, "fuzz");
   if (!parsed.ok()) {

@@ -1,5 +1,8 @@
 #include "cli_common.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -7,9 +10,6 @@
 #include "fenlei/log.h"
 
 namespace fenlei::cli {
-namespace {
-
-}  // namespace
 
 std::unique_ptr<CLI::App> make_app(const std::string& name, const std::string& description) {
   auto app = std::make_unique<CLI::App>(description, "fenlei " + name);
@@ -58,6 +58,24 @@ int fail(const std::string& command, const Status& status) {
 int fail(const std::string& command, const std::string& message) {
   std::cerr << "fenlei " << command << ": error: " << message << "\n";
   return kExitFailure;
+}
+
+Status flush_stdout() {
+  errno = 0;
+  std::cout.flush();
+  bool failed = !std::cout.good();
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) failed = true;
+  if (!failed) return Status();
+  const int err = errno;
+  return internal_error(std::string("cannot write to standard output") +
+                        (err != 0 ? std::string(": ") + std::strerror(err) : std::string()) +
+                        " (disk full, or the reading end of a pipe closed?)");
+}
+
+int finish_output(const std::string& command, int exit_code) {
+  const Status s = flush_stdout();
+  if (s.ok() || exit_code != kExitOk) return exit_code;
+  return fail(command, s);
 }
 
 }  // namespace fenlei::cli

@@ -31,4 +31,13 @@ int parse(CLI::App& app, int argc, char** argv);
 int fail(const std::string& command, const Status& status);
 int fail(const std::string& command, const std::string& message);
 
+// Flushes std::cout and stdout; an error if any write to standard output failed so far (a full
+// disk, /dev/full, a closed pipe with SIGPIPE ignored). Commands that stream results call it
+// after each batch so that they stop at the first failed write instead of computing on.
+Status flush_stdout();
+
+// main() passes every command's exit code through this: a command that succeeded but whose
+// output could not be written fails with one line on stderr and exit code 1.
+int finish_output(const std::string& command, int exit_code);
+
 }  // namespace fenlei::cli

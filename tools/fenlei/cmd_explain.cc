@@ -92,7 +92,9 @@ int run_explain(int argc, char** argv) {
     auto e = (*model)->explain(line, options);
     if (!e.ok()) return fail("explain", where + ": " + e.status().message());
     print_explanation(std::move(*e), top, json);
-    if (!(*in)->ready()) std::cout.flush();  // an interactive writer waits for this answer
+    // Flushed line by line: an interactive writer waits for this answer, and a failed write
+    // stops the command at once.
+    if (Status s = flush_stdout(); !s.ok()) return fail("explain", s);
   }
   std::cout.flush();
   return kExitOk;

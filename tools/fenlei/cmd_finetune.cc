@@ -4,6 +4,7 @@
 #include "cli_common.h"
 #include "command.h"
 #include "fenlei/log.h"
+#include "output_paths.h"
 #include "retrain_flags.h"
 #include "train/finetune.h"
 
@@ -45,6 +46,7 @@ int run_finetune(int argc, char** argv) {
   app->add_option("--patience", o.patience, "Early stopping patience (0 = off)");
   if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
   if (Status st = apply_retrain_format(format, o); !st.ok()) return fail("finetune", st);
+  if (Status st = check_training_paths(o, {f.base_model}); !st.ok()) return fail("finetune", st);
   auto result = train::finetune_model(f);
   if (!result.ok()) return fail("finetune", result.status());
   FENLEI_LOG(kInfo) << "saved " << o.output << " (best epoch " << result->best_epoch

@@ -85,8 +85,9 @@ int run_predict(int argc, char** argv) {
       return false;
     }
     for (const auto& p : *predictions) print_prediction(p, json);
-    std::cout.flush();
     lines.clear();
+    // Stop at the first failed write, not after classifying the whole input.
+    if (Status s = flush_stdout(); !s.ok()) return fail("predict", s), false;
     return true;
   };
   while (true) {
@@ -108,6 +109,7 @@ int run_predict(int argc, char** argv) {
     if ((lines.size() >= kBatchLines || !(*in)->ready()) && !flush()) return kExitFailure;
   }
   if (!lines.empty() && !flush()) return kExitFailure;
+  if ((*in)->bad()) return fail("predict", (input == "-" ? "<stdin>" : input) + ": read error");
   std::cout.flush();
   return kExitOk;
 }

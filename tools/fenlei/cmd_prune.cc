@@ -6,6 +6,7 @@
 #include "cli_common.h"
 #include "command.h"
 #include "fenlei/log.h"
+#include "output_paths.h"
 #include "retrain_flags.h"
 #include "train/prune.h"
 
@@ -50,6 +51,7 @@ int run_prune(int argc, char** argv) {
     return kExitUsage;
   }
   if (Status st = apply_retrain_format(format, o); !st.ok()) return fail("prune", st);
+  if (Status st = check_training_paths(o, {p.model}); !st.ok()) return fail("prune", st);
   auto r = train::prune_model(p);
   if (!r.ok()) return fail("prune", r.status());
 

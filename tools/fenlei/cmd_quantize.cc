@@ -53,6 +53,8 @@ int run_quantize(int argc, char** argv) {
   if (!calibration.empty() && !test_path.empty())
     return fail("quantize", "pass --calibration or --test, not both");
   const std::string data_path = calibration.empty() ? test_path : calibration;
+  if (Status s = check_output_path(output, {model_path, data_path}); !s.ok())
+    return fail("quantize", s);
 
   auto bytes = read_file(model_path);
   if (!bytes.ok()) return fail("quantize", bytes.status());

@@ -68,6 +68,8 @@ int run_test(int argc, char** argv) {
   app->add_flag("--skip-bad-rows", read.skip_bad_rows, "Skip and count malformed rows");
   app->add_flag("--replace-invalid-utf8", read.replace_invalid_utf8,
                 "Replace invalid UTF-8 with U+FFFD instead of rejecting the row");
+  app->add_flag("--normalize-labels", read.normalize_labels,
+                "Labels in NFKC case-folded form, as train --normalize-labels stores them");
   if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
   const bool threshold_given = app->count("--threshold") > 0;
 

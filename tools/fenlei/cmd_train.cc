@@ -8,6 +8,7 @@
 #include "fenlei/file_util.h"
 #include "fenlei/log.h"
 #include "fenlei/metrics.h"
+#include "output_paths.h"
 #include "train/preset_defaults.h"
 #include "train/trainer.h"
 
@@ -62,6 +63,10 @@ void add_flags(CLI::App& app, Flags& f) {
       ->group("Data");
   app.add_flag("--replace-invalid-utf8", o.read.replace_invalid_utf8,
                "Replace invalid UTF-8 with U+FFFD instead of rejecting the row")
+      ->group("Data");
+  app.add_flag("--normalize-labels", o.read.normalize_labels,
+               "Merge labels that differ only in case or Unicode form (NFKC case fold: Pos, "
+               "POS -> pos); without it they are separate classes and a warning names them")
       ->group("Data");
 
   app.add_option("--tokenizer", f.tokenizer,
@@ -243,6 +248,7 @@ int run_train(int argc, char** argv) {
     std::cerr << "fenlei train: error: " << s.message() << "\n";
     return kExitUsage;
   }
+  if (Status s = check_training_paths(flags.o, {flags.model_json}); !s.ok()) return fail("train", s);
   std::unique_ptr<train::Collective> collective;
   if (flags.mpi) {
     auto joined = join_mpi_run();

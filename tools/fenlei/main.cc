@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli_common.h"
 #include "command.h"
 #include "fenlei/version.h"
 
@@ -32,14 +33,15 @@ int main(int argc, char** argv) {
   const std::string name = argv[1];
   if (name == "-h" || name == "--help" || name == "help") {
     print_usage(std::cout);
-    return 0;
+    return fenlei::cli::finish_output("help", 0);
   }
   if (name == "--version" || name == "version") {
     std::cout << "fenlei " FENLEI_VERSION_STRING "\n";
-    return 0;
+    return fenlei::cli::finish_output("version", 0);
   }
   for (const auto& cmd : fenlei::cli::commands()) {
-    if (cmd.name == name) return cmd.run(argc - 1, argv + 1);
+    // Every command's output is checked here: a failed write to stdout is never exit 0.
+    if (cmd.name == name) return fenlei::cli::finish_output(name, cmd.run(argc - 1, argv + 1));
   }
   std::cerr << "fenlei: error: unknown command '" << name << "'\n"
             << "Run 'fenlei --help' for the list of commands.\n";

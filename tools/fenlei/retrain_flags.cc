@@ -17,6 +17,8 @@ void add_retrain_options(CLI::App& app, train::TrainOptions& o, std::string& for
   app.add_option("--batch-size", o.batch_size, "Examples per gradient step");
   app.add_option("--optimizer", o.optimizer, "adam, adamw or sgd");
   app.add_option("--format", format, "auto, tsv, csv, jsonl or fasttext");
+  app.add_flag("--normalize-labels", o.read.normalize_labels,
+               "Merge labels that differ only in case or Unicode form (as train's flag)");
   app.add_option("--seed", o.seed, "Random seed");
   app.add_option("-t,--threads", o.threads, "Worker threads (0 = all cores)");
   app.add_option("--log", o.log_path, "Write one JSON line per epoch to this file");
