@@ -1,5 +1,7 @@
 #include "server/service.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -147,6 +149,9 @@ HttpResponse Service::route(const HttpRequest& request, Route* route_out) {
     response.allow = allowed_method(route);
     return response;
   }
+  if (route == Route::kReload) {
+    if (auto refused = refuse_cross_site(request)) return *refused;
+  }
   switch (route) {
     case Route::kPredict: return predict(model, request.body);
     case Route::kReload: return reload(model);
@@ -160,6 +165,36 @@ HttpResponse Service::route(const HttpRequest& request, Route* route_out) {
     case Route::kCount: break;
   }
   return error_response(500, "internal error: unrouted request");
+}
+
+std::optional<HttpResponse> Service::refuse_cross_site(const HttpRequest& request) const {
+  const std::string_view origin = request.header("origin");
+  if (!origin.empty()) {
+    const std::string_view host = request.header("host");
+    const bool same = !host.empty() && (origin == "http://" + std::string(host) ||
+                                        origin == "https://" + std::string(host));
+    const bool allowed = std::find(options_.allowed_origins.begin(), options_.allowed_origins.end(),
+                                   origin) != options_.allowed_origins.end();
+    if (!same && !allowed) {
+      return error_response(403, "requests from origin '" + printable(origin) +
+                                     "' may not change this server; add it with --cors-origin");
+    }
+  }
+  std::string_view type = request.header("content-type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  std::string lowered(type);
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lowered != "application/json") {
+    return error_response(415, "send this request with 'Content-Type: application/json' (and an "
+                               "empty body or {}), e.g. curl -X POST -H 'Content-Type: "
+                               "application/json' URL");
+  }
+  if (!request.body.empty() &&
+      nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false).is_discarded()) {
+    return error_response(400, "the body of a reload must be empty or JSON");
+  }
+  return std::nullopt;
 }
 
 HttpResponse Service::unknown_model(std::string_view model) const {
@@ -341,6 +376,7 @@ HttpResponse Service::metrics_text() {
     out += "fenlei_model_reloads_total{model=\"" + slot->name() + "\",result=\"error\"} " +
            std::to_string(slot->reloads_failed()) + "\n";
   }
+  if (extra_metrics_) extra_metrics_(out);
   HttpResponse response;
   response.body = std::move(out);
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";

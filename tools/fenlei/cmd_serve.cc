@@ -49,6 +49,28 @@ StatusOr<std::shared_ptr<const server::Predictor>> load_predictor(const std::str
       std::make_shared<ClassifierPredictor>(std::move(classifier)));
 }
 
+// Connection caps and per-phase deadlines (docs/serving.md, "Slow and hostile clients").
+void add_connection_flags(CLI::App& app, server::FrontEndOptions& c) {
+  app.add_option("--max-connections", c.max_connections,
+                 "Open connections at most; more get 503 (a few extra slots stay for health probes)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--max-connections-per-client", c.max_connections_per_client,
+                 "Open connections per client IP address at most")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--keep-alive-timeout-ms", c.idle_timeout_ms,
+                 "How long an idle connection may wait for its next request")
+      ->check(CLI::Range(1, 3600000));
+  app.add_option("--request-line-timeout-ms", c.request_line_timeout_ms,
+                 "From a request's first byte to the end of its request line; later gets 408")
+      ->check(CLI::Range(1, 3600000));
+  app.add_option("--header-timeout-ms", c.header_timeout_ms,
+                 "From a request's first byte to the end of its headers; later gets 408")
+      ->check(CLI::Range(1, 3600000));
+  app.add_option("--body-timeout-ms", c.body_timeout_ms,
+                 "From the end of the headers to the end of the body; later gets 408")
+      ->check(CLI::Range(1, 3600000));
+}
+
 // "reviews.int8.fenlei" -> "reviews.int8"
 std::string default_name(const std::string& path) {
   return std::filesystem::path(path).stem().string();
@@ -74,8 +96,12 @@ int run_serve(int argc, char** argv) {
   app->add_option("--threads", options.service.batcher.threads, "Prediction worker threads")
       ->check(CLI::Range(1, 256));
   app->add_option("--http-threads", options.http_threads,
-                  "Connection threads (bounds concurrent keep-alive connections)")
+                  "Threads that run requests (connections are not tied to threads)")
       ->check(CLI::Range(1, 4096));
+  add_connection_flags(*app, options.connections);
+  app->add_option("--cors-origin", options.service.allowed_origins,
+                  "Origin whose web pages may call this server, e.g. https://ops.example.com "
+                  "(repeatable; default: none but the server's own)");
   app->add_option("--max-batch-size", max_batch_size, "Most texts per model call")
       ->check(CLI::Range(1, 4096));
   app->add_option("--max-queue-delay-us", options.service.batcher.max_queue_delay_us,
