@@ -142,16 +142,14 @@ size_t RequestParser::feed(std::string_view data) {
                                 ? limits_.max_header_bytes - header_bytes_
                                 : 0;
         const bool had_newline = rest.find('\n') != std::string_view::npos;
-        const size_t before = line_.size();
-        const size_t n = feed_line(rest, left, 431, "");
-        used += n;
+        used += feed_line(rest, left, 431, "");
         if (state_ == ParseState::kError) {
           error_message_ = "the request headers are over the limit of " +
                            std::to_string(limits_.max_header_bytes) + " bytes";
           return used;
         }
-        header_bytes_ += line_.size() - before;
         if (!had_newline) return used;
+        header_bytes_ += line_.size() + 1;  // complete lines only: line_ is checked by feed_line
         std::string line = std::move(line_);
         line_.clear();
         if (!line.empty() && line.back() == '\r') line.pop_back();

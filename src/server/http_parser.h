@@ -89,7 +89,7 @@ class RequestParser {
   BodyMode body_mode_ = BodyMode::kNone;
   ParsedRequest request_;
   std::string line_;          // the line being collected (without its '\n')
-  size_t header_bytes_ = 0;   // header (and trailer) bytes so far
+  size_t header_bytes_ = 0;   // bytes of complete header (and trailer) lines so far
   uint64_t remaining_ = 0;    // body bytes left: of the Content-Length, or of the current chunk
   bool expect_continue_ = false;
   int error_status_ = 0;
