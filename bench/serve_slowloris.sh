@@ -73,7 +73,7 @@ for row in none 500-open 500-capped; do
     -s "$here/serve_predict.lua" "$url" | tail -n1)
   eval "$(tr ' ' '\n' <<<"$line" | sed -n 's/^\(requests\|non2xx\|rps\|p50_ms\|p99_ms\|max_ms\)=/\1=/p;s/^errors(socket)=/socket=/p')"
   if [[ -n $slow_pid ]]; then
-    kill -INT "$slow_pid" 2>/dev/null || true
+    kill "$slow_pid" 2>/dev/null || true
     wait "$slow_pid" 2>/dev/null || true
     slow_pid=""
     events=$(curl -s "$url/metrics" | grep -E 'code="(408|503)"' | sed 's/.*code="\([0-9]*\)"} \(.*\)/\1:\2/' | tr '\n' ' ')

@@ -207,7 +207,7 @@ void FrontEnd::worker() {
       jobs_.pop_front();
     }
     const ParsedRequest& r = job.request;
-    const HttpRequest view{r.method, r.path, r.body, &r.headers};
+    const HttpRequest view{r.method, r.path, r.body, &r.headers, job.client};
     HttpResponse response;
     try {
       response = handlers_.handle(view);
@@ -410,7 +410,7 @@ void FrontEnd::dispatch(Connection& c, ParsedRequest request, Clock::time_point 
   const bool keep_alive = request.keep_alive && !draining_.load() && !c.probe_only &&
                           !c.peer_closed;
   const bool head = request.method == "HEAD";
-  const HttpRequest view{request.method, request.path, request.body, &request.headers};
+  const HttpRequest view{request.method, request.path, request.body, &request.headers, c.peer};
   if (handlers_.is_probe && handlers_.is_probe(view)) {
     HttpResponse response;
     try {
@@ -432,7 +432,7 @@ void FrontEnd::dispatch(Connection& c, ParsedRequest request, Clock::time_point 
   c.at_worker = true;
   {
     std::lock_guard<std::mutex> lock(jobs_mutex_);
-    jobs_.push_back({c.id, std::move(request), keep_alive});
+    jobs_.push_back({c.id, std::move(request), keep_alive, c.peer});
   }
   jobs_cv_.notify_one();
 }

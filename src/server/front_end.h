@@ -105,6 +105,7 @@ class FrontEnd {
     uint64_t connection_id;
     ParsedRequest request;
     bool keep_alive;
+    std::string client;
   };
   struct Done {
     uint64_t connection_id;

@@ -22,6 +22,11 @@ enum class Route : int {
   kHealthLive,
   kHealthReady,
   kMetrics,
+  kModelList,        // GET /v1/models
+  kV2Server,         // GET /v2
+  kV2ModelMetadata,  // GET /v2/models/{name}
+  kV2ModelReady,     // GET /v2/models/{name}/ready
+  kV2Infer,          // POST /v2/models/{name}/infer
   kOther,
   kCount,
 };

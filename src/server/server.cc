@@ -28,6 +28,7 @@ StatusOr<std::unique_ptr<Server>> Server::create(const std::vector<ModelSpec>& m
   }
   FENLEI_ASSIGN_OR_RETURN(auto registry, Registry::create(models, loader));
   auto service = std::make_unique<Service>(std::move(registry), options.service);
+  FENLEI_RETURN_IF_ERROR(service->access_log_status());
   return std::unique_ptr<Server>(new Server(std::move(service), std::move(options)));
 }
 

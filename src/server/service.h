@@ -2,11 +2,15 @@
 // access log. No sockets here: server.cc feeds it from httplib, tests call it directly.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +23,12 @@
 
 namespace fenlei::server {
 
+// A bearer token from --auth-token-file; admin tokens may also change state (:reload).
+struct AuthToken {
+  std::string token;
+  bool admin = false;
+};
+
 struct ServiceOptions {
   BatcherOptions batcher;
   size_t max_body_bytes = 1 << 20;  // request bodies over this are refused with 413
@@ -26,7 +36,19 @@ struct ServiceOptions {
   // Origins (e.g. "https://ops.example.com") whose browser pages may call this server; a request
   // with any other Origin header may not change state (:reload). Same-origin always may.
   std::vector<std::string> allowed_origins;
+  // Bearer tokens; empty: no authentication. Health probes are always open.
+  std::vector<AuthToken> auth_tokens;
+  // One JSON object a line per request: "" none, "-" stdout, else a file appended to.
+  std::string access_log;
 };
+
+// Where a path leads: the route and, for model routes, the model and version named in it.
+struct RouteMatch {
+  Route route = Route::kOther;
+  std::string_view model;
+  std::string_view version;  // from .../versions/{v}/...; empty when the path names none
+};
+RouteMatch match_route(std::string_view path);
 
 // Thread-safe: handle() is called concurrently from the HTTP threads.
 class Service {
@@ -34,8 +56,11 @@ class Service {
   Service(std::unique_ptr<Registry> registry, ServiceOptions options);
   ~Service();
 
-  // Routes one request and records it (metrics, access log line).
+  // Routes one request and records it (metrics, access log line). Every response carries an
+  // X-Request-ID: the client's (if it sent a sane one) or a new one.
   HttpResponse handle(const HttpRequest& request);
+  // False if the access log file could not be opened (the message says why).
+  const Status& access_log_status() const { return access_log_status_; }
 
   // Readiness goes false and new predictions get 503; requests already admitted carry on.
   void begin_drain() { draining_.store(true); }
@@ -71,9 +96,25 @@ class Service {
   HttpResponse health_live();
   HttpResponse health_ready();
   HttpResponse metrics_text();
+  HttpResponse model_list();
+  HttpResponse v2_server_metadata();
+  HttpResponse v2_model_metadata(std::string_view model, std::string_view version);
+  HttpResponse v2_model_ready(std::string_view model, std::string_view version);
+  HttpResponse v2_infer(std::string_view model, std::string_view version, std::string_view body);
 
  private:
-  HttpResponse route(const HttpRequest& request, Route* route_out);
+  HttpResponse route(const HttpRequest& request, const RouteMatch& match);
+  // 401/403 unless the request carries a token good for `route` (when tokens are configured).
+  std::optional<HttpResponse> refuse_unauthorized(const HttpRequest& request, Route route) const;
+  // Runs `texts` through the batcher; the error response instead when it fails or times out.
+  std::optional<HttpResponse> run_predictions(ModelSlot* slot, std::vector<std::string> texts,
+                                              const PredictOptions& options,
+                                              std::vector<Prediction>* out);
+  // 404 unless `version` is empty or the version `slot` serves now.
+  std::optional<HttpResponse> refuse_version(const ModelSlot& slot, std::string_view version) const;
+  std::string new_request_id();
+  void write_access_log(const HttpRequest& request, const RouteMatch& match,
+                        std::string_view request_id, int status, uint64_t latency_ns);
   HttpResponse unknown_model(std::string_view model) const;
   // Requests that change state must not be forgeable by a web page on another site: a refusal
   // unless the body is declared JSON (a cross-origin page cannot send that without a CORS
@@ -91,9 +132,18 @@ class Service {
   std::atomic<bool> draining_{false};
   std::atomic<int64_t> in_flight_{0};
   std::function<void(std::string&)> extra_metrics_;
+  std::atomic<uint64_t> request_counter_{0};
+  std::string request_id_prefix_;
+  std::FILE* access_log_ = nullptr;
+  bool access_log_owned_ = false;
+  std::mutex access_log_mutex_;
+  Status access_log_status_;
+  // Requests per model by status class (1xx..5xx), for fenlei_model_requests_total.
+  std::map<std::string, std::array<std::atomic<uint64_t>, 5>, std::less<>> model_requests_;
+  double started_unix_ = 0;
 };
 
-// Which route a path names and, for /v1/models/..., the model name in it.
+// Which route a path names and, for model routes, the model name in it (match_route's short form).
 Route classify_path(std::string_view path, std::string_view* model);
 
 }  // namespace fenlei::server

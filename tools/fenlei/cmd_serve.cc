@@ -15,6 +15,7 @@
 #include "command.h"
 #include "fenlei/classifier.h"
 #include "fenlei/log.h"
+#include "server/auth_tokens.h"
 #include "server/server.h"
 #include "server/signal_watcher.h"
 
@@ -120,7 +121,19 @@ int run_serve(int argc, char** argv) {
   app->add_option("--drain-timeout-s", options.drain_timeout_s,
                   "On SIGTERM/SIGINT, how long in-flight requests may take to finish")
       ->check(CLI::Range(0, 3600));
+  std::string auth_token_file;
+  app->add_option("--auth-token-file", auth_token_file,
+                  "Bearer tokens, one a line ('TOKEN' or 'TOKEN admin'); every request but the "
+                  "health probes then needs one, and reloads an admin one")
+      ->check(CLI::ExistingFile);
+  app->add_option("--access-log", options.service.access_log,
+                  "Write one JSON line per request to FILE (appended) or - (stdout)");
   if (int code = parse(*app, argc, argv); code >= 0) return code;
+  if (!auth_token_file.empty()) {
+    auto tokens = server::read_auth_token_file(auth_token_file);
+    if (!tokens.ok()) return fail("serve", tokens.status());
+    options.service.auth_tokens = std::move(tokens).value();
+  }
   options.service.batcher.max_batch_size = static_cast<size_t>(max_batch_size);
   options.service.batcher.max_queue_size = static_cast<size_t>(max_queue_size);
   options.service.max_body_bytes = static_cast<size_t>(max_body_bytes);
