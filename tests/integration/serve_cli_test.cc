@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -548,6 +549,25 @@ TEST_F(ServeCli, SigtermWhileAClientTricklesExitsAtTheDrainTimeout) {
   stop = true;
   trickler.join();
   EXPECT_EQ(code, 0) << "fenlei serve did not exit while a client trickled";
+}
+
+// Issue 13: the official Triton HTTP client, unchanged, with a bearer token on. Runs when
+// `tritonclient[http]` is importable by FENLEI_TRITON_PYTHON (default python3); skipped otherwise.
+TEST_F(ServeCli, TritonClientWorksUnchanged) {
+  const char* env = std::getenv("FENLEI_TRITON_PYTHON");
+  const std::string python = env ? env : "python3";
+  if (testing::run_command(python + " -c 'import tritonclient.http, numpy' 2>/dev/null").exit_code != 0) {
+    GTEST_SKIP() << "tritonclient[http] is not installed for " << python;
+  }
+  const std::string tokens = dir_->file("tokens.txt");
+  testing::write_text_file(tokens, "triton-test-token-0123456789\n");
+  auto server = serve({model_a_, "--name", "reviews", "--auth-token-file", tokens});
+  ASSERT_GT(server->port(), 0);
+  auto r = testing::run_command(python + " " + std::string(FENLEI_SOURCE_DIR) +
+                                "/bench/triton_client_check.py 127.0.0.1:" +
+                                std::to_string(server->port()) +
+                                " reviews --token triton-test-token-0123456789 2>&1");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
 }
 
 TEST_F(ServeCli, ServesAnInt8ModelNextToTheFloatOne) {
