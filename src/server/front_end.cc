@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <openssl/ssl.h>
+
 #include "fenlei/log.h"
 #include "server/http_writer.h"
 
@@ -73,6 +75,9 @@ struct FrontEnd::Connection {
   bool continue_sent = false;
   bool dead = false;               // to be closed by whoever holds the event
   bool counted_busy = false;       // counted in busy_connections_
+  SSL* ssl = nullptr;              // the TLS session, when the port speaks TLS
+  bool tls_checked = false;        // the first byte was looked at (TLS or plain HTTP?)
+  bool tls_wants_write = false;    // a TLS read needs the socket writable first
   uint32_t interest = 0;
   Clock::time_point idle_since, first_byte, headers_done, write_since, linger_since, last_read;
 };
@@ -139,6 +144,8 @@ Status FrontEnd::bind() {
     }
   }
 
+  if (tls()) FENLEI_RETURN_IF_ERROR(reload_tls());
+
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epoll_fd_ < 0 || wake_fd_ < 0) return internal_error("epoll/eventfd: " + std::string(std::strerror(errno)));
@@ -149,6 +156,42 @@ Status FrontEnd::bind() {
   ev.data.u64 = kWakeId;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
   return Status::ok_status();
+}
+
+Status FrontEnd::reload_tls() {
+  FENLEI_ASSIGN_OR_RETURN(auto context, TlsContext::load(options_.tls_cert, options_.tls_key));
+  std::lock_guard<std::mutex> lock(tls_mutex_);
+  tls_context_ = std::move(context);
+  return Status();
+}
+
+ssize_t FrontEnd::receive(Connection& c, char* buf, size_t n) {
+  if (!c.ssl) return ::recv(c.fd, buf, n, 0);
+  size_t got = 0;
+  c.tls_wants_write = false;
+  switch (tls_read(c.ssl, buf, n, &got)) {
+    case TlsIo::kDone: return static_cast<ssize_t>(got);
+    case TlsIo::kWantWrite: c.tls_wants_write = true; [[fallthrough]];
+    case TlsIo::kWantRead: errno = EAGAIN; return -1;
+    case TlsIo::kClosed: return 0;
+    case TlsIo::kError: break;
+  }
+  errno = ECONNRESET;
+  return -1;
+}
+
+ssize_t FrontEnd::transmit(Connection& c, const char* data, size_t n) {
+  if (!c.ssl) return ::send(c.fd, data, n, MSG_NOSIGNAL);
+  size_t put = 0;
+  switch (tls_write(c.ssl, data, n, &put)) {
+    case TlsIo::kDone: return static_cast<ssize_t>(put);
+    case TlsIo::kWantRead:
+    case TlsIo::kWantWrite: errno = EAGAIN; return -1;
+    case TlsIo::kClosed:
+    case TlsIo::kError: break;
+  }
+  errno = EPIPE;
+  return -1;
 }
 
 void FrontEnd::start() {
@@ -285,7 +328,11 @@ void FrontEnd::accept_all(Clock::time_point now) {
       static const std::string refusal = serialize_response(
           error_response(503, "too many connections; retry later or reuse a connection"), false,
           false);
-      [[maybe_unused]] ssize_t w = ::send(fd, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      // A TLS client could not read a plain answer: it just sees the connection close.
+      if (!tls()) {
+        [[maybe_unused]] ssize_t w =
+            ::send(fd, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      }
       ::close(fd);
       refused_.fetch_add(1);
       if (handlers_.record) handlers_.record("", "", 503);
@@ -294,6 +341,14 @@ void FrontEnd::accept_all(Clock::time_point now) {
     const uint64_t id = next_id_++;
     auto c = std::make_unique<Connection>(id, fd, peer, over, options_.limits);
     c->idle_since = now;
+    if (tls()) {
+      std::lock_guard<std::mutex> lock(tls_mutex_);
+      c->ssl = tls_context_->new_session(fd);
+      if (!c->ssl) {
+        ::close(fd);
+        continue;
+      }
+    }
     if (over) {
       probe_open_.fetch_add(1);
     } else {
@@ -318,7 +373,10 @@ void FrontEnd::on_event(Connection& c, uint32_t events, Clock::time_point now) {
     c.dead = true;  // reset or closed both ways: nothing can be sent any more
   } else {
     if (events & (EPOLLIN | EPOLLRDHUP)) read_from(c, now);
-    if (!c.dead && (events & EPOLLOUT)) write_to(c, now);
+    if (!c.dead && (events & EPOLLOUT)) {
+      if (c.tls_wants_write) read_from(c, now);  // a TLS read was waiting for writability
+      if (!c.dead) write_to(c, now);
+    }
     if (!c.dead && !c.at_worker) process_input(c, now);
   }
   if (c.dead) {
@@ -330,9 +388,29 @@ void FrontEnd::on_event(Connection& c, uint32_t events, Clock::time_point now) {
 
 void FrontEnd::read_from(Connection& c, Clock::time_point now) {
   char buf[kReadChunk];
+  if (c.ssl && !c.tls_checked && !c.lingering) {
+    // A TLS connection starts with a handshake record (0x16). Anything else is most likely plain
+    // HTTP: tell it so in plain text, which it can read, instead of a TLS alert.
+    char first = 0;
+    const ssize_t r = ::recv(c.fd, &first, 1, MSG_PEEK);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      c.dead = true;
+      return;
+    }
+    if (r < 0) return;
+    c.tls_checked = true;
+    if (first != 0x16) {
+      tls_close(c.ssl, false);
+      c.ssl = nullptr;
+      if (handlers_.record) handlers_.record("", "", 400);
+      respond(c, error_response(400, "this port speaks HTTPS; use https://"), false, false, now);
+      write_to(c, now);
+      return;
+    }
+  }
   // A few reads per event, so one fast sender cannot starve the other connections.
   for (int i = 0; i < (c.lingering ? 64 : 16) && !c.dead; ++i) {
-    const ssize_t r = ::recv(c.fd, buf, sizeof buf, 0);
+    const ssize_t r = c.lingering ? ::recv(c.fd, buf, sizeof buf, 0) : receive(c, buf, sizeof buf);
     if (r > 0) {
       if (c.lingering) {
         c.last_read = now;
@@ -453,7 +531,7 @@ void FrontEnd::refuse(Connection& c, int status, const std::string& message,
 
 void FrontEnd::write_to(Connection& c, Clock::time_point now) {
   while (c.out_pos < c.out.size()) {
-    const ssize_t w = ::send(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL);
+    const ssize_t w = transmit(c, c.out.data() + c.out_pos, c.out.size() - c.out_pos);
     if (w > 0) {
       c.out_pos += static_cast<size_t>(w);
       continue;
@@ -472,6 +550,10 @@ void FrontEnd::write_to(Connection& c, Clock::time_point now) {
     }
     // Shut our side and read what the client still sends for a moment: closing with unread input
     // would reset the connection, and the client could lose the response.
+    if (c.ssl) {
+      tls_close(c.ssl, true);
+      c.ssl = nullptr;
+    }
     ::shutdown(c.fd, SHUT_WR);
     c.lingering = true;
     c.linger_since = now;
@@ -497,6 +579,9 @@ void FrontEnd::take_completions(Clock::time_point now) {
     if (d.close) c.close_after_write = true;
     write_to(c, now);
     if (!c.dead) process_input(c, now);
+    // With TLS, pipelined bytes may already sit decrypted inside the session, where epoll cannot
+    // see them: read them now.
+    if (!c.dead && c.ssl && !c.at_worker && SSL_pending(c.ssl) > 0) read_from(c, now);
     if (c.dead) {
       close_connection(c.id);
     } else {
@@ -594,7 +679,7 @@ void FrontEnd::update_interest(Connection& c) {
   const bool reading = c.lingering || (!c.at_worker && !c.close_after_write &&
                                        c.out.size() - c.out_pos < kMaxPendingOutput);
   if (reading && !c.peer_closed) want |= EPOLLIN | EPOLLRDHUP;
-  if (c.out_pos < c.out.size()) want |= EPOLLOUT;
+  if (c.out_pos < c.out.size() || c.tls_wants_write) want |= EPOLLOUT;
   if (want != c.interest) {
     epoll_event ev{};
     ev.events = want;
@@ -613,6 +698,7 @@ void FrontEnd::close_connection(uint64_t id) {
     state_cv_.notify_all();
   }
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  tls_close(c.ssl, false);
   ::close(c.fd);
   if (c.probe_only) {
     probe_open_.fetch_sub(1);

@@ -29,6 +29,7 @@
 #include "fenlei/status.h"
 #include "server/http_parser.h"
 #include "server/http_types.h"
+#include "server/tls.h"
 
 namespace fenlei::server {
 
@@ -52,6 +53,9 @@ struct FrontEndOptions {
   int body_timeout_ms = 30000;
   int write_timeout_ms = 10000;
   ParserLimits limits;
+  // Both set: connections speak TLS (see tls.h for what is refused); plain HTTP to the port gets a
+  // plain-text 400 saying to use https.
+  std::string tls_cert, tls_key;
 };
 
 struct FrontEndHandlers {
@@ -98,6 +102,10 @@ class FrontEnd {
   void stop(std::chrono::milliseconds grace);
 
   FrontEndStats stats() const;
+  bool tls() const { return !options_.tls_cert.empty(); }
+  // Loads --tls-cert/--tls-key again (after a renewal); connections accepted from then on use
+  // them. On error the old ones stay in use.
+  Status reload_tls();
 
  private:
   struct Connection;
@@ -132,6 +140,9 @@ class FrontEnd {
   bool has_work(const Connection& c) const;
   Clock::time_point deadline_of(const Connection& c) const;
   void wake();
+  // Socket I/O through TLS when on: bytes read/written (> 0), 0 for EOF, -1 with errno set.
+  ssize_t receive(Connection& c, char* buf, size_t n);
+  ssize_t transmit(Connection& c, const char* data, size_t n);
 
   FrontEndOptions options_;
   FrontEndHandlers handlers_;
@@ -161,6 +172,9 @@ class FrontEnd {
   std::vector<Done> done_;
   std::mutex state_mutex_;
   std::condition_variable state_cv_;  // busy_connections_ reached 0, or the loop ended
+
+  std::mutex tls_mutex_;
+  std::shared_ptr<const TlsContext> tls_context_;
 
   std::thread loop_thread_;
   std::vector<std::thread> workers_;

@@ -66,7 +66,7 @@ Server::~Server() { shutdown(); }
 
 std::string Server::url() const {
   const bool v6 = options_.host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + options_.host + "]" : options_.host) + ":" + std::to_string(port_);
+  return std::string(front_end_->tls() ? "https://" : "http://") + (v6 ? "[" + options_.host + "]" : options_.host) + ":" + std::to_string(port_);
 }
 
 Status Server::start() {

@@ -61,6 +61,8 @@ class Server {
 
   Service& service() { return *service_; }
   FrontEndStats connection_stats() const { return front_end_->stats(); }
+  // Reloads the TLS certificate and key (no-op without TLS); see FrontEnd::reload_tls.
+  Status reload_tls() { return front_end_->tls() ? front_end_->reload_tls() : Status(); }
 
  private:
   Server(std::unique_ptr<Service> service, ServerOptions options);

@@ -126,9 +126,18 @@ int run_serve(int argc, char** argv) {
                   "Bearer tokens, one a line ('TOKEN' or 'TOKEN admin'); every request but the "
                   "health probes then needs one, and reloads an admin one")
       ->check(CLI::ExistingFile);
+  app->add_option("--tls-cert", options.connections.tls_cert,
+                  "Serve HTTPS with this PEM certificate chain (with --tls-key; SIGHUP reloads both)")
+      ->check(CLI::ExistingFile);
+  app->add_option("--tls-key", options.connections.tls_key, "PEM private key of --tls-cert")
+      ->check(CLI::ExistingFile);
   app->add_option("--access-log", options.service.access_log,
                   "Write one JSON line per request to FILE (appended) or - (stdout)");
   if (int code = parse(*app, argc, argv); code >= 0) return code;
+  if (options.connections.tls_cert.empty() != options.connections.tls_key.empty()) {
+    std::cerr << "fenlei serve: error: --tls-cert and --tls-key go together\n";
+    return kExitUsage;
+  }
   if (!auth_token_file.empty()) {
     auto tokens = server::read_auth_token_file(auth_token_file);
     if (!tokens.ok()) return fail("serve", tokens.status());
@@ -160,7 +169,13 @@ int run_serve(int argc, char** argv) {
   server::SignalWatcher signals;
   Status watching = signals.start(
       {[&] {
-         if (server::Server* s = server_ptr.load()) s->service().reload_all();
+         if (server::Server* s = server_ptr.load()) {
+           s->service().reload_all();
+           if (Status tls = s->reload_tls(); !tls.ok()) {
+             FENLEI_LOG(kError) << "TLS reload failed, keeping the old certificate: "
+                                << tls.message();
+           }
+         }
        },
        [&] {
          stop_requested = true;
