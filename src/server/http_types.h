@@ -22,6 +22,7 @@ struct HttpRequest {
   std::string_view body;
   const HttpHeaders* headers = nullptr;  // null: none (e.g. a test calling a handler directly)
   std::string_view client = {};  // the peer's IP address, when known
+  bool admin_listener = false;    // arrived on --admin-port (loopback), not the data port
 
   std::string_view header(std::string_view lower_name) const {
     return headers ? find_header(*headers, lower_name) : std::string_view();

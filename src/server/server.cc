@@ -26,6 +26,11 @@ StatusOr<std::unique_ptr<Server>> Server::create(const std::vector<ModelSpec>& m
   if (options.port < 0 || options.port > 65535) {
     return invalid_argument_error("port " + std::to_string(options.port) + " is not in 0-65535");
   }
+  if (options.admin_port > 65535) {
+    return invalid_argument_error("admin port " + std::to_string(options.admin_port) +
+                                  " is not in 0-65535");
+  }
+  options.service.admin_port_only = options.admin_port >= 0;
   FENLEI_ASSIGN_OR_RETURN(auto registry, Registry::create(models, loader));
   auto service = std::make_unique<Service>(std::move(registry), options.service);
   FENLEI_RETURN_IF_ERROR(service->access_log_status());
@@ -46,6 +51,23 @@ Server::Server(std::unique_ptr<Service> service, ServerOptions options)
   handlers.record = [svc](std::string_view method, std::string_view path, int status) {
     svc->record(method, path, status, 0);
   };
+  if (options_.admin_port >= 0) {
+    // Loopback only, plain HTTP, a few connections: for operators on the machine.
+    FrontEndOptions admin;
+    admin.host = "127.0.0.1";
+    admin.port = options_.admin_port;
+    admin.worker_threads = 2;
+    admin.max_connections = 64;
+    admin.limits.max_body_bytes = options_.service.max_body_bytes;
+    FrontEndHandlers admin_handlers = handlers;
+    admin_handlers.handle = [svc](const HttpRequest& request) {
+      HttpRequest marked = request;
+      marked.admin_listener = true;
+      return svc->handle(marked);
+    };
+    admin_handlers.is_probe = nullptr;
+    admin_ = std::make_unique<FrontEnd>(std::move(admin), std::move(admin_handlers));
+  }
   front_end_ = std::make_unique<FrontEnd>(std::move(front), std::move(handlers));
   const FrontEnd* fe = front_end_.get();
   service_->set_extra_metrics([fe](std::string& out) {
@@ -73,8 +95,10 @@ Status Server::start() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (started_) return failed_precondition_error("server already started");
   FENLEI_RETURN_IF_ERROR(front_end_->bind());
+  if (admin_) FENLEI_RETURN_IF_ERROR(admin_->bind());
   port_ = front_end_->port();
   front_end_->start();
+  if (admin_) admin_->start();
   started_ = true;
   return Status::ok_status();
 }
@@ -95,7 +119,10 @@ void Server::shutdown() {
                     << " request(s) in progress, at most " << options_.drain_timeout_s << " s";
   const auto deadline = Clock::now() + std::chrono::seconds(options_.drain_timeout_s);
   // The front end first: once readiness says 503, every answer already says "Connection: close".
-  if (started) front_end_->begin_drain(deadline);
+  if (started) {
+    front_end_->begin_drain(deadline);
+    if (admin_) admin_->begin_drain(deadline);
+  }
   service_->begin_drain();
   if (started) {
     if (!front_end_->wait_drained(deadline)) {
@@ -104,7 +131,10 @@ void Server::shutdown() {
   }
   // Fails predictions still queued with 503, so their worker threads return and answer.
   service_->stop_workers();
-  if (started) front_end_->stop(std::chrono::milliseconds(1000));
+  if (started) {
+    front_end_->stop(std::chrono::milliseconds(1000));
+    if (admin_) admin_->stop(std::chrono::milliseconds(0));
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopped_ = true;

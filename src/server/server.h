@@ -29,6 +29,9 @@ struct ServerOptions {
   // BatcherOptions::caller_runs). Connections are not tied to threads: thousands may be open.
   int http_threads = 64;
   int drain_timeout_s = 10;        // how long shutdown() waits for requests in progress
+  // >= 0: a second listener on 127.0.0.1 for admin requests (:reload), which the data port then
+  // refuses; 0 picks a free port (see admin_port()). -1: none.
+  int admin_port = -1;
   // Connection caps and per-phase deadlines. Its host, port, worker_threads and
   // limits.max_body_bytes are set from the fields above and service.max_body_bytes.
   FrontEndOptions connections;
@@ -61,6 +64,7 @@ class Server {
 
   Service& service() { return *service_; }
   FrontEndStats connection_stats() const { return front_end_->stats(); }
+  int admin_port() const { return admin_ ? admin_->port() : -1; }
   // Reloads the TLS certificate and key (no-op without TLS); see FrontEnd::reload_tls.
   Status reload_tls() { return front_end_->tls() ? front_end_->reload_tls() : Status(); }
 
@@ -70,6 +74,7 @@ class Server {
   ServerOptions options_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<FrontEnd> front_end_;
+  std::unique_ptr<FrontEnd> admin_;  // --admin-port; null without
   int port_ = -1;
   std::mutex mutex_;
   std::condition_variable stopped_cv_;

@@ -332,7 +332,13 @@ HttpResponse Service::route(const HttpRequest& request, const RouteMatch& match)
     response.allow = allowed_method(route);
     return response;
   }
-  if (auto refused = refuse_unauthorized(request, route)) return *refused;
+  if (route == Route::kReload && options_.admin_port_only && !request.admin_listener) {
+    return error_response(403, "reloads are served on the admin port only (--admin-port)");
+  }
+  const bool trusted_admin = request.admin_listener && route == Route::kReload;
+  if (!trusted_admin) {
+    if (auto refused = refuse_unauthorized(request, route)) return *refused;
+  }
   if (route == Route::kReload) {
     if (auto refused = refuse_cross_site(request)) return *refused;
   }

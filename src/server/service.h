@@ -38,6 +38,9 @@ struct ServiceOptions {
   std::vector<std::string> allowed_origins;
   // Bearer tokens; empty: no authentication. Health probes are always open.
   std::vector<AuthToken> auth_tokens;
+  // True with --admin-port: state-changing requests (:reload) are served only there, and
+  // there without a token (the port is bound to loopback).
+  bool admin_port_only = false;
   // One JSON object a line per request: "" none, "-" stdout, else a file appended to.
   std::string access_log;
 };

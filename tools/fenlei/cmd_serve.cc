@@ -131,6 +131,10 @@ int run_serve(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app->add_option("--tls-key", options.connections.tls_key, "PEM private key of --tls-cert")
       ->check(CLI::ExistingFile);
+  app->add_option("--admin-port", options.admin_port,
+                  "Serve reloads on this 127.0.0.1 port only (no token needed there); the data "
+                  "port then refuses them")
+      ->check(CLI::Range(0, 65535));
   app->add_option("--access-log", options.service.access_log,
                   "Write one JSON line per request to FILE (appended) or - (stdout)");
   if (int code = parse(*app, argc, argv); code >= 0) return code;
@@ -189,6 +193,9 @@ int run_serve(int argc, char** argv) {
   if (Status started = server_holder->start(); !started.ok()) return fail("serve", started);
   server_ptr = server_holder.get();
   std::cout << "serving on " << server_holder->url() << std::endl;  // flushed: tests read the port
+  if (server_holder->admin_port() >= 0) {
+    std::cout << "admin on http://127.0.0.1:" << server_holder->admin_port() << std::endl;
+  }
   if (stop_requested) server_holder->shutdown();  // a signal that came while loading
   server_holder->wait();
   return kExitOk;

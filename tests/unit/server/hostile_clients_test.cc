@@ -281,6 +281,34 @@ TEST_F(HostileClientsTest, ReloadRefusesFormPostsAndForeignOrigins) {
   EXPECT_EQ(server_->service().registry().find("reviews")->version(), 5);
 }
 
+// Issue 13: admin actions on a separate loopback port; the data port refuses them.
+TEST_F(HostileClientsTest, AdminPortServesReloadsAndTheDataPortRefusesThem) {
+  ServerOptions options;
+  options.admin_port = 0;
+  options.service.auth_tokens = {{"user-token-0123456789", false}};
+  start(options);
+  ASSERT_GT(server_->admin_port(), 0);
+  auto reload = [&](int to_port, const std::string& extra) {
+    RawConnection c(to_port);
+    c.send("POST /v1/models/reviews:reload HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" +
+           extra + "Content-Length: 0\r\n\r\n");
+    auto r = c.read_response(5000ms);
+    return r ? r->status : -1;
+  };
+  EXPECT_EQ(reload(port(), "Authorization: Bearer user-token-0123456789\r\n"), 403);
+  EXPECT_EQ(server_->service().registry().find("reviews")->version(), 1);
+  EXPECT_EQ(reload(server_->admin_port(), ""), 200);
+  EXPECT_EQ(server_->service().registry().find("reviews")->version(), 2);
+  // The data port still serves predictions with a token.
+  RawConnection c(port());
+  ASSERT_TRUE(c.send("POST /v1/models/reviews:predict HTTP/1.1\r\nHost: t\r\n"
+                     "Authorization: Bearer user-token-0123456789\r\nContent-Type: application/json\r\n"
+                     "Content-Length: " + std::to_string(kPredictBody.size()) + "\r\n\r\n" + kPredictBody));
+  auto r = c.read_response(5000ms);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
 TEST_F(HostileClientsTest, ExpectContinueGetsA100BeforeTheBody) {
   start();
   RawConnection c(port());
