@@ -1,6 +1,7 @@
 -- wrk script for bench/serve_bench.sh: POSTs one review per request to the predict endpoint.
 -- Any answer >= 400 is counted by wrk in summary.errors.status, printed as non2xx below.
 local model = os.getenv("FENLEI_BENCH_MODEL") or "model"
+local auth = os.getenv("FENLEI_BENCH_AUTH") or ""  -- "Bearer TOKEN" for a server with tokens
 local reviews = {
   "房间很干净，服务也很周到，下次还会再来",
   "太吵了，隔音很差，不会再住了",
@@ -18,8 +19,9 @@ local counter = 0
 request = function()
   counter = counter + 1
   local body = bodies[(counter % #bodies) + 1]
-  return wrk.format("POST", "/v1/models/" .. model .. ":predict",
-                    {["Content-Type"] = "application/json"}, body)
+  local headers = {["Content-Type"] = "application/json"}
+  if auth ~= "" then headers["Authorization"] = auth end
+  return wrk.format("POST", "/v1/models/" .. model .. ":predict", headers, body)
 end
 
 done = function(summary, latency, requests)

@@ -14,7 +14,8 @@ packages=(
   python3-jieba              # jieba 0.42.1's dictionary and HMM tables (data only; no Python runs)
   nlohmann-json3-dev         # JSON
   libcli11-dev               # command-line parsing
-  libcpp-httplib-dev         # HTTP server (fenlei serve)
+  libcpp-httplib-dev         # HTTP client in the tests
+  libssl-dev                 # TLS in fenlei serve (--tls-cert)
   libcurl4-openssl-dev       # HTTP client in the server tests
   zlib1g-dev                 # CRC-32 and compressed model sections
   libgtest-dev libgmock-dev  # tests

@@ -12,7 +12,8 @@
 namespace fenlei::server {
 namespace {
 
-constexpr const char* kExpected = R"(; send {"instances": ["text", ...]} with optional "k" and "threshold")";
+constexpr const char* kExpected =
+    R"(; send {"instances": ["text", ...]} (or {"inputs": [...]}) with optional "k" and "threshold")";
 
 const char* type_name(const nlohmann::json& j) { return j.type_name(); }
 
@@ -23,7 +24,7 @@ namespace {
 // The part of both requests that is the same: a UTF-8 JSON object with a non-empty "instances"
 // array of strings. `expected` ends every message with what to send instead.
 Status parse_instances(std::string_view body, const char* expected, nlohmann::json* doc,
-                       std::vector<std::string>* instances) {
+                       std::vector<std::string>* instances, bool* columnar = nullptr) {
   // Checked before parsing so the client learns where the bad byte is, not just "parse error".
   const size_t bad = utf8::find_invalid(body);
   if (bad != std::string_view::npos) {
@@ -46,8 +47,23 @@ Status parse_instances(std::string_view body, const char* expected, nlohmann::js
     return invalid_argument_error(std::string("request body must be a JSON object, got ") +
                                   type_name(*doc) + expected);
   }
-  auto it = doc->find("instances");
-  if (it == doc->end()) return invalid_argument_error(std::string("missing \"instances\"") + expected);
+  nlohmann::json* list = nullptr;
+  if (auto found = doc->find("instances"); found != doc->end()) {
+    list = &*found;
+  } else if (auto inputs = doc->find("inputs"); inputs != doc->end() && columnar) {
+    // TF Serving's columnar form: "inputs": [texts] or "inputs": {"<input name>": [texts]}.
+    *columnar = true;
+    list = &*inputs;
+    if (list->is_object()) {
+      if (list->size() != 1) {
+        return invalid_argument_error("\"inputs\" as an object must name exactly one input" +
+                                      std::string(expected));
+      }
+      list = &list->begin().value();
+    }
+  }
+  if (!list) return invalid_argument_error(std::string("missing \"instances\"") + expected);
+  auto* it = list;
   if (!it->is_array()) {
     return invalid_argument_error(std::string("\"instances\" must be an array of strings, got ") +
                                   type_name(*it) + expected);
@@ -70,7 +86,8 @@ Status parse_instances(std::string_view body, const char* expected, nlohmann::js
 StatusOr<PredictRequest> parse_predict_request(std::string_view body) {
   nlohmann::json doc;
   PredictRequest request;
-  FENLEI_RETURN_IF_ERROR(parse_instances(body, kExpected, &doc, &request.instances));
+  FENLEI_RETURN_IF_ERROR(
+      parse_instances(body, kExpected, &doc, &request.instances, &request.columnar));
   if (auto k = doc.find("k"); k != doc.end()) {
     const bool integral = k->is_number_integer();
     const long long value = integral ? k->get<long long>() : 0;
@@ -157,6 +174,38 @@ std::string write_predictions(const std::vector<Prediction>& predictions) {
     out += "]}";
   }
   out += "]}";
+  return out;
+}
+
+std::string write_predictions_columnar(const std::vector<Prediction>& predictions) {
+  std::string out;
+  out.reserve(48 + predictions.size() * 96);
+  out += "{\"outputs\":{\"label\":[";
+  for (size_t i = 0; i < predictions.size(); ++i) {
+    if (i) out.push_back(',');
+    append_json_string(out, predictions[i].label);
+  }
+  out += "],\"score\":[";
+  for (size_t i = 0; i < predictions.size(); ++i) {
+    if (i) out.push_back(',');
+    append_json_float(out, predictions[i].score);
+  }
+  out += "],\"top_k\":[";
+  for (size_t i = 0; i < predictions.size(); ++i) {
+    if (i) out.push_back(',');
+    out.push_back('[');
+    const auto& top = predictions[i].top_k;
+    for (size_t j = 0; j < top.size(); ++j) {
+      if (j) out.push_back(',');
+      out += "{\"label\":";
+      append_json_string(out, top[j].label);
+      out += ",\"score\":";
+      append_json_float(out, top[j].score);
+      out.push_back('}');
+    }
+    out.push_back(']');
+  }
+  out += "]}}";
   return out;
 }
 

@@ -14,6 +14,7 @@ namespace fenlei::server {
 struct PredictRequest {
   std::vector<std::string> instances;
   PredictOptions options;
+  bool columnar = false;  // sent as TF Serving's "inputs" (answered as "outputs")
   bool k_given = false, threshold_given = false;  // else the model's defaults apply
   // Fills what the request left out from default_predict_options(info).
   void apply_model_defaults(const ModelInfo& info) {
@@ -26,6 +27,7 @@ struct PredictRequest {
 // Largest `k` a request may ask for; the model clamps it to its label count anyway.
 constexpr int kMaxRequestK = 1000;
 
+// Also takes TF Serving's columnar form, {"inputs": [...]} or {"inputs": {"name": [...]}}.
 // INVALID_ARGUMENT, with a message that says what to send instead, for: a body that is not UTF-8,
 // malformed JSON, a non-object, missing/empty/non-array "instances", a non-string instance,
 // a "k" that is not an integer in [1, kMaxRequestK], a "threshold" that is not a number in [0, 1].
@@ -37,6 +39,9 @@ void trim_prediction(Prediction& prediction, const PredictOptions& options);
 
 // {"predictions": [{"label": ..., "score": ..., "top_k": [{"label": ..., "score": ...}]}, ...]}
 std::string write_predictions(const std::vector<Prediction>& predictions);
+// The columnar answer to an "inputs" request:
+// {"outputs": {"label": [...], "score": [...], "top_k": [[{"label": ..., "score": ...}], ...]}}
+std::string write_predictions_columnar(const std::vector<Prediction>& predictions);
 
 // Appends `s` as a JSON string literal (quotes included); `s` must be valid UTF-8.
 void append_json_string(std::string& out, std::string_view s);

@@ -31,6 +31,12 @@ const char* route_label(Route route) {
     case Route::kHealthLive: return "/v2/health/live";
     case Route::kHealthReady: return "/v2/health/ready";
     case Route::kMetrics: return "/metrics";
+    case Route::kModelList: return "/v1/models";
+    case Route::kV2Server: return "/v2";
+    case Route::kV2ModelMetadata: return "/v2/models/{name}";
+    case Route::kV2ModelReady: return "/v2/models/{name}/ready";
+    case Route::kV2Infer: return "/v2/models/{name}/infer";
+    case Route::kUi: return "/";
     case Route::kOther:
     case Route::kCount: break;
   }

@@ -22,6 +22,12 @@ enum class Route : int {
   kHealthLive,
   kHealthReady,
   kMetrics,
+  kModelList,        // GET /v1/models
+  kV2Server,         // GET /v2
+  kV2ModelMetadata,  // GET /v2/models/{name}
+  kV2ModelReady,     // GET /v2/models/{name}/ready
+  kV2Infer,          // POST /v2/models/{name}/infer
+  kUi,               // GET / (the try-a-model page, ui_page.h)
   kOther,
   kCount,
 };

@@ -1,5 +1,9 @@
 #include "server/model_registry.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <exception>
 
 #include "fenlei/log.h"
@@ -57,6 +61,12 @@ ReloadResult ModelSlot::load() {
   }
 
   std::atomic_store(&predictor_, std::move(predictor));
+#ifdef __GLIBC__
+  // The old model was freed just now (unless a batch still runs on it), often from another
+  // thread's malloc arena, which glibc keeps: without this, RSS grew by a model per reload until
+  // every arena held one (+170 MB over 16 reloads of a small seed-cnn, measured).
+  ::malloc_trim(0);
+#endif
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const int64_t version = version_.fetch_add(1) + 1;

@@ -8,18 +8,15 @@
 #include <string>
 #include <vector>
 
-namespace httplib {
-class Server;
-}
+#include "server/http_types.h"
 
 namespace fenlei::server {
 
-class Registry;
-
-// The page, with the served model names built in (the API has no list endpoint to ask).
+// The page, with the served model names built in.
 std::string ui_page_html(const std::vector<std::string>& model_names);
 
-// Adds GET / serving that page. Call before any catch-all route: httplib takes the first match.
-void install_ui_route(httplib::Server& http, const Registry& registry);
+// The response to GET /: the page with a strict Content-Security-Policy (inline script and
+// style, requests to this origin only, no framing).
+HttpResponse ui_page_response(const std::string& page);
 
 }  // namespace fenlei::server

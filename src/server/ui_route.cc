@@ -1,8 +1,3 @@
-#include <httplib.h>
-
-#include <nlohmann/json.hpp>
-
-#include "server/model_registry.h"
 #include "server/ui_page.h"
 
 namespace fenlei::server {
@@ -16,16 +11,14 @@ constexpr const char* kPagePolicy =
 
 }  // namespace
 
-void install_ui_route(httplib::Server& http, const Registry& registry) {
-  std::vector<std::string> names;
-  for (const ModelSlot* slot : registry.slots()) names.push_back(slot->name());
-  auto page = std::make_shared<const std::string>(ui_page_html(names));
-  http.Get("/", [page](const httplib::Request&, httplib::Response& res) {
-    res.set_content(*page, "text/html; charset=utf-8");
-    res.set_header("Content-Security-Policy", kPagePolicy);
-    res.set_header("X-Content-Type-Options", "nosniff");
-    res.set_header("Cache-Control", "no-cache");
-  });
+HttpResponse ui_page_response(const std::string& page) {
+  HttpResponse response;
+  response.body = page;
+  response.content_type = "text/html; charset=utf-8";
+  response.headers = {{"Content-Security-Policy", kPagePolicy},
+                      {"X-Content-Type-Options", "nosniff"},
+                      {"Cache-Control", "no-cache"}};
+  return response;
 }
 
 }  // namespace fenlei::server

@@ -1,4 +1,4 @@
-// libFuzzer target for the server's request parsers (predict and explain): any body gives a
+// libFuzzer target for the server's request parsers (predict, explain, v2 infer): any body gives a
 // request with at least one valid UTF-8 instance, or an error message (the 400 the client sees)
 // — never a crash.
 #include <cstddef>
@@ -8,6 +8,7 @@
 
 #include "fenlei/utf8.h"
 #include "server/json_codec.h"
+#include "server/v2_protocol.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
@@ -30,6 +31,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (request.ok() && request->instances != explain->instances) std::abort();
   } else if (explain.status().message().empty()) {
+    std::abort();
+  }
+  auto v2 = fenlei::server::parse_v2_infer_request(body);
+  if (v2.ok()) {
+    if (v2->texts.empty() || v2->texts.size() > fenlei::server::kMaxV2Batch || v2->outputs.empty())
+      std::abort();
+    for (const auto& text : v2->texts) {
+      if (!fenlei::utf8::is_valid(text)) std::abort();
+    }
+  } else if (v2.status().message().empty()) {
     std::abort();
   }
   return 0;

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -23,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
+#include "unit/server/raw_client.h"
 
 namespace fenlei {
 namespace {
@@ -430,10 +432,10 @@ TEST_F(ServeCli, ReloadUnderLoadLosesNoRequest) {
   EXPECT_EQ(model_version(*c, "reviews"), 2);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
 
-  // And back to model A through the endpoint (no body, as `curl -X POST` sends it).
+  // And back to model A through the endpoint (no body; JSON content type, as the docs' curl sends).
   std::filesystem::copy_file(model_a_, served + ".tmp");
   std::filesystem::rename(served + ".tmp", served);
-  auto reload = c->Post("/v1/models/reviews:reload");
+  auto reload = c->Post("/v1/models/reviews:reload", "", "application/json");
   ASSERT_TRUE(reload);
   EXPECT_EQ(reload->status, 200) << reload->body;
   EXPECT_EQ(nlohmann::json::parse(reload->body)["version"], "3");
@@ -442,7 +444,7 @@ TEST_F(ServeCli, ReloadUnderLoadLosesNoRequest) {
   // A file that does not load: the old model keeps serving, the status says why.
   testing::write_text_file(served + ".tmp", "not a model");
   std::filesystem::rename(served + ".tmp", served);
-  auto bad = c->Post("/v1/models/reviews:reload");
+  auto bad = c->Post("/v1/models/reviews:reload", "", "application/json");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 500);
   EXPECT_NE(error_of(bad->body).find("still serving version 3"), std::string::npos) << bad->body;
@@ -482,7 +484,7 @@ TEST_F(ServeCli, ReloadSwitchesToTheNewModelsPredictions) {
   ASSERT_TRUE(differ);
   std::filesystem::copy_file(model_b_, served + ".tmp");
   std::filesystem::rename(served + ".tmp", served);
-  auto reload = c->Post("/v1/models/reviews:reload");
+  auto reload = c->Post("/v1/models/reviews:reload", "", "application/json");
   ASSERT_TRUE(reload);
   ASSERT_EQ(reload->status, 200) << reload->body;
   Reply r = post(*c, "/v1/models/reviews:predict", instances(texts, 2));
@@ -529,6 +531,43 @@ TEST_F(ServeCli, SigtermDuringLoadFinishesInFlightRequestsAndExitsZero) {
   // The port is closed: a new connection is refused.
   auto after = server->client();
   EXPECT_FALSE(after->Get("/v2/health/live"));
+}
+
+// Issue 16: SIGTERM did not exit while a client trickled a request, whatever --drain-timeout-s said.
+TEST_F(ServeCli, SigtermWhileAClientTricklesExitsAtTheDrainTimeout) {
+  auto server = serve({model_a_, "--name", "reviews", "--drain-timeout-s", "1"});
+  ASSERT_GT(server->port(), 0);
+  server::testing::RawConnection trickle(server->port());
+  ASSERT_TRUE(trickle.send("POST /v1/models/reviews:predict HTTP/1.1\r\nHost: t\r\nX-Slow: "));
+  std::atomic<bool> stop{false};
+  std::thread trickler([&] {
+    while (!stop && trickle.send("x")) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  server->signal(SIGTERM);
+  const int code = server->wait_exit(std::chrono::seconds(20));
+  stop = true;
+  trickler.join();
+  EXPECT_EQ(code, 0) << "fenlei serve did not exit while a client trickled";
+}
+
+// Issue 13: the official Triton HTTP client, unchanged, with a bearer token on. Runs when
+// `tritonclient[http]` is importable by FENLEI_TRITON_PYTHON (default python3); skipped otherwise.
+TEST_F(ServeCli, TritonClientWorksUnchanged) {
+  const char* env = std::getenv("FENLEI_TRITON_PYTHON");
+  const std::string python = env ? env : "python3";
+  if (testing::run_command(python + " -c 'import tritonclient.http, numpy' 2>/dev/null").exit_code != 0) {
+    GTEST_SKIP() << "tritonclient[http] is not installed for " << python;
+  }
+  const std::string tokens = dir_->file("tokens.txt");
+  testing::write_text_file(tokens, "triton-test-token-0123456789\n");
+  auto server = serve({model_a_, "--name", "reviews", "--auth-token-file", tokens});
+  ASSERT_GT(server->port(), 0);
+  auto r = testing::run_command(python + " " + std::string(FENLEI_SOURCE_DIR) +
+                                "/bench/triton_client_check.py 127.0.0.1:" +
+                                std::to_string(server->port()) +
+                                " reviews --token triton-test-token-0123456789 2>&1");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
 }
 
 TEST_F(ServeCli, ServesAnInt8ModelNextToTheFloatOne) {

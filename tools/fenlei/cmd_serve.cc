@@ -15,6 +15,7 @@
 #include "command.h"
 #include "fenlei/classifier.h"
 #include "fenlei/log.h"
+#include "server/auth_tokens.h"
 #include "server/server.h"
 #include "server/signal_watcher.h"
 
@@ -49,6 +50,28 @@ StatusOr<std::shared_ptr<const server::Predictor>> load_predictor(const std::str
       std::make_shared<ClassifierPredictor>(std::move(classifier)));
 }
 
+// Connection caps and per-phase deadlines (docs/serving.md, "Slow and hostile clients").
+void add_connection_flags(CLI::App& app, server::FrontEndOptions& c) {
+  app.add_option("--max-connections", c.max_connections,
+                 "Open connections at most; more get 503 (a few extra slots stay for health probes)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--max-connections-per-client", c.max_connections_per_client,
+                 "Open connections per client IP address at most")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--keep-alive-timeout-ms", c.idle_timeout_ms,
+                 "How long an idle connection may wait for its next request")
+      ->check(CLI::Range(1, 3600000));
+  app.add_option("--request-line-timeout-ms", c.request_line_timeout_ms,
+                 "From a request's first byte to the end of its request line; later gets 408")
+      ->check(CLI::Range(1, 3600000));
+  app.add_option("--header-timeout-ms", c.header_timeout_ms,
+                 "From a request's first byte to the end of its headers; later gets 408")
+      ->check(CLI::Range(1, 3600000));
+  app.add_option("--body-timeout-ms", c.body_timeout_ms,
+                 "From the end of the headers to the end of the body; later gets 408")
+      ->check(CLI::Range(1, 3600000));
+}
+
 // "reviews.int8.fenlei" -> "reviews.int8"
 std::string default_name(const std::string& path) {
   return std::filesystem::path(path).stem().string();
@@ -74,8 +97,12 @@ int run_serve(int argc, char** argv) {
   app->add_option("--threads", options.service.batcher.threads, "Prediction worker threads")
       ->check(CLI::Range(1, 256));
   app->add_option("--http-threads", options.http_threads,
-                  "Connection threads (bounds concurrent keep-alive connections)")
+                  "Threads that run requests (connections are not tied to threads)")
       ->check(CLI::Range(1, 4096));
+  add_connection_flags(*app, options.connections);
+  app->add_option("--cors-origin", options.service.allowed_origins,
+                  "Origin whose web pages may call this server, e.g. https://ops.example.com "
+                  "(repeatable; default: none but the server's own)");
   app->add_option("--max-batch-size", max_batch_size, "Most texts per model call")
       ->check(CLI::Range(1, 4096));
   app->add_option("--max-queue-delay-us", options.service.batcher.max_queue_delay_us,
@@ -94,10 +121,35 @@ int run_serve(int argc, char** argv) {
   app->add_option("--drain-timeout-s", options.drain_timeout_s,
                   "On SIGTERM/SIGINT, how long in-flight requests may take to finish")
       ->check(CLI::Range(0, 3600));
+  std::string auth_token_file;
+  app->add_option("--auth-token-file", auth_token_file,
+                  "Bearer tokens, one a line ('TOKEN' or 'TOKEN admin'); every request but the "
+                  "health probes then needs one, and reloads an admin one")
+      ->check(CLI::ExistingFile);
+  app->add_option("--tls-cert", options.connections.tls_cert,
+                  "Serve HTTPS with this PEM certificate chain (with --tls-key; SIGHUP reloads both)")
+      ->check(CLI::ExistingFile);
+  app->add_option("--tls-key", options.connections.tls_key, "PEM private key of --tls-cert")
+      ->check(CLI::ExistingFile);
+  app->add_option("--admin-port", options.admin_port,
+                  "Serve reloads on this 127.0.0.1 port only (no token needed there); the data "
+                  "port then refuses them")
+      ->check(CLI::Range(0, 65535));
+  app->add_option("--access-log", options.service.access_log,
+                  "Write one JSON line per request to FILE (appended) or - (stdout)");
   bool no_ui = false;
   app->add_flag("--no-ui", no_ui, "Do not serve the try-a-model page at GET / (docs/report.md)");
   if (int code = parse(*app, argc, argv); code >= 0) return code;
-  options.ui = !no_ui;
+  options.service.ui = !no_ui;
+  if (options.connections.tls_cert.empty() != options.connections.tls_key.empty()) {
+    std::cerr << "fenlei serve: error: --tls-cert and --tls-key go together\n";
+    return kExitUsage;
+  }
+  if (!auth_token_file.empty()) {
+    auto tokens = server::read_auth_token_file(auth_token_file);
+    if (!tokens.ok()) return fail("serve", tokens.status());
+    options.service.auth_tokens = std::move(tokens).value();
+  }
   options.service.batcher.max_batch_size = static_cast<size_t>(max_batch_size);
   options.service.batcher.max_queue_size = static_cast<size_t>(max_queue_size);
   options.service.max_body_bytes = static_cast<size_t>(max_body_bytes);
@@ -124,7 +176,13 @@ int run_serve(int argc, char** argv) {
   server::SignalWatcher signals;
   Status watching = signals.start(
       {[&] {
-         if (server::Server* s = server_ptr.load()) s->service().reload_all();
+         if (server::Server* s = server_ptr.load()) {
+           s->service().reload_all();
+           if (Status tls = s->reload_tls(); !tls.ok()) {
+             FENLEI_LOG(kError) << "TLS reload failed, keeping the old certificate: "
+                                << tls.message();
+           }
+         }
        },
        [&] {
          stop_requested = true;
@@ -138,6 +196,9 @@ int run_serve(int argc, char** argv) {
   if (Status started = server_holder->start(); !started.ok()) return fail("serve", started);
   server_ptr = server_holder.get();
   std::cout << "serving on " << server_holder->url() << std::endl;  // flushed: tests read the port
+  if (server_holder->admin_port() >= 0) {
+    std::cout << "admin on http://127.0.0.1:" << server_holder->admin_port() << std::endl;
+  }
   if (stop_requested) server_holder->shutdown();  // a signal that came while loading
   server_holder->wait();
   return kExitOk;

@@ -264,18 +264,23 @@ TEST_F(HttpServerTest, DrainFinishesInFlightRequests) {
   EXPECT_EQ(post(kPredictPath, R"({"instances": ["a"]})"), -1);
 }
 
-TEST_F(HttpServerTest, ReloadNeedsNoBody) {
+TEST_F(HttpServerTest, ReloadNeedsNoBodyButAJsonContentType) {
   start();
   httplib::Client c("127.0.0.1", server_->port());
-  auto reply = c.Post("/v1/models/reviews:reload");  // sends Content-Length: 0
+  auto reply = c.Post("/v1/models/reviews:reload", "", "application/json");
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 200) << reply->body;
   httplib::Request req;
   req.method = "POST";
   req.path = "/v1/models/reviews:reload";
-  auto no_length = c.send(req);  // no body
+  req.set_header("Content-Type", "application/json");
+  auto no_length = c.send(req);  // no body, no Content-Length
   ASSERT_TRUE(no_length);
   EXPECT_EQ(no_length->status, 200) << no_length->body;
+  // What a cross-site form could send: refused (see HostileClientsTest for the Origin rules).
+  auto form = c.Post("/v1/models/reviews:reload", "a=b", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 415);
   EXPECT_EQ(server_->service().registry().find("reviews")->version(), 3);
 }
 

@@ -25,8 +25,9 @@ class ServiceTest : public ::testing::Test {
   void SetUp() override { make(); }
 
   HttpResponse call(std::string_view method, std::string_view path, std::string_view body = {}) {
-    return service_->handle(HttpRequest{method, path, body});
+    return service_->handle(HttpRequest{method, path, body, &json_headers_});
   }
+  const HttpHeaders json_headers_ = {{"content-type", "application/json"}};
   static std::string error_of(const HttpResponse& r) {
     return nlohmann::json::parse(r.body).at("error").get<std::string>();
   }
@@ -204,7 +205,8 @@ TEST_F(ServiceTest, ReloadSwapsTheModelAndAFailedReloadKeepsTheOld) {
   });
   ASSERT_TRUE(registry.ok());
   Service service(std::move(registry).value(), {});
-  auto failed = service.handle({"POST", "/v1/models/m:reload", ""});
+  const HttpHeaders json = {{"content-type", "application/json"}};
+  auto failed = service.handle({"POST", "/v1/models/m:reload", "", &json});
   EXPECT_EQ(failed.status, 500);
   EXPECT_NE(error_of(failed).find("still serving version 1"), std::string::npos) << failed.body;
   EXPECT_NE(error_of(failed).find("crc mismatch"), std::string::npos);

@@ -1,0 +1,134 @@
+#include "server/tls.h"
+
+#include <algorithm>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+namespace fenlei::server {
+namespace {
+
+std::string openssl_error() {
+  const unsigned long code = ERR_get_error();
+  if (code == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(code, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+// Refuses keys, signatures and dates that should not protect a server in 2026.
+Status check_strength(SSL_CTX* ctx, const std::string& cert_file) {
+  X509* cert = SSL_CTX_get0_certificate(ctx);
+  EVP_PKEY* key = SSL_CTX_get0_privatekey(ctx);
+  if (!cert || !key) return invalid_argument_error(cert_file + ": no certificate or key loaded");
+  const int bits = EVP_PKEY_get_bits(key);
+  const int type = EVP_PKEY_get_base_id(key);
+  if ((type == EVP_PKEY_RSA || type == EVP_PKEY_DSA) && bits < 2048) {
+    return invalid_argument_error(cert_file + ": a " + std::to_string(bits) +
+                                  "-bit RSA/DSA key is too weak; use 2048 bits or more, or EC P-256");
+  }
+  if (type == EVP_PKEY_EC && bits < 256) {
+    return invalid_argument_error(cert_file + ": a " + std::to_string(bits) +
+                                  "-bit EC key is too weak; use P-256 or larger");
+  }
+  const int signature = X509_get_signature_nid(cert);
+  if (signature == NID_sha1WithRSAEncryption || signature == NID_md5WithRSAEncryption ||
+      signature == NID_ecdsa_with_SHA1 || signature == NID_dsaWithSHA1) {
+    return invalid_argument_error(cert_file + ": the certificate is signed with SHA-1 or MD5; "
+                                  "reissue it with SHA-256");
+  }
+  if (X509_cmp_current_time(X509_get0_notAfter(cert)) < 0) {
+    return invalid_argument_error(cert_file + ": the certificate has expired");
+  }
+  return Status();
+}
+
+}  // namespace
+
+StatusOr<std::shared_ptr<const TlsContext>> TlsContext::load(const std::string& cert_file,
+                                                             const std::string& key_file) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx) return internal_error("SSL_CTX_new: " + openssl_error());
+  auto owned = std::shared_ptr<const TlsContext>(new TlsContext(ctx));
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  // Level 2 (112-bit security: RSA >= 2048, no SHA-1 signatures) whatever the system's default.
+  SSL_CTX_set_security_level(ctx, 2);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                               SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+  // TLS 1.2: forward-secret AEAD suites only (TLS 1.3's are all of that kind).
+  if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL") != 1) {
+    return internal_error("cipher list: " + openssl_error());
+  }
+  // Not SSL_MODE_RELEASE_BUFFERS: freeing and reallocating the record buffers around every
+  // keep-alive request costs throughput; ~34 KB per idle TLS connection is the price.
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
+    return invalid_argument_error("cannot use the certificate " + cert_file + ": " +
+                                  openssl_error() + "; check --tls-cert (PEM)");
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return invalid_argument_error("cannot use the key " + key_file + ": " + openssl_error() +
+                                  "; check --tls-key (PEM, unencrypted)");
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    return invalid_argument_error(key_file + " is not the key of " + cert_file);
+  }
+  FENLEI_RETURN_IF_ERROR(check_strength(ctx, cert_file));
+  return owned;
+}
+
+TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+
+SSL* TlsContext::new_session(int fd) const {
+  SSL* ssl = SSL_new(ctx_);
+  if (!ssl) return nullptr;
+  if (SSL_set_fd(ssl, fd) != 1) {
+    SSL_free(ssl);
+    return nullptr;
+  }
+  SSL_set_accept_state(ssl);
+  return ssl;
+}
+
+namespace {
+TlsIo classify(SSL* ssl, int result) {
+  switch (SSL_get_error(ssl, result)) {
+    case SSL_ERROR_WANT_READ: return TlsIo::kWantRead;
+    case SSL_ERROR_WANT_WRITE: return TlsIo::kWantWrite;
+    case SSL_ERROR_ZERO_RETURN: return TlsIo::kClosed;
+    default:
+      ERR_clear_error();
+      return TlsIo::kError;
+  }
+}
+}  // namespace
+
+TlsIo tls_read(SSL* ssl, char* buf, size_t n, size_t* got) {
+  const int r = SSL_read(ssl, buf, static_cast<int>(std::min<size_t>(n, 1 << 30)));
+  if (r > 0) {
+    *got = static_cast<size_t>(r);
+    return TlsIo::kDone;
+  }
+  return classify(ssl, r);
+}
+
+TlsIo tls_write(SSL* ssl, const char* data, size_t n, size_t* put) {
+  const int r = SSL_write(ssl, data, static_cast<int>(std::min<size_t>(n, 1 << 30)));
+  if (r > 0) {
+    *put = static_cast<size_t>(r);
+    return TlsIo::kDone;
+  }
+  return classify(ssl, r);
+}
+
+void tls_close(SSL* ssl, bool notify) {
+  if (!ssl) return;
+  if (notify) SSL_shutdown(ssl);
+  ERR_clear_error();
+  SSL_free(ssl);
+}
+
+}  // namespace fenlei::server
