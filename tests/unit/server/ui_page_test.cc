@@ -16,7 +16,7 @@ std::unique_ptr<Server> start_server(bool ui) {
   ServerOptions options;
   options.host = "127.0.0.1";
   options.port = 0;
-  options.ui = ui;
+  options.service.ui = ui;
   auto control = std::make_shared<testing::FakeControl>();
   auto server = Server::create({{"reviews", "good.fenlei"}}, testing::fake_loader(control), options);
   EXPECT_TRUE(server.ok()) << server.status().message();
