@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "hf/pickle_reader.h"
 
@@ -121,6 +123,27 @@ TEST(TorchBin, RefusesAnythingButTensors) {
   EXPECT_NE(bad_op.status().message().find("opcode"), std::string::npos);
   EXPECT_FALSE(parse_state_dict_pickle(std::string("\x80\x02", 2), "data.pkl").ok());
   EXPECT_FALSE(parse_state_dict_pickle("0", "data.pkl").ok());
+}
+
+}  // namespace
+}  // namespace fenlei::hf
+
+namespace fenlei::hf {
+namespace {
+
+// A state dict written by torch.save itself (torch 2.x; the fuzz corpus seed, after its one
+// selector byte): {"w": arange(6).reshape(2, 3), "h": ones(2, f16), "t": w.t()}.
+TEST(TorchBin, ReadsWhatTorchSaveWrites) {
+  std::ifstream in(std::string(FENLEI_SOURCE_DIR) + "/tests/fuzz/corpus/torch_pickle/state_dict.bin",
+                   std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 1u);
+  auto t = parse_pytorch_bin(std::string_view(bytes).substr(1), "state_dict.bin");
+  ASSERT_TRUE(t.ok()) << t.status().to_string();
+  EXPECT_EQ(t->at("w").data, (std::vector<float>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(t->at("h").data, (std::vector<float>{1, 1}));
+  EXPECT_EQ(t->at("t").shape, (std::vector<int64_t>{3, 2}));
+  EXPECT_EQ(t->at("t").data, (std::vector<float>{0, 3, 1, 4, 2, 5}));
 }
 
 }  // namespace
