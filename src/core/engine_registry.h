@@ -1,0 +1,54 @@
+// Engine and tokenizer registries: the model file names its engine kind (metadata "engine") and
+// tokenizer kind (metadata "tokenizer"), and loading builds them through the loader registered
+// under that name. Core registers its own ("nn", "nn-int8", "preprocessor"); other libraries
+// (transformer encoders, WordPiece) register theirs without core knowing their code:
+//
+//   // in src/transformer/, called once before models are loaded (e.g. from an init function
+//   // the binary calls, so a static library's object is never dropped by the linker):
+//   core::register_engine("bert", [](const core::EngineSource& s) { return load_bert(s); });
+//
+// Files written before these keys existed (format v1) have neither: they are read as "nn" or
+// "nn-int8" (an int8 weight tensor decides) with the "preprocessor" tokenizer.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/engine.h"
+#include "core/tokenizer.h"
+#include "fenlei/model_file.h"
+#include "fenlei/status.h"
+
+namespace fenlei::core {
+
+// What a loader reads from: the parsed file, its metadata, and a name for error messages.
+struct EngineSource {
+  const format::ModelFile& file;
+  const nlohmann::json& metadata;  // the whole metadata object ("architecture" etc.)
+  const std::string& name;         // usually the path
+};
+
+using EngineLoader = std::function<StatusOr<std::unique_ptr<Engine>>(const EngineSource&)>;
+using TokenizerLoader = std::function<StatusOr<std::unique_ptr<Tokenizer>>(const EngineSource&)>;
+
+// Registers (or replaces) the loader for `kind`. Thread-safe.
+void register_engine(const std::string& kind, EngineLoader loader);
+void register_tokenizer(const std::string& kind, TokenizerLoader loader);
+
+// Builds the engine / tokenizer the file names. INVALID_ARGUMENT for a kind this build does not
+// know (naming it and the known kinds); loader errors otherwise.
+StatusOr<std::unique_ptr<Engine>> load_engine(const EngineSource& source);
+StatusOr<std::unique_ptr<Tokenizer>> load_tokenizer(const EngineSource& source);
+
+// The kinds the file names (with the v1 defaults above).
+std::string engine_kind_of(const EngineSource& source);
+std::string tokenizer_kind_of(const EngineSource& source);
+
+// Registered kinds, sorted (for messages and `fenlei info`).
+std::vector<std::string> engine_kinds();
+
+}  // namespace fenlei::core
