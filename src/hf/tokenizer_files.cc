@@ -112,12 +112,19 @@ Status apply_tokenizer_config(std::string_view text, const std::string& where,
   auto cls = j.find("tokenizer_class");
   if (cls != j.end() && cls->is_string()) {
     const std::string name = cls->get<std::string>();
-    if (name != "BertTokenizer" && name != "BertTokenizerFast" && name != "ElectraTokenizer" &&
+    if (name != "BertTokenizer" && name != "BertTokenizerFast" && name != "BertTokenizerLegacy" &&
+        name != "ElectraTokenizer" &&
         name != "ElectraTokenizerFast" && name != "DistilBertTokenizer" &&
         name != "DistilBertTokenizerFast")
       return field_error(where, "tokenizer_class",
                          "is '" + name + "'; only WordPiece (Bert/Electra) tokenizers are supported");
   }
+  bool basic = true;
+  FENLEI_RETURN_IF_ERROR(read_bool(j, where, "do_basic_tokenize", &basic));
+  if (!basic) return field_error(where, "do_basic_tokenize", "false is not supported");
+  auto never = j.find("never_split");
+  if (never != j.end() && !never->is_null() && !(never->is_array() && never->empty()))
+    return field_error(where, "never_split", "is not supported (only special tokens stay whole)");
   return read_special_tokens(j, where, s);
 }
 
@@ -189,6 +196,7 @@ StatusOr<WordPieceSettings> read_tokenizer_files(const std::string& dir, int64_t
     FENLEI_ASSIGN_OR_RETURN(std::string text, read_file(fast_path));
     FENLEI_RETURN_IF_ERROR(apply_tokenizer_json(text, fast_path, &s));
     s.source = "tokenizer.json";
+    s.nfc = false;
   } else {
     return not_found_error(dir + ": neither vocab.txt nor tokenizer.json");
   }

@@ -20,6 +20,7 @@ struct WordPieceSettings {
   std::optional<bool> strip_accents;  // unset: strip when lowercasing (BertTokenizer's default)
   bool tokenize_chinese_chars = true;
   bool clean_text = true;
+  bool nfc = true;  // BertTokenizer (slow) composes to NFC first; the fast tokenizer does not
   std::string unk_token = "[UNK]", cls_token = "[CLS]", sep_token = "[SEP]",
               pad_token = "[PAD]", mask_token = "[MASK]";
   std::string continuing_prefix = "##";

@@ -33,7 +33,6 @@ void split_py_whitespace(const std::u32string& s, std::vector<std::u32string>* o
 
 StatusOr<WordPieceTokenizer> WordPieceTokenizer::create(hf::WordPieceSettings settings) {
   WordPieceTokenizer t;
-  t.nfc_ = settings.source != "tokenizer.json";
   for (size_t i = 0; i < settings.vocab.size(); ++i)
     t.ids_.emplace(settings.vocab[i], static_cast<int32_t>(i));
   auto need = [&](const std::string& token, int32_t* id) -> Status {
@@ -78,7 +77,7 @@ void WordPieceTokenizer::basic_tokenize(const std::u32string& text,
       cleaned.push_back(c);
     }
   }
-  if (nfc_) cleaned = unicode::nfc(cleaned);
+  if (settings_.nfc) cleaned = unicode::nfc(cleaned);
   std::vector<std::u32string> words;
   split_py_whitespace(cleaned, &words);
   const bool strip = settings_.strip_accents.value_or(settings_.lowercase);

@@ -47,7 +47,6 @@ class WordPieceTokenizer {
   std::unordered_map<std::string, int32_t> ids_;
   std::vector<std::u32string> specials_;  // split out of the text before anything else
   int32_t cls_id_ = 0, sep_id_ = 0, pad_id_ = 0, unk_id_ = 0;
-  bool nfc_ = true;  // BertTokenizer (slow) composes to NFC; the fast tokenizer does not
 };
 
 }  // namespace fenlei::transformer
