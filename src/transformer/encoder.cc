@@ -73,6 +73,7 @@ struct Ops {
   void (*linear)(const float*, int, const Linear&, float*);
   void (*layer_norm)(float*, int, int, const float*, const float*, float);
   bool reference;
+  quant::GemmFn gemm = nullptr;  // int8 dense layers of a quantised encoder
 };
 
 void act(const Ops& ops, hf::Activation a, float* x, long n) {
@@ -110,23 +111,34 @@ std::vector<float> forward(const EncoderWeights& w, const std::vector<int32_t>& 
   }
   std::vector<float> qkv(static_cast<size_t>(len) * 3 * h), ctx(static_cast<size_t>(len) * h),
       tmp(static_cast<size_t>(len) * h), inter(static_cast<size_t>(len) * c.intermediate_size);
+  Int8Scratch int8_scratch;
+  const quant::GemmFn gemm = ops.gemm ? ops.gemm : quant::best_gemm();
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const EncoderLayer& layer = w.layers[l];
+    const Int8Layer* q8 = w.quantized() ? &w.int8_layers[l] : nullptr;
+    auto dense = [&](const float* in, int n, const Linear& f, const Int8Linear Int8Layer::*member,
+                     float* out) {
+      if (q8) {
+        linear_int8(in, n, q8->*member, out, gemm, &int8_scratch);
+      } else {
+        ops.linear(in, n, f, out);
+      }
+    };
     const bool last = l + 1 == w.layers.size();
     const int rows = cls_only && last ? 1 : len;
-    ops.linear(x.data(), len, layer.qkv, qkv.data());
+    dense(x.data(), len, layer.qkv, &Int8Layer::qkv, qkv.data());
     if (ops.reference) {
       self_attention_ref(qkv.data(), len, h, c.num_heads, ctx.data());
     } else {
       self_attention(qkv.data(), len, rows, h, c.num_heads, ctx.data());
     }
-    ops.linear(ctx.data(), rows, layer.attention_out, tmp.data());
+    dense(ctx.data(), rows, layer.attention_out, &Int8Layer::attention_out, tmp.data());
     for (long i = 0; i < static_cast<long>(rows) * h; ++i) x[i] += tmp[i];
     ops.layer_norm(x.data(), rows, h, layer.ln1_gamma.data(), layer.ln1_beta.data(),
                    c.layer_norm_eps);
-    ops.linear(x.data(), rows, layer.intermediate, inter.data());
+    dense(x.data(), rows, layer.intermediate, &Int8Layer::intermediate, inter.data());
     act(ops, c.hidden_act, inter.data(), static_cast<long>(rows) * c.intermediate_size);
-    ops.linear(inter.data(), rows, layer.output, tmp.data());
+    dense(inter.data(), rows, layer.output, &Int8Layer::output, tmp.data());
     for (long i = 0; i < static_cast<long>(rows) * h; ++i) x[i] += tmp[i];
     ops.layer_norm(x.data(), rows, h, layer.ln2_gamma.data(), layer.ln2_beta.data(),
                    c.layer_norm_eps);
@@ -147,8 +159,8 @@ std::vector<float> head(const EncoderWeights& w, const std::vector<float>& cls, 
   return logits;
 }
 
-const Ops kFast{linear, layer_norm, false};
-const Ops kRef{linear_ref, layer_norm_ref, true};
+const Ops kFast{linear, layer_norm, false, nullptr};
+const Ops kRef{linear_ref, layer_norm_ref, true, nullptr};
 
 }  // namespace
 
@@ -212,8 +224,29 @@ StatusOr<EncoderWeights> build_encoder(const hf::EncoderConfig& c, const hf::Ten
   return w;
 }
 
-std::vector<float> classify_logits(const EncoderWeights& w, const std::vector<int32_t>& ids) {
-  return head(w, forward(w, ids, kFast, /*cls_only=*/true), kFast);
+std::vector<float> classify_logits(const EncoderWeights& w, const std::vector<int32_t>& ids,
+                                   quant::GemmFn gemm) {
+  Ops ops = kFast;
+  ops.gemm = gemm;
+  return head(w, forward(w, ids, ops, /*cls_only=*/true), kFast);
+}
+
+EncoderWeights quantize_encoder(const EncoderWeights& f) {
+  EncoderWeights w = f;
+  w.int8_layers.clear();
+  for (EncoderLayer& layer : w.layers) {
+    Int8Layer q;
+    q.qkv = quantize_linear(layer.qkv);
+    q.attention_out = quantize_linear(layer.attention_out);
+    q.intermediate = quantize_linear(layer.intermediate);
+    q.output = quantize_linear(layer.output);
+    for (Linear* l : {&layer.qkv, &layer.attention_out, &layer.intermediate, &layer.output}) {
+      l->w.clear();
+      l->w.shrink_to_fit();
+    }
+    w.int8_layers.push_back(std::move(q));
+  }
+  return w;
 }
 
 std::vector<float> encode_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids) {

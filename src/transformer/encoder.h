@@ -11,6 +11,8 @@
 #include "fenlei/status.h"
 #include "hf/config.h"
 #include "hf/tensor_map.h"
+#include "quant/kernels.h"
+#include "transformer/int8_linear.h"
 #include "transformer/layers.h"
 
 namespace fenlei::transformer {
@@ -25,6 +27,12 @@ struct EncoderLayer {
   std::vector<float> ln2_gamma, ln2_beta;
 };
 
+// The int8 copies of a layer's four dense layers (quantize_encoder); their float weights are
+// then dropped from EncoderLayer (biases stay).
+struct Int8Layer {
+  Int8Linear qkv, attention_out, intermediate, output;
+};
+
 struct EncoderWeights {
   hf::EncoderConfig config;
   std::vector<float> word_embeddings, position_embeddings, token_type_embeddings;
@@ -35,6 +43,8 @@ struct EncoderWeights {
   HeadKind head = HeadKind::kNone;
   Linear head_dense;  // bert.pooler.dense or classifier.dense
   Linear head_out;    // classifier or classifier.out_proj
+  std::vector<Int8Layer> int8_layers;  // empty: float encoder
+  bool quantized() const { return !int8_layers.empty(); }
   int num_labels() const { return head == HeadKind::kNone ? 0 : head_out.out; }
 };
 
@@ -45,7 +55,13 @@ StatusOr<EncoderWeights> build_encoder(const hf::EncoderConfig& config, const hf
                                        const std::string& where);
 
 // Logits of one text's ids (with [CLS]/[SEP]; at most max_position_embeddings). Needs a head.
-std::vector<float> classify_logits(const EncoderWeights& w, const std::vector<int32_t>& ids);
+// A quantised encoder runs its dense layers on `gemm` (default: the best kernel for this CPU).
+std::vector<float> classify_logits(const EncoderWeights& w, const std::vector<int32_t>& ids,
+                                   quant::GemmFn gemm = nullptr);
+
+// The encoder with every transformer layer's dense layers in int8 (embeddings, pooler and
+// classifier stay float: they are a small share of the work and of the accuracy loss).
+EncoderWeights quantize_encoder(const EncoderWeights& w);
 
 // Final hidden states, ids.size() x hidden (for tests and embeddings).
 std::vector<float> encode_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids);

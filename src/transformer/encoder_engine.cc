@@ -33,12 +33,19 @@ void EncoderEngine::predict_proba(const nn::Batch& batch, core::Scratch& /*scrat
 
 StatusOr<std::unique_ptr<core::Engine>> EncoderEngine::quantize(
     const quant::QuantizeOptions& /*options*/) const {
-  return failed_precondition_error("int8 quantisation of transformer encoders is not built yet");
+  if (weights_.quantized())
+    return failed_precondition_error("the transformer encoder is already int8");
+  nlohmann::json source = source_;
+  source["quantized_from"] = "float32";
+  return std::unique_ptr<core::Engine>(
+      std::make_unique<EncoderEngine>(quantize_encoder(weights_), std::move(source)));
 }
 
 core::EngineFile EncoderEngine::to_file() const {
   core::EngineFile f;
-  f.architecture = {{"config", config_to_json(weights_.config)}, {"source", source_}};
+  f.architecture = {{"config", config_to_json(weights_.config)},
+                    {"source", source_},
+                    {"int8", weights_.quantized()}};
   f.tensors = encoder_to_tensors(weights_);
   return f;
 }

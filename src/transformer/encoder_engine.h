@@ -24,7 +24,7 @@ class EncoderEngine : public core::Engine {
   std::string architecture_name() const override;
   int num_classes() const override { return weights_.num_labels(); }
   int64_t vocab_size() const override { return weights_.config.vocab_size; }
-  bool quantized() const override { return false; }
+  bool quantized() const override { return weights_.quantized(); }
   int64_t parameter_count() const override;
   void predict_proba(const nn::Batch& batch, core::Scratch& scratch, float* out) const override;
   StatusOr<std::unique_ptr<core::Engine>> quantize(
