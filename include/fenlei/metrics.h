@@ -25,6 +25,10 @@ struct Metrics {
   // model and would otherwise pull the mean down with a 0.
   double macro_f1 = 0.0;
   double weighted_f1 = 0.0;  // F1 weighted by support
+  // Precision and recall averaged the same two ways (scikit-learn's classification_report rows
+  // "macro avg" and "weighted avg").
+  double macro_precision = 0.0, macro_recall = 0.0;
+  double weighted_precision = 0.0, weighted_recall = 0.0;
   std::vector<ClassMetrics> per_class;        // one per label, in label-id order
   std::vector<std::vector<int64_t>> confusion;  // [true][predicted]
 };

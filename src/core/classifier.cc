@@ -5,7 +5,6 @@
 #include "fenlei/file_util.h"
 #include "fenlei/model_file.h"
 #include "fenlei/utf8.h"
-#include "nn/network.h"
 
 namespace fenlei {
 namespace {
@@ -50,17 +49,14 @@ void Classifier::Impl::probabilities(const std::vector<std::string>& texts, size
                                      size_t end, Classifier::Workspace& ws, float* out) const {
   ws.batch.clear();
   for (size_t i = begin; i < end; ++i) {
-    preprocessor->encode(texts[i], bundle.vocabulary, &ws.ids);
+    model.tokenizer->encode(texts[i], &ws.ids);
     ws.batch.add(ws.ids);
   }
   run(ws.batch, ws, out);
 }
 
 void Classifier::Impl::run(const nn::Batch& batch, Classifier::Workspace& ws, float* out) const {
-  if (bundle.int8)
-    quant::predict_proba_int8(*bundle.int8, batch, ws.int8, out);
-  else
-    nn::predict_proba(bundle.network, batch, ws.nn, out, projection.get());
+  model.engine->predict_proba(batch, ws.scratch, out);
 }
 
 Classifier::Classifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -68,36 +64,28 @@ Classifier::~Classifier() = default;
 
 const ModelInfo& Classifier::info() const { return impl_->info; }
 
-void Classifier::warm_up() const {
-  if (impl_->projection == nullptr) return;
-  nn::ProjectionScratch scratch;
-  impl_->projection->fill_all(scratch);
-}
+void Classifier::warm_up() const { impl_->model.engine->warm_up(); }
 
-StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle bundle,
+StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle model,
                                                             std::string_view file_bytes,
                                                             uint32_t format_version) {
+  if (!model.engine || !model.tokenizer)
+    return invalid_argument_error("a model needs an engine and a tokenizer");
   auto impl = std::make_unique<Classifier::Impl>();
-  FENLEI_ASSIGN_OR_RETURN(impl->preprocessor, core::Preprocessor::create(bundle.preprocess));
   ModelInfo& info = impl->info;
-  const nn::ModelConfig& config = bundle.config();
-  info.architecture = config.preset_name;
-  info.labels = bundle.labels;
-  info.max_len = bundle.preprocess.max_len;
-  info.quantized = bundle.quantized();
-  info.vocab_size = bundle.vocabulary.size();
-  info.parameter_count = bundle.int8 ? bundle.int8->parameter_count()
-                                     : bundle.network.params().total_elements();
-  info.tokenizer = core::tokenizer_kind_name(bundle.preprocess.tokenizer);
+  const core::Engine& engine = *model.engine;
+  info.architecture = engine.architecture_name();
+  info.labels = model.labels;
+  info.max_len = model.tokenizer->max_len();
+  info.quantized = engine.quantized();
+  info.vocab_size = model.tokenizer->vocab_size();
+  info.parameter_count = engine.parameter_count();
+  info.tokenizer = model.tokenizer->description();
   info.format_version = format_version;
   if (!file_bytes.empty()) info.checksum = format::checksum_hex(file_bytes);
   info.file_bytes = file_bytes.size();
-  info.metadata_json = core::bundle_metadata(bundle).dump();
-  impl->bundle = std::move(bundle);
-  // After the move: the projection keeps a pointer to the network it was built from.
-  if (!impl->bundle.int8)
-    impl->projection = nn::TokenProjection::create(impl->bundle.network,
-                                                   nn::TokenProjection::kDefaultMaxBytes);
+  info.metadata_json = core::bundle_metadata(model).dump();
+  impl->model = std::move(model);
   return std::shared_ptr<const Classifier>(std::make_shared<Classifier>(std::move(impl)));
 }
 

@@ -60,10 +60,9 @@ class Scratch {
   std::vector<std::pair<const void*, std::shared_ptr<void>>> slots_;
 };
 
-// What an engine contributes to a model file: its architecture (metadata "architecture") and
-// its weight tensors. Everything else (tokenizer, labels, training record) is the model's.
+// What an engine contributes to a model file besides its architecture JSON: its weight tensors.
+// Everything else (tokenizer, labels, training record) is the model's.
 struct EngineFile {
-  nlohmann::json architecture = nlohmann::json::object();
   std::vector<format::Tensor> tensors;
   // Compress the tensor data (worth it for int8 tables, whose rarely trained rows stay near 0).
   bool compress_tensors = false;
@@ -103,7 +102,9 @@ class Engine {
   // Callers that need one say so in their error ("cannot fine-tune a <kind> model").
   virtual const nn::Network* trainable_network() const { return nullptr; }
 
-  // Architecture JSON and weight tensors, written into the model file.
+  // The architecture, written as metadata "architecture" (what the engine's loader reads back).
+  virtual nlohmann::json architecture_json() const = 0;
+  // The weight tensors, written into the model file.
   virtual EngineFile to_file() const = 0;
 };
 

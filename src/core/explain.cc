@@ -40,8 +40,9 @@ StatusOr<Explanation> Classifier::explain(std::string_view text,
 
   Explanation e;
   std::vector<std::string> tokens;
-  im.preprocessor->tokenize(text, &tokens);
-  const int max_len = im.bundle.preprocess.max_len;
+  const core::Tokenizer& tokenizer = *im.model.tokenizer;
+  tokenizer.tokenize(text, &tokens);
+  const int max_len = tokenizer.max_len();
   const size_t limit = max_len > 0 ? static_cast<size_t>(max_len) : kMaxExplainedTokens;
   if (tokens.size() > limit) {
     e.truncated = true;
@@ -49,7 +50,7 @@ StatusOr<Explanation> Classifier::explain(std::string_view text,
   }
   std::vector<int32_t> ids;
   ids.reserve(tokens.size());
-  for (const std::string& t : tokens) ids.push_back(im.bundle.vocabulary.id(t));
+  for (const std::string& t : tokens) ids.push_back(tokenizer.token_id(t));
 
   Workspace& ws = thread_workspace();
   const size_t classes = labels.size();
@@ -76,7 +77,7 @@ StatusOr<Explanation> Classifier::explain(std::string_view text,
   for (size_t i = 0; i < tokens.size(); ++i) {
     TokenAttribution a;
     a.token = std::move(tokens[i]);
-    a.known = ids[i] != vocab::Vocabulary::kUnkId;
+    a.known = !tokenizer.is_unknown(ids[i]);
     a.weight = e.score - probs[(i + 1) * classes + static_cast<size_t>(label)];
     e.tokens.push_back(std::move(a));
   }

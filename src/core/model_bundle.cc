@@ -1,7 +1,11 @@
 #include "core/model_bundle.h"
 
+#include <cmath>
+
+#include "core/engine_registry.h"
 #include "fenlei/file_util.h"
 #include "fenlei/version.h"
+#include "quant/int8_model.h"
 
 namespace fenlei::core {
 
@@ -9,8 +13,10 @@ nlohmann::json bundle_metadata(const ModelBundle& b) {
   nlohmann::json meta;
   meta["kind"] = "fenlei-text-classifier";
   meta["created_by"] = "fenlei " FENLEI_VERSION_STRING;
-  meta["architecture"] = b.config().to_json();
-  meta["preprocessing"] = preprocess_config_to_json(b.preprocess);
+  meta["engine"] = b.engine->kind();
+  meta["tokenizer"] = b.tokenizer->kind();
+  meta["architecture"] = b.engine->architecture_json();
+  meta["preprocessing"] = b.tokenizer->settings_json();
   meta["training"] = b.training;
   meta["metrics"] = b.metrics;
   meta["lineage"] = b.lineage;
@@ -18,21 +24,22 @@ nlohmann::json bundle_metadata(const ModelBundle& b) {
   return meta;
 }
 
-format::ModelFile bundle_to_model_file(const ModelBundle& b) {
+namespace {
+
+format::ModelFile to_model_file(const ModelBundle& b, bool* compress_tensors) {
   format::ModelFile file;
   file.metadata_json = bundle_metadata(b).dump();
-  file.vocabulary = b.vocabulary.tokens();
+  b.tokenizer->write_to(&file);
   file.labels = b.labels;
-  file.user_dictionary = b.preprocess.user_dictionary;
-  if (b.int8) {
-    file.tensors = b.int8->to_tensors();
-    return file;
-  }
-  for (const nn::Tensor& t : b.network.params()) {
-    file.tensors.push_back(format::make_f32_tensor(t.name, t.shape, t.data));
-  }
+  EngineFile engine_file = b.engine->to_file();
+  file.tensors = std::move(engine_file.tensors);
+  if (compress_tensors) *compress_tensors = engine_file.compress_tensors;
   return file;
 }
+
+}  // namespace
+
+format::ModelFile bundle_to_model_file(const ModelBundle& b) { return to_model_file(b, nullptr); }
 
 StatusOr<ModelBundle> bundle_from_model_file(const format::ModelFile& file,
                                              const std::string& name) {
@@ -46,58 +53,35 @@ StatusOr<ModelBundle> bundle_from_model_file(const format::ModelFile& file,
   if (!meta.contains("architecture") || !meta.contains("preprocessing")) {
     return corrupt("metadata lacks architecture or preprocessing settings");
   }
+  const EngineSource source{file, meta, name};
   ModelBundle b;
-  auto config = nn::ModelConfig::from_json(meta["architecture"]);
-  if (!config.ok()) return corrupt("architecture: " + config.status().message());
-  auto preprocess = preprocess_config_from_json(meta["preprocessing"]);
-  if (!preprocess.ok()) return corrupt(preprocess.status().message());
-  b.preprocess = std::move(*preprocess);
-  b.preprocess.user_dictionary = file.user_dictionary;
-  auto vocabulary = vocab::Vocabulary::from_tokens(file.vocabulary);
-  if (!vocabulary.ok()) return corrupt("vocabulary: " + vocabulary.status().message());
-  b.vocabulary = std::move(*vocabulary);
+  FENLEI_ASSIGN_OR_RETURN(b.engine, load_engine(source));
+  FENLEI_ASSIGN_OR_RETURN(b.tokenizer, load_tokenizer(source));
   b.labels = file.labels;
-  if (static_cast<int64_t>(b.vocabulary.size()) != config->vocab_size) {
-    return corrupt("vocabulary has " + std::to_string(b.vocabulary.size()) +
-                   " tokens but the architecture expects " + std::to_string(config->vocab_size));
+  if (static_cast<int64_t>(b.tokenizer->vocab_size()) != b.engine->vocab_size()) {
+    return corrupt("vocabulary has " + std::to_string(b.tokenizer->vocab_size()) +
+                   " tokens but the architecture expects " +
+                   std::to_string(b.engine->vocab_size()));
   }
-  if (static_cast<int>(b.labels.size()) != config->num_classes) {
+  if (static_cast<int>(b.labels.size()) != b.engine->num_classes()) {
     return corrupt("file has " + std::to_string(b.labels.size()) +
-                   " labels but the architecture expects " + std::to_string(config->num_classes));
+                   " labels but the architecture expects " +
+                   std::to_string(b.engine->num_classes()));
   }
   if (meta.contains("training") && meta["training"].is_object()) b.training = meta["training"];
   if (meta.contains("metrics") && meta["metrics"].is_object()) b.metrics = meta["metrics"];
   if (meta.contains("lineage") && meta["lineage"].is_object()) b.lineage = meta["lineage"];
-  if (quant::has_int8_tensors(file)) {
-    // An int8 model (fenlei quantize): no float network; the int8 engine checks its tensors.
-    auto int8 = quant::Int8Model::from_tensors(*config, file.tensors, name);
-    if (!int8.ok()) return int8.status();
-    b.int8 = std::make_shared<const quant::Int8Model>(std::move(*int8));
-    if (meta.contains("quantization") && meta["quantization"].is_object())
-      b.quantization = meta["quantization"];
-    return b;
-  }
-  // Fill a freshly built network's tensors by name, checking every shape.
-  auto net = nn::Network::allocate(*config);
-  if (!net.ok()) return corrupt("architecture: " + net.status().message());
-  for (nn::Tensor& t : net->params()) {
-    const format::Tensor* stored = file.find_tensor(t.name);
-    if (stored == nullptr) return corrupt("missing weight tensor '" + t.name + "'");
-    if (stored->shape != t.shape) return corrupt("tensor '" + t.name + "' has the wrong shape");
-    auto values = format::tensor_to_f32(*stored);
-    if (!values.ok()) return corrupt("tensor '" + t.name + "': " + values.status().message());
-    t.data = std::move(*values);
-  }
-  b.network = std::move(*net);
+  if (meta.contains("quantization") && meta["quantization"].is_object())
+    b.quantization = meta["quantization"];
   return b;
 }
 
 StatusOr<std::string> serialize_bundle(const ModelBundle& bundle) {
+  bool compress = false;
+  format::ModelFile file = to_model_file(bundle, &compress);
   format::WriteOptions options;
-  // int8 tensor data is compressed: a trained int8 embedding table is low-entropy (rare words'
-  // rows stay near zero), which is most of the size gain over 4x; float data is left raw.
-  if (bundle.quantized()) options.tensor_data = format::Compression::kAuto;
-  return format::serialize(bundle_to_model_file(bundle), options);
+  if (compress) options.tensor_data = format::Compression::kAuto;
+  return format::serialize(file, options);
 }
 
 Status save_bundle(const std::string& path, const ModelBundle& bundle) {
@@ -108,6 +92,35 @@ Status save_bundle(const std::string& path, const ModelBundle& bundle) {
 StatusOr<ModelBundle> load_bundle(const std::string& path) {
   FENLEI_ASSIGN_OR_RETURN(format::ModelFile file, format::read_model_file(path));
   return bundle_from_model_file(file, path);
+}
+
+StatusOr<ModelBundle> quantize_bundle(const ModelBundle& f, const quant::QuantizeOptions& options) {
+  FENLEI_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, f.engine->quantize(options));
+  ModelBundle q = f;
+  q.engine = std::move(engine);
+  q.quantization = {
+      {"scheme", "int8 symmetric (x = d*q, d = amax/127), dynamic per-row u8 activations"},
+      {"weights", options.per_channel ? "per-channel" : "per-tensor"},
+      {"embedding", options.embedding_per_row ? "per-row f16 scales" : "per-table scale"},
+      {"parameters", q.engine->parameter_count()}};
+  return q;
+}
+
+StatusOr<std::string> serialize_with_size(ModelBundle* b, uint64_t float_bytes) {
+  uint64_t recorded = 0;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    b->quantization["int8_bytes"] = recorded;
+    if (float_bytes > 0) {
+      b->quantization["float_bytes"] = float_bytes;
+      const double ratio = recorded > 0 ? double(float_bytes) / double(recorded) : 0.0;
+      b->quantization["compression_ratio"] = std::round(ratio * 1000.0) / 1000.0;
+    }
+    FENLEI_ASSIGN_OR_RETURN(std::string bytes, serialize_bundle(*b));
+    if (bytes.size() == recorded) return bytes;
+    recorded = bytes.size();
+  }
+  // Sizes oscillating across a digit boundary: keep the last bytes (off by a few bytes at most).
+  return serialize_bundle(*b);
 }
 
 }  // namespace fenlei::core

@@ -49,16 +49,26 @@ std::string format_metrics_text(const Metrics& m, bool per_class, bool confusion
   for (const auto& c : m.per_class) label_w = std::max(label_w, display_width(c.label));
 
   if (per_class && !m.per_class.empty()) {
-    size_t support_w = 7;  // "support"
+    const size_t table_w = std::max<size_t>(label_w, 12);  // "weighted avg"
+    size_t support_w = std::max<size_t>(7, std::to_string(m.n).size());  // "support"
     for (const auto& c : m.per_class)
       support_w = std::max(support_w, std::to_string(c.support).size());
-    out += "\n" + pad_right("label", label_w) + "  precision     recall         f1  " +
+    out += "\n" + pad_right("label", table_w) + "  precision     recall         f1  " +
            pad_left("support", support_w) + "\n";
     for (const auto& c : m.per_class) {
-      out += pad_right(c.label, label_w) + "  " + pad_left(fixed4(c.precision), 9) + "  " +
+      out += pad_right(c.label, table_w) + "  " + pad_left(fixed4(c.precision), 9) + "  " +
              pad_left(fixed4(c.recall), 9) + "  " + pad_left(fixed4(c.f1), 9) + "  " +
              pad_left(std::to_string(c.support), support_w) + "\n";
     }
+    // scikit-learn's classification_report rows; support is every example.
+    auto average_row = [&](const char* name, double p, double r, double f) {
+      out += pad_right(name, table_w) + "  " + pad_left(fixed4(p), 9) + "  " +
+             pad_left(fixed4(r), 9) + "  " + pad_left(fixed4(f), 9) + "  " +
+             pad_left(std::to_string(m.n), support_w) + "\n";
+    };
+    out += "\n";
+    average_row("macro avg", m.macro_precision, m.macro_recall, m.macro_f1);
+    average_row("weighted avg", m.weighted_precision, m.weighted_recall, m.weighted_f1);
   }
 
   if (confusion && !m.confusion.empty()) {

@@ -18,6 +18,10 @@ nlohmann::json metrics_to_json(const Metrics& m) {
           {"accuracy", m.accuracy},
           {"macro_f1", m.macro_f1},
           {"weighted_f1", m.weighted_f1},
+          {"macro_precision", m.macro_precision},
+          {"macro_recall", m.macro_recall},
+          {"weighted_precision", m.weighted_precision},
+          {"weighted_recall", m.weighted_recall},
           {"per_class", per_class},
           {"confusion", {{"labels", labels}, {"matrix", m.confusion}}}};
 }

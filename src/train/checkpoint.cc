@@ -1,6 +1,8 @@
 #include "train/checkpoint.h"
 
+#include "core/network_engine.h"
 #include "fenlei/model_file.h"
+#include "train/finetune_init.h"
 
 namespace fenlei::train {
 namespace {
@@ -36,10 +38,12 @@ std::vector<EpochRecord> history_from_json(const nlohmann::json& a) {
 }  // namespace
 
 Status save_checkpoint(const std::string& path, const core::ModelBundle& bundle,
-                       const nn::Optimizer& optimizer, const nn::LrSchedule& schedule,
-                       const TrainState& state) {
-  format::ModelFile file = core::bundle_to_model_file(bundle);
-  nlohmann::json meta = core::bundle_metadata(bundle);
+                       const nn::Network& net, const nn::Optimizer& optimizer,
+                       const nn::LrSchedule& schedule, const TrainState& state) {
+  core::ModelBundle snapshot = bundle;
+  snapshot.engine = std::make_shared<const core::NetworkEngine>(net);
+  format::ModelFile file = core::bundle_to_model_file(snapshot);
+  nlohmann::json meta = core::bundle_metadata(snapshot);
   meta["checkpoint"] = {{"epochs_done", state.epochs_done},
                         {"best_epoch", state.best_epoch},
                         {"best_value", state.best_value},
@@ -58,16 +62,21 @@ Status save_checkpoint(const std::string& path, const core::ModelBundle& bundle,
   return format::write_model_file(path, file);
 }
 
-Status load_checkpoint(const std::string& path, core::ModelBundle* bundle,
-                       nn::Optimizer* optimizer, nn::LrSchedule* schedule, TrainState* state) {
+Status load_checkpoint(const std::string& path, const core::ModelBundle& bundle,
+                       nn::Network* net, nn::Optimizer* optimizer, nn::LrSchedule* schedule,
+                       TrainState* state) {
   FENLEI_ASSIGN_OR_RETURN(format::ModelFile file, format::read_model_file(path));
   FENLEI_ASSIGN_OR_RETURN(core::ModelBundle saved, core::bundle_from_model_file(file, path));
-  if (saved.vocabulary.tokens() != bundle->vocabulary.tokens() || saved.labels != bundle->labels) {
+  FENLEI_ASSIGN_OR_RETURN(TrainableModel trainable, trainable_model(saved, path, "resume from"));
+  const auto* tokenizer = core::trainable_tokenizer(*bundle.tokenizer);
+  if (tokenizer == nullptr ||
+      trainable.tokenizer->vocabulary().tokens() != tokenizer->vocabulary().tokens() ||
+      saved.labels != bundle.labels) {
     return failed_precondition_error(
         path + ": the checkpoint was made from different data or preprocessing settings "
                "(vocabulary or labels differ); resume with the same --input and options");
   }
-  if (saved.network.config() != bundle->network.config()) {
+  if (trainable.network->config() != net->config()) {
     return failed_precondition_error(path + ": the checkpoint's architecture differs from the "
                                             "requested model; resume with the same --model flags");
   }
@@ -87,7 +96,7 @@ Status load_checkpoint(const std::string& path, core::ModelBundle* bundle,
   } catch (const nlohmann::json::exception& e) {
     return data_loss_error(path + ": checkpoint state is malformed: " + e.what());
   }
-  FENLEI_RETURN_IF_ERROR(bundle->network.params().copy_from(saved.network.params()));
+  FENLEI_RETURN_IF_ERROR(net->params().copy_from(trainable.network->params()));
   nn::Params optimizer_state;
   state->best_params = nn::Params();
   const std::string prefix = kBestPrefix;

@@ -55,6 +55,13 @@ void EncodedSet::fill_batch(const std::vector<uint32_t>& indices, nn::Batch* bat
   }
 }
 
+void EncodedSet::fill_range(size_t begin, size_t end, nn::Batch* batch) const {
+  for (size_t i = begin; i < end; ++i) {
+    batch->add(ids.data() + offsets[i], static_cast<size_t>(offsets[i + 1] - offsets[i]),
+               labels[i], weights.empty() ? 1.0f : weights[i]);
+  }
+}
+
 EncodedSet encode_examples(const std::vector<std::string>& texts, const std::vector<int>& labels,
                            const core::Preprocessor& preprocessor,
                            const vocab::Vocabulary& vocabulary, ThreadPool& pool) {
@@ -112,51 +119,55 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
                       options.valid.empty() ? options.input + " (validation split)" : options.valid));
 
   // Preprocessing: the user dictionary's text travels inside the model.
-  bundle.preprocess = options.base_model ? options.base_model->preprocess : options.preprocess;
+  const core::VocabTokenizer* base_tokenizer =
+      options.base_model ? core::trainable_tokenizer(*options.base_model->tokenizer) : nullptr;
+  core::PreprocessConfig preprocess = base_tokenizer ? base_tokenizer->config() : options.preprocess;
   if (!options.user_dict_path.empty() && !options.base_model) {
-    FENLEI_ASSIGN_OR_RETURN(bundle.preprocess.user_dictionary, read_file(options.user_dict_path));
+    FENLEI_ASSIGN_OR_RETURN(preprocess.user_dictionary, read_file(options.user_dict_path));
   }
   seg::SegmenterOptions seg_options;
   seg_options.dict_path = options.dict_path;
-  FENLEI_ASSIGN_OR_RETURN(out.preprocessor,
-                          core::Preprocessor::create(bundle.preprocess, seg_options));
+  FENLEI_ASSIGN_OR_RETURN(std::shared_ptr<const core::Preprocessor> preprocessor,
+                          core::Preprocessor::create(preprocess, seg_options));
 
   // Tokenise the training texts once: for the vocabulary and the length statistics.
   const std::vector<std::string> train_texts = texts_of(train_ds);
   std::vector<std::vector<std::string>> tokens(train_texts.size());
   parallel_chunks(pool, train_texts.size(), [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) out.preprocessor->tokenize(train_texts[i], &tokens[i]);
+    for (size_t i = begin; i < end; ++i) preprocessor->tokenize(train_texts[i], &tokens[i]);
   });
   std::vector<size_t> lengths(tokens.size());
   for (size_t i = 0; i < tokens.size(); ++i) lengths[i] = tokens[i].size();
   const data::LengthStats stats = data::length_stats(lengths);
-  if (bundle.preprocess.max_len == 0) {
+  if (preprocess.max_len == 0) {
     // Ragged batches cost nothing for short texts, so the limit only trims the long tail: the
     // 95th percentile keeps nearly every text whole while bounding the cost of outliers.
     size_t chosen = (stats.p95 + 7) / 8 * 8;
     chosen = std::clamp<size_t>(chosen, 16, 512);
-    bundle.preprocess.max_len = static_cast<int>(chosen);
+    preprocess.max_len = static_cast<int>(chosen);
     FENLEI_LOG(kInfo) << "max_len " << chosen << " (95th percentile of training token counts, "
                       << "rounded up; median " << stats.p50 << ", max " << stats.max
                       << "; --max-len to change)";
+    FENLEI_ASSIGN_OR_RETURN(preprocessor, core::Preprocessor::create(preprocess, seg_options));
   }
-  FENLEI_ASSIGN_OR_RETURN(out.preprocessor,
-                          core::Preprocessor::create(bundle.preprocess, seg_options));
   const vocab::TokenCounts counts = vocab::count_tokens(tokens, pool.size());
   tokens.clear();
   tokens.shrink_to_fit();
-  bundle.vocabulary =
+  vocab::Vocabulary vocabulary =
       options.base_model
           ? finetune_vocabulary(*options.base_model, counts, options.vocab_size, options.min_count)
           : vocab::Vocabulary::build(counts, options.vocab_size, options.min_count);
   FENLEI_LOG(kInfo) << "data: " << train_ds.examples.size() << " training and "
                     << valid_ds.examples.size() << " validation examples, "
                     << bundle.labels.size() << " labels, " << counts.size()
-                    << " distinct tokens, vocabulary " << bundle.vocabulary.size();
-
-  out.train = encode_examples(train_texts, train_labels, *out.preprocessor, bundle.vocabulary, pool);
-  out.valid = encode_examples(texts_of(valid_ds), valid_labels, *out.preprocessor,
-                              bundle.vocabulary, pool);
+                    << " distinct tokens, vocabulary " << vocabulary.size();
+  out.tokenizer = std::make_shared<const core::VocabTokenizer>(std::move(preprocessor),
+                                                              std::move(vocabulary));
+  bundle.tokenizer = out.tokenizer;
+  const core::Preprocessor& pre = out.tokenizer->preprocessor();
+  const vocab::Vocabulary& vocab = out.tokenizer->vocabulary();
+  out.train = encode_examples(train_texts, train_labels, pre, vocab, pool);
+  out.valid = encode_examples(texts_of(valid_ds), valid_labels, pre, vocab, pool);
 
   // Class weights apply to training examples only; validation loss stays unweighted.
   std::vector<int64_t> label_counts(bundle.labels.size(), 0);
@@ -194,62 +205,6 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
         {"min_count", options.min_count},
         {"seed", options.seed}}}};
   return out;
-}
-
-double cross_entropy(const float* probs, size_t n, int classes, const std::vector<int>& labels,
-                     size_t first_label) {
-  double sum = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const float p = probs[i * static_cast<size_t>(classes) +
-                          static_cast<size_t>(labels[first_label + i])];
-    sum -= std::log(std::clamp(static_cast<double>(p), 1e-7, 1.0 - 1e-7));
-  }
-  return sum;
-}
-
-EvalResult evaluate_encoded(const nn::Network& net, const EncodedSet& set, ThreadPool& pool,
-                            std::vector<nn::Workspace>& workspaces) {
-  EvalResult r;
-  const size_t n = set.size();
-  const int c = net.num_classes();
-  r.predicted.assign(n, 0);
-  if (n == 0) return r;
-  constexpr size_t kBatch = 256;
-  const size_t n_batches = (n + kBatch - 1) / kBatch;
-  std::vector<double> loss(n_batches, 0);
-  std::vector<int64_t> correct(n_batches, 0);
-  std::vector<nn::Batch> batches(static_cast<size_t>(pool.size()));
-  std::vector<std::vector<float>> probs(static_cast<size_t>(pool.size()));
-  // Task t handles batches t, t + T, ...: per-batch partial sums are combined in batch order.
-  pool.run(pool.size(), [&](int t) {
-    std::vector<uint32_t> idx;
-    for (size_t b = static_cast<size_t>(t); b < n_batches; b += static_cast<size_t>(pool.size())) {
-      const size_t begin = b * kBatch, end = std::min(n, begin + kBatch);
-      idx.resize(end - begin);
-      for (size_t i = begin; i < end; ++i) idx[i - begin] = static_cast<uint32_t>(i);
-      set.fill_batch(idx, &batches[static_cast<size_t>(t)]);
-      auto& p = probs[static_cast<size_t>(t)];
-      p.resize((end - begin) * static_cast<size_t>(c));
-      nn::predict_proba(net, batches[static_cast<size_t>(t)], workspaces[static_cast<size_t>(t)],
-                        p.data());
-      loss[b] = cross_entropy(p.data(), end - begin, c, set.labels, begin);
-      for (size_t i = begin; i < end; ++i) {
-        const float* row = p.data() + (i - begin) * static_cast<size_t>(c);
-        const int pred = static_cast<int>(std::max_element(row, row + c) - row);
-        r.predicted[i] = pred;
-        correct[b] += pred == set.labels[i];
-      }
-    }
-  });
-  double loss_sum = 0;
-  int64_t correct_sum = 0;
-  for (size_t b = 0; b < n_batches; ++b) {
-    loss_sum += loss[b];
-    correct_sum += correct[b];
-  }
-  r.loss = loss_sum / static_cast<double>(n);
-  r.accuracy = static_cast<double>(correct_sum) / static_cast<double>(n);
-  return r;
 }
 
 }  // namespace fenlei::train

@@ -7,6 +7,7 @@
 
 #include "base/thread_pool.h"
 #include "core/model_bundle.h"
+#include "core/vocab_tokenizer.h"
 #include "fenlei/status.h"
 #include "nn/batch.h"
 #include "nn/network.h"
@@ -25,13 +26,15 @@ struct EncodedSet {
   size_t size() const { return labels.size(); }
   // Fills *batch with the examples at `indices` (in that order).
   void fill_batch(const std::vector<uint32_t>& indices, nn::Batch* batch) const;
+  // Appends examples [begin, end) to *batch (eval::evaluate's FillBatch).
+  void fill_range(size_t begin, size_t end, nn::Batch* batch) const;
 };
 
 struct PreparedData {
-  core::ModelBundle bundle;  // preprocessing, vocabulary, labels, training summary (no weights)
+  core::ModelBundle bundle;  // tokenizer, labels, training summary (no engine yet)
+  std::shared_ptr<const core::VocabTokenizer> tokenizer;  // the same as bundle.tokenizer
   EncodedSet train;
   EncodedSet valid;
-  std::shared_ptr<const core::Preprocessor> preprocessor;
 };
 
 // Reads the data, builds (or, when resuming/fine-tuning, reuses) the vocabulary and encodes
@@ -42,19 +45,5 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
 EncodedSet encode_examples(const std::vector<std::string>& texts, const std::vector<int>& labels,
                            const core::Preprocessor& preprocessor,
                            const vocab::Vocabulary& vocabulary, ThreadPool& pool);
-
-struct EvalResult {
-  double loss = 0;       // mean (weighted) cross-entropy
-  double accuracy = 0;
-  std::vector<int> predicted;
-};
-
-// Evaluates a network on an encoded set without dropout, in parallel.
-EvalResult evaluate_encoded(const nn::Network& net, const EncodedSet& set, ThreadPool& pool,
-                            std::vector<nn::Workspace>& workspaces);
-
-// Mean cross-entropy of probability rows against labels (as Keras computes it, clipped at 1e-7).
-double cross_entropy(const float* probabilities, size_t n, int classes, const std::vector<int>& labels,
-                     size_t first_label);
 
 }  // namespace fenlei::train

@@ -7,7 +7,6 @@
 
 #include "fenlei/file_util.h"
 #include "fenlei/model_file.h"
-#include "quant/int8_model.h"
 #include "train/finetune_init.h"
 
 namespace fenlei::train {
@@ -15,17 +14,15 @@ StatusOr<TrainResult> finetune_model(const FinetuneOptions& options) {
   FENLEI_ASSIGN_OR_RETURN(std::string bytes, read_file(options.base_model));
   FENLEI_ASSIGN_OR_RETURN(format::ModelFile file,
                           format::parse_model_file(bytes, options.base_model));
-  if (quant::has_int8_tensors(file))
-    return failed_precondition_error(options.base_model +
-                                     " is an int8 model; fine-tune the float model it was "
-                                     "quantised from (then quantize the result)");
   FENLEI_ASSIGN_OR_RETURN(core::ModelBundle base,
                           core::bundle_from_model_file(file, options.base_model));
+  FENLEI_ASSIGN_OR_RETURN(TrainableModel trainable,
+                          trainable_model(base, options.base_model, "fine-tune"));
   TrainOptions o = options.train;
-  o.model = base.network.config();
+  o.model = trainable.network->config();
   if (options.allow_new_labels && o.model.output == nn::Output::kSigmoid)
     o.model.output = nn::Output::kAuto;  // may need a softmax once labels are added
-  o.preprocess = base.preprocess;
+  o.preprocess = trainable.tokenizer->config();
   o.allow_new_labels = options.allow_new_labels;
   o.lineage = lineage_from_base(options.base_model, bytes, base.lineage, o);
   o.lineage["freeze"] = o.freeze;

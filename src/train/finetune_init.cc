@@ -11,6 +11,22 @@
 
 namespace fenlei::train {
 
+StatusOr<TrainableModel> trainable_model(const core::ModelBundle& model, const std::string& name,
+                                         const std::string& verb) {
+  TrainableModel t;
+  t.network = model.engine->trainable_network();
+  t.tokenizer = core::trainable_tokenizer(*model.tokenizer);
+  if (t.network == nullptr)
+    return failed_precondition_error(
+        name + " is an " + model.engine->kind() + " model, which has no float weights to train; " +
+        verb + " the float model it was made from (and quantize the result if needed)");
+  if (t.tokenizer == nullptr)
+    return failed_precondition_error(name + " uses the " + model.tokenizer->kind() +
+                                     " tokenizer, whose vocabulary fenlei's trainer cannot "
+                                     "extend; cannot " + verb + " it");
+  return t;
+}
+
 StatusOr<std::vector<std::string>> finetune_labels(const core::ModelBundle& base,
                                                    const std::vector<std::string>& data_labels,
                                                    bool allow_new, const std::string& data_name) {
@@ -30,26 +46,28 @@ StatusOr<std::vector<std::string>> finetune_labels(const core::ModelBundle& base
 vocab::Vocabulary finetune_vocabulary(const core::ModelBundle& base,
                                       const vocab::TokenCounts& counts, size_t max_new,
                                       int64_t min_count) {
+  const vocab::Vocabulary& base_vocabulary = core::trainable_tokenizer(*base.tokenizer)->vocabulary();
   // Vocabulary::build orders by count (ties by bytes): reuse it for the new tokens' order.
   const vocab::Vocabulary ranked = vocab::Vocabulary::build(counts, 0, min_count);
   std::vector<std::string> fresh;
   for (size_t i = 2; i < ranked.size(); ++i) {
     const std::string& t = ranked.tokens()[i];
-    if (base.vocabulary.contains(t)) continue;
+    if (base_vocabulary.contains(t)) continue;
     if (max_new > 0 && fresh.size() >= max_new) break;
     fresh.push_back(t);
   }
-  FENLEI_LOG(kInfo) << "fine-tuning vocabulary: " << base.vocabulary.size() << " base tokens + "
+  FENLEI_LOG(kInfo) << "fine-tuning vocabulary: " << base_vocabulary.size() << " base tokens + "
                     << fresh.size() << " new from the data";
-  return base.vocabulary.extend(fresh);
+  return base_vocabulary.extend(fresh);
 }
 
 namespace {
 
-Status copy_base_weights(const core::ModelBundle& base, nn::Network* net) {
-  const nn::Params& from = base.network.params();
+Status copy_base_weights(const core::ModelBundle& base_model, nn::Network* net) {
+  const nn::Network& base = *base_model.engine->trainable_network();
+  const nn::Params& from = base.params();
   const bool grew_from_sigmoid =
-      base.network.config().sigmoid_output() && !net->config().sigmoid_output();
+      base.config().sigmoid_output() && !net->config().sigmoid_output();
   for (nn::Tensor& t : net->params()) {
     const nn::Tensor* b = from.find(t.name);
     if (b == nullptr) return invalid_argument_error("base model lacks tensor '" + t.name + "'");
@@ -76,20 +94,21 @@ Status copy_base_weights(const core::ModelBundle& base, nn::Network* net) {
 
 }  // namespace
 
-Status apply_initial_weights(const TrainOptions& options, core::ModelBundle* bundle) {
-  nn::Network& net = bundle->network;
+Status apply_initial_weights(const TrainOptions& options, const vocab::Vocabulary& vocabulary,
+                             nn::Network* network, nlohmann::json* training) {
+  nn::Network& net = *network;
   if (options.base_model) FENLEI_RETURN_IF_ERROR(copy_base_weights(*options.base_model, &net));
   if (!options.pretrained_vectors.empty()) {
     nn::Tensor& table = net.params()[net.embed_index()];
     FENLEI_ASSIGN_OR_RETURN(
         VectorCoverage cov,
-        apply_pretrained_vectors_file(options.pretrained_vectors, bundle->vocabulary,
+        apply_pretrained_vectors_file(options.pretrained_vectors, vocabulary,
                                       net.config().embed_dim, table.data.data()));
     FENLEI_LOG(kInfo) << "pretrained vectors: " << cov.matched << " of " << cov.vocabulary
                       << " vocabulary tokens covered (" << int(cov.fraction() * 1000) / 10.0
                       << "%) from " << cov.file_words << " vectors"
                       << (options.freeze == "embedding" ? "; embeddings frozen" : "");
-    bundle->training["pretrained_vectors"] = {{"file", options.pretrained_vectors},
+    (*training)["pretrained_vectors"] = {{"file", options.pretrained_vectors},
                                               {"matched", cov.matched},
                                               {"vocabulary", cov.vocabulary},
                                               {"frozen", options.freeze == "embedding"}};

@@ -8,11 +8,23 @@
 #include <vector>
 
 #include "core/model_bundle.h"
+#include "core/vocab_tokenizer.h"
+#include "nn/network.h"
 #include "fenlei/status.h"
 #include "fenlei/vocab.h"
 #include "train/train_options.h"
 
 namespace fenlei::train {
+
+// What fenlei's trainer continues from: the model's float network and its tokenizer.
+struct TrainableModel {
+  const nn::Network* network = nullptr;
+  const core::VocabTokenizer* tokenizer = nullptr;
+};
+// FAILED_PRECONDITION (naming `name`, the engine kind and what to do instead of `verb`, e.g.
+// "fine-tune") when the model's engine or tokenizer is not one the trainer can continue.
+StatusOr<TrainableModel> trainable_model(const core::ModelBundle& model, const std::string& name,
+                                         const std::string& verb);
 
 // The base model's labels, then the data's new labels (sorted) when allow_new; otherwise
 // INVALID_ARGUMENT naming the first unknown label and the labels the model knows.
@@ -30,7 +42,9 @@ vocab::Vocabulary finetune_vocabulary(const core::ModelBundle& base,
 // vocabulary rows and new output classes keep their fresh initialisation, which is the base's
 // init scheme; a sigmoid base grown to >2 classes becomes the equivalent softmax rows), then
 // loads options.pretrained_vectors into the embedding table and logs its coverage.
-Status apply_initial_weights(const TrainOptions& options, core::ModelBundle* bundle);
+// `training` (the model's training record) gets the pretrained-vector coverage.
+Status apply_initial_weights(const TrainOptions& options, const vocab::Vocabulary& vocabulary,
+                             nn::Network* net, nlohmann::json* training);
 
 // The lineage a model trained from `base_path` records (fine-tuning, pruning): the base file, its
 // checksum and own lineage, the new data, the date, epochs and lr of `options`.

@@ -14,7 +14,8 @@
 #include "fenlei/file_util.h"
 #include "fenlei/log.h"
 #include "fenlei/model_file.h"
-#include "quant/int8_model.h"
+#include "core/network_engine.h"
+#include "eval/evaluate.h"
 #include "train/finetune_init.h"
 #include "train/trainer.h"
 
@@ -26,7 +27,8 @@ using Clock = std::chrono::steady_clock;
 // Labelled evaluation texts, encoded once with the model's preprocessing, in fixed-size batches
 // (the size `fenlei predict` classifies at a time).
 struct EvalSet {
-  std::vector<nn::Batch> batches;
+  std::vector<nn::Batch> batches;  // of eval::kBatchSize examples
+  std::vector<int> truth;
   size_t examples = 0;
 };
 
@@ -47,47 +49,38 @@ StatusOr<EvalSet> encode_eval_set(const core::ModelBundle& model, const PruneOpt
     *name = t.input + buf;
   }
   if (eval.examples.empty()) return invalid_argument_error(*name + ": no evaluation examples");
-  FENLEI_ASSIGN_OR_RETURN(std::vector<int> truth, data::label_ids(eval, model.labels, *name));
-  FENLEI_ASSIGN_OR_RETURN(auto pre, core::Preprocessor::create(model.preprocess));
-  constexpr size_t kBatch = 256;
   EvalSet set;
+  FENLEI_ASSIGN_OR_RETURN(set.truth, data::label_ids(eval, model.labels, *name));
   std::vector<int32_t> ids;
   for (size_t i = 0; i < eval.examples.size(); ++i) {
-    if (i % kBatch == 0) set.batches.emplace_back();
-    pre->encode(eval.examples[i].text, model.vocabulary, &ids);
-    set.batches.back().add(ids, truth[i]);
+    if (i % eval::kBatchSize == 0) set.batches.emplace_back();
+    model.tokenizer->encode(eval.examples[i].text, &ids);
+    set.batches.back().add(ids, set.truth[i]);
   }
   set.examples = eval.examples.size();
   return set;
 }
 
-double accuracy_on(const nn::Network& net, const EvalSet& set) {
-  nn::Workspace ws;
-  const int c = net.num_classes();
-  std::vector<float> probs;
-  size_t ok = 0;
-  for (const nn::Batch& b : set.batches) {
-    probs.resize(b.size() * size_t(c));
-    nn::predict_proba(net, b, ws, probs.data());
-    for (size_t i = 0; i < b.size(); ++i) {
-      const float* row = probs.data() + i * size_t(c);
-      ok += int(std::max_element(row, row + c) - row) == b.labels[i];
-    }
-  }
-  return double(ok) / double(std::max<size_t>(1, set.examples));
+double accuracy_on(const core::Engine& engine, const EvalSet& set,
+                   const std::vector<std::string>& labels) {
+  ThreadPool one(1);
+  auto fill = [&](size_t begin, size_t, nn::Batch* batch) {
+    *batch = set.batches[begin / eval::kBatchSize];
+  };
+  return eval::evaluate(engine, set.examples, fill, set.truth, labels, one).metrics.accuracy;
 }
 
 // Passes over the evaluation set until at least `min_seconds` have elapsed (at least one pass).
-double throughput(const nn::Network& net, const EvalSet& set, double min_seconds) {
-  nn::Workspace ws;
+double throughput(const core::Engine& engine, const EvalSet& set, double min_seconds) {
+  core::Scratch scratch;
   std::vector<float> probs;
   size_t done = 0;
   const auto start = Clock::now();
   double elapsed = 0;
   do {
     for (const nn::Batch& b : set.batches) {
-      probs.resize(b.size() * size_t(net.num_classes()));
-      nn::predict_proba(net, b, ws, probs.data());
+      probs.resize(b.size() * size_t(engine.num_classes()));
+      engine.predict_proba(b, scratch, probs.data());
     }
     done += set.examples;
     elapsed = std::chrono::duration<double>(Clock::now() - start).count();
@@ -122,22 +115,20 @@ StatusOr<PruneResult> prune_model(const PruneOptions& options) {
   FENLEI_RETURN_IF_ERROR(options.train.validate());
   FENLEI_ASSIGN_OR_RETURN(std::string bytes, read_file(options.model));
   FENLEI_ASSIGN_OR_RETURN(format::ModelFile file, format::parse_model_file(bytes, options.model));
-  if (quant::has_int8_tensors(file))
-    return failed_precondition_error(options.model +
-                                     " is an int8 model; prune the float model it was quantised "
-                                     "from, then quantize the pruned model");
   FENLEI_ASSIGN_OR_RETURN(core::ModelBundle base, core::bundle_from_model_file(file, options.model));
-  if (!has_prunable_layers(base.network.config()))
+  FENLEI_ASSIGN_OR_RETURN(TrainableModel trainable, trainable_model(base, options.model, "prune"));
+  const nn::Network& base_net = *trainable.network;
+  if (!has_prunable_layers(base_net.config()))
     return failed_precondition_error(
         "nothing to prune: " + options.model +
         " has no convolution filters and no hidden dense layers (e.g. the fasttext preset); "
         "its size is the embedding table, which `fenlei quantize` shrinks");
 
   PruneResult r;
-  r.base_config = base.network.config();
-  FENLEI_ASSIGN_OR_RETURN(r.selection, select_by_magnitude(base.network, options.sparsity));
-  FENLEI_ASSIGN_OR_RETURN(nn::Network pruned_net, apply_pruning(base.network, r.selection));
-  if (pruned_net.params().total_elements() == base.network.params().total_elements())
+  r.base_config = base_net.config();
+  FENLEI_ASSIGN_OR_RETURN(r.selection, select_by_magnitude(base_net, options.sparsity));
+  FENLEI_ASSIGN_OR_RETURN(nn::Network pruned_net, apply_pruning(base_net, r.selection));
+  if (pruned_net.params().total_elements() == base_net.params().total_elements())
     return invalid_argument_error("--sparsity " + std::to_string(options.sparsity) +
                                   " removes no filter or unit of " + options.model +
                                   " (each layer keeps round(size * (1 - sparsity)))");
@@ -146,30 +137,32 @@ StatusOr<PruneResult> prune_model(const PruneOptions& options) {
   nn::use_single_threaded_blas();
 
   r.before.file_bytes = bytes.size();
-  r.before.parameters = base.network.params().total_elements();
-  r.before.accuracy = accuracy_on(base.network, eval);
-  r.pruned_accuracy = accuracy_on(pruned_net, eval);
+  r.before.parameters = base.engine->parameter_count();
+  r.before.accuracy = accuracy_on(*base.engine, eval, base.labels);
+  const core::NetworkEngine pruned(std::move(pruned_net));
+  r.pruned_accuracy = accuracy_on(pruned, eval, base.labels);
   // Speed depends only on the shapes, so the pruned network stands in for the fine-tuned one.
   // Interleaved rounds, best of each, so that a burst of load on a shared machine (or a cold
   // cache in the first round) does not favour either model.
   for (int round = 0; round < 3; ++round) {
     r.before.examples_per_second =
-        std::max(r.before.examples_per_second, throughput(base.network, eval, 0.2));
+        std::max(r.before.examples_per_second, throughput(*base.engine, eval, 0.2));
     r.after.examples_per_second =
-        std::max(r.after.examples_per_second, throughput(pruned_net, eval, 0.2));
+        std::max(r.after.examples_per_second, throughput(pruned, eval, 0.2));
   }
-  const nn::ModelConfig& bc = base.network.config();
-  const nn::ModelConfig& pc = pruned_net.config();
+  const nn::ModelConfig& bc = base_net.config();
+  const nn::ModelConfig& pc = pruned.network().config();
+  r.pruned_config = pc;
   FENLEI_LOG(kInfo) << "pruned " << options.model << ": filters " << bc.filters << " -> "
                     << pc.filters << " per width, parameters " << r.before.parameters << " -> "
-                    << pruned_net.params().total_elements() << "; accuracy " << r.before.accuracy
+                    << pruned.parameter_count() << "; accuracy " << r.before.accuracy
                     << " -> " << r.pruned_accuracy << " before the recovery fine-tune";
 
   // Recovery fine-tune through the trainer, starting from the pruned weights. It writes a
   // temporary file; the output is written once, at the end, with the full report.
   TrainOptions o = options.train;
   o.model = pc;
-  o.preprocess = base.preprocess;
+  o.preprocess = trainable.tokenizer->config();
   o.allow_new_labels = false;
   // The vocabulary must stay the model's own: new words would grow the embedding table that
   // pruning is meant to shrink. No word of the data can reach this count.
@@ -178,7 +171,7 @@ StatusOr<PruneResult> prune_model(const PruneOptions& options) {
   o.resume.clear();
   o.output = options.train.output + ".prune-tmp";
   core::ModelBundle start = base;
-  start.network = std::move(pruned_net);
+  start.engine = std::make_shared<const core::NetworkEngine>(pruned.network());
   o.base_model = std::make_shared<const core::ModelBundle>(std::move(start));
   o.lineage = lineage_from_base(options.model, bytes, base.lineage, o);
   auto trained = train_model(o);
@@ -186,8 +179,8 @@ StatusOr<PruneResult> prune_model(const PruneOptions& options) {
   if (!trained.ok()) return trained.status();
   core::ModelBundle& out = trained->bundle;
 
-  r.after.parameters = out.network.params().total_elements();
-  r.after.accuracy = accuracy_on(out.network, eval);
+  r.after.parameters = out.engine->parameter_count();
+  r.after.accuracy = accuracy_on(*out.engine, eval, out.labels);
   nlohmann::json conv_kept = nlohmann::json::array(), hidden_kept = nlohmann::json::array();
   for (const auto& k : r.selection.conv) conv_kept.push_back(k);
   for (const auto& k : r.selection.hidden) hidden_kept.push_back(k);

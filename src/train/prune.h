@@ -40,7 +40,8 @@ struct ModelMeasurement {
 
 struct PruneResult {
   core::ModelBundle bundle;  // the written model
-  nn::ModelConfig base_config;  // the original architecture (bundle holds the pruned one)
+  nn::ModelConfig base_config;    // the original architecture
+  nn::ModelConfig pruned_config;  // the written model's architecture
   PruneSelection selection;
   ModelMeasurement before;   // the original model
   double pruned_accuracy = 0.0;  // right after removing the filters, before the fine-tune

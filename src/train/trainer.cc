@@ -7,6 +7,8 @@
 #include <numeric>
 
 #include "base/progress.h"
+#include "core/network_engine.h"
+#include "eval/evaluate.h"
 #include "eval/metrics_json.h"
 #include "base/thread_pool.h"
 #include "train/collective.h"
@@ -68,6 +70,16 @@ nlohmann::json epoch_json(const EpochRecord& r) {
           {"examples_per_second", r.examples_per_second}};
 }
 
+// The validation set through the one evaluation function, on the current weights.
+eval::Evaluation validate(const nn::Network& net, const PreparedData& data, ThreadPool& pool) {
+  const auto engine = core::NetworkEngine::borrow(net);
+  const EncodedSet& set = data.valid;
+  return eval::evaluate(
+      *engine, set.size(),
+      [&](size_t begin, size_t end, nn::Batch* batch) { set.fill_range(begin, end, batch); },
+      set.labels, data.bundle.labels, pool);
+}
+
 }  // namespace
 
 StatusOr<TrainResult> train_model(const TrainOptions& options) {
@@ -87,13 +99,15 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
 
   // ---- Network and optimizer (fresh, or from a checkpoint).
   nn::ModelConfig config = options.model;
-  config.vocab_size = static_cast<int64_t>(bundle.vocabulary.size());
+  const vocab::Vocabulary& vocabulary = data.tokenizer->vocabulary();
+  config.vocab_size = static_cast<int64_t>(vocabulary.size());
   config.num_classes = num_classes;
   FENLEI_RETURN_IF_ERROR(config.validate());
-  FENLEI_ASSIGN_OR_RETURN(bundle.network, nn::Network::create(config, options.seed));
+  FENLEI_ASSIGN_OR_RETURN(nn::Network net, nn::Network::create(config, options.seed));
   // Transfer: initial weights from a base model (fine-tuning) and/or pretrained word vectors.
-  if (options.resume.empty()) FENLEI_RETURN_IF_ERROR(apply_initial_weights(options, &bundle));
-  FENLEI_ASSIGN_OR_RETURN(nn::Optimizer optimizer, make_optimizer(options, bundle.network.params()));
+  if (options.resume.empty())
+    FENLEI_RETURN_IF_ERROR(apply_initial_weights(options, vocabulary, &net, &bundle.training));
+  FENLEI_ASSIGN_OR_RETURN(nn::Optimizer optimizer, make_optimizer(options, net.params()));
   const size_t n_train = data.train.size();
   const int steps_per_epoch =
       static_cast<int>((n_train + static_cast<size_t>(options.batch_size) - 1) /
@@ -103,17 +117,16 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
   TrainState state;
   if (!options.resume.empty()) {
     FENLEI_RETURN_IF_ERROR(
-        load_checkpoint(options.resume, &bundle, &optimizer, &scheduler, &state));
+        load_checkpoint(options.resume, bundle, &net, &optimizer, &scheduler, &state));
     FENLEI_LOG(kInfo) << "resuming from " << options.resume << " after epoch "
                       << state.epochs_done;
   }
-  nn::Network& net = bundle.network;
   const std::vector<std::string> frozen = frozen_parameters(options, net);
   const std::vector<std::string> no_decay = bias_parameters(net);
 
   FENLEI_LOG(kInfo) << "model " << config.preset_name << ": "
                     << net.params().total_elements() << " parameters, " << num_classes
-                    << " labels, vocabulary " << bundle.vocabulary.size() << ", " << threads
+                    << " labels, vocabulary " << vocabulary.size() << ", " << threads
                     << " thread" << (threads == 1 ? "" : "s");
 
   const std::string checkpoint_path =
@@ -208,9 +221,9 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
     record.train_loss = loss_sum / static_cast<double>(std::max<int64_t>(1, seen));
     record.train_accuracy = static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(1, seen));
     record.lr = lr;
-    const EvalResult valid = evaluate_encoded(net, data.valid, pool, workspaces);
-    record.valid_loss = valid.loss;
-    record.valid_accuracy = valid.accuracy;
+    const eval::Evaluation valid = validate(net, data, pool);
+    record.valid_loss = valid.metrics.loss;
+    record.valid_accuracy = valid.metrics.accuracy;
     result.history.push_back(record);
 
     const double monitored =
@@ -240,7 +253,7 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
     state.epochs_done = epoch;
     state.history = result.history;
     if (!checkpoint_path.empty()) {
-      FENLEI_RETURN_IF_ERROR(save_checkpoint(checkpoint_path, bundle, optimizer, scheduler, state));
+      FENLEI_RETURN_IF_ERROR(save_checkpoint(checkpoint_path, bundle, net, optimizer, scheduler, state));
     }
     if (options.patience > 0 && state.epochs_without_improvement >= options.patience) {
       FENLEI_LOG(kInfo) << "early stopping: no improvement of " << options.monitor << " for "
@@ -256,9 +269,7 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
   result.best_epoch = state.best_epoch;
 
   // ---- Final metrics of the saved weights, recorded in the model file.
-  const EvalResult final_eval = evaluate_encoded(net, data.valid, pool, workspaces);
-  result.valid_metrics = eval::compute_metrics(data.valid.labels, final_eval.predicted,
-                                               bundle.labels, final_eval.loss);
+  result.valid_metrics = validate(net, data, pool).metrics;
   bundle.metrics = {{"validation", eval::metrics_to_json(result.valid_metrics)}};
   // Timings stay out of the model file so that a seeded single-thread run is byte-identical
   // run after run; they are in the --log file and the progress output.
@@ -272,6 +283,7 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
   bundle.training["history"] = history;
   bundle.training["best_epoch"] = result.best_epoch;
   bundle.training["stopped_early"] = result.stopped_early;
+  bundle.engine = std::make_shared<const core::NetworkEngine>(std::move(net));
   if (writer) FENLEI_RETURN_IF_ERROR(core::save_bundle(options.output, bundle));
   result.bundle = std::move(bundle);
   return result;

@@ -56,7 +56,7 @@ int run_prune(int argc, char** argv) {
   const auto& b = r->before;
   const auto& a = r->after;
   const auto& bc = r->base_config;
-  const auto& pc = r->bundle.network.config();
+  const auto& pc = r->pruned_config;
   if (!pc.widths.empty())
     std::printf("filters\t%d -> %d per width (widths %s)\n", bc.filters, pc.filters,
                 nlohmann::json(pc.widths).dump().c_str());

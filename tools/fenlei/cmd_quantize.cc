@@ -5,13 +5,13 @@
 
 #include "cli_common.h"
 #include "command.h"
-#include "core/classifier_impl.h"
 #include "core/model_bundle.h"
+#include "eval/evaluate.h"
 #include "fenlei/dataset.h"
 #include "fenlei/file_util.h"
 #include "fenlei/model_file.h"
+#include "quant/int8_model.h"
 #include "quant/kernels.h"
-#include "quant/quantize_model.h"
 
 namespace fenlei::cli {
 namespace {
@@ -26,17 +26,11 @@ const char* kDescription =
     "  fenlei quantize reviews.fenlei -o reviews.int8.fenlei --calibration dev.tsv\n"
     "  fenlei quantize reviews.fenlei -o small.fenlei --per-tensor --embedding-scale row";
 
-// Accuracy of a bundle on labelled texts, through the same engine `fenlei test` uses.
-StatusOr<double> accuracy_of(core::ModelBundle bundle, const std::vector<std::string>& texts,
+// Accuracy of a model on labelled texts, through the one evaluation `fenlei test` uses.
+StatusOr<double> accuracy_of(const core::ModelBundle& model, const std::vector<std::string>& texts,
                              const std::vector<int>& truth) {
-  FENLEI_ASSIGN_OR_RETURN(auto model, make_classifier(std::move(bundle), {}, 0));
-  FENLEI_ASSIGN_OR_RETURN(auto probs, model->probabilities(texts));
-  size_t ok = 0;
-  for (size_t i = 0; i < probs.size(); ++i) {
-    const auto& row = probs[i];
-    ok += static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin()) == truth[i];
-  }
-  return texts.empty() ? 0.0 : double(ok) / double(texts.size());
+  FENLEI_ASSIGN_OR_RETURN(eval::Evaluation e, eval::evaluate_texts(model, texts, truth, 0));
+  return e.metrics.accuracy;
 }
 
 int run_quantize(int argc, char** argv) {
@@ -64,17 +58,14 @@ int run_quantize(int argc, char** argv) {
   if (!bytes.ok()) return fail("quantize", bytes.status());
   auto file = format::parse_model_file(*bytes, model_path);
   if (!file.ok()) return fail("quantize", file.status());
-  if (quant::has_int8_tensors(*file))
-    return fail("quantize", model_path +
-                                " is already an int8 model; quantize the float model it came from");
   auto float_model = core::bundle_from_model_file(*file, model_path);
   if (!float_model.ok()) return fail("quantize", float_model.status());
 
   quant::QuantizeOptions options;
   options.per_channel = !per_tensor;
   options.embedding_per_row = embedding_scale == "row";
-  auto int8_model = quant::quantize_bundle(*float_model, options);
-  if (!int8_model.ok()) return fail("quantize", int8_model.status());
+  auto int8_model = core::quantize_bundle(*float_model, options);
+  if (!int8_model.ok()) return fail("quantize", int8_model.status().with_context(model_path));
 
   if (!data_path.empty()) {
     auto dataset = data::read_dataset(data_path, data::ReadOptions{});
@@ -94,7 +85,7 @@ int run_quantize(int argc, char** argv) {
     int8_model->quantization["int8_accuracy"] = *after;
   }
   int8_model->quantization["source_checksum"] = format::checksum_hex(*bytes);
-  auto out_bytes = quant::serialize_with_size(&*int8_model, bytes->size());
+  auto out_bytes = core::serialize_with_size(&*int8_model, bytes->size());
   if (!out_bytes.ok()) return fail("quantize", out_bytes.status());
   if (Status s = write_file_atomic(output, *out_bytes); !s.ok()) return fail("quantize", s);
 

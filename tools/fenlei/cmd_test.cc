@@ -1,36 +1,63 @@
 // fenlei test: evaluate a model on labelled data.
+#include <cstdio>
 #include <iostream>
+#include <iterator>
 
 #include "cli_common.h"
 #include "command.h"
-#include "fenlei/classifier.h"
-#include "fenlei/dataset.h"
+#include "base/string_util.h"
+#include "core/model_bundle.h"
+#include "eval/evaluate.h"
 #include "eval/metrics_json.h"
+#include "fenlei/dataset.h"
 #include "fenlei/metrics.h"
-#include "train/encoded_data.h"
 
 namespace fenlei::cli {
 namespace {
 
 const char* kDescription =
     "Evaluate a model on labelled data: N, loss, accuracy, macro-F1 and weighted-F1, and\n"
-    "optionally per-class precision/recall/F1 and the confusion matrix.\n\n"
+    "optionally per-class precision/recall/F1 with macro and weighted averages, the confusion\n"
+    "matrix, and precision/recall at k (as fastText's `test MODEL DATA k threshold`).\n\n"
     "Examples:\n"
     "  fenlei test reviews.fenlei test.tsv\n"
+    "  cat test.tsv | fenlei test reviews.fenlei --k 2 --threshold 0.3\n"
     "  fenlei test reviews.fenlei test.tsv --per-class --confusion\n"
     "  fenlei test reviews.fenlei test.tsv --json | jq .macro_f1";
 
+// Reads the labelled data from a file, or from standard input for "-" (format from --format,
+// TSV when it is auto: standard input has no extension to go by).
+StatusOr<data::Dataset> read_labelled(const std::string& path, data::ReadOptions read) {
+  if (path != "-") return data::read_dataset(path, read);
+  FENLEI_ASSIGN_OR_RETURN(auto in, open_input(path));
+  std::string content((std::istreambuf_iterator<char>(*in)), std::istreambuf_iterator<char>());
+  if (read.format == data::DataFormat::kAuto) read.format = data::DataFormat::kTsv;
+  return data::parse_dataset(content, read.format, read, "<stdin>");
+}
+
 int run_test(int argc, char** argv) {
-  std::string model_path, data_path, format = "auto";
+  std::string model_path, data_path = "-", format = "auto";
   data::ReadOptions read;
+  eval::EvaluateOptions evaluate;
+  int threads = 0;
   bool json = false, per_class = false, confusion = false;
   auto app = make_app("test", kDescription);
   app->add_option("MODEL", model_path, "Model file")->required();
-  app->add_option("DATA", data_path, "Labelled data (TSV, CSV, JSONL or fastText format)")
-      ->required();
+  app->add_option("DATA", data_path,
+                  "Labelled data (TSV, CSV, JSONL or fastText format); '-' or nothing: standard "
+                  "input (TSV unless --format says otherwise)");
   app->add_flag("--json", json, "Print one JSON object (n, loss, accuracy, macro_f1, per_class...)");
-  app->add_flag("--per-class", per_class, "Print per-class precision, recall, F1 and support");
-  app->add_flag("--confusion", confusion, "Print the confusion matrix (rows: true labels)");
+  app->add_flag("--per-class", per_class,
+                "Print per-class precision, recall, F1 and support, with macro and weighted "
+                "averages");
+  app->add_flag("--confusion", confusion, "Print the confusion matrix (rows: true label)");
+  app->add_option("--k", evaluate.k,
+                  "Also report precision and recall at k, as fastText's test does")
+      ->check(CLI::Range(1, 1 << 20));
+  app->add_option("--threshold", evaluate.threshold,
+                  "With --k: labels below this probability are not predicted (default 0)")
+      ->check(CLI::Range(0.0, 1.0));
+  app->add_option("--threads", threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
   app->add_option("--format", format, "auto, tsv, csv, jsonl or fasttext");
   app->add_option("--text-column", read.text_column, "Column (or JSON key) holding the text");
   app->add_option("--label-column", read.label_column, "Column (or JSON key) holding the label");
@@ -38,45 +65,42 @@ int run_test(int argc, char** argv) {
   app->add_flag("--replace-invalid-utf8", read.replace_invalid_utf8,
                 "Replace invalid UTF-8 with U+FFFD instead of rejecting the row");
   if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
+  if (evaluate.threshold > 0 && evaluate.k == 0) evaluate.k = 1;
 
   auto parsed_format = data::parse_data_format(format);
   if (!parsed_format.ok()) return fail("test", parsed_format.status());
   read.format = *parsed_format;
-  auto model = Classifier::load(model_path);
+  auto model = core::load_bundle(model_path);
   if (!model.ok()) return fail("test", model.status());
-  auto dataset = data::read_dataset(data_path, read);
+  auto dataset = read_labelled(data_path, read);
   if (!dataset.ok()) return fail("test", dataset.status());
-  if (dataset->examples.empty()) return fail("test", data_path + ": no examples");
-  const auto& labels = (*model)->info().labels;
-  auto truth = data::label_ids(*dataset, labels, data_path);
+  const std::string data_name = data_path == "-" ? "<stdin>" : data_path;
+  if (dataset->examples.empty()) return fail("test", data_name + ": no examples");
+  const auto& labels = model->labels;
+  auto truth = data::label_ids(*dataset, labels, data_name);
   if (!truth.ok()) {
-    return fail("test", truth.status().message() + " (the model knows: " +
-                            [&] {
-                              std::string s;
-                              for (const auto& l : labels) s += (s.empty() ? "" : ", ") + l;
-                              return s;
-                            }() + ")");
+    return fail("test", truth.status().message() + " (the model knows: " + join(labels, ", ") + ")");
   }
   std::vector<std::string> texts;
   texts.reserve(dataset->examples.size());
   for (auto& e : dataset->examples) texts.push_back(std::move(e.text));
-  auto probs = (*model)->probabilities(texts);
-  if (!probs.ok()) return fail("test", probs.status());
-  const int c = static_cast<int>(labels.size());
-  std::vector<float> flat;
-  flat.reserve(texts.size() * static_cast<size_t>(c));
-  std::vector<int> predicted;
-  for (const auto& row : *probs) {
-    flat.insert(flat.end(), row.begin(), row.end());
-    predicted.push_back(static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin()));
-  }
-  const double loss = train::cross_entropy(flat.data(), texts.size(), c, *truth, 0) /
-                      static_cast<double>(texts.size());
-  const eval::Metrics metrics = eval::compute_metrics(*truth, predicted, labels, loss);
+  auto result = eval::evaluate_texts(*model, texts, *truth, threads, evaluate);
+  if (!result.ok()) return fail("test", result.status());
   if (json) {
-    std::cout << eval::metrics_to_json(metrics).dump() << "\n";
+    nlohmann::json out = eval::metrics_to_json(result->metrics);
+    if (evaluate.k > 0) {
+      out["k"] = evaluate.k;
+      out["threshold"] = evaluate.threshold;
+      out["precision_at_k"] = result->precision_at_k;
+      out["recall_at_k"] = result->recall_at_k;
+    }
+    std::cout << out.dump() << "\n";
   } else {
-    std::cout << eval::format_metrics_text(metrics, per_class, confusion);
+    std::cout << eval::format_metrics_text(result->metrics, per_class, confusion);
+    if (evaluate.k > 0) {
+      std::printf("P@%d\t%.4f\nR@%d\t%.4f\n", evaluate.k, result->precision_at_k, evaluate.k,
+                  result->recall_at_k);
+    }
   }
   return kExitOk;
 }

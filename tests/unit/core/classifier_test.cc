@@ -8,6 +8,7 @@
 
 #include "core/classifier_impl.h"
 #include "core/model_bundle.h"
+#include "core/network_engine.h"
 #include "fenlei/model_file.h"
 
 namespace fenlei {
@@ -15,18 +16,22 @@ namespace {
 
 // A small char-tokenised model (no dictionary needed) with random weights.
 core::ModelBundle tiny_bundle(int classes) {
-  core::ModelBundle b;
   std::vector<std::string> tokens = {"<pad>", "<unk>", "好", "差", "房", "间", "很", "太", "吵"};
-  b.vocabulary = *vocab::Vocabulary::from_tokens(tokens);
-  for (int i = 0; i < classes; ++i) b.labels.push_back("label" + std::to_string(i));
-  b.preprocess.tokenizer = core::TokenizerKind::kChar;
-  b.preprocess.max_len = 16;
+  std::vector<std::string> labels;
+  for (int i = 0; i < classes; ++i) labels.push_back("label" + std::to_string(i));
+  core::PreprocessConfig preprocess;
+  preprocess.tokenizer = core::TokenizerKind::kChar;
+  preprocess.max_len = 16;
   auto config = *nn::ModelConfig::preset("seed-cnn");
   config.filters = 8;
   config.vocab_size = static_cast<int64_t>(tokens.size());
   config.num_classes = classes;
-  b.network = *nn::Network::create(config, 11);
-  return b;
+  return *core::make_network_model(*nn::Network::create(config, 11), preprocess,
+                                   *vocab::Vocabulary::from_tokens(tokens), labels);
+}
+
+const nn::Network& network_of(const core::ModelBundle& b) {
+  return *b.engine->trainable_network();
 }
 
 std::string bytes_of(const core::ModelBundle& b) { return *core::serialize_bundle(b); }
@@ -52,7 +57,7 @@ TEST(Classifier, LoadsFromBytesAndMatchesTheEngine) {
   batch.add(std::vector<int32_t>{7, 8});
   nn::Workspace ws;
   std::vector<float> direct(6);
-  nn::predict_proba(bundle.network, batch, ws, direct.data());
+  nn::predict_proba(network_of(bundle), batch, ws, direct.data());
   for (int i = 0; i < 3; ++i) {
     EXPECT_NEAR((*probs)[0][static_cast<size_t>(i)], direct[static_cast<size_t>(i)], 1e-5);
     EXPECT_NEAR((*probs)[1][static_cast<size_t>(i)], direct[3 + static_cast<size_t>(i)], 1e-5);

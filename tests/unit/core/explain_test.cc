@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "core/model_bundle.h"
+#include "core/network_engine.h"
 #include "fenlei/classifier.h"
 
 namespace fenlei {
@@ -13,17 +14,15 @@ namespace {
 // fastText-style model over characters whose evidence is known: "好" pushes towards "pos",
 // "差" towards "neg", "房"/"间" are nearly neutral.
 std::shared_ptr<const Classifier> sentiment_model(int max_len = 16) {
-  core::ModelBundle b;
-  b.vocabulary = *vocab::Vocabulary::from_tokens({"<pad>", "<unk>", "好", "差", "房", "间"});
-  b.labels = {"neg", "pos"};
-  b.preprocess.tokenizer = core::TokenizerKind::kChar;
-  b.preprocess.max_len = max_len;
+  core::PreprocessConfig preprocess;
+  preprocess.tokenizer = core::TokenizerKind::kChar;
+  preprocess.max_len = max_len;
   auto config = *nn::ModelConfig::preset("fasttext");
   config.embed_dim = 2;
   config.vocab_size = 6;
   config.num_classes = 2;
-  b.network = *nn::Network::create(config, 1);
-  nn::Params& p = b.network.params();
+  nn::Network net = *nn::Network::create(config, 1);
+  nn::Params& p = net.params();
   std::vector<float>& embed = p.find("embed/weight")->data;
   std::fill(embed.begin(), embed.end(), 0.0f);
   embed[2 * 2] = 4.0f;    // 好
@@ -32,6 +31,9 @@ std::shared_ptr<const Classifier> sentiment_model(int max_len = 16) {
   embed[5 * 2 + 1] = 0.1f;  // 间
   p.find("out/weight")->data = {-1.0f, 0.0f, 1.0f, 0.0f};  // neg, pos rows
   p.find("out/bias")->data = {0.0f, 0.0f};
+  const core::ModelBundle b = *core::make_network_model(
+      std::move(net), preprocess,
+      *vocab::Vocabulary::from_tokens({"<pad>", "<unk>", "好", "差", "房", "间"}), {"neg", "pos"});
   return *Classifier::load_from_memory(*core::serialize_bundle(b), "sentiment");
 }
 
@@ -96,20 +98,22 @@ TEST(Explain, UnknownTokensEmptyTextTruncationAndErrors) {
 }
 
 TEST(Explain, CnnWeightsMatchTheShortenedTexts) {
-  core::ModelBundle b;
-  b.vocabulary = *vocab::Vocabulary::from_tokens({"<pad>", "<unk>", "好", "差", "房", "间", "吵"});
-  b.labels = {"a", "b", "c"};
-  b.preprocess.tokenizer = core::TokenizerKind::kChar;
-  b.preprocess.max_len = 16;
+  core::PreprocessConfig preprocess;
+  preprocess.tokenizer = core::TokenizerKind::kChar;
+  preprocess.max_len = 16;
   auto config = *nn::ModelConfig::preset("textcnn");
   config.embed_dim = 4;
   config.filters = 5;
   config.widths = {2, 3};
   config.vocab_size = 7;
   config.num_classes = 3;
-  b.network = *nn::Network::create(config, 3);
-  for (nn::Tensor& t : b.network.params())
+  nn::Network net = *nn::Network::create(config, 3);
+  for (nn::Tensor& t : net.params())
     for (float& x : t.data) x *= 8.0f;  // decisive outputs
+  const core::ModelBundle b = *core::make_network_model(
+      std::move(net), preprocess,
+      *vocab::Vocabulary::from_tokens({"<pad>", "<unk>", "好", "差", "房", "间", "吵"}),
+      {"a", "b", "c"});
   auto m = *Classifier::load_from_memory(*core::serialize_bundle(b), "cnn");
   const std::string text = "房间好吵差";
   auto e = m->explain(text);

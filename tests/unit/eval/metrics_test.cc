@@ -59,6 +59,21 @@ TEST(Metrics, NeverPredictedClassHasZeroPrecision) {
   EXPECT_DOUBLE_EQ(m.weighted_f1, 0.5 / 3);
 }
 
+// scikit-learn's classification_report "macro avg" / "weighted avg" rows for precision and
+// recall, over the classes seen in the truth or the predictions (as macro F1).
+TEST(Metrics, MacroAndWeightedPrecisionAndRecall) {
+  // truth 0 0 0 1 1 2, predicted 0 0 1 1 2 2:
+  //   class 0: p 2/2 r 2/3; class 1: p 1/2 r 1/2; class 2: p 1/2 r 1/1; class 3 never seen.
+  const Metrics m = compute_metrics({0, 0, 0, 1, 1, 2}, {0, 0, 1, 1, 2, 2}, {"a", "b", "c", "d"}, 0);
+  EXPECT_NEAR(m.macro_precision, (1.0 + 0.5 + 0.5) / 3, 1e-12);
+  EXPECT_NEAR(m.macro_recall, (2.0 / 3 + 0.5 + 1.0) / 3, 1e-12);
+  EXPECT_NEAR(m.weighted_precision, (3 * 1.0 + 2 * 0.5 + 1 * 0.5) / 6, 1e-12);
+  EXPECT_NEAR(m.weighted_recall, (3 * (2.0 / 3) + 2 * 0.5 + 1 * 1.0) / 6, 1e-12);
+  const nlohmann::json j = metrics_to_json(m);
+  EXPECT_DOUBLE_EQ(j.at("macro_precision").get<double>(), m.macro_precision);
+  EXPECT_DOUBLE_EQ(j.at("weighted_recall").get<double>(), m.weighted_recall);
+}
+
 TEST(Metrics, PerfectAndEmpty) {
   const Metrics p = compute_metrics({1, 0, 1}, {1, 0, 1}, {"x", "y"}, 0.1);
   EXPECT_DOUBLE_EQ(p.accuracy, 1.0);
@@ -74,8 +89,11 @@ TEST(Metrics, PerfectAndEmpty) {
 TEST(Metrics, TextReportIsAligned) {
   const std::string text = format_metrics_text(example(), true, true);
   EXPECT_THAT(text, HasSubstr("n 10  loss 0.2500  accuracy 0.7000  macro_f1 0.6667  weighted_f1 0.7000"));
-  EXPECT_THAT(text, HasSubstr("label  precision     recall         f1  support\n"));
-  EXPECT_THAT(text, HasSubstr("a         0.7500     0.7500     0.7500        4\n"));
+  // The label column is as wide as "weighted avg", the widest row name.
+  EXPECT_THAT(text, HasSubstr("label         precision     recall         f1  support\n"));
+  EXPECT_THAT(text, HasSubstr("a                0.7500     0.7500     0.7500        4\n"));
+  EXPECT_THAT(text, HasSubstr("macro avg        0.6667     0.6667     0.6667       10\n"));
+  EXPECT_THAT(text, HasSubstr("weighted avg     0.7000     0.7000     0.7000       10\n"));
   EXPECT_THAT(text, HasSubstr("confusion (rows: true label, columns: predicted)"));
   EXPECT_THAT(text, HasSubstr("2 c      1  0  3  0\n"));
   const std::string brief = format_metrics_text(example(), false, false);
@@ -89,10 +107,10 @@ TEST(Metrics, WideLabelsAreMeasuredInColumns) {
   EXPECT_EQ(display_width("ｘ"), 2u);
   const Metrics m = compute_metrics({0, 1}, {0, 1}, {"水果", "pos"}, 0.0);
   const std::string text = format_metrics_text(m, true, false);
-  // "label" (5 columns) is the widest name, so both labels pad to 5 columns.
-  // Both rows reach the precision column at the same terminal column (4 + 6 = 3 + 7).
-  EXPECT_THAT(text, HasSubstr("\n水果      1.0000"));
-  EXPECT_THAT(text, HasSubstr("\npos       1.0000"));
+  // "weighted avg" (12 columns) is the widest name, so every row pads to 12 columns.
+  // Both rows reach the precision column at the same terminal column (4 + 13 = 3 + 14).
+  EXPECT_THAT(text, HasSubstr("\n水果             1.0000"));
+  EXPECT_THAT(text, HasSubstr("\npos              1.0000"));
 }
 
 TEST(Metrics, Json) {

@@ -6,19 +6,26 @@
 
 #include <cmath>
 
+#include "core/network_engine.h"
+
 namespace fenlei::train {
 namespace {
 
 core::ModelBundle base_bundle(int classes) {
-  core::ModelBundle b;
   auto cfg = nn::ModelConfig::preset("seed-cnn");
   cfg->vocab_size = 4;
   cfg->num_classes = classes;
-  b.network = *nn::Network::create(*cfg, 3);
-  b.vocabulary = *vocab::Vocabulary::from_tokens({"<pad>", "<unk>", "a", "b"});
-  b.labels = classes == 2 ? std::vector<std::string>{"neg", "pos"}
-                          : std::vector<std::string>{"neg", "pos", "mid"};
-  return b;
+  core::PreprocessConfig preprocess;
+  preprocess.tokenizer = core::TokenizerKind::kChar;
+  return *core::make_network_model(
+      *nn::Network::create(*cfg, 3), preprocess,
+      *vocab::Vocabulary::from_tokens({"<pad>", "<unk>", "a", "b"}),
+      classes == 2 ? std::vector<std::string>{"neg", "pos"}
+                   : std::vector<std::string>{"neg", "pos", "mid"});
+}
+
+const nn::Network& network_of(const core::ModelBundle& b) {
+  return *b.engine->trainable_network();
 }
 
 TEST(FinetuneLabels, UnknownLabelIsAnErrorNamingIt) {
@@ -42,18 +49,21 @@ TEST(FinetuneVocabulary, KeepsIdsAndAppendsFrequentNewWords) {
 
 TEST(ApplyInitialWeights, CopiesRowsAndConvertsSigmoidToSoftmax) {
   auto base = std::make_shared<core::ModelBundle>(base_bundle(2));
-  core::ModelBundle grown = base_bundle(3);
-  auto cfg = grown.network.config();
+  auto cfg = network_of(base_bundle(3)).config();
   cfg.vocab_size = 6;
-  grown.network = *nn::Network::create(cfg, 99);
+  nn::Network grown = *nn::Network::create(cfg, 99);
   TrainOptions o;
   o.base_model = base;
-  ASSERT_TRUE(apply_initial_weights(o, &grown).ok());
-  const auto& e0 = base->network.params()[base->network.embed_index()].data;
-  const auto& e1 = grown.network.params()[grown.network.embed_index()].data;
+  nlohmann::json training;
+  const auto vocabulary =
+      *vocab::Vocabulary::from_tokens({"<pad>", "<unk>", "a", "b", "c", "d"});
+  ASSERT_TRUE(apply_initial_weights(o, vocabulary, &grown, &training).ok());
+  const nn::Network& from = network_of(*base);
+  const auto& e0 = from.params()[from.embed_index()].data;
+  const auto& e1 = grown.params()[grown.embed_index()].data;
   for (size_t i = 0; i < e0.size(); ++i) ASSERT_EQ(e0[i], e1[i]);
-  const auto* w0 = base->network.params().find("out/weight");
-  const auto* w1 = grown.network.params().find("out/weight");
+  const auto* w0 = from.params().find("out/weight");
+  const auto* w1 = grown.params().find("out/weight");
   const size_t cols = size_t(w0->cols());
   for (size_t c = 0; c < cols; ++c) {
     EXPECT_EQ(w1->data[c], 0.0f);                 // class 0: zero logit
@@ -64,16 +74,20 @@ TEST(ApplyInitialWeights, CopiesRowsAndConvertsSigmoidToSoftmax) {
   batch.add(std::vector<int32_t>{2, 3, 2});
   std::vector<float> p2(2), p3(3);
   nn::Workspace ws;
-  nn::predict_proba(base->network, batch, ws, p2.data());
-  nn::predict_proba(grown.network, batch, ws, p3.data());
+  nn::predict_proba(from, batch, ws, p2.data());
+  nn::predict_proba(grown, batch, ws, p3.data());
   EXPECT_NEAR(p3[1] / p3[0], p2[1] / p2[0], 1e-4f * p2[1] / p2[0]);
 }
 
 TEST(ApplyInitialWeights, MissingVectorsFileIsAnError) {
-  core::ModelBundle b = base_bundle(2);
+  nn::Network net = network_of(base_bundle(2));
   TrainOptions o;
   o.pretrained_vectors = "/nonexistent/v.vec";
-  EXPECT_FALSE(apply_initial_weights(o, &b).ok());
+  nlohmann::json training;
+  EXPECT_FALSE(
+      apply_initial_weights(o, *vocab::Vocabulary::from_tokens({"<pad>", "<unk>", "a", "b"}),
+                            &net, &training)
+          .ok());
 }
 
 }  // namespace

@@ -1,0 +1,88 @@
+// The Engine implementations of fenlei's own networks (nn/): NetworkEngine runs the float32
+// network (cnn presets through per-token conv projections, fasttext through its mean of
+// embeddings), Int8Engine runs the same network quantised (quant/int8_model.h). Registered as
+// engine kinds "nn" and "nn-int8" (engine_registry.cc).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/engine.h"
+#include "core/engine_registry.h"
+#include "core/model_bundle.h"
+#include "core/vocab_tokenizer.h"
+#include "nn/network.h"
+#include "nn/token_projection.h"
+#include "quant/int8_model.h"
+
+namespace fenlei::core {
+
+inline constexpr const char* kNetworkEngineKind = "nn";
+inline constexpr const char* kInt8EngineKind = "nn-int8";
+
+class NetworkEngine final : public Engine {
+ public:
+  explicit NetworkEngine(nn::Network network);
+  // An engine over a network owned elsewhere whose weights may change between calls (the
+  // trainer's validation passes): no projection cache. `network` must outlive the engine.
+  static std::unique_ptr<NetworkEngine> borrow(const nn::Network& network);
+  NetworkEngine(const NetworkEngine&) = delete;
+  NetworkEngine& operator=(const NetworkEngine&) = delete;
+  // Rebuilds the network from the file's architecture and f32 tensors, checking every shape.
+  static StatusOr<std::unique_ptr<Engine>> load(const EngineSource& source);
+
+  std::string kind() const override { return kNetworkEngineKind; }
+  std::string architecture_name() const override { return net_->config().preset_name; }
+  int num_classes() const override { return net_->num_classes(); }
+  int64_t vocab_size() const override { return net_->config().vocab_size; }
+  bool quantized() const override { return false; }
+  int64_t parameter_count() const override { return net_->params().total_elements(); }
+  void predict_proba(const nn::Batch& batch, Scratch& scratch, float* out) const override;
+  void warm_up() const override;
+  StatusOr<std::unique_ptr<Engine>> quantize(
+      const quant::QuantizeOptions& options) const override;
+  const nn::Network* trainable_network() const override { return net_; }
+  nlohmann::json architecture_json() const override { return net_->config().to_json(); }
+  EngineFile to_file() const override;
+
+  const nn::Network& network() const { return *net_; }
+
+ private:
+  NetworkEngine() = default;
+  nn::Network owned_;
+  const nn::Network* net_ = &owned_;
+  // Per-token conv projections of a cnn (null otherwise): the fast inference path. Points into
+  // *net_, so an engine is never copied or moved (it lives behind a pointer).
+  std::unique_ptr<const nn::TokenProjection> projection_;
+};
+
+class Int8Engine final : public Engine {
+ public:
+  explicit Int8Engine(std::shared_ptr<const quant::Int8Model> model);
+  static StatusOr<std::unique_ptr<Engine>> load(const EngineSource& source);
+
+  std::string kind() const override { return kInt8EngineKind; }
+  std::string architecture_name() const override { return model_->config().preset_name; }
+  int num_classes() const override { return model_->config().num_classes; }
+  int64_t vocab_size() const override { return model_->config().vocab_size; }
+  bool quantized() const override { return true; }
+  int64_t parameter_count() const override { return model_->parameter_count(); }
+  void predict_proba(const nn::Batch& batch, Scratch& scratch, float* out) const override;
+  StatusOr<std::unique_ptr<Engine>> quantize(
+      const quant::QuantizeOptions& options) const override;
+  nlohmann::json architecture_json() const override { return model_->config().to_json(); }
+  EngineFile to_file() const override;
+
+  const quant::Int8Model& model() const { return *model_; }
+
+ private:
+  std::shared_ptr<const quant::Int8Model> model_;
+};
+
+// A model of fenlei's own kind: a float network read through the Preprocessor tokenizer.
+// Errors: as VocabTokenizer::create (dictionary files for word tokenizers).
+StatusOr<ModelBundle> make_network_model(nn::Network network, const PreprocessConfig& preprocess,
+                                         vocab::Vocabulary vocabulary,
+                                         std::vector<std::string> labels);
+
+}  // namespace fenlei::core

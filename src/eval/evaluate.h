@@ -1,0 +1,63 @@
+// evaluate: the one evaluation of a model on labelled data (model + dataset -> metrics), used by
+// `fenlei test`, the trainer's validation, prune, quantize and fine-tuning alike.
+//
+//   FENLEI_ASSIGN_OR_RETURN(eval::Evaluation e,
+//                           eval::evaluate_texts(model, texts, truth, /*threads=*/2));
+//   std::cout << e.metrics.accuracy;
+//
+// Work is split into batches of kBatchSize examples; threads take batches t, t + T, ..., and the
+// per-batch sums are added in batch order, so the result does not depend on the thread count.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "core/engine.h"
+#include "core/model_bundle.h"
+#include "fenlei/metrics.h"
+#include "fenlei/status.h"
+#include "nn/batch.h"
+
+namespace fenlei::eval {
+
+// Examples per engine call (the size `fenlei predict` classifies at a time).
+inline constexpr size_t kBatchSize = 256;
+
+struct Evaluation {
+  Metrics metrics;             // loss is the mean cross-entropy (clipped at 1e-7, as Keras)
+  std::vector<int> predicted;  // arg-max label id per example
+  // Top-k precision and recall as fastText's `test` reports them (filled when k > 0): of the
+  // labels predicted (the k best with probability >= threshold), the fraction that are right,
+  // and of the examples, the fraction whose label is among them.
+  int k = 0;
+  double precision_at_k = 0.0;
+  double recall_at_k = 0.0;
+};
+
+struct EvaluateOptions {
+  int k = 0;               // 0: no top-k precision/recall
+  float threshold = 0.0f;  // with k: labels below this probability are not predicted
+};
+
+// Fills *batch with the encoded examples [begin, end) (ids only; labels come from `truth`).
+using FillBatch = std::function<void(size_t begin, size_t end, nn::Batch* batch)>;
+
+// The evaluation loop: n examples produced by `fill`, truth[i] their label ids in `labels`.
+Evaluation evaluate(const core::Engine& engine, size_t n, const FillBatch& fill,
+                    const std::vector<int>& truth, const std::vector<std::string>& labels,
+                    ThreadPool& pool, const EvaluateOptions& options = {});
+
+// Texts through the model's tokenizer, then evaluate(). `threads` 0 = all cores.
+// INVALID_ARGUMENT if truth and texts differ in length.
+StatusOr<Evaluation> evaluate_texts(const core::ModelBundle& model,
+                                    const std::vector<std::string>& texts,
+                                    const std::vector<int>& truth, int threads,
+                                    const EvaluateOptions& options = {});
+
+// Mean cross-entropy numerator: the sum over rows of -log p[label] (clipped at 1e-7).
+double cross_entropy_sum(const float* probabilities, size_t n, int classes, const int* labels);
+
+}  // namespace fenlei::eval
