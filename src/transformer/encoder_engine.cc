@@ -41,11 +41,26 @@ StatusOr<std::unique_ptr<core::Engine>> EncoderEngine::quantize(
       std::make_unique<EncoderEngine>(quantize_encoder(weights_), std::move(source)));
 }
 
+nlohmann::json EncoderEngine::architecture_json() const {
+  return {{"config", config_to_json(weights_.config)},
+          {"source", source_},
+          {"int8", weights_.quantized()}};
+}
+
+StatusOr<std::unique_ptr<core::Engine>> EncoderEngine::load(const core::EngineSource& s) {
+  if (!s.metadata.contains("architecture") || !s.metadata["architecture"].is_object() ||
+      !s.metadata["architecture"].contains("config"))
+    return data_loss_error(s.name + ": metadata architecture lacks the encoder config");
+  const nlohmann::json& arch = s.metadata["architecture"];
+  FENLEI_ASSIGN_OR_RETURN(EncoderWeights w, encoder_from_tensors(arch["config"], s.file.tensors, s.name));
+  if (w.head == HeadKind::kNone)
+    return data_loss_error(s.name + ": the transformer encoder has no classification head");
+  nlohmann::json source = arch.contains("source") ? arch["source"] : nlohmann::json::object();
+  return std::unique_ptr<core::Engine>(std::make_unique<EncoderEngine>(std::move(w), source));
+}
+
 core::EngineFile EncoderEngine::to_file() const {
   core::EngineFile f;
-  f.architecture = {{"config", config_to_json(weights_.config)},
-                    {"source", source_},
-                    {"int8", weights_.quantized()}};
   f.tensors = encoder_to_tensors(weights_);
   return f;
 }
@@ -79,7 +94,8 @@ nlohmann::json WordPieceCoreTokenizer::settings_json() const {
                       {"continuing_prefix", s.continuing_prefix},
                       {"max_input_chars_per_word", s.max_input_chars_per_word},
                       {"model_max_length", s.model_max_length},
-                      {"source", s.source}};
+                      {"source", s.source},
+                      {"vocab_size", id_space_}};
   j["strip_accents"] = s.strip_accents ? nlohmann::json(*s.strip_accents) : nlohmann::json();
   return j;
 }
@@ -124,6 +140,27 @@ StatusOr<hf::WordPieceSettings> wordpiece_settings_from_json(const nlohmann::jso
   if (j.contains("strip_accents") && j["strip_accents"].is_boolean())
     s.strip_accents = j["strip_accents"].get<bool>();
   return s;
+}
+
+}  // namespace fenlei::transformer
+
+namespace fenlei::transformer {
+
+StatusOr<std::unique_ptr<core::Tokenizer>> WordPieceCoreTokenizer::load(
+    const core::EngineSource& s) {
+  if (!s.metadata.contains("preprocessing"))
+    return data_loss_error(s.name + ": metadata lacks the preprocessing settings");
+  const nlohmann::json& j = s.metadata["preprocessing"];
+  FENLEI_ASSIGN_OR_RETURN(hf::WordPieceSettings settings,
+                          wordpiece_settings_from_json(j, s.file.vocabulary, s.name));
+  if (!j.contains("vocab_size") || !j["vocab_size"].is_number_integer() ||
+      j["vocab_size"].get<int64_t>() < static_cast<int64_t>(settings.vocab.size()))
+    return data_loss_error(s.name + ": preprocessing field 'vocab_size' missing or too small");
+  const int64_t id_space = j["vocab_size"].get<int64_t>();
+  auto t = WordPieceTokenizer::create(std::move(settings));
+  if (!t.ok()) return data_loss_error(s.name + ": " + t.status().message());
+  return std::unique_ptr<core::Tokenizer>(
+      std::make_unique<WordPieceCoreTokenizer>(std::move(*t), id_space));
 }
 
 }  // namespace fenlei::transformer
