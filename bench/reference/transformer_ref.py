@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Reference side of bench/transformer_bench.sh: random-weight encoders of real shapes, their
-ids for shared texts, and PyTorch / ONNX Runtime timings on those ids (1 thread).
+ids for shared texts, and PyTorch / ONNX Runtime timings on those ids (1 thread, process CPU
+time: on a shared machine wall time measures the neighbours).
 
   transformer_ref.py make OUT        # OUT/<shape>/ checkpoints + OUT/<shape>/ids.jsonl
   transformer_ref.py run DIR [--single N] [--batches N]   # JSON lines: torch, ort, ort-int8
@@ -120,16 +121,16 @@ def timings(name, run_one, run_batch, ids, single, batches):
         run_one(ids[i])
     lat = []
     for i in range(single):
-        t = time.perf_counter()
+        t = time.process_time()
         run_one(ids[i % len(ids)])
-        lat.append((time.perf_counter() - t) * 1000)
+        lat.append((time.process_time() - t) * 1000)
     lat.sort()
     total = 0.0
     for b in range(batches):
         batch = [ids[(b * 32 + i) % len(ids)] for i in range(32)]
-        t = time.perf_counter()
+        t = time.process_time()
         run_batch(batch)
-        total += time.perf_counter() - t
+        total += time.process_time() - t
     return {"system": name, "p50_ms": lat[len(lat) // 2],
             "p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))],
             "batch32_texts_per_s": 32 * batches / total}
