@@ -69,10 +69,37 @@ float activate_ref(hf::Activation act, float x) {
   return x;
 }
 
+namespace {
+
+// erf(x) = x P(x^2) / Q(x^2) on [-4, 4] (beyond, erf is +-1 in float). A rational least-squares
+// fit made for fenlei (numpy, 4,000 Chebyshev nodes, Loeb iterations); max error 3.6e-7 in float
+// arithmetic. Unlike std::erf it has no branches or calls, so the loop vectorises: GELU over a
+// BERT-base text's FFN activations drops from ~28 ms to a few.
+inline float erf_rational(float x) {
+  x = std::min(4.0f, std::max(-4.0f, x));
+  const float z = x * x;
+  float p = -1.385830283e-08f;
+  p = p * z + 4.818248657e-06f;
+  p = p * z + 3.841561964e-04f;
+  p = p * z + 3.844400276e-03f;
+  p = p * z + 5.436675285e-02f;
+  p = p * z + 1.847193842e-01f;
+  p = p * z + 1.128379179e+00f;
+  float q = 6.437150661e-05f;
+  q = q * z + 1.312579977e-03f;
+  q = q * z + 1.546801157e-02f;
+  q = q * z + 1.138592730e-01f;
+  q = q * z + 4.970368199e-01f;
+  q = q * z + 1.0f;
+  return x * p / q;
+}
+
+}  // namespace
+
 void activate(hf::Activation act, float* x, long n) {
   switch (act) {
     case hf::Activation::kGeluErf:
-      for (long i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
+      for (long i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + erf_rational(x[i] * 0.70710678118654752f));
       return;
     case hf::Activation::kGeluTanh:
       for (long i = 0; i < n; ++i) {

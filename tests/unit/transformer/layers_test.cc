@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 namespace fenlei::transformer {
@@ -52,6 +53,17 @@ TEST(Layers, ActivationsMatchReference) {
     activate(act, x.data(), static_cast<long>(x.size()));
     expect_near(x, ref, 1e-6f);
   }
+}
+
+TEST(Layers, FastGeluErfIsWithinFloatPrecisionEverywhere) {
+  std::vector<float> x, ref;
+  for (float v = -12.0f; v <= 12.0f; v += 0.001f) {
+    x.push_back(v);
+    ref.push_back(activate_ref(hf::Activation::kGeluErf, v));
+  }
+  activate(hf::Activation::kGeluErf, x.data(), static_cast<long>(x.size()));
+  for (size_t i = 0; i < x.size(); ++i)
+    ASSERT_NEAR(x[i], ref[i], 2e-6f * std::max(1.0f, std::fabs(ref[i]))) << "at " << ref[i];
 }
 
 TEST(Layers, SelfAttentionMatchesReference) {
