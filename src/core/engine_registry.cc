@@ -6,6 +6,7 @@
 #include "core/network_engine.h"
 #include "core/vocab_tokenizer.h"
 #include "quant/int8_model.h"
+#include "transformer/encoder_engine.h"
 
 namespace fenlei::core {
 namespace {
@@ -24,6 +25,8 @@ Registry& registry() {
     reg->engines[kNetworkEngineKind] = &NetworkEngine::load;
     reg->engines[kInt8EngineKind] = &Int8Engine::load;
     reg->tokenizers[kVocabTokenizerKind] = &VocabTokenizer::load;
+    reg->engines[transformer::kEngineKind] = &transformer::EncoderEngine::load;
+    reg->tokenizers[transformer::kTokenizerKind] = &transformer::WordPieceCoreTokenizer::load;
     return reg;
   }();
   return *r;

@@ -1,0 +1,96 @@
+// Encoder latency and throughput of fenlei on a Hugging Face checkpoint directory: model compute
+// only (texts are tokenised first), one thread. bench/transformer_bench.sh runs it next to
+// PyTorch and ONNX Runtime on the same ids.
+//   ./transformer_latency DIR IDS.jsonl [--int8] [--single N] [--batches N]
+// IDS.jsonl: one JSON array of token ids per line (what the reference script wrote).
+// Prints one JSON object: single-text p50/p99 in ms, batch-of-32 texts/s, GFLOP/s. Times are
+// this process's CPU time (one thread): on a shared machine wall time measures the neighbours.
+#include <algorithm>
+#include <ctime>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "transformer/checkpoint.h"
+
+namespace {
+
+using namespace fenlei;
+double cpu_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// Multiply-adds x2 of one text of `len` tokens through the encoder (dense layers + attention),
+// with the last layer computing only [CLS] as fenlei does.
+double flops(const hf::EncoderConfig& c, int len) {
+  const double h = c.hidden_size, f = c.intermediate_size;
+  const double full = len * (4 * h * h + 2 * h * f) + 2.0 * len * len * h;
+  const double last = len * 2 * h * h + (2 * h * h + 2 * h * f) + 2.0 * len * h;
+  double e = 0;
+  if (c.embedding_size != c.hidden_size) e = len * double(c.embedding_size) * h;
+  return 2 * ((c.num_layers - 1) * full + last + e);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::cerr << "usage: transformer_latency DIR IDS.jsonl [--int8] [--single N] [--batches N]\n";
+    return 2;
+  }
+  bool int8 = false;
+  int single = 100, batches = 4;
+  for (int i = 3; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--int8")) int8 = true;
+    if (!std::strcmp(argv[i], "--single") && i + 1 < argc) single = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--batches") && i + 1 < argc) batches = std::atoi(argv[++i]);
+  }
+  auto ck = transformer::read_checkpoint(argv[1]);
+  if (!ck.ok()) {
+    std::cerr << ck.status().to_string() << "\n";
+    return 1;
+  }
+  transformer::EncoderWeights w = int8 ? transformer::quantize_encoder(ck->encoder) : ck->encoder;
+  std::vector<std::vector<int32_t>> texts;
+  std::ifstream in(argv[2]);
+  std::string line;
+  while (std::getline(in, line)) texts.push_back(nlohmann::json::parse(line).get<std::vector<int32_t>>());
+  if (texts.empty()) return 1;
+
+  for (int i = 0; i < 3; ++i) transformer::classify_logits(w, texts[i % texts.size()]);  // warm-up
+  std::vector<double> lat;
+  double total_flops = 0, total_ms = 0;
+  for (int i = 0; i < single; ++i) {
+    const auto& ids = texts[i % texts.size()];
+    const double t = cpu_ms();
+    transformer::classify_logits(w, ids);
+    lat.push_back(cpu_ms() - t);
+    total_flops += flops(w.config, static_cast<int>(ids.size()));
+    total_ms += lat.back();
+  }
+  std::sort(lat.begin(), lat.end());
+  const auto pct = [&](double p) { return lat[std::min(lat.size() - 1, size_t(p * lat.size()))]; };
+
+  // Batches of 32 consecutive texts; each text runs at its own length (no padding).
+  double batch_ms = 0;
+  int batch_texts = 0;
+  for (int b = 0; b < batches; ++b) {
+    const double t = cpu_ms();
+    for (int i = 0; i < 32; ++i) transformer::classify_logits(w, texts[(b * 32 + i) % texts.size()]);
+    batch_ms += cpu_ms() - t;
+    batch_texts += 32;
+  }
+  nlohmann::json out = {{"system", int8 ? "fenlei-int8" : "fenlei"},
+                        {"p50_ms", pct(0.5)},
+                        {"p99_ms", pct(0.99)},
+                        {"batch32_texts_per_s", batch_texts / (batch_ms / 1000.0)},
+                        {"gflops", total_flops / (total_ms / 1000.0) / 1e9}};
+  std::cout << out.dump() << "\n";
+  return 0;
+}

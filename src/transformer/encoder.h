@@ -1,0 +1,74 @@
+// A BERT-family encoder with its classification head, built from a checkpoint's tensors:
+// embeddings (word + position + token type) + LayerNorm (+ ELECTRA's embeddings_project),
+// N post-LN transformer layers, and either BERT's pooler + classifier or ELECTRA's
+// classification head (dense + gelu + out_proj on [CLS]). Each text runs at its own length, so
+// nothing is ever computed on padding. Immutable after loading; forward is thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fenlei/status.h"
+#include "hf/config.h"
+#include "hf/tensor_map.h"
+#include "quant/kernels.h"
+#include "transformer/int8_linear.h"
+#include "transformer/layers.h"
+
+namespace fenlei::transformer {
+
+enum class HeadKind { kNone, kBertPooler, kElectra };
+
+struct EncoderLayer {
+  Linear qkv;  // query, key and value fused: out = 3 * hidden
+  Linear attention_out;
+  std::vector<float> ln1_gamma, ln1_beta;
+  Linear intermediate, output;
+  std::vector<float> ln2_gamma, ln2_beta;
+};
+
+// The int8 copies of a layer's four dense layers (quantize_encoder); their float weights are
+// then dropped from EncoderLayer (biases stay).
+struct Int8Layer {
+  Int8Linear qkv, attention_out, intermediate, output;
+};
+
+struct EncoderWeights {
+  hf::EncoderConfig config;
+  std::vector<float> word_embeddings, position_embeddings, token_type_embeddings;
+  std::vector<float> embedding_ln_gamma, embedding_ln_beta;
+  bool has_projection = false;
+  Linear projection;  // electra embeddings_project (embedding_size -> hidden)
+  std::vector<EncoderLayer> layers;
+  HeadKind head = HeadKind::kNone;
+  Linear head_dense;  // bert.pooler.dense or classifier.dense
+  Linear head_out;    // classifier or classifier.out_proj
+  std::vector<Int8Layer> int8_layers;  // empty: float encoder
+  bool quantized() const { return !int8_layers.empty(); }
+  int num_labels() const { return head == HeadKind::kNone ? 0 : head_out.out; }
+};
+
+// Picks the tensors out of a state dict (with or without the "bert."/"electra." prefix; old
+// LayerNorm.gamma/beta names accepted), checking every shape against the config. Errors name
+// `where` and the tensor.
+StatusOr<EncoderWeights> build_encoder(const hf::EncoderConfig& config, const hf::TensorMap& tensors,
+                                       const std::string& where);
+
+// Logits of one text's ids (with [CLS]/[SEP]; at most max_position_embeddings). Needs a head.
+// A quantised encoder runs its dense layers on `gemm` (default: the best kernel for this CPU).
+std::vector<float> classify_logits(const EncoderWeights& w, const std::vector<int32_t>& ids,
+                                   quant::GemmFn gemm = nullptr);
+
+// The encoder with every transformer layer's dense layers in int8 (embeddings, pooler and
+// classifier stay float: they are a small share of the work and of the accuracy loss).
+EncoderWeights quantize_encoder(const EncoderWeights& w);
+
+// Final hidden states, ids.size() x hidden (for tests and embeddings).
+std::vector<float> encode_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids);
+
+// The same computation with the scalar reference layers only.
+std::vector<float> classify_logits_ref(const EncoderWeights& w, const std::vector<int32_t>& ids);
+
+void softmax_in_place(std::vector<float>* v);
+
+}  // namespace fenlei::transformer

@@ -1,0 +1,53 @@
+#include "transformer/int8_linear.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fenlei::transformer {
+
+Int8Linear make_int8_linear(int in, int out, std::vector<int8_t> q, std::vector<float> scale,
+                            std::vector<float> bias) {
+  Int8Linear l;
+  l.in = in;
+  l.out = out;
+  l.q = std::move(q);
+  l.scale = std::move(scale);
+  l.bias = std::move(bias);
+  l.packed = quant::pack_weights(l.q.data(), out, in);
+  return l;
+}
+
+Int8Linear quantize_linear(const Linear& l) {
+  std::vector<int8_t> q(static_cast<size_t>(l.out) * l.in);
+  std::vector<float> scale(l.out);
+  for (int o = 0; o < l.out; ++o) {
+    const float* w = l.w.data() + static_cast<size_t>(o) * l.in;
+    float amax = 0;
+    for (int i = 0; i < l.in; ++i) amax = std::max(amax, std::fabs(w[i]));
+    scale[o] = amax > 0 ? amax / 127.0f : 1.0f;
+    const float inv = amax > 0 ? 127.0f / amax : 1.0f;
+    for (int i = 0; i < l.in; ++i) {
+      const float v = std::nearbyint(w[i] * inv);
+      q[static_cast<size_t>(o) * l.in + i] = static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f));
+    }
+  }
+  return make_int8_linear(l.in, l.out, std::move(q), std::move(scale), l.b);
+}
+
+void linear_int8(const float* x, int rows, const Int8Linear& l, float* y, quant::GemmFn gemm,
+                 Int8Scratch* s) {
+  const int kp = l.packed.kp;
+  s->qx.resize(static_cast<size_t>(rows) * kp);
+  s->row_scale.resize(rows);
+  s->acc.resize(static_cast<size_t>(rows) * l.out);
+  quant::quantize_rows_u8(x, rows, l.in, kp, s->qx.data(), s->row_scale.data());
+  gemm(s->qx.data(), rows, l.packed, s->acc.data());
+  for (int r = 0; r < rows; ++r) {
+    const int32_t* acc = s->acc.data() + static_cast<size_t>(r) * l.out;
+    float* yr = y + static_cast<size_t>(r) * l.out;
+    const float xs = s->row_scale[r];
+    for (int o = 0; o < l.out; ++o) yr[o] = static_cast<float>(acc[o]) * xs * l.scale[o] + l.bias[o];
+  }
+}
+
+}  // namespace fenlei::transformer

@@ -1,0 +1,52 @@
+// WordPiece tokenisation identical to transformers' BertTokenizer: special tokens kept whole,
+// text cleaning (control characters dropped, whitespace unified), CJK characters split, NFC,
+// lower-casing and accent stripping (NFD, Mn dropped) as configured, punctuation split, greedy
+// longest-match word pieces with the continuation prefix, [UNK] for words that cannot be pieced
+// or are longer than max_input_chars_per_word, then [CLS] ... [SEP] truncated to the maximum
+// length. Immutable after creation, so one instance serves all threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "fenlei/status.h"
+#include "hf/tokenizer_files.h"
+
+namespace fenlei::transformer {
+
+struct Encoding {
+  std::vector<std::string> tokens;  // with [CLS] / [SEP]
+  std::vector<int32_t> ids;
+};
+
+class WordPieceTokenizer {
+ public:
+  static StatusOr<WordPieceTokenizer> create(hf::WordPieceSettings settings);
+
+  // Word pieces of `text` (invalid UTF-8 is replaced by U+FFFD first), without special tokens.
+  std::vector<std::string> tokenize(std::string_view text) const;
+
+  // [CLS] pieces [SEP], at most max_length tokens (<= 0: the settings' model_max_length).
+  Encoding encode(std::string_view text, int64_t max_length = 0) const;
+
+  const hf::WordPieceSettings& settings() const { return settings_; }
+  int32_t id_of(const std::string& token) const;  // -1 when absent
+  int32_t cls_id() const { return cls_id_; }
+  int32_t sep_id() const { return sep_id_; }
+  int32_t pad_id() const { return pad_id_; }
+  int32_t unk_id() const { return unk_id_; }
+
+ private:
+  void basic_tokenize(const std::u32string& text, std::vector<std::u32string>* out) const;
+  void word_pieces(const std::u32string& word, std::vector<std::string>* out) const;
+
+  hf::WordPieceSettings settings_;
+  std::unordered_map<std::string, int32_t> ids_;
+  std::vector<std::u32string> specials_;  // split out of the text before anything else
+  int32_t cls_id_ = 0, sep_id_ = 0, pad_id_ = 0, unk_id_ = 0;
+};
+
+}  // namespace fenlei::transformer

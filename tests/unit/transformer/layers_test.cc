@@ -1,0 +1,84 @@
+#include "transformer/layers.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace fenlei::transformer {
+namespace {
+
+std::vector<float> random_vec(size_t n, std::mt19937* rng, float scale = 1.0f) {
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(*rng);
+  return v;
+}
+
+void expect_near(const std::vector<float>& a, const std::vector<float>& b, float tol) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], tol) << "at " << i;
+}
+
+TEST(Layers, LinearMatchesReference) {
+  std::mt19937 rng(1);
+  for (int rows : {1, 5}) {
+    Linear l{24, 10, random_vec(240, &rng), random_vec(10, &rng)};
+    auto x = random_vec(rows * 24, &rng);
+    std::vector<float> y(rows * 10), ref(rows * 10);
+    linear(x.data(), rows, l, y.data());
+    linear_ref(x.data(), rows, l, ref.data());
+    expect_near(y, ref, 1e-4f);
+  }
+}
+
+TEST(Layers, LayerNormMatchesReference) {
+  std::mt19937 rng(2);
+  auto x = random_vec(3 * 16, &rng, 3.0f);
+  auto g = random_vec(16, &rng), b = random_vec(16, &rng);
+  auto ref = x;
+  layer_norm(x.data(), 3, 16, g.data(), b.data(), 1e-12f);
+  layer_norm_ref(ref.data(), 3, 16, g.data(), b.data(), 1e-12f);
+  expect_near(x, ref, 1e-5f);
+}
+
+TEST(Layers, ActivationsMatchReference) {
+  // Known values: gelu(1) = 0.8413447, tanh approximation 0.8411920.
+  EXPECT_NEAR(activate_ref(hf::Activation::kGeluErf, 1.0f), 0.8413447f, 1e-6f);
+  EXPECT_NEAR(activate_ref(hf::Activation::kGeluTanh, 1.0f), 0.8411920f, 1e-6f);
+  for (auto act : {hf::Activation::kGeluErf, hf::Activation::kGeluTanh, hf::Activation::kRelu}) {
+    std::vector<float> x = {-4.0f, -1.0f, -0.1f, 0.0f, 0.3f, 2.0f, 7.0f};
+    std::vector<float> ref;
+    for (float v : x) ref.push_back(activate_ref(act, v));
+    activate(act, x.data(), static_cast<long>(x.size()));
+    expect_near(x, ref, 1e-6f);
+  }
+}
+
+TEST(Layers, FastGeluErfIsWithinFloatPrecisionEverywhere) {
+  std::vector<float> x, ref;
+  for (float v = -12.0f; v <= 12.0f; v += 0.001f) {
+    x.push_back(v);
+    ref.push_back(activate_ref(hf::Activation::kGeluErf, v));
+  }
+  activate(hf::Activation::kGeluErf, x.data(), static_cast<long>(x.size()));
+  for (size_t i = 0; i < x.size(); ++i)
+    ASSERT_NEAR(x[i], ref[i], 2e-6f * std::max(1.0f, std::fabs(ref[i]))) << "at " << ref[i];
+}
+
+TEST(Layers, SelfAttentionMatchesReference) {
+  std::mt19937 rng(3);
+  const int len = 7, hidden = 16, heads = 4;
+  auto qkv = random_vec(len * 3 * hidden, &rng);
+  std::vector<float> ctx(len * hidden), ref(len * hidden);
+  self_attention(qkv.data(), len, len, hidden, heads, ctx.data());
+  self_attention_ref(qkv.data(), len, hidden, heads, ref.data());
+  expect_near(ctx, ref, 1e-5f);
+  // Only the first query row: the same values as the full computation's first row.
+  std::vector<float> first(len * hidden, 0.0f);
+  self_attention(qkv.data(), len, 1, hidden, heads, first.data());
+  for (int i = 0; i < hidden; ++i) EXPECT_NEAR(first[i], ref[i], 1e-5f);
+}
+
+}  // namespace
+}  // namespace fenlei::transformer

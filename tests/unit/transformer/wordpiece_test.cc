@@ -1,0 +1,59 @@
+#include "transformer/wordpiece.h"
+
+#include <gtest/gtest.h>
+
+namespace fenlei::transformer {
+namespace {
+
+WordPieceTokenizer make(bool lowercase, std::optional<bool> strip = std::nullopt) {
+  hf::WordPieceSettings s;
+  s.vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "un", "##aff", "##able", "hello",
+             "world", ",", "!", "我", "爱", "北", "京", "cafe", "café", "##s", "Hello"};
+  s.lowercase = lowercase;
+  s.strip_accents = strip;
+  s.model_max_length = 8;
+  auto t = WordPieceTokenizer::create(s);
+  EXPECT_TRUE(t.ok()) << t.status().to_string();
+  return std::move(*t);
+}
+
+using Tokens = std::vector<std::string>;
+
+TEST(WordPiece, LowercasePunctuationAndPieces) {
+  auto t = make(true);
+  EXPECT_EQ(t.tokenize("UNaffable, Hello\tworld!"),
+            (Tokens{"un", "##aff", "##able", ",", "hello", "world", "!"}));
+  EXPECT_EQ(t.tokenize("我爱北京"), (Tokens{"我", "爱", "北", "京"}));
+  EXPECT_EQ(t.tokenize("Café cafés"), (Tokens{"cafe", "cafe", "##s"}));
+  EXPECT_EQ(t.tokenize("unknownword"), (Tokens{"[UNK]"}));
+  EXPECT_EQ(t.tokenize(std::string(101, 'a')), (Tokens{"[UNK]"}));
+  EXPECT_EQ(t.tokenize("hello[SEP]world"), (Tokens{"hello", "[SEP]", "world"}));
+  EXPECT_EQ(t.tokenize("\x01hel\u200blo"), (Tokens{"hello"}));  // control/format chars removed
+  EXPECT_EQ(t.tokenize(""), Tokens{});
+}
+
+TEST(WordPiece, CaseAndAccentsAsConfigured) {
+  EXPECT_EQ(make(false).tokenize("Hello café"), (Tokens{"Hello", "café"}));
+  EXPECT_EQ(make(true, false).tokenize("CAFÉ"), (Tokens{"café"}));
+  EXPECT_EQ(make(false, true).tokenize("café"), (Tokens{"cafe"}));
+}
+
+TEST(WordPiece, EncodeAddsSpecialsAndTruncates) {
+  auto t = make(true);
+  Encoding e = t.encode("hello world");
+  EXPECT_EQ(e.tokens, (Tokens{"[CLS]", "hello", "world", "[SEP]"}));
+  EXPECT_EQ(e.ids, (std::vector<int32_t>{2, 8, 9, 3}));
+  e = t.encode("我 我 我 我 我 我 我 我 我");
+  EXPECT_EQ(e.tokens.size(), 8u);
+  EXPECT_EQ(e.tokens.back(), "[SEP]");
+  EXPECT_EQ(t.encode("hello", 3).tokens, (Tokens{"[CLS]", "hello", "[SEP]"}));
+}
+
+TEST(WordPiece, MissingSpecialTokenIsAnError) {
+  hf::WordPieceSettings s;
+  s.vocab = {"a", "b"};
+  EXPECT_FALSE(WordPieceTokenizer::create(s).ok());
+}
+
+}  // namespace
+}  // namespace fenlei::transformer
