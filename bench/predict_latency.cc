@@ -18,7 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fenlei/classifier.h"
-#include "fenlei/dataset.h"
+#include "data/dataset.h"
 
 using Clock = std::chrono::steady_clock;
 

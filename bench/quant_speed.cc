@@ -23,7 +23,7 @@
 
 #include "core/classifier_impl.h"
 #include "fenlei/classifier.h"
-#include "fenlei/dataset.h"
+#include "data/dataset.h"
 
 using Clock = std::chrono::steady_clock;
 using fenlei::Classifier;

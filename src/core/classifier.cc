@@ -2,9 +2,9 @@
 #include <numeric>
 
 #include "core/classifier_impl.h"
-#include "fenlei/file_util.h"
-#include "fenlei/model_file.h"
-#include "fenlei/utf8.h"
+#include "base/file_util.h"
+#include "format/model_file.h"
+#include "text/utf8.h"
 
 namespace fenlei {
 namespace {

@@ -24,7 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 #include "fenlei/status.h"
 #include "nn/batch.h"
 

@@ -20,7 +20,7 @@
 
 #include "core/engine.h"
 #include "core/tokenizer.h"
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 #include "fenlei/status.h"
 
 namespace fenlei::core {

@@ -8,7 +8,7 @@
 
 #include "base/string_util.h"
 #include "core/classifier_impl.h"
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 
 namespace fenlei {
 namespace {

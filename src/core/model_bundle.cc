@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "core/engine_registry.h"
-#include "fenlei/file_util.h"
+#include "base/file_util.h"
 #include "fenlei/version.h"
 #include "quant/int8_model.h"
 

@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 
 namespace fenlei::core {
 namespace {

@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fenlei/normalize.h"
+#include "text/normalize.h"
 #include "fenlei/segmenter.h"
 #include "fenlei/status.h"
-#include "fenlei/vocab.h"
+#include "vocab/vocab.h"
 
 namespace fenlei::core {
 

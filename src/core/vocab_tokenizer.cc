@@ -1,6 +1,6 @@
 #include "core/vocab_tokenizer.h"
 
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 
 namespace fenlei::core {
 

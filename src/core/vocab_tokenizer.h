@@ -10,7 +10,7 @@
 #include "core/preprocessor.h"
 #include "core/tokenizer.h"
 #include "fenlei/segmenter.h"
-#include "fenlei/vocab.h"
+#include "vocab/vocab.h"
 
 namespace fenlei::core {
 

@@ -4,8 +4,8 @@
 
 #include "data/label_check.h"
 #include "data/parse_context.h"
-#include "fenlei/file_util.h"
-#include "fenlei/utf8.h"
+#include "base/file_util.h"
+#include "text/utf8.h"
 
 namespace fenlei::data {
 

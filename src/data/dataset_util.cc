@@ -5,7 +5,7 @@
 #include <numeric>
 #include <unordered_map>
 
-#include "fenlei/dataset.h"
+#include "data/dataset.h"
 
 namespace fenlei::data {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 
 namespace fenlei::data::internal {
 

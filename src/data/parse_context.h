@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "fenlei/dataset.h"
+#include "data/dataset.h"
 
 namespace fenlei::data::internal {
 

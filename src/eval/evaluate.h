@@ -19,7 +19,7 @@
 #include "core/engine.h"
 #include "core/model_bundle.h"
 #include "eval/multilabel_metrics.h"
-#include "fenlei/dataset.h"
+#include "data/dataset.h"
 #include "fenlei/metrics.h"
 #include "fenlei/status.h"
 #include "nn/batch.h"

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "fenlei/metrics.h"
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 
 namespace fenlei::eval {
 namespace {

@@ -2,10 +2,10 @@
 // lay the sections out at 64-byte aligned offsets, then checksum. See docs/model_format.md.
 #include <cstdio>
 
-#include "fenlei/crc32.h"
-#include "fenlei/file_util.h"
-#include "fenlei/model_file.h"
-#include "fenlei/utf8.h"
+#include "base/crc32.h"
+#include "base/file_util.h"
+#include "format/model_file.h"
+#include "text/utf8.h"
 #include "format/binary_io.h"
 #include "format/layout.h"
 #include "format/sections.h"

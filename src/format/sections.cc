@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 #include "format/binary_io.h"
 #include "format/layout.h"
 

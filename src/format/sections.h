@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 #include "fenlei/status.h"
 
 namespace fenlei::format {

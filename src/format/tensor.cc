@@ -1,7 +1,7 @@
 // Tensor and ModelFile helpers: dtype sizes, host <-> little-endian conversion, lookup.
 #include <cstring>
 
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 #include "format/layout.h"
 
 namespace fenlei::format {

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fenlei/file_util.h"
+#include "base/file_util.h"
 
 namespace fenlei::hf {
 namespace {

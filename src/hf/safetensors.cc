@@ -4,7 +4,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "fenlei/file_util.h"
+#include "base/file_util.h"
 
 namespace fenlei::hf {
 namespace {

@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
-#include "fenlei/file_util.h"
-#include "fenlei/utf8.h"
+#include "base/file_util.h"
+#include "text/utf8.h"
 
 namespace fenlei::hf {
 namespace {

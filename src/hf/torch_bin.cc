@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "fenlei/file_util.h"
+#include "base/file_util.h"
 #include "hf/pickle_reader.h"
 #include "hf/zip_reader.h"
 

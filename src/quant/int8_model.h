@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 #include "fenlei/status.h"
 #include "nn/batch.h"
 #include "nn/config.h"

@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "fenlei/metrics.h"
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 #include "report/html_escape.h"
 #include "report/svg.h"
 

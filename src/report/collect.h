@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "fenlei/classifier.h"
-#include "fenlei/dataset.h"
+#include "data/dataset.h"
 #include "fenlei/status.h"
 #include "report/report_data.h"
 

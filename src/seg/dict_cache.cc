@@ -8,8 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "fenlei/crc32.h"
-#include "fenlei/file_util.h"
+#include "base/crc32.h"
+#include "base/file_util.h"
 
 namespace fenlei::seg::detail {
 

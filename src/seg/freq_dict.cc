@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 #include "seg/char_class.h"
 
 namespace fenlei::seg {

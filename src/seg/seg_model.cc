@@ -6,7 +6,7 @@
 #include <cstring>
 #include <map>
 
-#include "fenlei/crc32.h"
+#include "base/crc32.h"
 
 namespace fenlei::seg::detail {
 namespace {

@@ -2,10 +2,10 @@
 
 #include <cstdlib>
 
-#include "fenlei/crc32.h"
-#include "fenlei/file_util.h"
+#include "base/crc32.h"
+#include "base/file_util.h"
 #include "fenlei/log.h"
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 #include "fenlei/version.h"
 #include "seg/cut_engine.h"
 #include "seg/dict_cache.h"

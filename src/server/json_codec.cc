@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 #include "server/http_types.h"
 
 namespace fenlei::server {

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 #include "fenlei/version.h"
 #include "server/json_codec.h"
 

@@ -1,8 +1,8 @@
-#include "fenlei/normalize.h"
+#include "text/normalize.h"
 
 #include <SimpleConverter.hpp>
 
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 
 namespace fenlei::text {
 

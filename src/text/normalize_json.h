@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fenlei/normalize.h"
+#include "text/normalize.h"
 #include "fenlei/status.h"
 
 namespace fenlei::text {

@@ -1,6 +1,6 @@
 #include "text/script.h"
 
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 
 namespace fenlei::text {
 namespace {

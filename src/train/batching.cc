@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "fenlei/dataset.h"
+#include "data/dataset.h"
 
 namespace fenlei::train {
 

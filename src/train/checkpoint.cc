@@ -1,7 +1,7 @@
 #include "train/checkpoint.h"
 
 #include "core/network_engine.h"
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 #include "train/finetune_init.h"
 
 namespace fenlei::train {

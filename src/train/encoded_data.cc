@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "fenlei/dataset.h"
-#include "fenlei/file_util.h"
+#include "data/dataset.h"
+#include "base/file_util.h"
 #include "fenlei/log.h"
 #include "text/script.h"
 #include "train/finetune_init.h"

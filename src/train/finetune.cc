@@ -5,8 +5,8 @@
 #include <chrono>
 #include <ctime>
 
-#include "fenlei/file_util.h"
-#include "fenlei/model_file.h"
+#include "base/file_util.h"
+#include "format/model_file.h"
 #include "train/finetune_init.h"
 
 namespace fenlei::train {

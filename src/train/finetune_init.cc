@@ -6,7 +6,7 @@
 #include "base/string_util.h"
 #include "base/time_util.h"
 #include "fenlei/log.h"
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 #include "train/pretrained_vectors.h"
 
 namespace fenlei::train {

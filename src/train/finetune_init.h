@@ -11,7 +11,7 @@
 #include "core/vocab_tokenizer.h"
 #include "nn/network.h"
 #include "fenlei/status.h"
-#include "fenlei/vocab.h"
+#include "vocab/vocab.h"
 #include "train/train_options.h"
 
 namespace fenlei::train {

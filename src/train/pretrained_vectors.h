@@ -8,7 +8,7 @@
 #include <string>
 
 #include "fenlei/status.h"
-#include "fenlei/vocab.h"
+#include "vocab/vocab.h"
 
 namespace fenlei::train {
 

@@ -10,10 +10,10 @@
 #include <memory>
 
 #include "core/preprocessor.h"
-#include "fenlei/dataset.h"
-#include "fenlei/file_util.h"
+#include "data/dataset.h"
+#include "base/file_util.h"
 #include "fenlei/log.h"
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 #include "core/network_engine.h"
 #include "eval/evaluate.h"
 #include "train/finetune_init.h"

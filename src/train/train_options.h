@@ -10,7 +10,7 @@
 
 #include "core/model_bundle.h"
 #include "core/preprocessor.h"
-#include "fenlei/dataset.h"
+#include "data/dataset.h"
 #include "fenlei/status.h"
 #include "nn/config.h"
 #include "train/train_progress.h"

@@ -11,7 +11,7 @@
 #include "eval/metrics_json.h"
 #include "base/thread_pool.h"
 #include "train/collective.h"
-#include "fenlei/file_util.h"
+#include "base/file_util.h"
 #include "fenlei/log.h"
 #include "fenlei/version.h"
 #include "nn/network.h"

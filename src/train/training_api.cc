@@ -15,9 +15,9 @@
 
 #include "core/classifier_impl.h"
 #include "core/model_bundle.h"
-#include "fenlei/dataset.h"
-#include "fenlei/file_util.h"
-#include "fenlei/utf8.h"
+#include "data/dataset.h"
+#include "base/file_util.h"
+#include "text/utf8.h"
 #include "eval/evaluate.h"
 #include "quant/int8_model.h"
 #include "train/encoded_data.h"

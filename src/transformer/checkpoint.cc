@@ -3,7 +3,7 @@
 #include <cstring>
 #include <map>
 
-#include "fenlei/file_util.h"
+#include "base/file_util.h"
 #include "hf/config.h"
 #include "hf/safetensors.h"
 #include "hf/torch_bin.h"

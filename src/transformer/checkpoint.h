@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 #include "fenlei/status.h"
 #include "hf/tokenizer_files.h"
 #include "transformer/encoder.h"

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 #include "transformer/unicode_tables.h"
 
 namespace fenlei::transformer {

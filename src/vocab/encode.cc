@@ -2,7 +2,7 @@
 #include <exception>
 #include <thread>
 
-#include "fenlei/vocab.h"
+#include "vocab/vocab.h"
 
 namespace fenlei::vocab {
 

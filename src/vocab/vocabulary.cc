@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "fenlei/vocab.h"
+#include "vocab/vocab.h"
 
 namespace fenlei::vocab {
 

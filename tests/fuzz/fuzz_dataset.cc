@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "fenlei/dataset.h"
-#include "fenlei/utf8.h"
+#include "data/dataset.h"
+#include "text/utf8.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

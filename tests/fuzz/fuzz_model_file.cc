@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 #include "server/json_codec.h"
 #include "server/v2_protocol.h"
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "fenlei/segmenter.h"
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 
 #define FUZZ_CHECK(cond)       \
   do {                         \

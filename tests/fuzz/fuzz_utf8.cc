@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 
 #define FUZZ_CHECK(cond) \
   do {                   \

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "fenlei/file_util.h"
+#include "base/file_util.h"
 #include "fenlei/log.h"
 
 namespace fenlei::cli {

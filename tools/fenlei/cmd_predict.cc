@@ -7,7 +7,7 @@
 #include "command.h"
 #include "line_input.h"
 #include "fenlei/classifier.h"
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 
 namespace fenlei::cli {
 namespace {

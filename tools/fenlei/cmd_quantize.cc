@@ -7,9 +7,9 @@
 #include "command.h"
 #include "core/model_bundle.h"
 #include "eval/evaluate.h"
-#include "fenlei/dataset.h"
-#include "fenlei/file_util.h"
-#include "fenlei/model_file.h"
+#include "data/dataset.h"
+#include "base/file_util.h"
+#include "format/model_file.h"
 #include "quant/int8_model.h"
 #include "quant/kernels.h"
 

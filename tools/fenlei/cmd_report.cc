@@ -4,8 +4,8 @@
 #include "cli_common.h"
 #include "command.h"
 #include "fenlei/classifier.h"
-#include "fenlei/dataset.h"
-#include "fenlei/file_util.h"
+#include "data/dataset.h"
+#include "base/file_util.h"
 #include "report/collect.h"
 #include "report/report.h"
 

@@ -11,7 +11,7 @@
 #include "command.h"
 #include "line_input.h"
 #include "fenlei/segmenter.h"
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 
 namespace fenlei::cli {
 namespace {

@@ -9,7 +9,7 @@
 #include "core/model_bundle.h"
 #include "eval/evaluate.h"
 #include "eval/metrics_json.h"
-#include "fenlei/dataset.h"
+#include "data/dataset.h"
 #include "fenlei/metrics.h"
 
 namespace fenlei::cli {

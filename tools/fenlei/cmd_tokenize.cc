@@ -7,8 +7,8 @@
 #include "cli_common.h"
 #include "command.h"
 #include "core/model_bundle.h"
-#include "fenlei/model_file.h"
-#include "fenlei/utf8.h"
+#include "format/model_file.h"
+#include "text/utf8.h"
 
 namespace fenlei::cli {
 namespace {

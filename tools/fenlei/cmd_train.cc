@@ -5,7 +5,7 @@
 #include "train_progress_bar.h"
 #include "command.h"
 #include "distributed.h"
-#include "fenlei/file_util.h"
+#include "base/file_util.h"
 #include "fenlei/log.h"
 #include "fenlei/metrics.h"
 #include "output_paths.h"

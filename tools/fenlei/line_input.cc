@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "fenlei/file_util.h"
+#include "base/file_util.h"
 
 namespace fenlei::cli {
 namespace {

@@ -1,6 +1,6 @@
 #include "output_paths.h"
 
-#include "fenlei/file_util.h"
+#include "base/file_util.h"
 
 namespace fenlei::cli {
 

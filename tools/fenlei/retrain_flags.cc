@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "fenlei/dataset.h"
+#include "data/dataset.h"
 #include "train_progress_bar.h"
 
 namespace fenlei::cli {

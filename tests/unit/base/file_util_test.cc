@@ -10,7 +10,7 @@
 #include <filesystem>
 
 #include "base/io_hooks.h"
-#include "fenlei/file_util.h"
+#include "base/file_util.h"
 #include "test_util.h"
 
 namespace fenlei {

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "fenlei/crc32.h"
-#include "fenlei/file_util.h"
+#include "base/crc32.h"
+#include "base/file_util.h"
 #include "test_util.h"
 
 namespace fenlei {

@@ -9,7 +9,7 @@
 #include "core/classifier_impl.h"
 #include "core/model_bundle.h"
 #include "core/network_engine.h"
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 
 namespace fenlei {
 namespace {

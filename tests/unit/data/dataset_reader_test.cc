@@ -5,9 +5,9 @@
 #include <random>
 #include <string>
 
-#include "fenlei/dataset.h"
-#include "fenlei/file_util.h"
-#include "fenlei/utf8.h"
+#include "data/dataset.h"
+#include "base/file_util.h"
+#include "text/utf8.h"
 #include "test_util.h"
 
 namespace fenlei::data {

@@ -5,7 +5,7 @@
 #include <numeric>
 #include <random>
 
-#include "fenlei/dataset.h"
+#include "data/dataset.h"
 
 namespace fenlei::data {
 namespace {

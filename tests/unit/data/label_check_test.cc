@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "data/label_check.h"
-#include "fenlei/dataset.h"
+#include "data/dataset.h"
 #include "fenlei/log.h"
 
 namespace fenlei::data {

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <unordered_map>
 
-#include "fenlei/model_file.h"
-#include "fenlei/utf8.h"
+#include "format/model_file.h"
+#include "text/utf8.h"
 #include "format/sections.h"
 #include "format/zlib_codec.h"
 #include "test_util.h"

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 #include "format/binary_io.h"
 #include "format/layout.h"
 #include "format/zlib_codec.h"

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "fenlei/crc32.h"
-#include "fenlei/model_file.h"
+#include "base/crc32.h"
+#include "format/model_file.h"
 #include "format/binary_io.h"
 #include "format/layout.h"
 

@@ -1,11 +1,11 @@
 // Round trips, determinism, layout properties and writer-side validation of the model file.
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 
 #include <gtest/gtest.h>
 
 #include <tuple>
 
-#include "fenlei/crc32.h"
+#include "base/crc32.h"
 #include "format/layout.h"
 #include "format_test_util.h"
 #include "test_util.h"

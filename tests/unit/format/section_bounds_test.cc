@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "fenlei/model_file.h"
+#include "format/model_file.h"
 #include "format/binary_io.h"
 #include "format_test_util.h"
 #include "format/zlib_codec.h"

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 #include "seg/dict_cache.h"
 #include "seg_test_util.h"
 #include "test_util.h"

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 #include "fenlei/version.h"
 #include "seg/freq_dict.h"
 #include "seg_test_util.h"

@@ -1,4 +1,4 @@
-#include "fenlei/normalize.h"
+#include "text/normalize.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 #include "text/normalize_json.h"
 
 namespace fenlei::text {

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "fenlei/file_util.h"
+#include "base/file_util.h"
 #include "hf/safetensors.h"
 #include "hf/torch_bin.h"
 #include "transformer/checkpoint.h"

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "fenlei/vocab.h"
+#include "vocab/vocab.h"
 
 namespace fenlei::vocab {
 namespace {
