@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/engine.h"
+#include "engine/engine.h"
 #include "core/model_bundle.h"
 #include "fenlei/classifier.h"
 #include "nn/batch.h"

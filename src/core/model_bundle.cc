@@ -2,7 +2,8 @@
 
 #include <cmath>
 
-#include "core/engine_registry.h"
+#include "core/builtin_kinds.h"
+#include "engine/engine_registry.h"
 #include "base/file_util.h"
 #include "fenlei/version.h"
 #include "quant/int8_model.h"
@@ -54,6 +55,7 @@ StatusOr<ModelBundle> bundle_from_model_file(const format::ModelFile& file,
     return corrupt("metadata lacks architecture or preprocessing settings");
   }
   const EngineSource source{file, meta, name};
+  register_builtin_kinds();
   ModelBundle b;
   FENLEI_ASSIGN_OR_RETURN(b.engine, load_engine(source));
   FENLEI_ASSIGN_OR_RETURN(b.tokenizer, load_tokenizer(source));

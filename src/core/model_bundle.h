@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/engine.h"
-#include "core/tokenizer.h"
+#include "engine/engine.h"
+#include "engine/tokenizer.h"
 #include "format/model_file.h"
 #include "fenlei/status.h"
 

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "core/engine.h"
-#include "core/engine_registry.h"
+#include "engine/engine.h"
+#include "engine/engine_registry.h"
 #include "core/model_bundle.h"
 #include "core/vocab_tokenizer.h"
 #include "nn/network.h"
@@ -17,8 +17,6 @@
 
 namespace fenlei::core {
 
-inline constexpr const char* kNetworkEngineKind = "nn";
-inline constexpr const char* kInt8EngineKind = "nn-int8";
 
 class NetworkEngine final : public Engine {
  public:

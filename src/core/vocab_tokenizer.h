@@ -6,15 +6,14 @@
 #include <memory>
 #include <string>
 
-#include "core/engine_registry.h"
+#include "engine/engine_registry.h"
 #include "core/preprocessor.h"
-#include "core/tokenizer.h"
+#include "engine/tokenizer.h"
 #include "fenlei/segmenter.h"
 #include "vocab/vocab.h"
 
 namespace fenlei::core {
 
-inline constexpr const char* kVocabTokenizerKind = "preprocessor";
 
 class VocabTokenizer final : public Tokenizer {
  public:

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
-#include "core/engine.h"
+#include "engine/engine.h"
 #include "core/model_bundle.h"
 #include "eval/multilabel_metrics.h"
 #include "data/dataset.h"

@@ -6,9 +6,9 @@
 
 #include <memory>
 
-#include "core/engine.h"
-#include "core/engine_registry.h"
-#include "core/tokenizer.h"
+#include "engine/engine.h"
+#include "engine/engine_registry.h"
+#include "engine/tokenizer.h"
 #include "transformer/encoder.h"
 #include "transformer/wordpiece.h"
 

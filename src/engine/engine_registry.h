@@ -1,11 +1,10 @@
 // Engine and tokenizer registries: the model file names its engine kind (metadata "engine") and
 // tokenizer kind (metadata "tokenizer"), and loading builds them through the loader registered
-// under that name. Core registers its own ("nn", "nn-int8", "preprocessor"); other libraries
-// (transformer encoders, WordPiece) register theirs without core knowing their code:
+// under that name. This module knows only the interfaces; the model layer registers every kind
+// the build has (core/builtin_kinds.h: fenlei's networks, int8, transformer encoders) before it
+// loads a model, and a program may add its own:
 //
-//   // in src/transformer/, called once before models are loaded (e.g. from an init function
-//   // the binary calls, so a static library's object is never dropped by the linker):
-//   core::register_engine("bert", [](const core::EngineSource& s) { return load_bert(s); });
+//   core::register_engine("my-engine", [](const core::EngineSource& s) { return load_mine(s); });
 //
 // Files written before these keys existed (format v1) have neither: they are read as "nn" or
 // "nn-int8" (an int8 weight tensor decides) with the "preprocessor" tokenizer.
@@ -18,12 +17,17 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/engine.h"
-#include "core/tokenizer.h"
+#include "engine/engine.h"
+#include "engine/tokenizer.h"
 #include "format/model_file.h"
 #include "fenlei/status.h"
 
 namespace fenlei::core {
+
+// The kinds format-v1 files are read as (they name none).
+inline constexpr const char* kNetworkEngineKind = "nn";
+inline constexpr const char* kInt8EngineKind = "nn-int8";
+inline constexpr const char* kVocabTokenizerKind = "preprocessor";
 
 // What a loader reads from: the parsed file, its metadata, and a name for error messages.
 struct EngineSource {

@@ -1,12 +1,9 @@
-#include "core/engine_registry.h"
+#include "engine/engine_registry.h"
 
 #include <map>
 #include <mutex>
 
-#include "core/network_engine.h"
-#include "core/vocab_tokenizer.h"
 #include "quant/int8_model.h"
-#include "transformer/encoder_engine.h"
 
 namespace fenlei::core {
 namespace {
@@ -17,18 +14,11 @@ struct Registry {
   std::map<std::string, TokenizerLoader> tokenizers;
 };
 
-// Core's own kinds are registered on first use, so no static initialisation order matters and
-// no object file needs to be kept alive by the linker.
+// Empty until the kinds are registered: this module knows only the interfaces. The model layer
+// (core/builtin_kinds.h) registers every kind this build has before it loads a model, so the
+// dependencies run one way: engine <- transformer, nn <- core.
 Registry& registry() {
-  static Registry* r = [] {
-    auto* reg = new Registry();
-    reg->engines[kNetworkEngineKind] = &NetworkEngine::load;
-    reg->engines[kInt8EngineKind] = &Int8Engine::load;
-    reg->tokenizers[kVocabTokenizerKind] = &VocabTokenizer::load;
-    reg->engines[transformer::kEngineKind] = &transformer::EncoderEngine::load;
-    reg->tokenizers[transformer::kTokenizerKind] = &transformer::WordPieceCoreTokenizer::load;
-    return reg;
-  }();
+  static Registry* r = new Registry();
   return *r;
 }
 
