@@ -30,7 +30,7 @@ inline int round_to_int(float v) {
 
 }  // namespace
 
-void quantize_rows_u8(const float* x, int m, int k, int kp, uint8_t* q, float* scale) {
+void quantize_rows_u8_ref(const float* x, int m, int k, int kp, uint8_t* q, float* scale) {
   for (int i = 0; i < m; ++i) {
     const float* xr = x + size_t(i) * k;
     uint8_t* qr = q + size_t(i) * kp;
@@ -44,6 +44,55 @@ void quantize_rows_u8(const float* x, int m, int k, int kp, uint8_t* q, float* s
     }
     for (int p = k; p < kp; ++p) qr[p] = kActivationZero;
   }
+}
+
+#ifdef FENLEI_X86
+__attribute__((target("avx2"))) void quantize_rows_u8_avx2(const float* x, int m, int k, int kp,
+                                                          uint8_t* q, float* scale) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const int k8 = k / 8 * 8;
+  for (int i = 0; i < m; ++i) {
+    const float* xr = x + size_t(i) * k;
+    uint8_t* qr = q + size_t(i) * kp;
+    __m256 vmax = _mm256_setzero_ps();
+    for (int p = 0; p < k8; p += 8) vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, _mm256_loadu_ps(xr + p)));
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, vmax);
+    float amax = 0.0f;
+    for (float v : lanes) amax = std::max(amax, v);
+    for (int p = k8; p < k; ++p) amax = std::max(amax, std::fabs(xr[p]));
+    const float inv = amax > 0.0f ? 127.0f / amax : 1.0f;
+    scale[i] = amax > 0.0f ? amax / 127.0f : 1.0f;
+    const __m256 vinv = _mm256_set1_ps(inv);
+    const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
+    const __m256i zero_point = _mm256_set1_epi32(kActivationZero);
+    int p = 0;
+    for (; p < k8; p += 8) {
+      __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xr + p), vinv));
+      v = _mm256_add_epi32(_mm256_min_epi32(hi, _mm256_max_epi32(lo, v)), zero_point);
+      alignas(32) int32_t out[8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(out), v);
+      for (int l = 0; l < 8; ++l) qr[p + l] = static_cast<uint8_t>(out[l]);
+    }
+    for (; p < k; ++p) {
+      const int qi = std::min(127, std::max(-127, round_to_int(xr[p] * inv)));
+      qr[p] = static_cast<uint8_t>(qi + kActivationZero);
+    }
+    for (p = k; p < kp; ++p) qr[p] = kActivationZero;
+  }
+}
+#else
+void quantize_rows_u8_avx2(const float* x, int m, int k, int kp, uint8_t* q, float* scale) {
+  quantize_rows_u8_ref(x, m, k, kp, q, scale);
+}
+#endif
+
+void quantize_rows_u8(const float* x, int m, int k, int kp, uint8_t* q, float* scale) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2)
+    quantize_rows_u8_avx2(x, m, k, kp, q, scale);
+  else
+    quantize_rows_u8_ref(x, m, k, kp, q, scale);
 }
 
 PackedWeights pack_weights(const int8_t* w, int n, int k) {
