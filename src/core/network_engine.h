@@ -68,6 +68,8 @@ class Int8Engine final : public Engine {
   bool multi_label() const override { return model_->config().multi_label(); }
   int64_t parameter_count() const override { return model_->parameter_count(); }
   void predict_proba(const nn::Batch& batch, Scratch& scratch, float* out) const override;
+  // Fills the int8 per-token conv projections up front (quant::Int8Projection).
+  void warm_up() const override { model_->warm_up(); }
   StatusOr<std::unique_ptr<Engine>> quantize(
       const quant::QuantizeOptions& options) const override;
   nlohmann::json architecture_json() const override { return model_->config().to_json(); }
