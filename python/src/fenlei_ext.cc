@@ -164,7 +164,16 @@ nb::dict metrics_to_dict(const eval::Metrics& m) {
     per_class[nb::str(c.label.data(), c.label.size())] = row;
   }
   d["per_class"] = per_class;
-  d["confusion"] = m.confusion;
+  // Rows: true label, columns: predicted, in model.labels order. With many labels the table
+  // would be labels^2 numbers: then only its non-zero cells, as (true, predicted, count).
+  constexpr size_t kMaxDenseLabels = 1000;
+  if (m.confusion.size() <= kMaxDenseLabels) {
+    d["confusion"] = m.confusion.dense();
+  } else {
+    nb::list cells;
+    for (const auto& e : m.confusion.entries()) cells.append(nb::make_tuple(e.truth, e.predicted, e.count));
+    d["confusion_entries"] = cells;
+  }
   return d;
 }
 

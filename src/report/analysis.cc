@@ -41,15 +41,13 @@ std::vector<CalibrationBin> calibration_bins(const std::vector<float>& confidenc
   return out;
 }
 
-std::vector<ConfusedPair> top_confused_pairs(const std::vector<std::vector<int64_t>>& confusion,
+std::vector<ConfusedPair> top_confused_pairs(const eval::ConfusionMatrix& confusion,
                                              size_t limit) {
+  // The non-zero cells only (row-major order, as a dense walk would find them): linear in the
+  // mistakes, whatever the number of labels.
   std::vector<ConfusedPair> pairs;
-  for (size_t i = 0; i < confusion.size(); ++i) {
-    for (size_t j = 0; j < confusion[i].size(); ++j) {
-      if (i != j && confusion[i][j] > 0)
-        pairs.push_back({static_cast<int>(i), static_cast<int>(j), confusion[i][j]});
-    }
-  }
+  for (const auto& e : confusion.entries())
+    if (e.truth != e.predicted && e.count > 0) pairs.push_back({e.truth, e.predicted, e.count});
   std::stable_sort(pairs.begin(), pairs.end(),
                    [](const ConfusedPair& a, const ConfusedPair& b) { return a.count > b.count; });
   if (pairs.size() > limit) pairs.resize(limit);

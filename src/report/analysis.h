@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "fenlei/metrics.h"
 #include "report/charts.h"
 
 namespace fenlei::report {
@@ -23,7 +24,7 @@ struct ConfusedPair {
 };
 // The off-diagonal cells of a confusion matrix, largest first (ties: row, then column order),
 // at most `limit`.
-std::vector<ConfusedPair> top_confused_pairs(const std::vector<std::vector<int64_t>>& confusion,
+std::vector<ConfusedPair> top_confused_pairs(const eval::ConfusionMatrix& confusion,
                                              size_t limit);
 
 // The labels in the most confused pairs, in order of first appearance, at most `limit`: the rows

@@ -35,13 +35,13 @@ std::string evaluation_section(const ReportData& data) {
   const bool many = labels.size() > kMaxLabelsInFullCharts;
   if (!many) {
     body += "<h3>Confusion matrix</h3>" +
-            figure(confusion_heatmap(labels, m.confusion),
+            figure(confusion_heatmap(labels, m.confusion.dense()),
                    "Rows: true label; columns: predicted label. Colour: share of the row (blue on the "
                    "diagonal, red off it); numbers: counts.");
   } else {
     BarChart pairs{"Most confused pairs", {"texts"}, {colors::kVermillion}, {}, 0, false};
     for (const auto& p : top_confused_pairs(m.confusion, kTopConfusedPairs)) {
-      const int64_t row = total(m.confusion[static_cast<size_t>(p.truth)]);
+      const int64_t row = m.confusion.row_total(static_cast<size_t>(p.truth));
       pairs.rows.push_back({labels[static_cast<size_t>(p.truth)] + " → " + labels[static_cast<size_t>(p.predicted)],
                             {static_cast<double>(p.count)},
                             percent(row ? static_cast<double>(p.count) / static_cast<double>(row) : 0) + " of row"});
@@ -59,10 +59,11 @@ std::string evaluation_section(const ReportData& data) {
       std::vector<std::vector<int64_t>> sub(involved.size(), std::vector<int64_t>(involved.size()));
       std::vector<int64_t> row_totals;
       for (size_t i = 0; i < involved.size(); ++i) {
-        const auto& row = m.confusion[static_cast<size_t>(involved[i])];
-        sub_labels.push_back(labels[static_cast<size_t>(involved[i])]);
-        row_totals.push_back(total(row));
-        for (size_t j = 0; j < involved.size(); ++j) sub[i][j] = row[static_cast<size_t>(involved[j])];
+        const size_t truth = static_cast<size_t>(involved[i]);
+        sub_labels.push_back(labels[truth]);
+        row_totals.push_back(m.confusion.row_total(truth));
+        for (size_t j = 0; j < involved.size(); ++j)
+          sub[i][j] = m.confusion.at(truth, static_cast<size_t>(involved[j]));
       }
       body += "<h3>Confusion among the most confused labels</h3>" +
               figure(confusion_heatmap(sub_labels, sub, row_totals),
@@ -78,9 +79,8 @@ std::string evaluation_section(const ReportData& data) {
     // nothing about the model: leave it out of "weakest".
     order.erase(std::remove_if(order.begin(), order.end(),
                                [&](size_t i) {
-                                 int64_t predicted = 0;
-                                 for (const auto& row : m.confusion) predicted += row[i];
-                                 return m.per_class[i].support == 0 && predicted == 0;
+                                 return m.per_class[i].support == 0 &&
+                                        m.confusion.column_total(i) == 0;
                                }),
                 order.end());
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {

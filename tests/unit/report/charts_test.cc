@@ -134,7 +134,12 @@ TEST(Analysis, CalibrationBinsAndExpectedCalibrationError) {
 }
 
 TEST(Analysis, TopConfusedPairsAndWorstExamples) {
-  const auto pairs = top_confused_pairs({{5, 1, 3}, {0, 4, 2}, {1, 0, 7}}, 2);
+  eval::ConfusionMatrix confusion(3);
+  const std::vector<std::vector<int64_t>> table = {{5, 1, 3}, {0, 4, 2}, {1, 0, 7}};
+  for (size_t t = 0; t < 3; ++t)
+    for (size_t p = 0; p < 3; ++p)
+      if (table[t][p] > 0) confusion.add(int(t), int(p), table[t][p]);
+  const auto pairs = top_confused_pairs(confusion, 2);
   ASSERT_EQ(pairs.size(), 2u);
   EXPECT_EQ(pairs[0].truth, 0);
   EXPECT_EQ(pairs[0].predicted, 2);
