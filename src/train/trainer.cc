@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <numeric>
 
@@ -239,10 +240,14 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
     }
     state.epochs_done = epoch;
     state.history = result.history;
-    if (!checkpoint_path.empty()) {
+    const bool stopping =
+        options.patience > 0 && state.epochs_without_improvement >= options.patience;
+    // The last epoch's checkpoint would be removed right after the model is saved.
+    const bool last_epoch = epoch == options.epochs || stopping;
+    if (!checkpoint_path.empty() && (options.keep_checkpoint || !last_epoch)) {
       FENLEI_RETURN_IF_ERROR(save_checkpoint(checkpoint_path, bundle, optimizer, scheduler, state));
     }
-    if (options.patience > 0 && state.epochs_without_improvement >= options.patience) {
+    if (stopping) {
       FENLEI_LOG(kInfo) << "early stopping: no improvement of " << options.monitor << " for "
                         << options.patience << " epochs (best: epoch " << state.best_epoch << ")";
       result.stopped_early = true;
@@ -254,6 +259,12 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
     FENLEI_RETURN_IF_ERROR(net.params().copy_from(state.best_params));
   }
   result.best_epoch = state.best_epoch;
+  // Training state is dead from here: free it (the optimizer's moments, every thread's gradient
+  // and the best-weights copy are each as large as the model) before saving allocates the file.
+  state.best_params = nn::Params();
+  optimizer = nn::Optimizer();
+  std::vector<nn::Grads>().swap(grads);
+  scratch = nn::Grads();
 
   // ---- Final metrics of the saved weights, recorded in the model file.
   const EvalResult final_eval = evaluate_encoded(net, data.valid, pool, workspaces);
@@ -273,6 +284,7 @@ StatusOr<TrainResult> train_model(const TrainOptions& options) {
   bundle.training["best_epoch"] = result.best_epoch;
   bundle.training["stopped_early"] = result.stopped_early;
   if (writer) FENLEI_RETURN_IF_ERROR(core::save_bundle(options.output, bundle));
+  if (!checkpoint_path.empty() && !options.keep_checkpoint) std::remove(checkpoint_path.c_str());
   result.bundle = std::move(bundle);
   return result;
 }
