@@ -71,6 +71,33 @@ TEST(Adam, LazyEmbeddingsTouchOnlyRowsWithGradient) {
   EXPECT_EQ(p[0].data[0], 1.0f);
 }
 
+TEST(Adam, SparseGradsGiveTheSameUpdateAsDenseGrads) {
+  // A sparse gradient stores only touched rows; every optimizer must still read untouched rows
+  // as zeros, bit for bit like a dense buffer (momentum keeps moving them after a touch).
+  for (OptimizerKind kind : {OptimizerKind::kAdam, OptimizerKind::kAdamW, OptimizerKind::kSgd}) {
+    Params p;
+    p.add("embed/weight", {4, 5});
+    for (size_t k = 0; k < p[0].data.size(); ++k) p[0].data[k] = 0.01f * float(k);
+    OptimizerConfig c;
+    c.kind = kind;
+    c.weight_decay = kind == OptimizerKind::kAdamW ? 0.01f : 0.0f;
+    c.momentum = kind == OptimizerKind::kSgd ? 0.9f : 0.0f;
+    Params pd = p;
+    Optimizer sparse_opt = *Optimizer::create(c, p), dense_opt = *Optimizer::create(c, pd);
+    Grads gs(p, {"embed/weight"}), gd(p);
+    for (int step = 0; step < 3; ++step) {
+      gs.zero();
+      gd.zero();
+      const int32_t row = step == 0 ? 1 : 3;
+      float* r = gs.touch_row(0, row);
+      for (int j = 0; j < 5; ++j) r[j] = gd[0].data[size_t(row) * 5 + j] = 0.1f * (j + 1 + step);
+      sparse_opt.step(p, gs, 0.1f);
+      dense_opt.step(pd, gd, 0.1f);
+    }
+    EXPECT_EQ(p[0].data, pd[0].data) << optimizer_kind_name(kind);
+  }
+}
+
 TEST(AdamW, DecoupledDecaySkipsBiases) {
   Params p;
   p.add("fc1/weight", {1});
