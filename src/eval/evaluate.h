@@ -28,6 +28,8 @@ namespace fenlei::eval {
 
 // Examples per engine call (the size `fenlei predict` classifies at a time).
 inline constexpr size_t kBatchSize = 256;
+// Examples per engine call inside a batch (bounds the engines' scratch memory).
+inline constexpr size_t kPredictSlice = 32;
 
 struct Evaluation {
   // Single-label models: loss is the mean cross-entropy (clipped at 1e-7, as Keras).

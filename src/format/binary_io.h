@@ -36,6 +36,7 @@ class BinaryWriter {
   size_t size() const { return buf_.size(); }
   const std::string& data() const { return buf_; }
   std::string take() { return std::move(buf_); }
+  void reserve(size_t n) { buf_.reserve(n); }
 
  private:
   std::string buf_;

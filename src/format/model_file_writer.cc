@@ -110,9 +110,11 @@ StatusOr<std::string> serialize(const ModelFile& m, const WriteOptions& options)
     w.put_u32(0);  // reserved
     offset += s.stored.size();
   }
-  for (const PendingSection& s : sections) {
+  w.reserve(offset + kTrailerSize);  // no doubling reallocation of a model-sized buffer
+  for (PendingSection& s : sections) {
     w.pad_to(kAlignment);
     w.put_bytes(s.stored);
+    std::string().swap(s.stored);  // each section exists twice only while it is copied
   }
   w.patch_u64(file_size_at, w.size() + kTrailerSize);
   w.put_u32(crc32_str(w.data()));

@@ -67,6 +67,11 @@ StatusOr<std::vector<std::string>> decode_string_list(std::string_view payload,
 
 EncodedTensors encode_tensors(const std::vector<Tensor>& tensors) {
   BinaryWriter index, data;
+  // Reserved up front: growing by doubling would hold the old and the new buffer at once, two
+  // copies of a model-sized table at the moment of each reallocation.
+  size_t total = 0;
+  for (const Tensor& t : tensors) total += kAlignment + t.data.size();
+  data.reserve(total);
   index.put_u32(static_cast<uint32_t>(tensors.size()));
   for (const Tensor& t : tensors) {
     data.pad_to(kAlignment);

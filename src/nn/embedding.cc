@@ -43,17 +43,13 @@ void mean_embed_backward(const float* dy, int dim, const int32_t* tokens, int le
   const int n = len + nb;
   if (n == 0) return;
   const float inv = 1.0f / n;
-  float* et = grads[embed].data.data();
   for (int t = 0; t < len; ++t) {
-    grads.touch_row(embed, tokens[t]);
-    float* __restrict row = et + size_t(tokens[t]) * dim;
+    float* __restrict row = grads.touch_row(embed, tokens[t]);
     for (int d = 0; d < dim; ++d) row[d] += dy[d] * inv;
   }
   if (nb == 0) return;
-  float* bt = grads[bigram].data.data();
   for (int t = 0; t < nb; ++t) {
-    grads.touch_row(bigram, bigrams[t]);
-    float* __restrict row = bt + size_t(bigrams[t]) * dim;
+    float* __restrict row = grads.touch_row(bigram, bigrams[t]);
     for (int d = 0; d < dim; ++d) row[d] += dy[d] * inv;
   }
 }

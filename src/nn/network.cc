@@ -288,7 +288,6 @@ void features_backward(const Network& net, const Batch& b, size_t begin, int m,
     return;
   }
   const int maxw = c.max_width();
-  float* dtable = g[e].data.data();
   for (int i = 0; i < m; ++i) {
     const int len = seg.length(i);
     const int padded = std::max(len, maxw);
@@ -304,8 +303,7 @@ void features_backward(const Network& net, const Batch& b, size_t begin, int m,
     const int32_t* tok = seg.tokens(i);
     for (int t = 0; t < padded; ++t) {
       const int32_t id = t < len ? tok[t] : 0;
-      g.touch_row(e, id);
-      float* __restrict row = dtable + size_t(id) * dim;
+      float* __restrict row = g.touch_row(e, id);
       const float* __restrict src = dx + size_t(t) * dim;
       for (int d = 0; d < dim; ++d) row[d] += src[d];
     }

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 #endif
 
+#include <algorithm>
 #include <cmath>
 
 namespace fenlei::nn {
@@ -90,20 +91,34 @@ void adam_update(const AdamConsts& c, const float* __restrict g, float* __restri
 void Optimizer::step(Params& params, const Grads& grads, float lr) {
   ++iterations_;
   const OptimizerConfig& c = config_;
+  // A sparse gradient stores only its touched rows; untouched rows read as this zero row, so the
+  // dense update below runs the same operations on the same values as with a dense buffer.
+  size_t max_cols = 0;
+  for (const Tensor& t : params) max_cols = std::max(max_cols, static_cast<size_t>(t.cols()));
+  zero_row_.assign(max_cols, 0.0f);
+  // Row r of tensor i's gradient (any tensor: a dense one is one row of `cols` per shape[0]).
+  auto grad_row = [&](int i, int32_t r) {
+    const float* g = grads.row(i, r);
+    return g ? g : zero_row_.data();
+  };
   if (c.kind == OptimizerKind::kSgd) {
     for (int i = 0; i < params.size(); ++i) {
-      float* __restrict p = params[i].data.data();
-      const float* __restrict g = grads[i].data.data();
-      const size_t n = params[i].data.size();
-      if (m_.size() == 0) {
-        for (size_t k = 0; k < n; ++k) p[k] -= lr * g[k];
-        continue;
-      }
-      float* __restrict vel = m_[i].data.data();
-      const float mu = c.momentum;
-      for (size_t k = 0; k < n; ++k) {
-        vel[k] = mu * vel[k] - lr * g[k];
-        p[k] += c.nesterov ? mu * vel[k] - lr * g[k] : vel[k];
+      const size_t cols = static_cast<size_t>(params[i].cols());
+      if (cols == 0) continue;
+      const int32_t rows = static_cast<int32_t>(params[i].data.size() / cols);
+      for (int32_t r = 0; r < rows; ++r) {
+        float* __restrict p = params[i].data.data() + size_t(r) * cols;
+        const float* __restrict g = grad_row(i, r);
+        if (m_.size() == 0) {
+          for (size_t k = 0; k < cols; ++k) p[k] -= lr * g[k];
+          continue;
+        }
+        float* __restrict vel = m_[i].data.data() + size_t(r) * cols;
+        const float mu = c.momentum;
+        for (size_t k = 0; k < cols; ++k) {
+          vel[k] = mu * vel[k] - lr * g[k];
+          p[k] += c.nesterov ? mu * vel[k] - lr * g[k] : vel[k];
+        }
       }
     }
     return;
@@ -114,22 +129,29 @@ void Optimizer::step(Params& params, const Grads& grads, float lr) {
   const AdamConsts k{c.beta1, c.beta2, 1.0f - c.beta1, 1.0f - c.beta2, c.epsilon, lr_t};
   for (int i = 0; i < params.size(); ++i) {
     float* p = params[i].data.data();
-    const float* g = grads[i].data.data();
     float* m = m_[i].data.data();
     float* v = v_[i].data.data();
     const size_t n = params[i].data.size();
     const bool decay = c.kind == OptimizerKind::kAdamW && c.weight_decay > 0.0f &&
                        !is_bias(params[i].name);
-    if (c.lazy_embeddings && grads.is_sparse(i)) {
+    if (grads.is_sparse(i)) {
       const size_t cols = static_cast<size_t>(params[i].cols());
-      for (int32_t r : grads.touched_rows(i)) {
+      auto update_row = [&](int32_t r, const float* g) {
         const size_t o = size_t(r) * cols;
         if (decay)
           for (size_t j = 0; j < cols; ++j) p[o + j] *= 1.0f - lr * c.weight_decay;
-        adam_update(k, g + o, p + o, m + o, v + o, cols);
+        adam_update(k, g, p + o, m + o, v + o, cols);
+      };
+      if (c.lazy_embeddings) {
+        const std::vector<int32_t>& rows = grads.touched_rows(i);
+        for (size_t j = 0; j < rows.size(); ++j) update_row(rows[j], grads.touched_row(i, j));
+      } else {
+        const int32_t rows = static_cast<int32_t>(params[i].rows());
+        for (int32_t r = 0; r < rows; ++r) update_row(r, grad_row(i, r));
       }
       continue;
     }
+    const float* g = grads[i].data.data();
     if (decay) {
       const float f = 1.0f - lr * c.weight_decay;
       for (size_t j = 0; j < n; ++j) p[j] *= f;

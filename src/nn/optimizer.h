@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "fenlei/status.h"
 #include "nn/params.h"
@@ -67,6 +68,7 @@ class Optimizer {
   Params m_;  // first moments (Adam) or velocities (SGD); names are the params' names
   Params v_;  // second moments (Adam)
   int64_t iterations_ = 0;
+  std::vector<float> zero_row_;  // the gradient of an untouched row of a sparse tensor
 };
 
 }  // namespace fenlei::nn

@@ -72,12 +72,13 @@ Grads::Grads(const Params& params, const std::vector<std::string>& sparse_names)
     Tensor t;
     t.name = params[i].name;
     t.shape = params[i].shape;
-    t.data.assign(params[i].data.size(), 0.0f);
-    for (const std::string& s : sparse_names) {
-      if (s == t.name) {
-        sparse_[i].enabled = true;
-        sparse_[i].mark.assign(static_cast<size_t>(t.rows()), 0);
-      }
+    SparseRows& s = sparse_[i];
+    s.cols = t.cols();
+    for (const std::string& n : sparse_names) s.enabled |= (n == t.name);
+    if (s.enabled) {
+      s.slot.assign(static_cast<size_t>(t.rows()), -1);
+    } else {
+      t.data.assign(params[i].data.size(), 0.0f);
     }
     tensors_.push_back(std::move(t));
   }
@@ -86,44 +87,56 @@ Grads::Grads(const Params& params, const std::vector<std::string>& sparse_names)
 void Grads::touch_all_rows(int i) {
   SparseRows& s = sparse_[i];
   if (!s.enabled) return;
-  for (int32_t r = 0; r < static_cast<int32_t>(s.mark.size()); ++r) touch_row(i, r);
+  for (int32_t r = 0; r < static_cast<int32_t>(s.slot.size()); ++r) touch_row(i, r);
+}
+
+std::vector<float> Grads::dense(int i) const {
+  const SparseRows& s = sparse_[i];
+  if (!s.enabled) return tensors_[i].data;
+  std::vector<float> out(s.slot.size() * size_t(s.cols), 0.0f);
+  for (size_t k = 0; k < s.rows.size(); ++k)
+    std::memcpy(out.data() + size_t(s.rows[k]) * size_t(s.cols), touched_row(i, k),
+                sizeof(float) * size_t(s.cols));
+  return out;
+}
+
+void Grads::zero(int i) {
+  SparseRows& s = sparse_[i];
+  if (s.enabled) {
+    for (int32_t r : s.rows) s.slot[size_t(r)] = -1;
+    s.rows.clear();
+    s.values.clear();  // keeps its capacity: no allocation in the next step
+  } else {
+    std::fill(tensors_[i].data.begin(), tensors_[i].data.end(), 0.0f);
+  }
 }
 
 void Grads::zero() {
-  for (int i = 0; i < size(); ++i) {
-    Tensor& t = tensors_[i];
-    SparseRows& s = sparse_[i];
-    if (s.enabled) {
-      const int64_t c = t.cols();
-      for (int32_t r : s.rows) {
-        std::memset(t.data.data() + r * c, 0, sizeof(float) * c);
-        s.mark[r] = 0;
-      }
-      s.rows.clear();
-    } else {
-      std::fill(t.data.begin(), t.data.end(), 0.0f);
-    }
-  }
+  for (int i = 0; i < size(); ++i) zero(i);
 }
 
 void Grads::add(const Grads& other) {
   assert(other.size() == size());
   for (int i = 0; i < size(); ++i) {
-    Tensor& t = tensors_[i];
-    const Tensor& o = other.tensors_[i];
-    if (sparse_[i].enabled && other.sparse_[i].enabled) {
-      const int64_t c = t.cols();
-      for (int32_t r : other.sparse_[i].rows) {
-        touch_row(i, r);
-        float* __restrict d = t.data.data() + r * c;
-        const float* __restrict s = o.data.data() + r * c;
-        for (int64_t k = 0; k < c; ++k) d[k] += s[k];
+    const int64_t c = sparse_[i].cols;
+    if (other.sparse_[i].enabled) {
+      const std::vector<int32_t>& rows = other.sparse_[i].rows;
+      for (size_t k = 0; k < rows.size(); ++k) {
+        float* __restrict d = touch_row(i, rows[k]);
+        const float* __restrict s = other.touched_row(i, k);
+        for (int64_t j = 0; j < c; ++j) d[j] += s[j];
+      }
+    } else if (sparse_[i].enabled) {
+      const int32_t n = static_cast<int32_t>(sparse_[i].slot.size());
+      for (int32_t r = 0; r < n; ++r) {
+        float* __restrict d = touch_row(i, r);
+        const float* __restrict s = other.tensors_[i].data.data() + size_t(r) * size_t(c);
+        for (int64_t j = 0; j < c; ++j) d[j] += s[j];
       }
     } else {
-      if (sparse_[i].enabled) touch_all_rows(i);
-      float* __restrict d = t.data.data();
-      const float* __restrict s = o.data.data();
-      const size_t n = t.data.size();
+      float* __restrict d = tensors_[i].data.data();
+      const float* __restrict s = other.tensors_[i].data.data();
+      const size_t n = tensors_[i].data.size();
       for (size_t k = 0; k < n; ++k) d[k] += s[k];
     }
   }
@@ -131,28 +144,16 @@ void Grads::add(const Grads& other) {
 
 void Grads::scale(float f) {
   for (int i = 0; i < size(); ++i) {
-    Tensor& t = tensors_[i];
-    if (sparse_[i].enabled) {
-      const int64_t c = t.cols();
-      for (int32_t r : sparse_[i].rows)
-        for (int64_t k = 0; k < c; ++k) t.data[r * c + k] *= f;
-    } else {
-      for (float& x : t.data) x *= f;
-    }
+    std::vector<float>& v = sparse_[i].enabled ? sparse_[i].values : tensors_[i].data;
+    for (float& x : v) x *= f;
   }
 }
 
 double Grads::global_norm() const {
   double ss = 0.0;
   for (int i = 0; i < size(); ++i) {
-    const Tensor& t = tensors_[i];
-    if (sparse_[i].enabled) {
-      const int64_t c = t.cols();
-      for (int32_t r : sparse_[i].rows)
-        for (int64_t k = 0; k < c; ++k) ss += double(t.data[r * c + k]) * t.data[r * c + k];
-    } else {
-      for (float x : t.data) ss += double(x) * x;
-    }
+    const std::vector<float>& v = sparse_[i].enabled ? sparse_[i].values : tensors_[i].data;
+    for (float x : v) ss += double(x) * x;
   }
   return std::sqrt(ss);
 }
@@ -174,11 +175,14 @@ double add_l2_grad(const Params& params, float l2, const std::vector<std::string
     bool skipped = false;
     for (const std::string& s : skip) skipped |= (s == n);
     if (skipped) continue;
-    grads.touch_all_rows(i);
-    Tensor& g = grads[i];
-    for (size_t k = 0; k < p.data.size(); ++k) {
-      loss += double(p.data[k]) * p.data[k];
-      g.data[k] += 2.0f * l2 * p.data[k];
+    const int64_t c = p.cols();
+    for (int32_t r = 0; r < static_cast<int32_t>(p.rows()); ++r) {
+      float* g = grads.touch_row(i, r);
+      const float* w = p.data.data() + size_t(r) * size_t(c);
+      for (int64_t k = 0; k < c; ++k) {
+        loss += double(w[k]) * w[k];
+        g[k] += 2.0f * l2 * w[k];
+      }
     }
   }
   return l2 * loss;

@@ -52,14 +52,16 @@ class Params {
   std::vector<Tensor> tensors_;
 };
 
-// Gradients mirroring a Params by index. Tensors marked sparse (embedding tables) track which
-// rows are non-zero so that zero()/add()/norms cost O(touched rows), not O(vocab). The dense
-// buffer is always valid (untouched rows hold zeros), so optimizers may read it densely.
+// Gradients mirroring a Params by index. Tensors marked sparse (embedding tables) store only
+// the rows touched since the last zero(), packed in first-touch order: their Tensor keeps its
+// name and shape but an empty `data`, so a vocabulary-sized table costs O(touched rows) in memory
+// and in zero()/add()/norms, not O(vocab x dim) per training thread. Read and write their rows
+// through touch_row()/row()/touched_row(); dense tensors keep using operator[].data.
 // Not thread-safe: each training thread owns one Grads.
 class Grads {
  public:
   Grads() = default;
-  // Mirrors `params`; tensors whose names are listed in `sparse_names` get row tracking.
+  // Mirrors `params`; tensors whose names are listed in `sparse_names` get row storage.
   explicit Grads(const Params& params, const std::vector<std::string>& sparse_names = {});
 
   int size() const { return static_cast<int>(tensors_.size()); }
@@ -69,18 +71,39 @@ class Grads {
   // Rows touched since the last zero() (sparse tensors only), in first-touch order.
   const std::vector<int32_t>& touched_rows(int i) const { return sparse_[i].rows; }
 
-  // Marks a row of a sparse tensor as (about to be) non-zero. No-op for dense tensors.
-  void touch_row(int i, int32_t row) {
+  // Row `row` of tensor i, writable; a sparse tensor marks it touched and zero-fills it on first
+  // touch. The pointer stays valid until the next row of the same tensor is first touched.
+  float* touch_row(int i, int32_t row) {
     SparseRows& s = sparse_[i];
-    if (s.enabled && !s.mark[row]) {
-      s.mark[row] = 1;
+    if (!s.enabled) return tensors_[i].data.data() + size_t(row) * size_t(s.cols);
+    int32_t slot = s.slot[size_t(row)];
+    if (slot < 0) {
+      slot = static_cast<int32_t>(s.rows.size());
+      s.slot[size_t(row)] = slot;
       s.rows.push_back(row);
+      s.values.resize(s.values.size() + size_t(s.cols), 0.0f);
     }
+    return s.values.data() + size_t(slot) * size_t(s.cols);
+  }
+  // Row `row` of tensor i, or nullptr for an untouched row of a sparse tensor (all zeros).
+  const float* row(int i, int32_t row) const {
+    const SparseRows& s = sparse_[i];
+    if (!s.enabled) return tensors_[i].data.data() + size_t(row) * size_t(s.cols);
+    const int32_t slot = s.slot[size_t(row)];
+    return slot < 0 ? nullptr : s.values.data() + size_t(slot) * size_t(s.cols);
+  }
+  // The k-th touched row of sparse tensor i (the row touched_rows(i)[k]).
+  const float* touched_row(int i, size_t k) const {
+    return sparse_[i].values.data() + k * size_t(sparse_[i].cols);
   }
   // Marks every row of tensor i touched (e.g. after a dense L2 term on an embedding).
   void touch_all_rows(int i);
+  // Tensor i as a dense row-major copy (untouched rows zero): for tests and tools.
+  std::vector<float> dense(int i) const;
 
   void zero();
+  // Zeroes tensor i alone (and forgets its touched rows).
+  void zero(int i);
   // this += other (same layout). Sparse tensors add only other's touched rows.
   void add(const Grads& other);
   void scale(float s);
@@ -93,8 +116,10 @@ class Grads {
  private:
   struct SparseRows {
     bool enabled = false;
-    std::vector<uint8_t> mark;   // one byte per row
-    std::vector<int32_t> rows;   // touched rows
+    int64_t cols = 1;
+    std::vector<int32_t> slot;   // per row: index into `rows`, -1 if untouched
+    std::vector<int32_t> rows;   // touched rows, first-touch order
+    std::vector<float> values;   // rows.size() x cols, in the order of `rows`
   };
   std::vector<Tensor> tensors_;
   std::vector<SparseRows> sparse_;

@@ -53,8 +53,10 @@ Status save_checkpoint(const std::string& path, const core::ModelBundle& bundle,
                         {"plateau_best", schedule.best_loss()},
                         {"plateau_bad_epochs", schedule.bad_epochs()}};
   file.metadata_json = meta.dump();
-  for (const nn::Tensor& t : optimizer.export_state()) {
+  nn::Params optimizer_state = optimizer.export_state();
+  for (nn::Tensor& t : optimizer_state) {
     file.optimizer_state.push_back(format::make_f32_tensor(t.name, t.shape, t.data));
+    std::vector<float>().swap(t.data);  // each moment exists twice only while it is converted
   }
   for (const nn::Tensor& t : state.best_params) {
     file.optimizer_state.push_back(format::make_f32_tensor(kBestPrefix + t.name, t.shape, t.data));

@@ -33,7 +33,7 @@ void encode_grads(const nn::Grads& grads, std::string* out) {
       const size_t cols = static_cast<size_t>(t.cols());
       put(out, &count, 1);
       put(out, rows.data(), rows.size());
-      for (int32_t r : rows) put(out, t.data.data() + static_cast<size_t>(r) * cols, cols);
+      for (size_t k = 0; k < rows.size(); ++k) put(out, grads.touched_row(i, k), cols);
     } else {
       put(out, t.data.data(), t.data.size());
     }
@@ -57,8 +57,7 @@ Status decode_grads(std::string_view bytes, nn::Grads& grads) {
       for (int32_t r : rows) {
         if (r < 0 || r >= t.rows())
           return data_loss_error("gradient message: row out of range in '" + t.name + "'");
-        grads.touch_row(i, r);
-        if (!take(bytes, &pos, t.data.data() + static_cast<size_t>(r) * cols, cols))
+        if (!take(bytes, &pos, grads.touch_row(i, r), cols))
           return data_loss_error("gradient message: truncated values of '" + t.name + "'");
       }
     } else if (!take(bytes, &pos, t.data.data(), t.data.size())) {

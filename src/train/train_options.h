@@ -76,6 +76,10 @@ struct TrainOptions {
   // Files.
   std::string output;      // the model file
   std::string checkpoint;  // "" = <output>.ckpt; "none" = no checkpoints
+  // Keep the checkpoint after a successful run (to --resume with more epochs later). Otherwise
+  // it is removed once the model is saved, and the last epoch writes none: it would be deleted
+  // moments later, and writing it is the run's largest transient memory cost.
+  bool keep_checkpoint = false;
   std::string resume;      // continue from this checkpoint
   std::string log_path;    // one JSON line per epoch
   // Where progress goes (steps and epoch summaries); null = nowhere. The CLI draws a bar.

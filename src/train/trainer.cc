@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <fstream>
 #include <numeric>
@@ -302,11 +303,13 @@ Status Run::end_epoch(EpochRecord record, bool* stop) {
   }
   state_.epochs_done = record.epoch;
   state_.history = result_.history;
-  if (!checkpoint_path_.empty()) {
+  *stop = o_.patience > 0 && state_.epochs_without_improvement >= o_.patience;
+  // The last epoch's checkpoint would be removed right after the model is saved.
+  const bool last_epoch = record.epoch == o_.epochs || *stop;
+  if (!checkpoint_path_.empty() && (o_.keep_checkpoint || !last_epoch)) {
     FENLEI_RETURN_IF_ERROR(
         save_checkpoint(checkpoint_path_, data_.bundle, net_, optimizer_, scheduler_, state_));
   }
-  *stop = o_.patience > 0 && state_.epochs_without_improvement >= o_.patience;
   if (*stop) {
     FENLEI_LOG(kInfo) << "early stopping: no improvement of " << o_.monitor << " for "
                       << o_.patience << " epochs (best: epoch " << state_.best_epoch << ")";
@@ -320,6 +323,12 @@ StatusOr<TrainResult> Run::finish() {
     FENLEI_RETURN_IF_ERROR(net_.params().copy_from(state_.best_params));
   }
   result_.best_epoch = state_.best_epoch;
+  // Training state is dead from here: free it (the optimizer's moments, every thread's gradient
+  // and the best-weights copy are each as large as the model) before saving allocates the file.
+  state_.best_params = nn::Params();
+  optimizer_ = nn::Optimizer();
+  std::vector<nn::Grads>().swap(grads_);
+  scratch_ = nn::Grads();
   core::ModelBundle& bundle = data_.bundle;
   // Final metrics of the saved weights, recorded in the model file.
   result_.valid_metrics = validate(net_, data_, pool_).metrics;
@@ -338,6 +347,7 @@ StatusOr<TrainResult> Run::finish() {
   bundle.training["stopped_early"] = result_.stopped_early;
   bundle.engine = std::make_shared<const core::NetworkEngine>(std::move(net_));
   if (writer_) FENLEI_RETURN_IF_ERROR(core::save_bundle(o_.output, bundle));
+  if (!checkpoint_path_.empty() && !o_.keep_checkpoint) std::remove(checkpoint_path_.c_str());
   result_.bundle = std::move(bundle);
   return std::move(result_);
 }

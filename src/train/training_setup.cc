@@ -65,8 +65,7 @@ void zero_frozen(const std::vector<std::string>& frozen, const nn::Network& net,
   for (const auto& name : frozen) {
     const int i = net.params().index_of(name);
     if (i < 0) continue;
-    auto& g = (*grads)[i].data;
-    std::fill(g.begin(), g.end(), 0.0f);
+    grads->zero(i);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -245,8 +246,9 @@ TEST(TrainCli, ResumeContinuesExactly) {
   ASSERT_EQ(run_fenlei(common + " --epochs 4 --checkpoint none -o '" + dir.file("full.fenlei") + "'")
                 .exit_code,
             0);
-  // Interrupted after 2 epochs (simulated by --epochs 2), then resumed to 4.
-  ASSERT_EQ(run_fenlei(common + " --epochs 2 --checkpoint '" + dir.file("run.ckpt") + "' -o '" +
+  // Interrupted after 2 epochs (simulated by --epochs 2 keeping its checkpoint), then resumed
+  // to 4.
+  ASSERT_EQ(run_fenlei(common + " --epochs 2 --keep-checkpoint --checkpoint '" + dir.file("run.ckpt") + "' -o '" +
                        dir.file("part.fenlei") + "'")
                 .exit_code,
             0);
@@ -254,6 +256,18 @@ TEST(TrainCli, ResumeContinuesExactly) {
                             "' --checkpoint none -o '" + dir.file("resumed.fenlei") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(read_text_file(dir.file("full.fenlei")), read_text_file(dir.file("resumed.fenlei")));
+}
+
+TEST(TrainCli, CheckpointIsRemovedAfterSuccessUnlessKept) {
+  TempDir dir;
+  const std::string common = "train --input '" + example_path("reviews_train.tsv") +
+                             "' --epochs 2 --threads 1 --seed 5 -q";
+  ASSERT_EQ(run_fenlei(common + " -o '" + dir.file("a.fenlei") + "'").exit_code, 0);
+  EXPECT_FALSE(read_text_file(dir.file("a.fenlei")).empty());
+  EXPECT_FALSE(std::ifstream(dir.file("a.fenlei.ckpt")).good());
+  ASSERT_EQ(run_fenlei(common + " --keep-checkpoint -o '" + dir.file("b.fenlei") + "'").exit_code,
+            0);
+  EXPECT_TRUE(std::ifstream(dir.file("b.fenlei.ckpt")).good());
 }
 
 TEST(TrainCli, UsageErrorsExitTwo) {

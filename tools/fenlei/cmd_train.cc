@@ -183,6 +183,9 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--checkpoint", o.checkpoint,
                  "Checkpoint written after every epoch (default MODEL.ckpt; 'none' disables)")
       ->group("Files");
+  app.add_flag("--keep-checkpoint", o.keep_checkpoint,
+               "Keep the checkpoint after a successful run (default: removed once the model is saved)")
+      ->group("Files");
   app.add_option("--resume", o.resume, "Continue an interrupted run from its checkpoint")
       ->group("Files");
   app.add_option("--log", o.log_path, "Write one JSON line per epoch to this file")

@@ -60,7 +60,7 @@ void grad_check_network(const ModelConfig& c, bool train) {
     return forward_backward(net, b, 0, b.size(), ws, scratch, rng, train) / b.size();
   };
   for (int i = 0; i < net.params().size(); ++i)
-    testing::check_grad(net.params()[i].data, g[i].data, f, net.params()[i].name.c_str(), 3e-3,
+    testing::check_grad(net.params()[i].data, g.dense(i), f, net.params()[i].name.c_str(), 3e-3,
                         2e-2, 3e-4);
 }
 
@@ -106,7 +106,8 @@ TEST(NetworkGrad, MeanLossReductionMatchesKeras) {
   for (float& w : b.weights) w *= 2.0f;
   forward_backward(net, b, 0, 4, ws, g2, rng, false);
   g1.scale(2.0f);
-  for (int i = 0; i < g1.size(); ++i) fenlei::testing::expect_array_near(g2[i].data, g1[i].data, 1e-6);
+  for (int i = 0; i < g1.size(); ++i)
+    fenlei::testing::expect_array_near(g2.dense(i), g1.dense(i), 1e-6);
 }
 
 class NetworkAllArchs : public ::testing::TestWithParam<const char*> {};
@@ -154,7 +155,7 @@ TEST_P(NetworkAllArchs, TwoThreadSplitEqualsOneThread) {
   EXPECT_NEAR(l, la + lb, 1e-5 * std::fabs(l));
   a.add(bg);
   for (int i = 0; i < whole.size(); ++i)
-    fenlei::testing::expect_array_near(a[i].data, whole[i].data, 1e-6);
+    fenlei::testing::expect_array_near(a.dense(i), whole.dense(i), 1e-6);
   EXPECT_GT(whole.global_norm(), 0.0);
 }
 
