@@ -13,6 +13,9 @@ namespace fenlei::server {
 
 // The routes the server knows; metrics are labelled by route template, never by the raw path, so a
 // client probing random URLs cannot blow up the number of series.
+// Adding a route (e.g. GET / for a web page): a value here, its template in route_label(), a line in
+// match_route() (service.cc), its method in is_post_route() if it is a POST, and a case in
+// Service::route().
 enum class Route : int {
   kPredict = 0,
   kReload,
