@@ -25,7 +25,8 @@ using ByteRanges = std::vector<std::pair<size_t, size_t>>;
 // Decodes one code point leniently: valid UTF-8 decodes normally; any invalid byte is consumed
 // alone as U+FFFD (a non-Han, non-space character), so arbitrary bytes can never hang or crash.
 inline size_t decode_lenient(const unsigned char* p, size_t left, char32_t* cp) {
-  const size_t n = utf8::decode_one(std::string_view(reinterpret_cast<const char*>(p), left), 0, cp);
+  const std::string_view rest(reinterpret_cast<const char*>(p), left);
+  const size_t n = utf8::decode_one(rest, 0, cp);
   if (n > 0) return n;
   *cp = 0xFFFD;
   return 1;

@@ -150,7 +150,8 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
   // Preprocessing: the user dictionary's text travels inside the model.
   const core::VocabTokenizer* base_tokenizer =
       options.base_model ? core::trainable_tokenizer(*options.base_model->tokenizer) : nullptr;
-  core::PreprocessConfig preprocess = base_tokenizer ? base_tokenizer->config() : options.preprocess;
+  core::PreprocessConfig preprocess =
+      base_tokenizer ? base_tokenizer->config() : options.preprocess;
   const std::vector<std::string> train_texts = texts_of(train_ds);
   nlohmann::json tokenizer_choice;
   if (options.tokenizer_by_script && !base_tokenizer) {
