@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "text/normalize.h"
 #include "text/utf8.h"
 
 namespace fenlei::core {
@@ -12,12 +13,6 @@ bool is_space_token(std::string_view token) {
     if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\v' && c != '\f') return false;
   }
   return true;
-}
-
-bool is_unicode_space(char32_t cp) {
-  return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
-         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
-         cp == 0x205F || cp == 0x3000 || cp == 0xFEFF || cp == 0x200B;
 }
 
 }  // namespace
@@ -136,7 +131,7 @@ void Preprocessor::for_each_token(std::string_view raw, Emit&& emit) const {
       char32_t cp = 0;
       size_t len = utf8::decode_one(text, i, &cp);
       if (len == 0) len = 1;  // invalid byte: its own token (callers validate first)
-      if (!is_unicode_space(cp)) emit(text.substr(i, len));
+      if (!text::is_unicode_space(cp)) emit(text.substr(i, len));
       i += len;
     }
   }

@@ -81,12 +81,4 @@ StatusOr<std::unique_ptr<Tokenizer>> load_tokenizer(const EngineSource& s) {
   return loader(s);
 }
 
-std::vector<std::string> engine_kinds() {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mu);
-  std::vector<std::string> kinds;
-  for (const auto& [k, unused] : r.engines) kinds.push_back(k);
-  return kinds;
-}
-
 }  // namespace fenlei::core

@@ -52,7 +52,4 @@ StatusOr<std::unique_ptr<Tokenizer>> load_tokenizer(const EngineSource& source);
 std::string engine_kind_of(const EngineSource& source);
 std::string tokenizer_kind_of(const EngineSource& source);
 
-// Registered kinds, sorted (for messages and `fenlei info`).
-std::vector<std::string> engine_kinds();
-
 }  // namespace fenlei::core

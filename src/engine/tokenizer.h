@@ -34,12 +34,14 @@ class Tokenizer {
   // "word", "char", "word+char", "wordpiece": what `fenlei info` shows as the tokenizer.
   virtual std::string description() const = 0;
 
-  // Ids of `text` (valid UTF-8) as the engine reads them: at most max_len() of them, including
-  // any special tokens the tokenizer adds. Reuses *ids (cleared first).
+  // Ids of `text` (valid UTF-8): its content tokens, at most max_len() of them, without special
+  // tokens — an engine that needs them ([CLS] ... [SEP]) or padding adds them itself, so that
+  // explain's copies with one token left out (built from tokenize + token_id) read the same way.
+  // Reuses *ids (cleared first).
   virtual void encode(std::string_view text, std::vector<int32_t>* ids) const = 0;
 
-  // The tokens of `text` as people should see them (explain), not truncated, and without
-  // special tokens; token_id() maps each to the id encode() would give it in context.
+  // The tokens of `text` as people should see them (explain), not truncated; token_id() maps
+  // each to the id encode() gives it (encode(text) == the first max_len() of those ids).
   virtual void tokenize(std::string_view text, std::vector<std::string>* tokens) const = 0;
   virtual int32_t token_id(std::string_view token) const = 0;
   // True if `id` stands for a token outside the vocabulary.

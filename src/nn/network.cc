@@ -351,15 +351,6 @@ double forward_backward(const Network& net, const Batch& batch, size_t begin, si
   return loss;
 }
 
-double evaluate_loss(const Network& net, const Batch& batch, size_t begin, size_t end,
-                     Workspace& ws) {
-  const int m = static_cast<int>(end - begin);
-  if (m == 0) return 0.0;
-  features_forward(net, batch, begin, m, ws);
-  const float* logits = head_forward(net, begin, m, ws, nullptr);
-  return loss_and_grad(net, batch, begin, m, logits, 0.0f, nullptr);
-}
-
 void predict_proba(const Network& net, const Batch& batch, Workspace& ws, float* out,
                    const TokenProjection* projection) {
   const int m = static_cast<int>(batch.size());

@@ -93,10 +93,6 @@ void use_single_threaded_blas();
 double forward_backward(const Network& net, const Batch& batch, size_t begin, size_t end,
                         Workspace& ws, Grads& grads, const Rng& rng, bool train);
 
-// Loss only (no gradients, no dropout) on examples [begin, end): the weighted loss sum.
-double evaluate_loss(const Network& net, const Batch& batch, size_t begin, size_t end,
-                     Workspace& ws);
-
 class TokenProjection;
 
 // Class probabilities for every example, row-major [batch.size(), num_classes]. A sigmoid model

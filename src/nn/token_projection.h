@@ -50,9 +50,8 @@ class TokenProjection {
   // exactly what conv_pool_forward writes for every conv layer c (up to rounding).
   void features(const Segment& seg, ProjectionScratch& s, float* feat, int feat_stride) const;
 
-  // Floats per vocabulary row (sum over convs of width * padded filters) and table size.
+  // Floats per vocabulary row (sum over convs of width * padded filters).
   int row_floats() const { return row_floats_; }
-  size_t table_bytes() const { return table_bytes_; }
   // Computes every row not yet in the table (Classifier::warm_up). Thread-safe.
   void fill_all(ProjectionScratch& s) const;
   // Rows filled so far (for tests and diagnostics).

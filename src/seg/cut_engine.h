@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fenlei/segmenter.h"
+#include "fenlei/utf8.h"
 #include "seg/char_class.h"
 #include "seg/hmm_tables.h"
 #include "seg/seg_model.h"
@@ -24,31 +25,9 @@ using ByteRanges = std::vector<std::pair<size_t, size_t>>;
 // Decodes one code point leniently: valid UTF-8 decodes normally; any invalid byte is consumed
 // alone as U+FFFD (a non-Han, non-space character), so arbitrary bytes can never hang or crash.
 inline size_t decode_lenient(const unsigned char* p, size_t left, char32_t* cp) {
-  const unsigned b0 = p[0];
-  if (b0 < 0x80) {
-    *cp = b0;
-    return 1;
-  }
-  auto cont = [](unsigned char b) { return (b & 0xC0) == 0x80; };
-  if (b0 >= 0xE0 && b0 <= 0xEF) {  // the common case for Chinese
-    if (left >= 3 && cont(p[1]) && cont(p[2]) && !(b0 == 0xE0 && p[1] < 0xA0) &&
-        !(b0 == 0xED && p[1] >= 0xA0)) {
-      *cp = (char32_t(b0 & 0x0F) << 12) | (char32_t(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-      return 3;
-    }
-  } else if (b0 >= 0xC2 && b0 <= 0xDF) {
-    if (left >= 2 && cont(p[1])) {
-      *cp = (char32_t(b0 & 0x1F) << 6) | (p[1] & 0x3F);
-      return 2;
-    }
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    if (left >= 4 && cont(p[1]) && cont(p[2]) && cont(p[3]) && !(b0 == 0xF0 && p[1] < 0x90) &&
-        !(b0 == 0xF4 && p[1] >= 0x90)) {
-      *cp = (char32_t(b0 & 0x07) << 18) | (char32_t(p[1] & 0x3F) << 12) |
-            (char32_t(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
-      return 4;
-    }
-  }
+  const std::string_view rest(reinterpret_cast<const char*>(p), left);
+  const size_t n = utf8::decode_one(rest, 0, cp);
+  if (n > 0) return n;
   *cp = 0xFFFD;
   return 1;
 }

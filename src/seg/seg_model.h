@@ -80,7 +80,6 @@ struct Model {
     return 0;
   }
   bool node_is_word(uint32_t node) const { return node != 0 && (info[node] & kInfoWord) != 0; }
-  double node_logp(uint32_t node) const { return logp[info[node] & kInfoLogpMask]; }
 
   // The trie node of a code point sequence, or 0.
   template <typename It>

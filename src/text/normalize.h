@@ -15,12 +15,17 @@ class SimpleConverter;
 
 namespace fenlei::text {
 
+// fenlei's one definition of whitespace (collapse_whitespace, and the spaces the char tokenizer
+// skips): Unicode White_Space plus the zero-width separators U+200B and U+FEFF, which are
+// invisible, separate words when they occur, and are never content.
+bool is_unicode_space(char32_t cp);
+
 struct NormalizeOptions {
   // U+FF01..U+FF5E (full-width ASCII forms) -> U+0021..U+007E, U+3000 ideographic space -> ' '.
   bool fullwidth_to_halfwidth = false;
   // ASCII A-Z -> a-z only: other scripts' case rules are locale-dependent and rarely matter here.
   bool lowercase = false;
-  // Runs of Unicode White_Space -> one ' ', trimmed at both ends.
+  // Runs of whitespace (is_unicode_space) -> one ' ', trimmed at both ends.
   bool collapse_whitespace = false;
   // Traditional -> simplified Chinese with OpenCC's t2s.json (phrase-aware, e.g. 頭髮 -> 头发).
   bool traditional_to_simplified = false;

@@ -9,7 +9,7 @@ bool in(char32_t cp, char32_t lo, char32_t hi) { return cp >= lo && cp <= hi; }
 
 bool is_unspaced_letter(char32_t cp) {
   return in(cp, 0x4E00, 0x9FFF) || in(cp, 0x3400, 0x4DBF) || in(cp, 0x20000, 0x3134F) ||  // Han
-         in(cp, 0xF900, 0xFAFF) ||                                                        // Han compat
+         in(cp, 0xF900, 0xFAFF) ||  // Han compatibility ideographs
          in(cp, 0x3040, 0x30FF) || in(cp, 0x31F0, 0x31FF) || in(cp, 0xFF66, 0xFF9F) ||    // kana
          in(cp, 0x0E00, 0x0EFF) ||   // Thai, Lao
          in(cp, 0x0F00, 0x0FFF) ||   // Tibetan

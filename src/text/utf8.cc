@@ -4,40 +4,6 @@
 
 namespace fenlei::utf8 {
 
-size_t decode_one(std::string_view s, size_t pos, char32_t* cp) {
-  const size_t n = s.size();
-  if (pos >= n) return 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + pos;
-  const size_t left = n - pos;
-  const unsigned char b0 = p[0];
-  if (b0 < 0x80) {
-    *cp = b0;
-    return 1;
-  }
-  auto cont = [](unsigned char b) { return (b & 0xC0) == 0x80; };
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    if (left < 2 || !cont(p[1])) return 0;
-    *cp = (char32_t(b0 & 0x1F) << 6) | (p[1] & 0x3F);
-    return 2;
-  }
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    if (left < 3 || !cont(p[1]) || !cont(p[2])) return 0;
-    if (b0 == 0xE0 && p[1] < 0xA0) return 0;   // overlong
-    if (b0 == 0xED && p[1] >= 0xA0) return 0;  // UTF-16 surrogate
-    *cp = (char32_t(b0 & 0x0F) << 12) | (char32_t(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-    return 3;
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    if (left < 4 || !cont(p[1]) || !cont(p[2]) || !cont(p[3])) return 0;
-    if (b0 == 0xF0 && p[1] < 0x90) return 0;   // overlong
-    if (b0 == 0xF4 && p[1] >= 0x90) return 0;  // above U+10FFFF
-    *cp = (char32_t(b0 & 0x07) << 18) | (char32_t(p[1] & 0x3F) << 12) |
-          (char32_t(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
-    return 4;
-  }
-  return 0;
-}
-
 size_t find_invalid(std::string_view s) {
   size_t i = 0;
   const size_t n = s.size();

@@ -26,13 +26,15 @@ struct TrainState {
 
 // `bundle` holds the run's tokenizer, labels and record; `net` its weights.
 Status save_checkpoint(const std::string& path, const core::ModelBundle& bundle,
-                       const nn::Network& net, const nn::Optimizer& optimizer, const nn::LrSchedule& schedule,
+                       const nn::Network& net, const nn::Optimizer& optimizer,
+                       const nn::LrSchedule& schedule,
                        const TrainState& state);
 
 // Restores weights, optimizer and loop state into objects built for the same run. The
 // checkpoint's vocabulary and labels must equal the bundle's (same data, same settings), and
 // its architecture net's.
 Status load_checkpoint(const std::string& path, const core::ModelBundle& bundle,
-                       nn::Network* net, nn::Optimizer* optimizer, nn::LrSchedule* schedule, TrainState* state);
+                       nn::Network* net, nn::Optimizer* optimizer, nn::LrSchedule* schedule,
+                       TrainState* state);
 
 }  // namespace fenlei::train

@@ -176,7 +176,8 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
   // Preprocessing: the user dictionary's text travels inside the model.
   const core::VocabTokenizer* base_tokenizer =
       options.base_model ? core::trainable_tokenizer(*options.base_model->tokenizer) : nullptr;
-  core::PreprocessConfig preprocess = base_tokenizer ? base_tokenizer->config() : options.preprocess;
+  core::PreprocessConfig preprocess =
+      base_tokenizer ? base_tokenizer->config() : options.preprocess;
   const std::vector<std::string> train_texts = texts_of(train_ds);
   nlohmann::json tokenizer_choice;
   if (options.tokenizer_by_script && !base_tokenizer) {
@@ -273,22 +274,7 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
         {"valid_examples", out.valid.size()},
         {"label_counts", label_summary},
         {"token_length", {{"median", stats.p50}, {"p95", stats.p95}, {"max", stats.max}}}}},
-      {"options",
-       {{"epochs", options.epochs},
-        {"batch_size", options.batch_size},
-        {"optimizer", options.optimizer},
-        {"lr", options.lr},
-        {"lazy_embeddings", options.lazy_embeddings},
-        {"lr_schedule", options.lr_schedule},
-        {"l2", options.l2},
-        {"weight_decay", options.weight_decay},
-        {"class_weight", options.class_weight},
-        {"patience", options.patience},
-        {"restore_best", options.restore_best},
-        {"monitor", options.monitor},
-        {"vocab_size", options.vocab_size},
-        {"min_count", options.min_count},
-        {"seed", options.seed}}}};
+      {"options", training_options_json(options)}};
   if (!tokenizer_choice.is_null()) bundle.training["tokenizer_choice"] = tokenizer_choice;
   return out;
 }

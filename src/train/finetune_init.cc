@@ -46,7 +46,8 @@ StatusOr<std::vector<std::string>> finetune_labels(const core::ModelBundle& base
 vocab::Vocabulary finetune_vocabulary(const core::ModelBundle& base,
                                       const vocab::TokenCounts& counts, size_t max_new,
                                       int64_t min_count) {
-  const vocab::Vocabulary& base_vocabulary = core::trainable_tokenizer(*base.tokenizer)->vocabulary();
+  const vocab::Vocabulary& base_vocabulary =
+      core::trainable_tokenizer(*base.tokenizer)->vocabulary();
   // Vocabulary::build orders by count (ties by bytes): reuse it for the new tokens' order.
   const vocab::Vocabulary ranked = vocab::Vocabulary::build(counts, 0, min_count);
   std::vector<std::string> fresh;

@@ -88,4 +88,22 @@ StatusOr<std::vector<float>> parse_class_weights(const std::string& spec,
   return weights;
 }
 
+nlohmann::json training_options_json(const TrainOptions& options) {
+  return {{"epochs", options.epochs},
+          {"batch_size", options.batch_size},
+          {"optimizer", options.optimizer},
+          {"lr", options.lr},
+          {"lazy_embeddings", options.lazy_embeddings},
+          {"lr_schedule", options.lr_schedule},
+          {"l2", options.l2},
+          {"weight_decay", options.weight_decay},
+          {"class_weight", options.class_weight},
+          {"patience", options.patience},
+          {"restore_best", options.restore_best},
+          {"monitor", options.monitor},
+          {"vocab_size", options.vocab_size},
+          {"min_count", options.min_count},
+          {"seed", options.seed}};
+}
+
 }  // namespace fenlei::train

@@ -98,6 +98,10 @@ struct TrainOptions {
   Status validate() const;
 };
 
+// The options a model records about how it was trained (metadata training.options): the one
+// place that writes them.
+nlohmann::json training_options_json(const TrainOptions& options);
+
 // Parses "balanced" or "pos=2,neg=1" into per-label weights for `labels` given label counts.
 StatusOr<std::vector<float>> parse_class_weights(const std::string& spec,
                                                  const std::vector<std::string>& labels,

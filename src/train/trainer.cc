@@ -160,8 +160,8 @@ Status Run::set_up() {
   if (o_.resume.empty())
     FENLEI_RETURN_IF_ERROR(apply_initial_weights(o_, vocabulary, &net_, &data_.bundle.training));
   FENLEI_ASSIGN_OR_RETURN(optimizer_, make_optimizer(o_, net_.params()));
-  steps_per_epoch_ = static_cast<int>((data_.train.size() + static_cast<size_t>(o_.batch_size) - 1) /
-                                      static_cast<size_t>(o_.batch_size));
+  const size_t batch_size = static_cast<size_t>(o_.batch_size);
+  steps_per_epoch_ = static_cast<int>((data_.train.size() + batch_size - 1) / batch_size);
   FENLEI_ASSIGN_OR_RETURN(scheduler_, make_schedule(o_, steps_per_epoch_));
   if (!o_.resume.empty()) {
     FENLEI_RETURN_IF_ERROR(

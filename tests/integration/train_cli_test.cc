@@ -168,10 +168,12 @@ TEST_F(TrainedModel, TestReadsStandardInputAndReportsPrecisionAtK) {
   const auto j = nlohmann::json::parse(from_stdin.out);
   EXPECT_TRUE(j.contains("macro_precision") && j.contains("weighted_recall")) << from_stdin.out;
 
-  const auto at1 = nlohmann::json::parse(run_fenlei("test '" + model_ + "' --json --k 1", data).out);
+  const auto at1 =
+      nlohmann::json::parse(run_fenlei("test '" + model_ + "' --json --k 1", data).out);
   EXPECT_DOUBLE_EQ(at1["precision_at_k"].get<double>(), j["accuracy"].get<double>());
   EXPECT_DOUBLE_EQ(at1["recall_at_k"].get<double>(), j["accuracy"].get<double>());
-  const auto at2 = nlohmann::json::parse(run_fenlei("test '" + model_ + "' --json --k 2", data).out);
+  const auto at2 =
+      nlohmann::json::parse(run_fenlei("test '" + model_ + "' --json --k 2", data).out);
   EXPECT_DOUBLE_EQ(at2["recall_at_k"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(at2["precision_at_k"].get<double>(), 0.5);
   // A threshold above every probability predicts nothing: P@k 0 (no labels), R@k 0.

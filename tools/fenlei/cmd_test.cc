@@ -61,7 +61,8 @@ int run_test(int argc, char** argv) {
                   "With --k: labels below this probability are not predicted (default 0; "
                   "multi-label models: a label is predicted from this probability, default 0.5)")
       ->check(CLI::Range(0.0, 1.0));
-  app->add_option("--threads", threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  app->add_option("--threads", threads, "Threads (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
   app->add_option("--format", format, "auto, tsv, csv, jsonl or fasttext");
   app->add_option("--text-column", read.text_column, "Column (or JSON key) holding the text");
   app->add_option("--label-column", read.label_column, "Column (or JSON key) holding the label");
@@ -85,7 +86,8 @@ int run_test(int argc, char** argv) {
   const auto& labels = model->labels;
   auto truth = data::label_ids(*dataset, labels, data_name);
   if (!truth.ok()) {
-    return fail("test", truth.status().message() + " (the model knows: " + join(labels, ", ") + ")");
+    return fail("test",
+                truth.status().message() + " (the model knows: " + join(labels, ", ") + ")");
   }
   std::vector<std::string> texts;
   texts.reserve(dataset->examples.size());

@@ -64,7 +64,8 @@ TEST(Metrics, NeverPredictedClassHasZeroPrecision) {
 TEST(Metrics, MacroAndWeightedPrecisionAndRecall) {
   // truth 0 0 0 1 1 2, predicted 0 0 1 1 2 2:
   //   class 0: p 2/2 r 2/3; class 1: p 1/2 r 1/2; class 2: p 1/2 r 1/1; class 3 never seen.
-  const Metrics m = compute_metrics({0, 0, 0, 1, 1, 2}, {0, 0, 1, 1, 2, 2}, {"a", "b", "c", "d"}, 0);
+  const Metrics m =
+      compute_metrics({0, 0, 0, 1, 1, 2}, {0, 0, 1, 1, 2, 2}, {"a", "b", "c", "d"}, 0);
   EXPECT_NEAR(m.macro_precision, (1.0 + 0.5 + 0.5) / 3, 1e-12);
   EXPECT_NEAR(m.macro_recall, (2.0 / 3 + 0.5 + 1.0) / 3, 1e-12);
   EXPECT_NEAR(m.weighted_precision, (3 * 1.0 + 2 * 0.5 + 1 * 0.5) / 6, 1e-12);

@@ -59,8 +59,9 @@ TEST(Normalize, CollapseWhitespace) {
   EXPECT_EQ(n.normalize("\u00A0好\u3000\u2028\u0085评\u2003"), "好 评");
   EXPECT_EQ(n.normalize(" \t "), "");
   EXPECT_EQ(n.normalize(""), "");
-  // Zero-width space U+200B is not White_Space and stays.
-  EXPECT_EQ(n.normalize("a\u200Bb"), "a\u200Bb");
+  // Zero-width space U+200B is not Unicode White_Space, but fenlei's one whitespace definition
+  // (is_unicode_space) counts it, as the char tokenizer always has: it separates words.
+  EXPECT_EQ(n.normalize("a\u200Bb"), "a b");
 }
 
 TEST(Normalize, InvalidUtf8BecomesReplacementCharacter) {
@@ -145,6 +146,27 @@ TEST(NormalizeJson, RejectsUnknownKeysWrongTypesAndNonObjects) {
   EXPECT_EQ(b.status().code(), StatusCode::kInvalidArgument);
   auto c = normalize_options_from_json(nlohmann::json::parse("[true]"));
   EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace fenlei::text
+
+namespace fenlei::text {
+namespace {
+
+// One definition of whitespace: collapse_whitespace treats the zero-width separators U+200B and
+// U+FEFF as spaces, exactly as the char tokenizer skips them (they used to disagree).
+TEST(Whitespace, OneDefinitionIncludingZeroWidthSeparators) {
+  for (char32_t cp : {U' ', U'\t', U'\n', char32_t(0x85), char32_t(0xA0), char32_t(0x2003),
+                      char32_t(0x200B), char32_t(0x3000), char32_t(0xFEFF)})
+    EXPECT_TRUE(is_unicode_space(cp)) << std::hex << uint32_t(cp);
+  for (char32_t cp : {U'a', U'0', char32_t(0x200C), char32_t(0x200D), char32_t(0x4E00)})
+    EXPECT_FALSE(is_unicode_space(cp)) << std::hex << uint32_t(cp);
+  NormalizeOptions o;
+  o.collapse_whitespace = true;
+  auto n = Normalizer::create(o);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(n->normalize("\xEF\xBB\xBF" "好\xE2\x80\x8B" "吵 "), "好 吵");
 }
 
 }  // namespace
