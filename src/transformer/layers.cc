@@ -1,6 +1,9 @@
 #include "transformer/layers.h"
 
 #include <cblas.h>
+#ifdef __SSE2__
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -73,25 +76,42 @@ namespace {
 
 // erf(x) = x P(x^2) / Q(x^2) on [-4, 4] (beyond, erf is +-1 in float). A rational least-squares
 // fit made for fenlei (numpy, 4,000 Chebyshev nodes, Loeb iterations); max error 3.6e-7 in float
-// arithmetic. Unlike std::erf it has no branches or calls, so the loop vectorises: GELU over a
+// arithmetic. Unlike std::erf it has no branches or calls; written with SSE (baseline x86-64),
+// four at a time, because GCC will not vectorise the clamp without -ffast-math. GELU over a
 // BERT-base text's FFN activations drops from ~28 ms to a few.
+constexpr float kErfP[] = {-1.385830283e-08f, 4.818248657e-06f, 3.841561964e-04f,
+                           3.844400276e-03f,  5.436675285e-02f, 1.847193842e-01f,
+                           1.128379179e+00f};
+constexpr float kErfQ[] = {6.437150661e-05f, 1.312579977e-03f, 1.546801157e-02f,
+                           1.138592730e-01f, 4.970368199e-01f, 1.0f};
+
 inline float erf_rational(float x) {
   x = std::min(4.0f, std::max(-4.0f, x));
   const float z = x * x;
-  float p = -1.385830283e-08f;
-  p = p * z + 4.818248657e-06f;
-  p = p * z + 3.841561964e-04f;
-  p = p * z + 3.844400276e-03f;
-  p = p * z + 5.436675285e-02f;
-  p = p * z + 1.847193842e-01f;
-  p = p * z + 1.128379179e+00f;
-  float q = 6.437150661e-05f;
-  q = q * z + 1.312579977e-03f;
-  q = q * z + 1.546801157e-02f;
-  q = q * z + 1.138592730e-01f;
-  q = q * z + 4.970368199e-01f;
-  q = q * z + 1.0f;
+  float p = kErfP[0], q = kErfQ[0];
+  for (int i = 1; i < 7; ++i) p = p * z + kErfP[i];
+  for (int i = 1; i < 6; ++i) q = q * z + kErfQ[i];
   return x * p / q;
+}
+
+void gelu_erf(float* x, long n) {
+  long i = 0;
+#ifdef __SSE2__
+  const __m128 half = _mm_set1_ps(0.5f), one = _mm_set1_ps(1.0f),
+               rsqrt2 = _mm_set1_ps(0.70710678118654752f), hi = _mm_set1_ps(4.0f),
+               lo = _mm_set1_ps(-4.0f);
+  for (; i + 4 <= n; i += 4) {
+    const __m128 v = _mm_loadu_ps(x + i);
+    const __m128 t = _mm_min_ps(hi, _mm_max_ps(lo, _mm_mul_ps(v, rsqrt2)));
+    const __m128 z = _mm_mul_ps(t, t);
+    __m128 p = _mm_set1_ps(kErfP[0]), q = _mm_set1_ps(kErfQ[0]);
+    for (int k = 1; k < 7; ++k) p = _mm_add_ps(_mm_mul_ps(p, z), _mm_set1_ps(kErfP[k]));
+    for (int k = 1; k < 6; ++k) q = _mm_add_ps(_mm_mul_ps(q, z), _mm_set1_ps(kErfQ[k]));
+    const __m128 erf = _mm_div_ps(_mm_mul_ps(t, p), q);
+    _mm_storeu_ps(x + i, _mm_mul_ps(_mm_mul_ps(half, v), _mm_add_ps(one, erf)));
+  }
+#endif
+  for (; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + erf_rational(x[i] * 0.70710678118654752f));
 }
 
 }  // namespace
@@ -99,7 +119,7 @@ inline float erf_rational(float x) {
 void activate(hf::Activation act, float* x, long n) {
   switch (act) {
     case hf::Activation::kGeluErf:
-      for (long i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + erf_rational(x[i] * 0.70710678118654752f));
+      gelu_erf(x, n);
       return;
     case hf::Activation::kGeluTanh:
       for (long i = 0; i < n; ++i) {
