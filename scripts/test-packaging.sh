@@ -5,7 +5,8 @@
 #      through fenlei.pc; examples/cpp configured with add_subdirectory (configure only: compiling
 #      the library a second time would cost minutes and check nothing more);
 #   2. the Python package: `pip install .` in a fresh virtual environment (the build tools and
-#      the test packages come from PyPI), then pytest python/tests.
+#      the test packages come from PyPI), then pytest python/tests;
+#   3. the official Triton client (tritonclient[http], PyPI) against `fenlei serve` (issue 13).
 # Usage: scripts/test-packaging.sh [BUILD]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,4 +48,14 @@ if [ "$rc" -eq 5 ]; then
   echo "pytest collected no tests: python/tests is missing or broken" >&2
   exit 1
 fi
-exit "$rc"
+[ "$rc" -eq 0 ] || exit "$rc"
+
+echo "-- the official Triton client (tritonclient[http]) against fenlei serve's v2 endpoints"
+"$py" -m pip install -q "tritonclient[http]"
+out=$(FENLEI_TRITON_PYTHON="$py" "$build/tests/integration_test" \
+        --gtest_filter='ServeCli.TritonClientWorksUnchanged' 2>&1) || { echo "$out"; exit 1; }
+echo "$out" | tail -n 3
+if grep -q "SKIPPED" <<<"$out"; then
+  echo "the Triton client test was skipped although tritonclient was installed" >&2
+  exit 1
+fi
