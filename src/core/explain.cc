@@ -42,7 +42,7 @@ StatusOr<Explanation> Classifier::explain(std::string_view text,
   std::vector<std::string> tokens;
   const core::Tokenizer& tokenizer = *im.model.tokenizer;
   tokenizer.tokenize(text, &tokens);
-  const int max_len = tokenizer.max_len();
+  const int max_len = tokenizer.max_len() - tokenizer.special_tokens();
   const size_t limit = max_len > 0 ? static_cast<size_t>(max_len) : kMaxExplainedTokens;
   if (tokens.size() > limit) {
     e.truncated = true;
@@ -64,6 +64,7 @@ StatusOr<Explanation> Classifier::explain(std::string_view text,
     for (size_t k = first; k < last; ++k) {
       copy = ids;
       if (k > 0) copy.erase(copy.begin() + static_cast<std::ptrdiff_t>(k - 1));
+      tokenizer.wrap(&copy);
       batch.add(copy);
     }
     im.run(batch, ws, probs.data() + first * classes);

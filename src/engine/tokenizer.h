@@ -34,11 +34,18 @@ class Tokenizer {
   // "word", "char", "word+char", "wordpiece": what `fenlei info` shows as the tokenizer.
   virtual std::string description() const = 0;
 
-  // Ids of `text` (valid UTF-8): its content tokens, at most max_len() of them, without special
-  // tokens — an engine that needs them ([CLS] ... [SEP]) or padding adds them itself, so that
-  // explain's copies with one token left out (built from tokenize + token_id) read the same way.
-  // Reuses *ids (cleared first).
+  // The ids the engine reads for `text` (valid UTF-8): its content tokens, at most
+  // max_len() - special_tokens() of them, passed through wrap() (which adds [CLS] ... [SEP] for
+  // a BERT tokenizer, nothing for fenlei's own). Reuses *ids (cleared first).
   virtual void encode(std::string_view text, std::vector<int32_t>* ids) const = 0;
+
+  // Adds the special tokens the model reads around content ids; encode(text) ==
+  // wrap(token_id of each of the first max_len() - special_tokens() tokens). explain builds its
+  // copies with one token left out from content ids and wraps each, so they read as the model
+  // reads a text.
+  virtual void wrap(std::vector<int32_t>* ids) const { (void)ids; }
+  // How many ids wrap() adds.
+  virtual int special_tokens() const { return 0; }
 
   // The tokens of `text` as people should see them (explain), not truncated; token_id() maps
   // each to the id encode() gives it (encode(text) == the first max_len() of those ids).

@@ -56,6 +56,11 @@ class WordPieceCoreTokenizer : public core::Tokenizer {
   int32_t token_id(std::string_view token) const override;
   bool is_unknown(int32_t id) const override { return id == t_.unk_id(); }
   int max_len() const override { return static_cast<int>(t_.settings().model_max_length); }
+  void wrap(std::vector<int32_t>* ids) const override {
+    ids->insert(ids->begin(), t_.cls_id());
+    ids->push_back(t_.sep_id());
+  }
+  int special_tokens() const override { return 2; }
   size_t vocab_size() const override { return static_cast<size_t>(id_space_); }
   nlohmann::json settings_json() const override;
   void write_to(format::ModelFile* file) const override;
