@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "fenlei/segmenter.h"
-#include "fenlei/utf8.h"
+#include "text/utf8.h"
 #include "seg/char_class.h"
 #include "seg/hmm_tables.h"
 #include "seg/seg_model.h"

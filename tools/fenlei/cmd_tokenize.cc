@@ -7,6 +7,7 @@
 #include "cli_common.h"
 #include "command.h"
 #include "core/model_bundle.h"
+#include "line_input.h"
 #include "format/model_file.h"
 #include "text/utf8.h"
 
@@ -36,13 +37,15 @@ int run_tokenize(int argc, char** argv) {
   if (!file.ok()) return fail("tokenize", file.status());
   auto model = core::bundle_from_model_file(*file, model_path);
   if (!model.ok()) return fail("tokenize", model.status());
-  auto in = open_input(input);
+  auto in = LineInput::open(input);
   if (!in.ok()) return fail("tokenize", in.status());
   const std::vector<std::string>& vocabulary = file->vocabulary;
   std::string line;
   std::vector<int32_t> ids;
-  while (std::getline(**in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  while (true) {
+    auto got = (*in)->next(&line);  // without its "\n" or "\r\n"
+    if (!got.ok()) return fail("tokenize", got.status());
+    if (!*got) break;
     model->tokenizer->encode(utf8::replace_invalid(line), &ids);
     nlohmann::json tokens = nlohmann::json::array();
     for (int32_t id : ids)
