@@ -108,11 +108,11 @@ Status apply_initial_weights(const TrainOptions& options, const vocab::Vocabular
     FENLEI_LOG(kInfo) << "pretrained vectors: " << cov.matched << " of " << cov.vocabulary
                       << " vocabulary tokens covered (" << int(cov.fraction() * 1000) / 10.0
                       << "%) from " << cov.file_words << " vectors"
-                      << (options.freeze == "embedding" ? "; embeddings frozen" : "");
+                      << (options.freeze == Freeze::kEmbedding ? "; embeddings frozen" : "");
     (*training)["pretrained_vectors"] = {{"file", options.pretrained_vectors},
                                               {"matched", cov.matched},
                                               {"vocabulary", cov.vocabulary},
-                                              {"frozen", options.freeze == "embedding"}};
+                                              {"frozen", options.freeze == Freeze::kEmbedding}};
   }
   return Status();
 }

@@ -13,7 +13,9 @@
 #include "data/dataset.h"
 #include "fenlei/status.h"
 #include "nn/config.h"
+#include "nn/optimizer.h"
 #include "train/train_progress.h"
+#include "train/training_choices.h"
 
 namespace fenlei::train {
 
@@ -43,7 +45,9 @@ struct TrainOptions {
   bool output_chosen = false;
 
   // Optimisation.
-  std::string optimizer = "adam";  // adam, adamw, sgd
+  // Named choices are parsed once where flags become options (parse_optimizer_kind,
+  // parse_lr_schedule, parse_monitor, parse_freeze); the model records their names.
+  nn::OptimizerKind optimizer = nn::OptimizerKind::kAdam;
   float lr = 1e-3f;
   float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-7f;  // Keras' Adam defaults
   float momentum = 0.9f;                                // sgd
@@ -51,7 +55,7 @@ struct TrainOptions {
   float weight_decay = 0.0f;                            // adamw's decoupled decay
   float l2 = 0.0f;                                      // L2 penalty on weights (not biases)
   float clip_norm = 0.0f;                               // 0 = no clipping
-  std::string lr_schedule = "constant";                 // constant, step, cosine, plateau
+  LrScheduleKind lr_schedule = LrScheduleKind::kConstant;
   double warmup_epochs = 0.0;
   int lr_step_epochs = 1;
   float lr_gamma = 0.5f;
@@ -64,7 +68,7 @@ struct TrainOptions {
   int batch_size = 32;
   int patience = 0;          // early stopping: epochs without improvement; 0 = off
   double min_delta = 0.0;
-  std::string monitor = "valid_loss";  // valid_loss or valid_accuracy
+  Monitor monitor = Monitor::kValidLoss;
   bool restore_best = true;            // keep the best epoch's weights (by `monitor`)
 
   uint64_t seed = 42;
@@ -87,7 +91,7 @@ struct TrainOptions {
 
   // Transfer (fine-tuning and pretrained vectors; see finetune).
   std::string pretrained_vectors;
-  std::string freeze;  // "", "embedding" or "conv"
+  Freeze freeze = Freeze::kNone;
   // Fine-tuning hook (set by train::finetune_model, never by `fenlei train`): training starts
   // from this model's preprocessing, vocabulary (extended with the new data's words, at most
   // vocab_size new ones), labels and weights, and the saved model records `lineage`.

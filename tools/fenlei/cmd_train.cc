@@ -37,6 +37,8 @@ struct Flags {
   int embed_dim = 0, filters = 0;
   std::vector<int> widths, hidden;
   std::string activation, output;
+  // Named choices, parsed into o once the preset's defaults are known.
+  std::string optimizer, lr_schedule, monitor, freeze;
   float dropout = -1;
   int64_t bigram_buckets = 0;
   bool no_hmm = false;
@@ -123,7 +125,7 @@ void add_flags(CLI::App& app, Flags& f) {
 
   app.add_option("--epochs", o.epochs, "Passes over the training data")->group("Training");
   app.add_option("--batch-size", o.batch_size, "Examples per gradient step")->group("Training");
-  app.add_option("--optimizer", o.optimizer, "adam, adamw or sgd")->group("Training");
+  app.add_option("--optimizer", f.optimizer, "adam, adamw or sgd")->group("Training");
   app.add_option("--lr", o.lr, "Learning rate")->group("Training");
   app.add_option("--beta1", o.beta1, "Adam beta1")->group("Training");
   app.add_option("--beta2", o.beta2, "Adam beta2")->group("Training");
@@ -138,7 +140,7 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--l2", o.l2, "L2 penalty on weights (not biases)")->group("Training");
   app.add_option("--clip-norm", o.clip_norm, "Clip gradients to this global norm (0 = off)")
       ->group("Training");
-  app.add_option("--lr-schedule", o.lr_schedule, "constant, step, cosine or plateau")
+  app.add_option("--lr-schedule", f.lr_schedule, "constant, step, cosine or plateau")
       ->group("Training");
   app.add_option("--warmup-epochs", o.warmup_epochs, "Linear learning-rate warm-up length")
       ->group("Training");
@@ -159,7 +161,7 @@ void add_flags(CLI::App& app, Flags& f) {
       ->group("Training");
   app.add_option("--min-delta", o.min_delta, "Smallest change that counts as improvement")
       ->group("Training");
-  app.add_option("--monitor", o.monitor, "valid_loss or valid_accuracy (best epoch, stopping)")
+  app.add_option("--monitor", f.monitor, "valid_loss or valid_accuracy (best epoch, stopping)")
       ->group("Training");
   app.add_flag("--no-restore-best", f.no_restore_best,
                "Save the last epoch's weights instead of the best epoch's")
@@ -176,7 +178,7 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--pretrained-vectors", o.pretrained_vectors,
                  "Initialise embeddings from word vectors (word2vec/fastText .vec text format)")
       ->group("Model");
-  app.add_option("--freeze", o.freeze,
+  app.add_option("--freeze", f.freeze,
                  "Keep fixed during training: embedding, or conv (embedding + conv layers)")
       ->group("Model");
   app.add_option("-o,--output", o.output, "Model file to write")->required()->group("Files");
@@ -208,6 +210,16 @@ Status finish_options(const CLI::App& app, Flags& f) {
   FENLEI_ASSIGN_OR_RETURN(train::PresetDefaults defaults, train::preset_defaults(f.model));
   const auto given = [&](const std::string& flag) { return app.count("--" + flag) > 0; };
   train::apply_preset_defaults(defaults, given, &o);
+  if (given("optimizer")) {
+    FENLEI_ASSIGN_OR_RETURN(o.optimizer, nn::parse_optimizer_kind(f.optimizer));
+  }
+  if (given("lr-schedule")) {
+    FENLEI_ASSIGN_OR_RETURN(o.lr_schedule, train::parse_lr_schedule(f.lr_schedule));
+  }
+  if (given("monitor")) {
+    FENLEI_ASSIGN_OR_RETURN(o.monitor, train::parse_monitor(f.monitor));
+  }
+  FENLEI_ASSIGN_OR_RETURN(o.freeze, train::parse_freeze(f.freeze));
   if (given("tokenizer")) {
     o.tokenizer_by_script = f.tokenizer == "auto";
     if (!o.tokenizer_by_script) {

@@ -44,7 +44,9 @@ TEST(PresetDefaultsTest, SeedCnnKeepsTheSeedRecipe) {
   auto d = *preset_defaults("seed-cnn");
   EXPECT_EQ(d.tokenizer, core::TokenizerKind::kWord);
   EXPECT_EQ(d.vocab_size, 10000u);
-  EXPECT_EQ(d.optimizer, "adam");
+  EXPECT_EQ(d.optimizer, nn::OptimizerKind::kAdam);
+  EXPECT_EQ(d.lr_schedule, LrScheduleKind::kConstant);
+  EXPECT_EQ(d.monitor, Monitor::kValidLoss);
   EXPECT_FLOAT_EQ(d.lr, 1e-3f);
   EXPECT_EQ(d.batch_size, 32);
   EXPECT_EQ(d.epochs, 10);
