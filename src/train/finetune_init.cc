@@ -126,7 +126,7 @@ nlohmann::json lineage_from_base(const std::string& base_path, std::string_view 
           {"valid", options.valid},
           {"date", utc_now_iso8601()},
           {"epochs", options.epochs},
-          {"lr", options.lr}};
+          {"lr", options.optimizer.lr}};
 }
 
 }  // namespace fenlei::train

@@ -112,10 +112,10 @@ std::vector<std::string> apply_preset_defaults(const PresetDefaults& d,
   take("max-len", o->preprocess.max_len, d.max_len);
   take("epochs", o->epochs, d.epochs);
   take("batch-size", o->batch_size, d.batch_size);
-  take("optimizer", o->optimizer, d.optimizer);
-  take("lr", o->lr, d.lr);
-  take("lazy-embeddings", o->lazy_embeddings, d.lazy_embeddings);
-  take("lr-schedule", o->lr_schedule, d.lr_schedule);
+  take("optimizer", o->optimizer.kind, d.optimizer);
+  take("lr", o->optimizer.lr, d.lr);
+  take("lazy-embeddings", o->optimizer.lazy_embeddings, d.lazy_embeddings);
+  take("lr-schedule", o->schedule.kind, d.lr_schedule);
   take("monitor", o->monitor, d.monitor);
   take("patience", o->patience, d.patience);
   // Bigrams exist only in the fasttext architecture; a cnn keeps 0 whatever the table says.

@@ -25,7 +25,7 @@ int run_finetune(int argc, char** argv) {
   train::FinetuneOptions f;
   train::TrainOptions& o = f.train;
   o.epochs = 3;
-  o.lr = 5e-4f;
+  o.optimizer.lr = 5e-4f;
   o.checkpoint = "none";
   RetrainNames names;
   auto app = make_app("finetune", kDescription);

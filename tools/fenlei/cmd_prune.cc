@@ -29,7 +29,7 @@ int run_prune(int argc, char** argv) {
   train::PruneOptions p;
   train::TrainOptions& o = p.train;
   o.epochs = 2;
-  o.lr = 5e-4f;
+  o.optimizer.lr = 5e-4f;
   o.checkpoint = "none";
   RetrainNames names;
   auto app = make_app("prune", kDescription);

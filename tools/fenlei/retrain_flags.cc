@@ -8,12 +8,12 @@
 namespace fenlei::cli {
 
 void add_retrain_options(CLI::App& app, train::TrainOptions& o, RetrainNames& names) {
-  names.optimizer = nn::optimizer_kind_name(o.optimizer);
+  names.optimizer = nn::optimizer_kind_name(o.optimizer.kind);
   char lr[32];
-  std::snprintf(lr, sizeof lr, "%g", double(o.lr));
+  std::snprintf(lr, sizeof lr, "%g", double(o.optimizer.lr));
   app.add_option("--epochs", o.epochs,
                  "Passes over the training data (default " + std::to_string(o.epochs) + ")");
-  app.add_option("--lr", o.lr,
+  app.add_option("--lr", o.optimizer.lr,
                  std::string("Learning rate (default ") + lr + ": gentler than training)");
   app.add_option("--batch-size", o.batch_size, "Examples per gradient step");
   app.add_option("--optimizer", names.optimizer, "adam, adamw or sgd");
@@ -27,7 +27,7 @@ void add_retrain_options(CLI::App& app, train::TrainOptions& o, RetrainNames& na
 
 Status apply_retrain_flags(const RetrainNames& names, train::TrainOptions& o) {
   FENLEI_ASSIGN_OR_RETURN(o.read.format, data::parse_data_format(names.format));
-  FENLEI_ASSIGN_OR_RETURN(o.optimizer, nn::parse_optimizer_kind(names.optimizer));
+  FENLEI_ASSIGN_OR_RETURN(o.optimizer.kind, nn::parse_optimizer_kind(names.optimizer));
   o.on_progress = progress_bar_reporter();  // of the (recovery) fine-tune
   return Status();
 }

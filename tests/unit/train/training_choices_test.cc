@@ -59,8 +59,8 @@ TEST(TrainingChoicesTest, ModelRecordsTheChoicesByName) {
   EXPECT_EQ(defaults["optimizer"], "adam");
   EXPECT_EQ(defaults["lr_schedule"], "constant");
   EXPECT_EQ(defaults["monitor"], "valid_loss");
-  o.optimizer = nn::OptimizerKind::kAdamW;
-  o.lr_schedule = LrScheduleKind::kPlateau;
+  o.optimizer.kind = nn::OptimizerKind::kAdamW;
+  o.schedule.kind = LrScheduleKind::kPlateau;
   o.monitor = Monitor::kValidAccuracy;
   nlohmann::json j = training_options_json(o);
   EXPECT_EQ(j["optimizer"], "adamw");
