@@ -25,7 +25,7 @@ StatusOr<TrainResult> finetune_model(const FinetuneOptions& options) {
   o.preprocess = trainable.tokenizer->config();
   o.allow_new_labels = options.allow_new_labels;
   o.lineage = lineage_from_base(options.base_model, bytes, base.lineage, o);
-  o.lineage["freeze"] = o.freeze;
+  o.lineage["freeze"] = freeze_name(o.freeze);
   o.base_model = std::make_shared<const core::ModelBundle>(std::move(base));
   return train_model(o);
 }

@@ -108,11 +108,11 @@ Status apply_initial_weights(const TrainOptions& options, const vocab::Vocabular
     FENLEI_LOG(kInfo) << "pretrained vectors: " << cov.matched << " of " << cov.vocabulary
                       << " vocabulary tokens covered (" << int(cov.fraction() * 1000) / 10.0
                       << "%) from " << cov.file_words << " vectors"
-                      << (options.freeze == "embedding" ? "; embeddings frozen" : "");
+                      << (options.freeze == Freeze::kEmbedding ? "; embeddings frozen" : "");
     (*training)["pretrained_vectors"] = {{"file", options.pretrained_vectors},
                                               {"matched", cov.matched},
                                               {"vocabulary", cov.vocabulary},
-                                              {"frozen", options.freeze == "embedding"}};
+                                              {"frozen", options.freeze == Freeze::kEmbedding}};
   }
   return Status();
 }
@@ -126,7 +126,7 @@ nlohmann::json lineage_from_base(const std::string& base_path, std::string_view 
           {"valid", options.valid},
           {"date", utc_now_iso8601()},
           {"epochs", options.epochs},
-          {"lr", options.lr}};
+          {"lr", options.optimizer.lr}};
 }
 
 }  // namespace fenlei::train

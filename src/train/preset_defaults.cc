@@ -23,9 +23,9 @@ PresetDefaults seed_cnn() {
   d.max_len = 128;
   d.epochs = 10;
   d.batch_size = 32;
-  d.optimizer = "adam";
+  d.optimizer = nn::OptimizerKind::kAdam;
   d.lr = 1e-3f;
-  d.monitor = "valid_loss";
+  d.monitor = Monitor::kValidLoss;
   d.patience = 0;
   d.why = "the seed recipe: jieba words, vocab 10k, 128 tokens, Adam 1e-3, best epoch kept";
   return d;
@@ -63,11 +63,11 @@ PresetDefaults fasttext() {
   // bouncing (+0.4 points mean over 4 seeds on the hotel reviews, >= on the other sets).
   d.epochs = 5;
   d.batch_size = 32;
-  d.optimizer = "adam";
+  d.optimizer = nn::OptimizerKind::kAdam;
   d.lr = 5e-3f;
   d.lazy_embeddings = true;
-  d.lr_schedule = "cosine";
-  d.monitor = "valid_loss";
+  d.lr_schedule = LrScheduleKind::kCosine;
+  d.monitor = Monitor::kValidLoss;
   d.patience = 2;
   // fastText -wordNgrams 2. 200k buckets: fastText's best on the hotel reviews used 200k; its
   // 2M default costs 800 MB of float weights, far more rows than 6k-50k texts can train.
@@ -112,10 +112,10 @@ std::vector<std::string> apply_preset_defaults(const PresetDefaults& d,
   take("max-len", o->preprocess.max_len, d.max_len);
   take("epochs", o->epochs, d.epochs);
   take("batch-size", o->batch_size, d.batch_size);
-  take("optimizer", o->optimizer, d.optimizer);
-  take("lr", o->lr, d.lr);
-  take("lazy-embeddings", o->lazy_embeddings, d.lazy_embeddings);
-  take("lr-schedule", o->lr_schedule, d.lr_schedule);
+  take("optimizer", o->optimizer.kind, d.optimizer);
+  take("lr", o->optimizer.lr, d.lr);
+  take("lazy-embeddings", o->optimizer.lazy_embeddings, d.lazy_embeddings);
+  take("lr-schedule", o->schedule.kind, d.lr_schedule);
   take("monitor", o->monitor, d.monitor);
   take("patience", o->patience, d.patience);
   // Bigrams exist only in the fasttext architecture; a cnn keeps 0 whatever the table says.
@@ -134,9 +134,10 @@ std::string describe_preset_defaults() {
       << (d.tokenizer_by_script ? "auto" : core::tokenizer_kind_name(d.tokenizer))
       << " --vocab-size " << d.vocab_size << " --max-len " << d.max_len << " --epochs "
       << d.epochs << " --patience " << d.patience << "\n"
-      << pad << "--optimizer " << d.optimizer << " --lr " << d.lr << " --lazy-embeddings "
-      << (d.lazy_embeddings ? "true" : "false") << " --batch-size " << d.batch_size << "\n"
-      << pad << "--lr-schedule " << d.lr_schedule << " --monitor " << d.monitor;
+      << pad << "--optimizer " << nn::optimizer_kind_name(d.optimizer) << " --lr " << d.lr
+      << " --lazy-embeddings " << (d.lazy_embeddings ? "true" : "false") << " --batch-size " << d.batch_size << "\n"
+      << pad << "--lr-schedule " << lr_schedule_name(d.lr_schedule) << " --monitor "
+      << monitor_name(d.monitor);
     if (d.bigram_buckets > 0) s << " --bigram-buckets " << d.bigram_buckets;
     s << "\n" << pad << "(" << d.why << ")\n";
   }

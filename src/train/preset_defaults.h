@@ -25,11 +25,11 @@ struct PresetDefaults {
   int max_len = 0;            // 0 = the 95th percentile of the training texts
   int epochs = 10;
   int batch_size = 32;
-  std::string optimizer = "adam";
+  nn::OptimizerKind optimizer = nn::OptimizerKind::kAdam;
   float lr = 1e-3f;
   bool lazy_embeddings = false;  // Adam: update only the embedding rows a batch touched
-  std::string lr_schedule = "constant";
-  std::string monitor = "valid_loss";
+  LrScheduleKind lr_schedule = LrScheduleKind::kConstant;
+  Monitor monitor = Monitor::kValidLoss;
   int patience = 0;
   int64_t bigram_buckets = 0;  // fasttext: rows of the hashed token-bigram table (0 = none)
   std::string why;  // one line for --help and docs

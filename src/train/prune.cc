@@ -28,6 +28,7 @@ using Clock = std::chrono::steady_clock;
 // (the size `fenlei predict` classifies at a time).
 struct EvalSet {
   std::vector<nn::Batch> batches;  // of eval::kBatchSize examples
+  std::vector<std::vector<int32_t>> ids;  // per example: eval::evaluate asks for any range
   std::vector<int> truth;
   size_t examples = 0;
 };
@@ -56,6 +57,7 @@ StatusOr<EvalSet> encode_eval_set(const core::ModelBundle& model, const PruneOpt
     if (i % eval::kBatchSize == 0) set.batches.emplace_back();
     model.tokenizer->encode(eval.examples[i].text, &ids);
     set.batches.back().add(ids, set.truth[i]);
+    set.ids.push_back(ids);
   }
   set.examples = eval.examples.size();
   return set;
@@ -64,8 +66,9 @@ StatusOr<EvalSet> encode_eval_set(const core::ModelBundle& model, const PruneOpt
 double accuracy_on(const core::Engine& engine, const EvalSet& set,
                    const std::vector<std::string>& labels) {
   ThreadPool one(1);
-  auto fill = [&](size_t begin, size_t, nn::Batch* batch) {
-    *batch = set.batches[begin / eval::kBatchSize];
+  // evaluate() fills slices smaller than a batch (eval::kPredictSlice): exactly [begin, end).
+  auto fill = [&](size_t begin, size_t end, nn::Batch* batch) {
+    for (size_t i = begin; i < end; ++i) batch->add(set.ids[i], set.truth[i]);
   };
   return eval::evaluate(engine, set.examples, fill, set.truth, labels, one).metrics.accuracy;
 }

@@ -13,27 +13,14 @@ Status TrainOptions::validate() const {
     return invalid_argument_error(
         "--validation-split must be in (0, 1) when no --valid file is given");
   }
-  if (!(lr > 0.0f)) return invalid_argument_error("--lr must be positive");
-  if (optimizer != "adam" && optimizer != "adamw" && optimizer != "sgd") {
-    return invalid_argument_error("--optimizer must be adam, adamw or sgd");
-  }
-  if (lr_schedule != "constant" && lr_schedule != "step" && lr_schedule != "cosine" &&
-      lr_schedule != "plateau") {
-    return invalid_argument_error("--lr-schedule must be constant, step, cosine or plateau");
-  }
-  if (monitor != "valid_loss" && monitor != "valid_accuracy") {
-    return invalid_argument_error("--monitor must be valid_loss or valid_accuracy");
-  }
+  if (!(optimizer.lr > 0.0f)) return invalid_argument_error("--lr must be positive");
   if (patience < 0) return invalid_argument_error("--patience must be >= 0");
   if (vocab_size != 0 && vocab_size < 3) {
     return invalid_argument_error("--vocab-size must be 0 (no limit) or at least 3");
   }
   if (preprocess.max_len < 0) return invalid_argument_error("--max-len must be >= 0");
-  if (l2 < 0 || weight_decay < 0 || clip_norm < 0) {
+  if (l2 < 0 || optimizer.weight_decay < 0 || clip_norm < 0) {
     return invalid_argument_error("--l2, --weight-decay and --clip-norm must be >= 0");
-  }
-  if (!freeze.empty() && freeze != "embedding" && freeze != "conv") {
-    return invalid_argument_error("--freeze must be embedding or conv");
   }
   if (threads < 0) return invalid_argument_error("--threads must be >= 0 (0 = all cores)");
   return model.validate_architecture();
@@ -91,16 +78,16 @@ StatusOr<std::vector<float>> parse_class_weights(const std::string& spec,
 nlohmann::json training_options_json(const TrainOptions& options) {
   return {{"epochs", options.epochs},
           {"batch_size", options.batch_size},
-          {"optimizer", options.optimizer},
-          {"lr", options.lr},
-          {"lazy_embeddings", options.lazy_embeddings},
-          {"lr_schedule", options.lr_schedule},
+          {"optimizer", nn::optimizer_kind_name(options.optimizer.kind)},
+          {"lr", options.optimizer.lr},
+          {"lazy_embeddings", options.optimizer.lazy_embeddings},
+          {"lr_schedule", lr_schedule_name(options.schedule.kind)},
           {"l2", options.l2},
-          {"weight_decay", options.weight_decay},
+          {"weight_decay", options.optimizer.weight_decay},
           {"class_weight", options.class_weight},
           {"patience", options.patience},
           {"restore_best", options.restore_best},
-          {"monitor", options.monitor},
+          {"monitor", monitor_name(options.monitor)},
           {"vocab_size", options.vocab_size},
           {"min_count", options.min_count},
           {"seed", options.seed}};

@@ -13,11 +13,35 @@
 #include "data/dataset.h"
 #include "fenlei/status.h"
 #include "nn/config.h"
+#include "nn/optimizer.h"
 #include "train/train_progress.h"
+#include "train/training_choices.h"
 
 namespace fenlei::train {
 
 class Collective;
+
+// The optimiser and its numbers. The kind is parsed once where flags become options
+// (nn::parse_optimizer_kind); the model records its name.
+struct OptimizerConfig {
+  nn::OptimizerKind kind = nn::OptimizerKind::kAdam;
+  float lr = 1e-3f;
+  float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-7f;  // Keras' Adam defaults
+  float momentum = 0.9f;                                // sgd
+  float weight_decay = 0.0f;                            // adamw's decoupled decay
+  bool lazy_embeddings = false;  // adam/adamw: update only embedding rows a batch touched
+};
+
+// How the learning rate moves over the run (parse_lr_schedule turns the flag into kind).
+struct ScheduleConfig {
+  LrScheduleKind kind = LrScheduleKind::kConstant;
+  double warmup_epochs = 0.0;  // linear warm-up, in epochs
+  int step_epochs = 1;         // step: decay every N epochs
+  float gamma = 0.5f;          // step: decay factor
+  float min_lr = 0.0f;         // cosine/plateau: floor
+  int plateau_patience = 1;    // plateau: epochs without validation-loss improvement
+  float plateau_factor = 0.5f;  // plateau: reduction factor
+};
 
 struct TrainOptions {
   // Data.
@@ -43,28 +67,17 @@ struct TrainOptions {
   bool output_chosen = false;
 
   // Optimisation.
-  std::string optimizer = "adam";  // adam, adamw, sgd
-  float lr = 1e-3f;
-  float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-7f;  // Keras' Adam defaults
-  float momentum = 0.9f;                                // sgd
-  bool lazy_embeddings = false;  // adam/adamw: update only embedding rows a batch touched
-  float weight_decay = 0.0f;                            // adamw's decoupled decay
+  OptimizerConfig optimizer;
   float l2 = 0.0f;                                      // L2 penalty on weights (not biases)
   float clip_norm = 0.0f;                               // 0 = no clipping
-  std::string lr_schedule = "constant";                 // constant, step, cosine, plateau
-  double warmup_epochs = 0.0;
-  int lr_step_epochs = 1;
-  float lr_gamma = 0.5f;
-  float min_lr = 0.0f;
-  int plateau_patience = 1;
-  float plateau_factor = 0.5f;
+  ScheduleConfig schedule;
   std::string class_weight;  // "", "balanced", or "label=w,label=w"
 
   int epochs = 10;
   int batch_size = 32;
   int patience = 0;          // early stopping: epochs without improvement; 0 = off
   double min_delta = 0.0;
-  std::string monitor = "valid_loss";  // valid_loss or valid_accuracy
+  Monitor monitor = Monitor::kValidLoss;  // parse_monitor
   bool restore_best = true;            // keep the best epoch's weights (by `monitor`)
 
   uint64_t seed = 42;
@@ -87,7 +100,7 @@ struct TrainOptions {
 
   // Transfer (fine-tuning and pretrained vectors; see finetune).
   std::string pretrained_vectors;
-  std::string freeze;  // "", "embedding" or "conv"
+  Freeze freeze = Freeze::kNone;  // parse_freeze
   // Fine-tuning hook (set by train::finetune_model, never by `fenlei train`): training starts
   // from this model's preprocessing, vocabulary (extended with the new data's words, at most
   // vocab_size new ones), labels and weights, and the saved model records `lineage`.

@@ -65,8 +65,11 @@ int predicted_class(const float* logits, int units) {
 }
 
 // True if `current` improves on `best` for the monitored quantity by more than min_delta.
-bool improves(const std::string& monitor, double current, double best, double min_delta) {
-  if (monitor == "valid_accuracy") return current > best + min_delta;
+bool improves(Monitor monitor, double current, double best, double min_delta) {
+  switch (monitor) {
+    case Monitor::kValidAccuracy: return current > best + min_delta;
+    case Monitor::kValidLoss: break;
+  }
   return current < best - min_delta;
 }
 
@@ -276,7 +279,7 @@ Status Run::end_epoch(EpochRecord record, bool* stop) {
   result_.history.push_back(record);
 
   const double monitored =
-      o_.monitor == "valid_accuracy" ? record.valid_accuracy : record.valid_loss;
+      o_.monitor == Monitor::kValidAccuracy ? record.valid_accuracy : record.valid_loss;
   const bool improved = state_.best_epoch == 0 ||
                         improves(o_.monitor, monitored, state_.best_value, o_.min_delta);
   if (improved) {
@@ -311,7 +314,7 @@ Status Run::end_epoch(EpochRecord record, bool* stop) {
         save_checkpoint(checkpoint_path_, data_.bundle, net_, optimizer_, scheduler_, state_));
   }
   if (*stop) {
-    FENLEI_LOG(kInfo) << "early stopping: no improvement of " << o_.monitor << " for "
+    FENLEI_LOG(kInfo) << "early stopping: no improvement of " << monitor_name(o_.monitor) << " for "
                       << o_.patience << " epochs (best: epoch " << state_.best_epoch << ")";
     result_.stopped_early = true;
   }

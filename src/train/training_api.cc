@@ -111,10 +111,16 @@ StatusOr<train::TrainOptions> to_train_options(const TrainSettings& s) {
   if (s.max_len) o.preprocess.max_len = *s.max_len;
   if (s.epochs) o.epochs = *s.epochs;
   if (s.batch_size) o.batch_size = *s.batch_size;
-  if (s.optimizer) o.optimizer = *s.optimizer;
-  if (s.lr) o.lr = *s.lr;
-  if (s.lr_schedule) o.lr_schedule = *s.lr_schedule;
-  if (s.monitor) o.monitor = *s.monitor;
+  if (s.optimizer) {
+    FENLEI_ASSIGN_OR_RETURN(o.optimizer.kind, nn::parse_optimizer_kind(*s.optimizer));
+  }
+  if (s.lr) o.optimizer.lr = *s.lr;
+  if (s.lr_schedule) {
+    FENLEI_ASSIGN_OR_RETURN(o.schedule.kind, train::parse_lr_schedule(*s.lr_schedule));
+  }
+  if (s.monitor) {
+    FENLEI_ASSIGN_OR_RETURN(o.monitor, train::parse_monitor(*s.monitor));
+  }
   if (s.patience) o.patience = *s.patience;
   o.preprocess.hmm = s.hmm;
   o.preprocess.normalize.lowercase = s.lowercase;
@@ -130,7 +136,7 @@ StatusOr<train::TrainOptions> to_train_options(const TrainSettings& s) {
   if (s.dropout) o.model.dropout = *s.dropout;
   if (s.bigram_buckets) o.model.bigram_buckets = *s.bigram_buckets;
 
-  o.weight_decay = s.weight_decay;
+  o.optimizer.weight_decay = s.weight_decay;
   o.l2 = s.l2;
   o.clip_norm = s.clip_norm;
   o.class_weight = s.class_weight;

@@ -7,44 +7,51 @@ namespace fenlei::train {
 
 StatusOr<nn::Optimizer> make_optimizer(const TrainOptions& options, const nn::Params& params) {
   nn::OptimizerConfig config;
-  FENLEI_ASSIGN_OR_RETURN(config.kind, nn::parse_optimizer_kind(options.optimizer));
-  config.beta1 = options.beta1;
-  config.beta2 = options.beta2;
-  config.epsilon = options.epsilon;
-  config.weight_decay = options.weight_decay;
-  config.momentum = config.kind == nn::OptimizerKind::kSgd ? options.momentum : 0.0f;
-  config.lazy_embeddings = options.lazy_embeddings;
+  config.kind = options.optimizer.kind;
+  config.beta1 = options.optimizer.beta1;
+  config.beta2 = options.optimizer.beta2;
+  config.epsilon = options.optimizer.epsilon;
+  config.weight_decay = options.optimizer.weight_decay;
+  config.momentum = config.kind == nn::OptimizerKind::kSgd ? options.optimizer.momentum : 0.0f;
+  config.lazy_embeddings = options.optimizer.lazy_embeddings;
   return nn::Optimizer::create(config, params);
 }
 
 StatusOr<nn::LrSchedule> make_schedule(const TrainOptions& options, int steps_per_epoch) {
   nn::LrScheduleConfig config;
-  config.base_lr = options.lr;
-  if (options.lr_schedule == "plateau") {
-    config.decay = nn::LrDecay::kConstant;
-    config.plateau_factor = options.plateau_factor;
-    config.plateau_patience = options.plateau_patience;
-  } else {
-    FENLEI_ASSIGN_OR_RETURN(config.decay, nn::parse_lr_decay(options.lr_schedule));
+  config.base_lr = options.optimizer.lr;
+  switch (options.schedule.kind) {
+    case LrScheduleKind::kConstant: config.decay = nn::LrDecay::kConstant; break;
+    case LrScheduleKind::kStep: config.decay = nn::LrDecay::kStep; break;
+    case LrScheduleKind::kCosine: config.decay = nn::LrDecay::kCosine; break;
+    case LrScheduleKind::kPlateau:
+      // A constant rate that the scheduler reduces when validation loss stalls.
+      config.decay = nn::LrDecay::kConstant;
+      config.plateau_factor = options.schedule.plateau_factor;
+      config.plateau_patience = options.schedule.plateau_patience;
+      break;
   }
-  config.step_epochs = options.lr_step_epochs;
-  config.gamma = options.lr_gamma;
+  config.step_epochs = options.schedule.step_epochs;
+  config.gamma = options.schedule.gamma;
   config.total_epochs = options.epochs;
-  config.min_lr = options.min_lr;
-  config.warmup_steps = static_cast<int>(std::lround(options.warmup_epochs * steps_per_epoch));
+  config.min_lr = options.schedule.min_lr;
+  config.warmup_steps =
+      static_cast<int>(std::lround(options.schedule.warmup_epochs * steps_per_epoch));
   return nn::LrSchedule::create(config);
 }
 
 std::vector<std::string> frozen_parameters(const TrainOptions& options, const nn::Network& net) {
   std::vector<std::string> names;
-  if (options.freeze == "embedding") {
-    names = net.embedding_names();
-  } else if (options.freeze == "conv") {
-    // The feature extractor: embeddings and convolutions; only the dense head trains.
-    names = net.embedding_names();
-    for (const auto& t : net.params()) {
-      if (t.name.rfind("conv", 0) == 0) names.push_back(t.name);
-    }
+  switch (options.freeze) {
+    case Freeze::kNone: break;
+    case Freeze::kEmbedding: names = net.embedding_names(); break;
+    case Freeze::kConv:
+      // The feature extractor: embeddings and convolutions; only the dense head trains.
+      names = net.embedding_names();
+      for (const auto& t : net.params()) {
+        if (t.name.rfind("conv", 0) == 0) names.push_back(t.name);
+      }
+      break;
   }
   return names;
 }

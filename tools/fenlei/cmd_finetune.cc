@@ -25,9 +25,9 @@ int run_finetune(int argc, char** argv) {
   train::FinetuneOptions f;
   train::TrainOptions& o = f.train;
   o.epochs = 3;
-  o.lr = 5e-4f;
+  o.optimizer.lr = 5e-4f;
   o.checkpoint = "none";
-  std::string format = "auto";
+  RetrainNames names;
   auto app = make_app("finetune", kDescription);
   app->add_option("BASE_MODEL", f.base_model, "The float model to start from")->required();
   app->add_option("-i,--input", o.input, "New training data")->required();
@@ -35,8 +35,9 @@ int run_finetune(int argc, char** argv) {
   app->add_option("--validation-split", o.validation_split,
                   "Fraction of --input held out when no --valid is given");
   app->add_option("-o,--output", o.output, "Model file to write")->required();
-  add_retrain_options(*app, o, format);
-  app->add_option("--freeze", o.freeze, "Keep fixed: embedding, or conv (embedding + conv)")
+  add_retrain_options(*app, o, names);
+  std::string freeze;
+  app->add_option("--freeze", freeze, "Keep fixed: embedding, or conv (embedding + conv)")
       ->check(CLI::IsMember({"embedding", "conv"}));
   app->add_flag("--allow-new-labels", f.allow_new_labels,
                 "Add labels the base model does not know to its output layer");
@@ -45,7 +46,12 @@ int run_finetune(int argc, char** argv) {
   app->add_option("--min-count", o.min_count, "New words must occur at least this often");
   app->add_option("--patience", o.patience, "Early stopping patience (0 = off)");
   if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
-  if (Status st = apply_retrain_format(format, o); !st.ok()) return fail("finetune", st);
+  if (Status st = apply_retrain_flags(names, o); !st.ok()) return fail("finetune", st);
+  if (auto parsed = train::parse_freeze(freeze); parsed.ok()) {
+    o.freeze = *parsed;
+  } else {
+    return fail("finetune", parsed.status());
+  }
   if (Status st = check_training_paths(o, {f.base_model}); !st.ok()) return fail("finetune", st);
   auto result = train::finetune_model(f);
   if (!result.ok()) return fail("finetune", result.status());

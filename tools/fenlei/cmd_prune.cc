@@ -29,9 +29,9 @@ int run_prune(int argc, char** argv) {
   train::PruneOptions p;
   train::TrainOptions& o = p.train;
   o.epochs = 2;
-  o.lr = 5e-4f;
+  o.optimizer.lr = 5e-4f;
   o.checkpoint = "none";
-  std::string format = "auto";
+  RetrainNames names;
   auto app = make_app("prune", kDescription);
   app->add_option("MODEL", p.model, "The float model to prune")->required();
   app->add_option("--sparsity", p.sparsity,
@@ -44,13 +44,13 @@ int run_prune(int argc, char** argv) {
   app->add_option("--validation-split", o.validation_split,
                   "Fraction of --train held out when no --valid is given");
   app->add_option("-o,--output", o.output, "Pruned model file to write")->required();
-  add_retrain_options(*app, o, format);  // of the recovery fine-tune
+  add_retrain_options(*app, o, names);  // of the recovery fine-tune
   if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
   if (!(p.sparsity > 0.0 && p.sparsity < 1.0)) {
     std::fprintf(stderr, "fenlei prune: error: --sparsity must be in (0, 1), e.g. 0.5\n");
     return kExitUsage;
   }
-  if (Status st = apply_retrain_format(format, o); !st.ok()) return fail("prune", st);
+  if (Status st = apply_retrain_flags(names, o); !st.ok()) return fail("prune", st);
   if (Status st = check_training_paths(o, {p.model}); !st.ok()) return fail("prune", st);
   auto r = train::prune_model(p);
   if (!r.ok()) return fail("prune", r.status());

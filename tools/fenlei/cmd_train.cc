@@ -37,6 +37,8 @@ struct Flags {
   int embed_dim = 0, filters = 0;
   std::vector<int> widths, hidden;
   std::string activation, output;
+  // Named choices, parsed into o once the preset's defaults are known.
+  std::string optimizer, lr_schedule, monitor, freeze;
   float dropout = -1;
   int64_t bigram_buckets = 0;
   bool no_hmm = false;
@@ -123,33 +125,35 @@ void add_flags(CLI::App& app, Flags& f) {
 
   app.add_option("--epochs", o.epochs, "Passes over the training data")->group("Training");
   app.add_option("--batch-size", o.batch_size, "Examples per gradient step")->group("Training");
-  app.add_option("--optimizer", o.optimizer, "adam, adamw or sgd")->group("Training");
-  app.add_option("--lr", o.lr, "Learning rate")->group("Training");
-  app.add_option("--beta1", o.beta1, "Adam beta1")->group("Training");
-  app.add_option("--beta2", o.beta2, "Adam beta2")->group("Training");
-  app.add_option("--epsilon", o.epsilon, "Adam epsilon")->group("Training");
-  app.add_option("--momentum", o.momentum, "SGD momentum")->group("Training");
-  app.add_option("--lazy-embeddings", o.lazy_embeddings,
+  app.add_option("--optimizer", f.optimizer, "adam, adamw or sgd")->group("Training");
+  app.add_option("--lr", o.optimizer.lr, "Learning rate")->group("Training");
+  app.add_option("--beta1", o.optimizer.beta1, "Adam beta1")->group("Training");
+  app.add_option("--beta2", o.optimizer.beta2, "Adam beta2")->group("Training");
+  app.add_option("--epsilon", o.optimizer.epsilon, "Adam epsilon")->group("Training");
+  app.add_option("--momentum", o.optimizer.momentum, "SGD momentum")->group("Training");
+  app.add_option("--lazy-embeddings", o.optimizer.lazy_embeddings,
                  "true/false: Adam updates only the embedding rows a batch used (TF LazyAdam; "
                  "much faster for large tables)")
       ->group("Training");
-  app.add_option("--weight-decay", o.weight_decay, "AdamW decoupled weight decay")
+  app.add_option("--weight-decay", o.optimizer.weight_decay, "AdamW decoupled weight decay")
       ->group("Training");
   app.add_option("--l2", o.l2, "L2 penalty on weights (not biases)")->group("Training");
   app.add_option("--clip-norm", o.clip_norm, "Clip gradients to this global norm (0 = off)")
       ->group("Training");
-  app.add_option("--lr-schedule", o.lr_schedule, "constant, step, cosine or plateau")
+  app.add_option("--lr-schedule", f.lr_schedule, "constant, step, cosine or plateau")
       ->group("Training");
-  app.add_option("--warmup-epochs", o.warmup_epochs, "Linear learning-rate warm-up length")
+  app.add_option("--warmup-epochs", o.schedule.warmup_epochs,
+                 "Linear learning-rate warm-up length")
       ->group("Training");
-  app.add_option("--lr-step-epochs", o.lr_step_epochs, "step: decay every N epochs")
+  app.add_option("--lr-step-epochs", o.schedule.step_epochs, "step: decay every N epochs")
       ->group("Training");
-  app.add_option("--lr-gamma", o.lr_gamma, "step: decay factor")->group("Training");
-  app.add_option("--min-lr", o.min_lr, "cosine/plateau: learning-rate floor")->group("Training");
-  app.add_option("--plateau-patience", o.plateau_patience,
+  app.add_option("--lr-gamma", o.schedule.gamma, "step: decay factor")->group("Training");
+  app.add_option("--min-lr", o.schedule.min_lr, "cosine/plateau: learning-rate floor")
+      ->group("Training");
+  app.add_option("--plateau-patience", o.schedule.plateau_patience,
                  "plateau: epochs without validation-loss improvement before reducing")
       ->group("Training");
-  app.add_option("--plateau-factor", o.plateau_factor, "plateau: reduction factor")
+  app.add_option("--plateau-factor", o.schedule.plateau_factor, "plateau: reduction factor")
       ->group("Training");
   app.add_option("--class-weight", o.class_weight,
                  "balanced, or per label: pos=1,neg=2 (weights the training loss)")
@@ -159,7 +163,7 @@ void add_flags(CLI::App& app, Flags& f) {
       ->group("Training");
   app.add_option("--min-delta", o.min_delta, "Smallest change that counts as improvement")
       ->group("Training");
-  app.add_option("--monitor", o.monitor, "valid_loss or valid_accuracy (best epoch, stopping)")
+  app.add_option("--monitor", f.monitor, "valid_loss or valid_accuracy (best epoch, stopping)")
       ->group("Training");
   app.add_flag("--no-restore-best", f.no_restore_best,
                "Save the last epoch's weights instead of the best epoch's")
@@ -176,7 +180,7 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--pretrained-vectors", o.pretrained_vectors,
                  "Initialise embeddings from word vectors (word2vec/fastText .vec text format)")
       ->group("Model");
-  app.add_option("--freeze", o.freeze,
+  app.add_option("--freeze", f.freeze,
                  "Keep fixed during training: embedding, or conv (embedding + conv layers)")
       ->group("Model");
   app.add_option("-o,--output", o.output, "Model file to write")->required()->group("Files");
@@ -208,6 +212,16 @@ Status finish_options(const CLI::App& app, Flags& f) {
   FENLEI_ASSIGN_OR_RETURN(train::PresetDefaults defaults, train::preset_defaults(f.model));
   const auto given = [&](const std::string& flag) { return app.count("--" + flag) > 0; };
   train::apply_preset_defaults(defaults, given, &o);
+  if (given("optimizer")) {
+    FENLEI_ASSIGN_OR_RETURN(o.optimizer.kind, nn::parse_optimizer_kind(f.optimizer));
+  }
+  if (given("lr-schedule")) {
+    FENLEI_ASSIGN_OR_RETURN(o.schedule.kind, train::parse_lr_schedule(f.lr_schedule));
+  }
+  if (given("monitor")) {
+    FENLEI_ASSIGN_OR_RETURN(o.monitor, train::parse_monitor(f.monitor));
+  }
+  FENLEI_ASSIGN_OR_RETURN(o.freeze, train::parse_freeze(f.freeze));
   if (given("tokenizer")) {
     o.tokenizer_by_script = f.tokenizer == "auto";
     if (!o.tokenizer_by_script) {

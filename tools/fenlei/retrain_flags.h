@@ -11,11 +11,18 @@
 
 namespace fenlei::cli {
 
+// The named flags as given, parsed into TrainOptions by apply_retrain_flags.
+struct RetrainNames {
+  std::string format = "auto";
+  std::string optimizer;  // add_retrain_options sets it to o.optimizer's name
+};
+
 // --epochs, --lr, --batch-size, --optimizer, --format, --seed, -t/--threads, --log. The help
 // shows the defaults already set in `o` (each command sets its own epochs and learning rate).
-void add_retrain_options(CLI::App& app, train::TrainOptions& o, std::string& format);
+void add_retrain_options(CLI::App& app, train::TrainOptions& o, RetrainNames& names);
 
-// After parsing: turns --format into o.read.format. Errors: kInvalidArgument (unknown format).
-Status apply_retrain_format(const std::string& format, train::TrainOptions& o);
+// After parsing: turns --format and --optimizer into o. Errors: kInvalidArgument (unknown
+// name).
+Status apply_retrain_flags(const RetrainNames& names, train::TrainOptions& o);
 
 }  // namespace fenlei::cli

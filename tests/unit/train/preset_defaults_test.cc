@@ -44,7 +44,9 @@ TEST(PresetDefaultsTest, SeedCnnKeepsTheSeedRecipe) {
   auto d = *preset_defaults("seed-cnn");
   EXPECT_EQ(d.tokenizer, core::TokenizerKind::kWord);
   EXPECT_EQ(d.vocab_size, 10000u);
-  EXPECT_EQ(d.optimizer, "adam");
+  EXPECT_EQ(d.optimizer, nn::OptimizerKind::kAdam);
+  EXPECT_EQ(d.lr_schedule, LrScheduleKind::kConstant);
+  EXPECT_EQ(d.monitor, Monitor::kValidLoss);
   EXPECT_FLOAT_EQ(d.lr, 1e-3f);
   EXPECT_EQ(d.batch_size, 32);
   EXPECT_EQ(d.epochs, 10);
@@ -77,10 +79,10 @@ TEST(PresetDefaultsTest, AppliesEveryUnsetFlag) {
   EXPECT_EQ(o.preprocess.max_len, d.max_len);
   EXPECT_EQ(o.epochs, d.epochs);
   EXPECT_EQ(o.batch_size, d.batch_size);
-  EXPECT_EQ(o.optimizer, d.optimizer);
-  EXPECT_FLOAT_EQ(o.lr, d.lr);
-  EXPECT_EQ(o.lazy_embeddings, d.lazy_embeddings);
-  EXPECT_EQ(o.lr_schedule, d.lr_schedule);
+  EXPECT_EQ(o.optimizer.kind, d.optimizer);
+  EXPECT_FLOAT_EQ(o.optimizer.lr, d.lr);
+  EXPECT_EQ(o.optimizer.lazy_embeddings, d.lazy_embeddings);
+  EXPECT_EQ(o.schedule.kind, d.lr_schedule);
   EXPECT_EQ(o.monitor, d.monitor);
   EXPECT_EQ(o.patience, d.patience);
   EXPECT_EQ(o.model.bigram_buckets, d.bigram_buckets);
@@ -90,13 +92,13 @@ TEST(PresetDefaultsTest, ExplicitFlagsWin) {
   auto d = *preset_defaults("fasttext");
   TrainOptions o;
   o.model = *nn::ModelConfig::preset("fasttext");
-  o.lr = 0.25f;  // as CLI11 would have stored the user's --lr 0.25
+  o.optimizer.lr = 0.25f;  // as CLI11 would have stored the user's --lr 0.25
   o.epochs = 3;
   o.preprocess.tokenizer = core::TokenizerKind::kWord;
   const std::set<std::string> given = {"lr", "epochs", "tokenizer"};
   auto applied =
       apply_preset_defaults(d, [&](const std::string& f) { return given.count(f) > 0; }, &o);
-  EXPECT_FLOAT_EQ(o.lr, 0.25f);
+  EXPECT_FLOAT_EQ(o.optimizer.lr, 0.25f);
   EXPECT_EQ(o.epochs, 3);
   EXPECT_EQ(o.preprocess.tokenizer, core::TokenizerKind::kWord);
   EXPECT_FALSE(contains(applied, "lr"));
