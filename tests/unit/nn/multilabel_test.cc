@@ -71,7 +71,7 @@ void grad_check_ova(const std::string& preset) {
   Grads scratch = net.make_grads();
   auto f = [&] { return forward_backward(net, b, 0, b.size(), ws, scratch, rng, false) / b.size(); };
   for (int i = 0; i < net.params().size(); ++i)
-    testing::check_grad(net.params()[i].data, g[i].data, f, net.params()[i].name.c_str(), 3e-3,
+    testing::check_grad(net.params()[i].data, g.dense(i), f, net.params()[i].name.c_str(), 3e-3,
                         2e-2, 3e-4);
 }
 

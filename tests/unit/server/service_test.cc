@@ -49,7 +49,8 @@ TEST(ClassifyPath, KnowsEveryRoute) {
   EXPECT_EQ(classify_path("/v2/health/live", &model), Route::kHealthLive);
   EXPECT_EQ(classify_path("/v2/health/ready", &model), Route::kHealthReady);
   EXPECT_EQ(classify_path("/metrics", &model), Route::kMetrics);
-  for (const char* other : {"/", "/v1/models/", "/v1/models/x:train", "/v1/models/:predict",
+  EXPECT_EQ(classify_path("/", &model), Route::kUi);  // the try-a-model page
+  for (const char* other : {"/index.html", "/v1/models/", "/v1/models/x:train", "/v1/models/:predict",
                             "/v1/models/x/y", "/v1/models//metadata", "/metricsx"}) {
     EXPECT_EQ(classify_path(other, &model), Route::kOther) << other;
   }
