@@ -80,7 +80,7 @@ void Int8Engine::predict_proba(const nn::Batch& batch, Scratch& scratch, float* 
 
 StatusOr<std::unique_ptr<Engine>> Int8Engine::quantize(const quant::QuantizeOptions&) const {
   return failed_precondition_error(
-      "already an int8 model; quantize the float model it came from");
+      "the model is already int8; quantize the float model it came from");
 }
 
 EngineFile Int8Engine::to_file() const {

@@ -22,6 +22,7 @@
 #include "quant/int8_model.h"
 #include "train/encoded_data.h"
 #include "train/preset_defaults.h"
+#include "train/progress_bar_reporter.h"
 #include "train/trainer.h"
 
 namespace fenlei {
@@ -156,6 +157,8 @@ StatusOr<std::shared_ptr<const Classifier>> run_training(train::TrainOptions o,
   o.input = input;
   o.output = output.empty() ? tmp.file("model.fenlei") : output;
   FENLEI_RETURN_IF_ERROR(o.validate());
+  // The CLI's progress bar and epoch lines; silent below LogLevel::kInfo (verbose=0 in Python).
+  if (!o.on_progress) o.on_progress = train::progress_bar_reporter();
   FENLEI_RETURN_IF_ERROR(train::train_model(o).status());
   return Classifier::load(o.output);
 }

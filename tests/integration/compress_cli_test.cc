@@ -54,7 +54,7 @@ TEST_F(CompressCli, QuantizedModelTestsPredictsAndReportsInt8) {
   // Quantising an int8 model, or fine-tuning one, is refused.
   auto again = run_fenlei("quantize '" + q + "' -o '" + dir_->file("qq.fenlei") + "'");
   EXPECT_EQ(again.exit_code, 1);
-  EXPECT_NE(again.err.find("already an int8 model"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("already int8"), std::string::npos) << again.err;
   EXPECT_FALSE(std::filesystem::exists(dir_->file("qq.fenlei")));
   auto ft = run_fenlei("finetune '" + q + "' -i '" + example_path("reviews_test.tsv") + "' -o '" +
                        dir_->file("ft.fenlei") + "'");

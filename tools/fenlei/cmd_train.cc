@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cli_common.h"
-#include "train_progress_bar.h"
+#include "train/progress_bar_reporter.h"
 #include "command.h"
 #include "distributed.h"
 #include "base/file_util.h"
@@ -275,7 +275,7 @@ int run_train(int argc, char** argv) {
     // One voice: the other ranks report warnings and errors only.
     if (collective->rank() > 0 && log_level() < LogLevel::kWarning) set_log_level(LogLevel::kWarning);
   }
-  flags.o.on_progress = progress_bar_reporter();
+  flags.o.on_progress = train::progress_bar_reporter();
   auto result = train::train_model(flags.o);
   if (!result.ok()) {
     fail("train", result.status());

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "data/dataset.h"
-#include "train_progress_bar.h"
+#include "train/progress_bar_reporter.h"
 
 namespace fenlei::cli {
 
@@ -28,7 +28,7 @@ void add_retrain_options(CLI::App& app, train::TrainOptions& o, RetrainNames& na
 Status apply_retrain_flags(const RetrainNames& names, train::TrainOptions& o) {
   FENLEI_ASSIGN_OR_RETURN(o.read.format, data::parse_data_format(names.format));
   FENLEI_ASSIGN_OR_RETURN(o.optimizer.kind, nn::parse_optimizer_kind(names.optimizer));
-  o.on_progress = progress_bar_reporter();  // of the (recovery) fine-tune
+  o.on_progress = train::progress_bar_reporter();  // of the (recovery) fine-tune
   return Status();
 }
 

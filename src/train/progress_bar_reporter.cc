@@ -1,4 +1,4 @@
-#include "train_progress_bar.h"
+#include "train/progress_bar_reporter.h"
 
 #include <cstdio>
 #include <memory>
@@ -7,12 +7,12 @@
 #include "base/progress.h"
 #include "fenlei/log.h"
 
-namespace fenlei::cli {
+namespace fenlei::train {
 
-train::ProgressCallback progress_bar_reporter() {
+ProgressCallback progress_bar_reporter() {
   auto bar = std::make_shared<std::unique_ptr<ProgressBar>>();
-  return [bar](const train::TrainProgress& p) {
-    if (p.event == train::TrainProgress::Event::kStep) {
+  return [bar](const TrainProgress& p) {
+    if (p.event == TrainProgress::Event::kStep) {
       if (!*bar) {
         *bar = std::make_unique<ProgressBar>(
             "epoch " + std::to_string(p.epoch) + "/" + std::to_string(p.epochs), p.examples_total);
@@ -27,7 +27,7 @@ train::ProgressCallback progress_bar_reporter() {
       (*bar)->finish();
       bar->reset();
     }
-    const train::EpochRecord& r = p.record;
+    const EpochRecord& r = p.record;
     FENLEI_LOG(kInfo) << "epoch " << r.epoch << "/" << p.epochs << "  loss " << r.train_loss
                       << "  acc " << r.train_accuracy << "  valid_loss " << r.valid_loss
                       << "  valid_acc " << r.valid_accuracy << "  lr " << r.lr << "  "
@@ -36,4 +36,4 @@ train::ProgressCallback progress_bar_reporter() {
   };
 }
 
-}  // namespace fenlei::cli
+}  // namespace fenlei::train
