@@ -3,7 +3,7 @@
 # the benchmarks need). Safe to re-run. Uses sudo when not root.
 #
 #   scripts/install-deps.sh          # build + tests
-#   scripts/install-deps.sh --bench  # also wrk, fastText, python3-venv, Flask, hyperfine for bench/
+#   scripts/install-deps.sh --bench  # also wrk, fastText, python3-venv, Flask, hyperfine, openssl, curl for bench/
 set -euo pipefail
 
 packages=(
@@ -26,7 +26,7 @@ packages=(
   chromium chromium-driver python3-selenium fonts-noto-cjk  # tests/browser/ (report, serve page)
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(wrk fasttext python3-venv python3-pip python3-flask hyperfine time)
+  packages+=(wrk fasttext python3-venv python3-pip python3-flask hyperfine time openssl curl)
 fi
 
 sudo=""
