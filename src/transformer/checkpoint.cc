@@ -53,7 +53,11 @@ nlohmann::json config_to_json(const hf::EncoderConfig& c) {
                       {"type_vocab_size", c.type_vocab_size},
                       {"pad_token_id", c.pad_token_id},
                       {"layer_norm_eps", c.layer_norm_eps},
-                      {"hidden_act", activation_name(c)}};
+                      {"hidden_act", activation_name(c)},
+                      {"hidden_dropout_prob", c.hidden_dropout_prob},
+                      {"attention_probs_dropout_prob", c.attention_probs_dropout_prob},
+                      {"initializer_range", c.initializer_range}};
+  if (c.classifier_dropout >= 0) j["classifier_dropout"] = c.classifier_dropout;
   if (!c.architecture.empty()) j["architectures"] = {c.architecture};
   if (c.model_type == "electra") j["embedding_size"] = c.embedding_size;
   if (!c.labels.empty()) {
