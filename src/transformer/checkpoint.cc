@@ -111,6 +111,8 @@ std::vector<format::Tensor> encoder_to_tensors(const EncoderWeights& w) {
   } else if (w.head == HeadKind::kElectra) {
     add_linear(&out, "classifier.dense", w.head_dense, 0, h);
     add_linear(&out, "classifier.out_proj", w.head_out, 0, w.head_out.out);
+  } else if (!w.head_dense.w.empty()) {
+    add_linear(&out, p + "pooler.dense", w.head_dense, 0, h);  // a headless BERT's pooler
   }
   return out;
 }
@@ -220,10 +222,6 @@ StatusOr<Checkpoint> read_checkpoint(const std::string& dir) {
     return not_found_error(dir + ": neither model.safetensors nor pytorch_model.bin");
   }
   FENLEI_ASSIGN_OR_RETURN(ck.encoder, build_encoder(config, tensors, dir + "/" + weights));
-  if (ck.encoder.head == HeadKind::kNone)
-    return invalid_argument_error(
-        dir + "/" + weights + ": no classification head (classifier.*); import needs a "
-                              "*ForSequenceClassification checkpoint");
   FENLEI_ASSIGN_OR_RETURN(ck.tokenizer,
                           hf::read_tokenizer_files(dir, config.max_position_embeddings));
   if (static_cast<int>(ck.tokenizer.vocab.size()) > config.vocab_size)
