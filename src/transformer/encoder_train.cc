@@ -240,8 +240,10 @@ void dropout_backward(const std::vector<uint8_t>& keep, float p, float* g, long 
 
 void resize(std::vector<float>* v, long n) { v->resize(n); }
 
+// `all_rows`: the last layer computes every position and no head runs (masked-language
+// modelling reads ws->cls as len x hidden).
 void forward_train(const EncoderWeights& w, const std::vector<int32_t>& ids,
-                   const DropoutSpec& drop, TrainWorkspace* ws) {
+                   const DropoutSpec& drop, TrainWorkspace* ws, bool all_rows = false) {
   const hf::EncoderConfig& c = w.config;
   const int len = std::clamp(static_cast<int>(ids.size()), 1, c.max_position_embeddings);
   const int e = c.embedding_size, h = c.hidden_size, f = c.intermediate_size, heads = c.num_heads;
@@ -267,7 +269,7 @@ void forward_train(const EncoderWeights& w, const std::vector<int32_t>& ids,
     const EncoderLayer& layer = w.layers[l];
     LayerCache& lc = ws->layers[l];
     const bool last = l + 1 == w.layers.size();
-    const int rows = last ? 1 : len;
+    const int rows = last && !all_rows ? 1 : len;
     lc.rows = rows;
     resize(&lc.x_in, static_cast<long>(len) * h);
     if (l == 0) {
@@ -320,6 +322,7 @@ void forward_train(const EncoderWeights& w, const std::vector<int32_t>& ids,
     layer_norm_train(out->data(), rows, h, layer.ln2_gamma.data(), layer.ln2_beta.data(),
                      c.layer_norm_eps, out->data(), lc.xhat2.data(), lc.inv2.data());
   }
+  if (all_rows) return;
   // Head on [CLS].
   const int labels = w.head_out.out;
   resize(&ws->head_pre, h);
@@ -344,29 +347,35 @@ void forward_train(const EncoderWeights& w, const std::vector<int32_t>& ids,
   linear(ws->head_act_dropped.data(), 1, w.head_out, ws->logits.data());
 }
 
+// `dhidden` (len x hidden, after forward_train with all_rows): start from the gradient of the
+// last layer's output instead of the head's.
 void backward(const EncoderWeights& w, const std::vector<int32_t>& ids, const DropoutSpec& drop,
-              TrainWorkspace* ws, EncoderGrads* g) {
+              TrainWorkspace* ws, EncoderGrads* g, const float* dhidden = nullptr) {
   const hf::EncoderConfig& c = w.config;
   const int len = ws->len;
   const int e = c.embedding_size, h = c.hidden_size, f = c.intermediate_size, heads = c.num_heads;
   EncoderWeights& d = g->d;
-  // Head.
-  std::vector<float>& dact = ws->tmp;
-  dact.assign(h, 0.0f);
-  linear_backward(ws->head_act_dropped.data(), 1, w.head_out, ws->dlogits.data(), dact.data(),
-                  false, d.head_out.w.data(), d.head_out.b.data());
-  dropout_backward(ws->head_keep_b, drop.classifier, dact.data(), h);
-  if (w.head == HeadKind::kBertPooler) {
-    for (int i = 0; i < h; ++i) dact[i] *= 1.0f - ws->head_act[i] * ws->head_act[i];
+  if (dhidden) {
+    ws->dx.assign(dhidden, dhidden + static_cast<long>(len) * h);
   } else {
-    activation_backward(hf::Activation::kGeluErf, ws->head_pre.data(), dact.data(), dact.data(), h);
+    // Head.
+    std::vector<float>& dact = ws->tmp;
+    dact.assign(h, 0.0f);
+    linear_backward(ws->head_act_dropped.data(), 1, w.head_out, ws->dlogits.data(), dact.data(),
+                    false, d.head_out.w.data(), d.head_out.b.data());
+    dropout_backward(ws->head_keep_b, drop.classifier, dact.data(), h);
+    if (w.head == HeadKind::kBertPooler) {
+      for (int i = 0; i < h; ++i) dact[i] *= 1.0f - ws->head_act[i] * ws->head_act[i];
+    } else {
+      activation_backward(hf::Activation::kGeluErf, ws->head_pre.data(), dact.data(), dact.data(), h);
+    }
+    // dx holds d(layer output) for the rows the layer computed.
+    resize(&ws->dx, h);
+    const float* head_input = w.head == HeadKind::kBertPooler ? ws->cls.data() : ws->head_in.data();
+    linear_backward(head_input, 1, w.head_dense, dact.data(), ws->dx.data(), false,
+                    d.head_dense.w.data(), d.head_dense.b.data());
+    if (w.head != HeadKind::kBertPooler) dropout_backward(ws->head_keep_a, drop.classifier, ws->dx.data(), h);
   }
-  // dx holds d(layer output) for the rows the layer computed.
-  resize(&ws->dx, h);
-  const float* head_input = w.head == HeadKind::kBertPooler ? ws->cls.data() : ws->head_in.data();
-  linear_backward(head_input, 1, w.head_dense, dact.data(), ws->dx.data(), false,
-                  d.head_dense.w.data(), d.head_dense.b.data());
-  if (w.head != HeadKind::kBertPooler) dropout_backward(ws->head_keep_a, drop.classifier, ws->dx.data(), h);
 
   for (size_t li = w.layers.size(); li-- > 0;) {
     const EncoderLayer& layer = w.layers[li];
@@ -440,6 +449,18 @@ void backward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Dr
 }
 
 }  // namespace
+
+void forward_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids,
+                    const DropoutSpec& dropout, TrainWorkspace* ws, std::vector<float>* hidden) {
+  forward_train(w, ids, dropout, ws, /*all_rows=*/true);
+  hidden->assign(ws->cls.begin(), ws->cls.begin() + static_cast<long>(ws->len) * w.config.hidden_size);
+}
+
+void backward_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids,
+                     const DropoutSpec& dropout, TrainWorkspace* ws, const float* dhidden,
+                     EncoderGrads* grads) {
+  backward(w, ids, dropout, ws, grads, dhidden);
+}
 
 float forward_loss(const EncoderWeights& w, const std::vector<int32_t>& ids, int label,
                    const DropoutSpec& dropout, TrainWorkspace* ws, std::vector<float>* logits) {

@@ -86,6 +86,16 @@ float forward_backward(const EncoderWeights& w, const std::vector<int32_t>& ids,
 float forward_loss(const EncoderWeights& w, const std::vector<int32_t>& ids, int label,
                    const DropoutSpec& dropout, TrainWorkspace* ws, std::vector<float>* logits);
 
+// The encoder without its head, every position of the last layer computed (masked-language
+// modelling, train/pretrain.h): forward_hidden writes the final hidden states (len x hidden,
+// len = ids.size() capped at max_position_embeddings); backward_hidden, called next on the same
+// workspace, takes their gradient (same shape) and adds d(weights) to `grads`.
+void forward_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids,
+                    const DropoutSpec& dropout, TrainWorkspace* ws, std::vector<float>* hidden);
+void backward_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids,
+                     const DropoutSpec& dropout, TrainWorkspace* ws, const float* dhidden,
+                     EncoderGrads* grads);
+
 // Replaces the head with a new one for `num_labels` classes, as transformers initialises it:
 // weights normal(0, initializer_range) from `seed`, biases zero. BERT: pooler + classifier
 // (an existing pooler is kept, as BertForSequenceClassification.from_pretrained keeps the

@@ -134,6 +134,15 @@ void WordPieceTokenizer::word_pieces(const std::u32string& word,
   }
 }
 
+std::vector<std::string> WordPieceTokenizer::basic_words(std::string_view text) const {
+  std::vector<std::u32string> words;
+  basic_tokenize(utf8::to_u32(text), &words);
+  std::vector<std::string> out;
+  out.reserve(words.size());
+  for (const auto& w : words) out.push_back(utf8::from_u32(w));
+  return out;
+}
+
 std::vector<std::string> WordPieceTokenizer::tokenize(std::string_view text) const {
   const std::u32string all = utf8::to_u32(text);
   std::vector<std::string> out;

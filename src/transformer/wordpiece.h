@@ -32,6 +32,11 @@ class WordPieceTokenizer {
   // [CLS] pieces [SEP], at most max_length tokens (<= 0: the settings' model_max_length).
   Encoding encode(std::string_view text, int64_t max_length = 0) const;
 
+  // The basic tokenizer's words of `text` (cleaned, CJK characters split, lower-cased and
+  // accent-stripped as configured, punctuation split), before word pieces and without
+  // special-token matching: what a vocabulary is built from (train/wordpiece_vocab.h).
+  std::vector<std::string> basic_words(std::string_view text) const;
+
   const hf::WordPieceSettings& settings() const { return settings_; }
   int32_t id_of(const std::string& token) const;  // -1 when absent
   int32_t cls_id() const { return cls_id_; }
