@@ -150,7 +150,7 @@ StatusOr<hf::EncoderConfig> pretrain_config(const std::string& arch, const std::
 Status PretrainOptions::validate() const {
   if (input.empty()) return invalid_argument_error("--input is required");
   if (output.empty()) return invalid_argument_error("--output is required");
-  if (epochs < 1) return invalid_argument_error("--epochs must be at least 1");
+  if (epochs < 0) return invalid_argument_error("--epochs must be >= 0");
   if (batch_size < 1) return invalid_argument_error("--batch-size must be at least 1");
   if (max_len < 3) return invalid_argument_error("--max-len must be at least 3");
   if (!(lr > 0)) return invalid_argument_error("--lr must be positive");

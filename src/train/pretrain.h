@@ -33,7 +33,7 @@ struct PretrainOptions {
   int vocab_size = 21128;     // the most tokens a built vocabulary holds
   int max_len = 128;          // tokens per text with [CLS]/[SEP]
 
-  int epochs = 1;
+  int epochs = 1;  // 0: write the initialised encoder untrained (a baseline)
   int batch_size = 32;
   float lr = 5e-4f;
   int64_t warmup_steps = -1;  // < 0: 10 % of the steps

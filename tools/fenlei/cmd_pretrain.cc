@@ -39,7 +39,7 @@ int run_pretrain(int argc, char** argv) {
                   "(12x768, 12, 3072)");
   app->add_option("--vocab", o.vocab, "vocab.txt to use instead of building one from the texts");
   app->add_option("--vocab-size", o.vocab_size, "Most tokens a built vocabulary holds (21128)");
-  app->add_option("--epochs", o.epochs, "Passes over the texts (default 1)");
+  app->add_option("--epochs", o.epochs, "Passes over the texts (default 1; 0 writes the initialised encoder, a baseline)");
   app->add_option("--batch-size", o.batch_size, "Texts per optimiser step (default 32)");
   app->add_option("--lr", o.lr, "Peak learning rate (default 5e-4)");
   app->add_option("--warmup", o.warmup_steps,
