@@ -11,6 +11,7 @@
 #include "base/thread_pool.h"
 #include "core/model_bundle.h"
 #include "data/dataset.h"
+#include "nn/network.h"
 #include "nn/rng.h"
 #include "train/wordpiece_vocab.h"
 #include "transformer/encoder_engine.h"
@@ -166,6 +167,9 @@ Status PretrainOptions::validate() const {
 
 StatusOr<PretrainResult> pretrain_encoder(const PretrainOptions& o) {
   FENLEI_RETURN_IF_ERROR(o.validate());
+  // Parallelism comes from the examples of a batch; OpenBLAS threads inside each would
+  // oversubscribe the cores (and spin), many times slower on a busy machine.
+  nn::use_single_threaded_blas();
   auto say = [&](const std::string& line) {
     if (o.on_message) o.on_message(line);
   };
