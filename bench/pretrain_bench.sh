@@ -23,7 +23,7 @@ echo "# corpus: $(wc -l < "$OUT/corpus.txt") lines, $(wc -c < "$OUT/corpus.txt")
 s=$(date +%s)
 "$FENLEI" pretrain --size tiny -i "$OUT/corpus.txt" -o "$OUT/pretrained.fenlei" \
     --epochs "$PT_EPOCHS" --lr "$PT_LR" -t "$THREADS" 2> "$OUT/pretrain.log"
-echo "# pretrained in $(( $(date +%s) - s )) s: $(grep -E 'epoch|saved' "$OUT/pretrain.log" | tr '\n' ' ')" >&2
+echo "# pretrained in $(( $(date +%s) - s )) s: $(tr '\r' '\n' < "$OUT/pretrain.log" | grep -E 'masked-token accuracy|saved' | tr '\n' ' ')" >&2
 "$FENLEI" pretrain --size tiny -i "$OUT/corpus.txt" -o "$OUT/random.fenlei" --epochs 0 2> /dev/null
 acc() { "$FENLEI" test "$1" "$DST/test.tsv" --json | sed 's/.*"accuracy":\([0-9.]*\).*/\1/'; }
 f1() { "$FENLEI" test "$1" "$DST/test.tsv" --json | sed 's/.*"macro_f1":\([0-9.]*\).*/\1/'; }
@@ -35,5 +35,5 @@ for init in random pretrained; do
       --epochs "$FT_EPOCHS" --lr "$FT_LR" --warmup-ratio 0.1 -t "$THREADS" \
       -o "$OUT/$init.htl.fenlei" 2> "$OUT/$init.finetune.log"
   t=$(( $(date +%s) - s ))
-  printf "| tiny BERT, %s | %s | %.4f | %s |\n" "$init" "$t" "$(acc "$OUT/$init.htl.fenlei")" "$(f1 "$OUT/$init.htl.fenlei")"
+  printf "| tiny BERT, %s | %s | %.4f | %.4f |\n" "$init" "$t" "$(acc "$OUT/$init.htl.fenlei")" "$(f1 "$OUT/$init.htl.fenlei")"
 done
