@@ -101,11 +101,7 @@ struct TrainOptions {
   // Transfer (fine-tuning and pretrained vectors; see finetune).
   std::string pretrained_vectors;
   Freeze freeze = Freeze::kNone;  // parse_freeze
-  // Fine-tuning hook (set by train::finetune_model, never by `fenlei train`): training starts
-  // from this model's preprocessing, vocabulary (extended with the new data's words, at most
-  // vocab_size new ones), labels and weights, and the saved model records `lineage`.
-  std::shared_ptr<const core::ModelBundle> base_model;
-  bool allow_new_labels = false;  // with base_model: new labels extend the output layer
+  // What a model continued from another (train::continue_training) records about its start.
   nlohmann::json lineage = nlohmann::json::object();
 
   Status validate() const;
