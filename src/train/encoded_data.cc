@@ -144,8 +144,15 @@ EncodedSet encode_examples(const std::vector<std::string>& texts, const std::vec
 
 StatusOr<TrainingTexts> read_training_texts(const TrainOptions& options) {
   TrainingTexts texts;
-  FENLEI_ASSIGN_OR_RETURN(texts.train, read_one(options.input, options.read));
-  if (!options.valid.empty()) {
+  if (options.train_data) {
+    texts.train = *options.train_data;
+  } else {
+    FENLEI_ASSIGN_OR_RETURN(texts.train, read_one(options.input, options.read));
+  }
+  if (options.valid_data) {
+    texts.valid = *options.valid_data;
+    texts.valid_name = options.valid;
+  } else if (!options.valid.empty()) {
     FENLEI_ASSIGN_OR_RETURN(texts.valid, read_one(options.valid, options.read));
     texts.valid_name = options.valid;
   } else {

@@ -86,6 +86,10 @@ struct TrainOptions {
   // alone. Not owned. Only rank 0 writes the model, checkpoints and log and shows progress.
   Collective* collective = nullptr;
 
+  // Data already in memory (the library's train_classifier): used instead of reading `input` /
+  // `valid`, which then only name it in messages and in the model's record.
+  std::shared_ptr<const data::Dataset> train_data, valid_data;
+
   // Files.
   std::string output;      // the model file
   std::string checkpoint;  // "" = <output>.ckpt; "none" = no checkpoints
