@@ -253,5 +253,25 @@ TEST(HfExport, WarnsWhatVocabTxtCannotExpress) {
   EXPECT_NE(e->warnings[0].find("NFC"), std::string::npos);
 }
 
+TEST(HfExport, ConfigNamesTheActivationAndRefusesAProjectionTransformersWouldNotBuild) {
+  auto ck = read_checkpoint(fixture("electra"));
+  ASSERT_TRUE(ck.ok());
+  hf::EncoderConfig c = ck->encoder.config;
+  c.hidden_act_name.clear();  // a config built in code, not read from a file
+  c.hidden_act = hf::Activation::kGeluTanh;
+  EXPECT_EQ(hf_config_json(c, ck->labels)["hidden_act"], "gelu_new");
+  c.hidden_act = hf::Activation::kRelu;
+  EXPECT_EQ(hf_config_json(c, ck->labels)["hidden_act"], "relu");
+
+  // embeddings_project although embedding_size == hidden_size: fenlei reads it, transformers'
+  // ElectraModel would ignore it, so the export refuses instead of changing the model.
+  EncoderWeights w = ck->encoder;
+  w.config.embedding_size = w.config.hidden_size;
+  auto e = export_hf_files(w, ck->tokenizer, ck->labels);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("embeddings_project"), std::string::npos)
+      << e.status().message();
+}
+
 }  // namespace
 }  // namespace fenlei::transformer
