@@ -2,6 +2,7 @@
 """`fenlei export --to hf` checked against transformers (benchmark venv only; CI never runs it).
 
   /work/benchvenv/bin/python bench/hf_export_check.py [--fenlei build/fenlei] [--data FILE.tsv ...]
+      [--checkpoint DIR ...] [--skip-fixtures] [--max-texts N]
 
 For each checkpoint -- the committed BERT and ELECTRA (embeddings_project) fixtures under
 tests/data/hf, and an ELECTRA without embeddings_project (embedding_size == hidden_size, cased,
@@ -154,17 +155,26 @@ def main():
     ap.add_argument("--fenlei", default=os.path.join(ROOT, "build", "fenlei"))
     ap.add_argument("--data", nargs="*", default=[], help="extra label<TAB>text files")
     ap.add_argument("--n", type=int, default=200, help="lines taken from each --data file")
+    ap.add_argument("--checkpoint", nargs="*", default=[],
+                    help="further checkpoint directories (BERT/ELECTRA classifiers) to check")
+    ap.add_argument("--max-texts", type=int, default=0, help="use only the first N texts")
+    ap.add_argument("--skip-fixtures", action="store_true", help="check only --checkpoint")
     args = ap.parse_args()
     texts = load_texts(args.data, args.n)
+    if args.max_texts:
+        texts = texts[:args.max_texts]
     print(f"transformers {__import__('transformers').__version__}, torch {torch.__version__}, "
           f"{len(texts)} texts", file=sys.stderr)
     ok = True
     with tempfile.TemporaryDirectory() as work:
-        noproj = os.path.join(work, "electra-noproj-ckpt")
-        make_electra_without_projection(noproj)
-        for name, ckpt in (("bert", os.path.join(FIXTURES, "bert")),
-                           ("electra", os.path.join(FIXTURES, "electra")),
-                           ("electra-noproj", noproj)):
+        cases = [(os.path.basename(os.path.normpath(c)), c) for c in args.checkpoint]
+        if not args.skip_fixtures:
+            noproj = os.path.join(work, "electra-noproj-ckpt")
+            make_electra_without_projection(noproj)
+            cases = [("bert", os.path.join(FIXTURES, "bert")),
+                     ("electra", os.path.join(FIXTURES, "electra")),
+                     ("electra-noproj", noproj)] + cases
+        for name, ckpt in cases:
             ok = check(name, ckpt, args.fenlei, texts, work) and ok
     sys.exit(0 if ok else 1)
 

@@ -165,13 +165,14 @@ StatusOr<HfExport> export_hf_files(const EncoderWeights& w, const hf::WordPieceS
   out.files["config.json"] = hf_config_json(c, labels).dump(2) + "\n";
 
   hf::TensorMap tensors;
-  for (const format::Tensor& t : encoder_to_tensors(w)) {
+  for (format::Tensor& t : encoder_to_tensors(w)) {
     if (t.dtype != format::DType::kF32 || t.data.size() % sizeof(float))
       return internal_error("encoder tensor '" + t.name + "' is not float32");
     hf::Tensor h;
     h.shape = t.shape;
     h.data.resize(t.data.size() / sizeof(float));
     if (!h.data.empty()) std::memcpy(h.data.data(), t.data.data(), t.data.size());
+    std::string().swap(t.data);  // one copy of the weights at a time, not two
     tensors.emplace(t.name, std::move(h));
   }
   FENLEI_ASSIGN_OR_RETURN(out.files["model.safetensors"], hf::serialize_safetensors(tensors));
