@@ -156,6 +156,10 @@ bool tls_has_pending(SSL* ssl) { return ssl && SSL_has_pending(ssl) == 1; }
 void tls_close(SSL* ssl, bool notify) {
   if (!ssl) return;
   if (notify) SSL_shutdown(ssl);
+  // OpenSSL drops a session from the resumption cache when it is freed without a shutdown, which
+  // is how most clients leave (they just close). An established session that no error ended
+  // (OpenSSL removes those itself, at the fatal alert) stays resumable.
+  if (SSL_is_init_finished(ssl)) SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
   ERR_clear_error();
   SSL_free(ssl);
 }
