@@ -76,7 +76,7 @@ StatusOr<std::shared_ptr<const TlsContext>> TlsContext::load(const std::string& 
   static const unsigned char kSessionContext[] = "fenlei-serve";
   SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
   SSL_CTX_set_num_tickets(ctx, 1);  // one resumption ticket per handshake (OpenSSL sends 2)
-  // AES-128-GCM first: as safe as AES-256 for this use and ~30 % cheaper per byte.
+  // AES-128-GCM first: 10 AES rounds instead of 14, and ample for this use.
   if (SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:"
                                     "TLS_AES_256_GCM_SHA384") != 1) {
     return internal_error("TLS 1.3 cipher suites: " + openssl_error());
