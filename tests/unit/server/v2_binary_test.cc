@@ -2,6 +2,7 @@
 // sends by default): crafted requests, valid and hostile (truncated, lying lengths, non-BYTES),
 // through the parser and through the service, and binary outputs read back byte by byte.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <cstdint>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fake_predictor.h"
+#include "server/server.h"
 #include "server/service.h"
 #include "server/v2_protocol.h"
 
@@ -240,6 +242,44 @@ TEST_F(V2BinaryServiceTest, HostileBinaryRequestsGet400) {
   const Binary ok = binary_request(bytes_tensor({"好"}), 1);
   EXPECT_EQ(infer({ok.body, "x"}).status, 400);
   EXPECT_EQ(infer({ok.body, ""}).status, 400);  // binary data without the header
+}
+
+// Through the real front end over TCP (NUL bytes and all in the body), over keep-alive: what the
+// Triton client does, without needing it installed.
+TEST(V2BinaryServer, BinaryRequestsAndResponsesCrossTheFrontEnd) {
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  auto server = Server::create({{"reviews", "good.fenlei"}},
+                               testing::fake_loader(std::make_shared<testing::FakeControl>()),
+                               options);
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  ASSERT_TRUE((*server)->start().ok());
+  httplib::Client client("127.0.0.1", (*server)->port());
+  client.set_read_timeout(10, 0);
+  const json outputs = {{{"name", "label"}, {"parameters", {{"binary_data", true}}}},
+                        {{"name", "probabilities"}, {"parameters", {{"binary_data", true}}}}};
+  for (int i = 0; i < 2; ++i) {  // one connection, kept alive
+    const Binary b = binary_request(bytes_tensor({"太差", std::string("a\0b", 3), "很好"}), 3,
+                                    outputs);
+    auto r = client.Post("/v2/models/reviews/infer", {{kInferenceHeaderLength, b.header}}, b.body,
+                         "application/octet-stream");
+    ASSERT_TRUE(r) << httplib::to_string(r.error());
+    ASSERT_EQ(r->status, 200) << r->body;
+    HttpResponse as_response;
+    as_response.body = r->body;
+    as_response.headers.emplace_back(kInferenceHeaderLength,
+                                     r->get_header_value(kInferenceHeaderLength));
+    const Parsed p = split(as_response);
+    EXPECT_EQ(decode_bytes(p.raw.at("label")), (std::vector<std::string>{"neg", "neutral", "pos"}));
+    EXPECT_EQ(decode_fp32(p.raw.at("probabilities")).size(), 9u);
+  }
+  const Binary lying = binary_request(le32(1000) + "abc", 1);
+  auto refused = client.Post("/v2/models/reviews/infer", {{kInferenceHeaderLength, lying.header}},
+                             lying.body, "application/octet-stream");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  (*server)->shutdown();
 }
 
 }  // namespace
