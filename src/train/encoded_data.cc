@@ -7,6 +7,7 @@
 #include "base/file_util.h"
 #include "fenlei/log.h"
 #include "text/script.h"
+#include "train/distill.h"
 #include "train/finetune_init.h"
 
 namespace fenlei::train {
@@ -76,6 +77,11 @@ void add_example(const EncodedSet& set, size_t i, nn::Batch* batch) {
                               static_cast<size_t>(s.offsets[i + 1] - s.offsets[i]), w);
   } else {
     batch->add(tokens, n, set.labels[i], w);
+  }
+  if (!set.soft_weights.empty()) {
+    const size_t classes = set.soft_targets.size() / set.soft_weights.size();
+    batch->add_soft_target(set.soft_targets.data() + i * classes, classes, set.soft_weights[i]);
+    batch->soft_temperature = set.soft_temperature;
   }
 }
 }  // namespace
@@ -167,6 +173,8 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
                                                            options.allow_new_labels, options.input));
     bundle.lineage = options.lineage;
   }
+  const Distillation* distill = options.distillation.get();
+  if (distill) FENLEI_RETURN_IF_ERROR(check_teachers(*distill, bundle.labels));
   FENLEI_ASSIGN_OR_RETURN(auto train_labels, data::label_ids(train_ds, bundle.labels, options.input));
   FENLEI_ASSIGN_OR_RETURN(
       auto valid_labels,
@@ -178,7 +186,15 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
       options.base_model ? core::trainable_tokenizer(*options.base_model->tokenizer) : nullptr;
   core::PreprocessConfig preprocess =
       base_tokenizer ? base_tokenizer->config() : options.preprocess;
-  const std::vector<std::string> train_texts = texts_of(train_ds);
+  std::vector<std::string> train_texts = texts_of(train_ds);
+  // Distillation's unlabelled texts train (and build the vocabulary) after the labelled ones;
+  // their label is a placeholder until the teacher's choice replaces it.
+  const size_t labelled = train_texts.size();
+  if (distill) {
+    train_texts.insert(train_texts.end(), distill->unlabeled_texts.begin(),
+                       distill->unlabeled_texts.end());
+    train_labels.resize(train_texts.size(), 0);
+  }
   nlohmann::json tokenizer_choice;
   if (options.tokenizer_by_script && !base_tokenizer) {
     const text::ScriptCounts scripts = text::count_scripts(train_texts);
@@ -237,6 +253,9 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
   std::vector<std::vector<std::string>>().swap(tokens);
   out.valid = encode_examples(texts_of(valid_ds), valid_labels, pre, vocab, pool);
   FENLEI_ASSIGN_OR_RETURN(out.multi_label, multi_label_training(options, train_ds));
+  if (distill && out.multi_label)
+    return invalid_argument_error(options.input + ": distillation trains single-label students; "
+                                  "this data is multi-label");
   if (out.multi_label) {
     FENLEI_ASSIGN_OR_RETURN(out.train.label_sets,
                             data::label_sets(train_ds, bundle.labels, options.input));
@@ -255,7 +274,7 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
       return invalid_argument_error("--class-weight weighs each example by its one label; a "
                                     "multi-label model has several per example (drop the flag)");
   } else {
-    for (int y : train_labels) ++label_counts[static_cast<size_t>(y)];
+    for (size_t i = 0; i < labelled; ++i) ++label_counts[static_cast<size_t>(train_labels[i])];
   }
   FENLEI_ASSIGN_OR_RETURN(auto class_weights,
                           parse_class_weights(options.class_weight, bundle.labels, label_counts));
@@ -276,6 +295,9 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
         {"token_length", {{"median", stats.p50}, {"p95", stats.p95}, {"max", stats.max}}}}},
       {"options", training_options_json(options)}};
   if (!tokenizer_choice.is_null()) bundle.training["tokenizer_choice"] = tokenizer_choice;
+  if (distill)
+    FENLEI_RETURN_IF_ERROR(attach_soft_targets(*distill, train_texts, labelled, bundle.labels,
+                                               pool, &out.train, &bundle.training));
   return out;
 }
 

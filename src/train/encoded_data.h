@@ -25,6 +25,11 @@ struct EncodedSet {
   std::vector<float> weights;  // per example (class weights)
   // Multi-label training only: each example's label set (labels[i] is its first label).
   data::LabelSets label_sets;
+  // Distillation only (distill.h): each example's soft target, size() rows of labels, the
+  // weight of its soft loss, and the temperature (nn::Batch's fields of the same names).
+  std::vector<float> soft_targets;
+  std::vector<float> soft_weights;
+  float soft_temperature = 1.0f;
   bool multi_label() const { return label_sets.offsets.size() > 1; }
 
   size_t size() const { return labels.size(); }
