@@ -7,6 +7,7 @@
 #   bench/distill_bench.sh [BUILD_DIR]
 #   DATASETS="trec_en sst2_en" STUDENT=fasttext MAX_TRAIN=8000 MAX_UNLABELED=20000 EPOCHS=5
 #   THREADS=2 TEMPERATURE=2 ALPHA=0.5 ENSEMBLE=1 to choose
+#   SWEEP=trec_en: instead, dev accuracy of the distilled student over T x alpha on one dataset
 set -euo pipefail
 BUILD=${1:-build}
 FENLEI=$BUILD/fenlei
@@ -24,7 +25,9 @@ SEED=${SEED:-7}
 OUT=${OUT:-/tmp/fenlei_distill_bench}; mkdir -p "$OUT"
 echo "# $(uptime); student $STUDENT, T $TEMPERATURE, alpha $ALPHA, epochs $EPOCHS, threads $THREADS" >&2
 
-acc() { "$FENLEI" test "$1" "$2" --json --threads 1 | sed 's/.*"accuracy":\([0-9.]*\).*/\1/'; }
+acc() {
+  printf '%.3f' "$("$FENLEI" test "$1" "$2" --json --threads 1 | sed 's/.*"accuracy":\([0-9.]*\).*/\1/')"
+}
 # Texts per second of `fenlei test` on one thread (model load included, as a user sees it).
 speed() {
   local s e n
@@ -38,6 +41,30 @@ train() {  # train OUTPUT PRESET DATA [more flags]
       --seed "$SEED" --threads "$THREADS" --checkpoint none -o "$out" -q "$@"
 }
 
+if [ -n "${SWEEP:-}" ]; then
+  D=$SHARED/$SWEEP; p=$OUT/$SWEEP
+  head -1 "$D/train.tsv" > "$p.train.tsv"
+  tail -n +2 "$D/train.tsv" | shuf --random-source=<(yes) > "$p.shuffled"
+  head -n "$MAX_TRAIN" "$p.shuffled" >> "$p.train.tsv"
+  train "$p.textcnn.fenlei" textcnn "$p.train.tsv"
+  train "$p.$STUDENT.alone.fenlei" "$STUDENT" "$p.train.tsv"
+  echo "$SWEEP dev accuracy: teacher $(acc "$p.textcnn.fenlei" "$D/dev.tsv"), $STUDENT alone $(acc "$p.$STUDENT.alone.fenlei" "$D/dev.tsv")"
+  echo "| T \\ alpha | 0.3 | 0.5 | 0.9 |"
+  echo "|---|---:|---:|---:|"
+  for t in 1 2 4; do
+    row="| $t |"
+    for a in 0.3 0.5 0.9; do
+      m=$p.$STUDENT.T$t.a$a.fenlei
+      [ -f "$m" ] || "$FENLEI" distill --teacher "$p.textcnn.fenlei" --student "$STUDENT" \
+          -i "$p.train.tsv" --valid "$D/dev.tsv" --epochs "$EPOCHS" --seed "$SEED" \
+          --threads "$THREADS" --temperature "$t" --alpha "$a" --checkpoint none -o "$m" -q
+      row="$row $(acc "$m" "$D/dev.tsv") |"
+    done
+    echo "$row"
+  done
+  exit 0
+fi
+
 echo "| dataset | train rows (unlabelled) | teacher | teacher acc | $STUDENT alone | distilled | distilled + unlabelled | teacher texts/s | student texts/s |"
 echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
 for ds in $DATASETS; do
@@ -48,7 +75,9 @@ for ds in $DATASETS; do
   head -1 "$D/train.tsv" > "$p.train.tsv"
   tail -n +2 "$D/train.tsv" | shuf --random-source=<(yes) > "$p.shuffled"
   head -n "$MAX_TRAIN" "$p.shuffled" >> "$p.train.tsv"
-  tail -n +"$((MAX_TRAIN + 1))" "$p.shuffled" | head -n "$MAX_UNLABELED" | cut -f2- > "$p.unlabeled.txt"
+  # (awk, not head: head closing the pipe early would end the script under pipefail)
+  awk -F'\t' -v a="$MAX_TRAIN" -v b="$((MAX_TRAIN + MAX_UNLABELED))" 'NR > a && NR <= b { print $2 }' \
+      "$p.shuffled" > "$p.unlabeled.txt"
   rows=$(($(wc -l < "$p.train.tsv") - 1)); unl=$(wc -l < "$p.unlabeled.txt")
   train "$p.textcnn.fenlei" textcnn "$p.train.tsv"
   teachers=(--teacher "$p.textcnn.fenlei"); tname=textcnn

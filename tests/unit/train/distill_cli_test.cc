@@ -65,5 +65,38 @@ TEST_F(DistillCli, BadFlagsFailWithOneLine) {
   EXPECT_NE(missing.err.find("none.fenlei"), std::string::npos) << missing.err;
 }
 
+// Any model can teach: an imported transformer (the test fixture) and its int8 quantisation,
+// together as an ensemble, through the same Engine interface as a cnn.
+TEST(DistillCliTransformer, AnImportedTransformerAndItsInt8CopyTeachTogether) {
+  if (!std::filesystem::exists(fenlei::testing::fenlei_binary())) GTEST_SKIP();
+  fenlei::testing::TempDir dir;
+  const std::string bert = dir.file("bert.fenlei"), int8 = dir.file("bert8.fenlei");
+  auto r = run_fenlei("import '" + std::string(FENLEI_TEST_DATA_DIR) + "/hf/bert' -o '" + bert +
+                      "' -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_fenlei("quantize '" + bert + "' -o '" + int8 + "' -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string texts =
+      fenlei::testing::read_text_file(std::string(FENLEI_TEST_DATA_DIR) + "/compat/texts.txt");
+  std::string tsv = "label\ttext\n";
+  const char* labels[] = {"neg", "neu", "pos"};
+  size_t n = 0, pos = 0;
+  while (pos < texts.size()) {
+    size_t end = texts.find('\n', pos);
+    if (end == std::string::npos) end = texts.size();
+    if (end > pos) tsv += std::string(labels[n++ % 3]) + "\t" + texts.substr(pos, end - pos) + "\n";
+    pos = end + 1;
+  }
+  fenlei::testing::write_text_file(dir.file("train.tsv"), tsv);
+  r = run_fenlei("distill --teacher '" + bert + "' --teacher '" + int8 + "' -i '" +
+                 dir.file("train.tsv") + "' --valid '" + dir.file("train.tsv") + "' -o '" +
+                 dir.file("s.fenlei") +
+                 "' --student fasttext --tokenizer char --epochs 1 --threads 1 --checkpoint none -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto info = run_fenlei("info --json '" + dir.file("s.fenlei") + "'");
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("bert8.fenlei"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace fenlei::train
