@@ -32,9 +32,10 @@ const std::string kDescription =
     "      -i train.tsv --unlabeled raw_texts.txt --temperature 3 --alpha 0.7 -o student.fenlei\n\n"
     "Choosing T and alpha: T = 1 copies the teacher's probabilities as they are; T = 2-4\n"
     "shows the student which wrong labels the teacher finds plausible. alpha = 0 is plain\n"
-    "training, alpha = 1 ignores the labels. The defaults (T 2, alpha 0.5) measured best on\n"
-    "average in docs/distillation.md. Every flag of `fenlei train` works here too; the\n"
-    "student's preset supplies the training defaults:\n\n";
+    "training, alpha = 1 ignores the labels. T 2 measured best on average over T 1, 2, 4\n"
+    "(docs/distillation.md); alpha mattered less. A teacher helps most when it is clearly\n"
+    "better than the student and when --unlabeled texts are given. Every flag of\n"
+    "`fenlei train` works here too; the student's preset supplies the training defaults:\n\n";
 
 struct DistillFlags {
   TrainFlags train;
