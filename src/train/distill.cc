@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "base/file_util.h"
 #include "fenlei/log.h"
@@ -14,6 +15,13 @@ namespace {
 
 // Texts per teacher batch: large enough to keep an engine busy, small enough to balance threads.
 constexpr size_t kTeacherBatch = 128;
+
+// 0.5, 2, -1: as a person writes the number (std::to_string would give 0.500000).
+std::string number(float x) {
+  std::ostringstream out;
+  out << x;
+  return out.str();
+}
 
 std::string label_list(std::vector<std::string> labels) {
   std::sort(labels.begin(), labels.end());
@@ -193,19 +201,23 @@ StatusOr<TrainResult> distill_model(const DistillOptions& options) {
   if (!(options.temperature > 0.0f) || !std::isfinite(options.temperature))
     return invalid_argument_error("--temperature must be > 0 (1 = the teacher's own "
                                   "probabilities; 2-5 soften them), got " +
-                                  std::to_string(options.temperature));
+                                  number(options.temperature));
   if (!(options.alpha >= 0.0f && options.alpha <= 1.0f))
     return invalid_argument_error("--alpha (the soft loss's weight) must be in [0, 1], got " +
-                                  std::to_string(options.alpha));
+                                  number(options.alpha));
   auto d = std::make_shared<Distillation>();
   d->teacher_paths = options.teachers;
   d->temperature = options.temperature;
   d->alpha = options.alpha;
   for (const auto& path : options.teachers) {
     auto teacher = core::load_bundle(path);
-    if (!teacher.ok())
+    if (!teacher.ok()) {
+      // The loader's messages usually start with the path already.
+      const std::string& why = teacher.status().message();
       return Status(teacher.status().code(),
-                    "cannot load teacher " + path + ": " + teacher.status().message());
+                    "cannot load teacher: " +
+                        (why.rfind(path, 0) == 0 ? why : path + ": " + why));
+    }
     d->teachers.push_back(std::move(teacher).value());
   }
   if (!options.unlabeled.empty()) {

@@ -240,7 +240,7 @@ TEST_F(DistillTest, ATeacherThatCannotBeLoadedIsNamed) {
     d.teachers = {dir_.file("teacher.fenlei"), dir_.file(name)};
     auto r = distill_model(d);
     ASSERT_FALSE(r.ok());
-    EXPECT_NE(r.status().message().find("cannot load teacher " + dir_.file(name)),
+    EXPECT_NE(r.status().message().find("cannot load teacher: " + dir_.file(name)),
               std::string::npos)
         << r.status().message();
   }
