@@ -30,6 +30,11 @@ std::string label_list(std::vector<std::string> labels) {
   return out + "}";
 }
 
+// The teacher's file for messages (a library caller may leave the paths out).
+std::string teacher_name(const std::vector<std::string>& paths, size_t t) {
+  return t < paths.size() ? paths[t] : "number " + std::to_string(t + 1);
+}
+
 // For each of `labels`, its column in the teacher's output; INVALID_ARGUMENT naming both sets
 // when the teacher's labels are not the same set.
 StatusOr<std::vector<int>> teacher_columns(const core::ModelBundle& teacher,
@@ -94,7 +99,7 @@ StatusOr<std::vector<float>> teacher_probabilities(const std::vector<core::Model
   const float share = 1.0f / static_cast<float>(teachers.size());
   for (size_t t = 0; t < teachers.size(); ++t) {
     const core::ModelBundle& teacher = teachers[t];
-    const std::string& path = t < teacher_paths.size() ? teacher_paths[t] : "(teacher)";
+    const std::string path = teacher_name(teacher_paths, t);
     FENLEI_ASSIGN_OR_RETURN(const std::vector<int> columns,
                             teacher_columns(teacher, path, labels));
     const size_t width = static_cast<size_t>(teacher.engine->num_classes());
@@ -125,7 +130,8 @@ StatusOr<std::vector<float>> teacher_probabilities(const std::vector<core::Model
 
 Status check_teachers(const Distillation& d, const std::vector<std::string>& labels) {
   for (size_t t = 0; t < d.teachers.size(); ++t)
-    FENLEI_RETURN_IF_ERROR(teacher_columns(d.teachers[t], d.teacher_paths[t], labels).status());
+    FENLEI_RETURN_IF_ERROR(teacher_columns(d.teachers[t], teacher_name(d.teacher_paths, t), labels)
+                               .status());
   return Status();
 }
 
