@@ -136,6 +136,12 @@ Status Network::validate_batch(const Batch& b, bool need_labels) const {
         }
       }
     }
+    if (b.has_soft_targets() &&
+        (b.soft_weights.size() != n ||
+         b.soft_targets.size() != n * size_t(config_.num_classes) ||
+         !(b.soft_temperature > 0.0f) || config_.multi_label()))
+      return invalid_argument_error("batch: soft targets need one distribution of num_classes "
+                                    "per example, a temperature > 0 and a single-label model");
   }
   if (!b.weights.empty()) {
     if (b.weights.size() != n) return invalid_argument_error("batch: one weight per example");
@@ -329,6 +335,13 @@ double loss_and_grad(const Network& net, const Batch& b, size_t begin, int m, co
     float* dz = dlogits ? dlogits + size_t(i) * o : nullptr;
     total += sig ? sigmoid_xent(logits[i], y, w, scale, dz)
                  : softmax_xent(logits + size_t(i) * o, o, y, w, scale, dz);
+    if (b.has_soft_targets() && b.soft_weights[ex] != 0.0f) {
+      const float* t = b.soft_targets.data() + ex * size_t(c.num_classes);
+      const float sw = b.soft_weights[ex];
+      total += sig ? soft_sigmoid_xent(logits[i], t[1], b.soft_temperature, sw, scale, dz)
+                   : soft_softmax_xent(logits + size_t(i) * o, o, t, b.soft_temperature, sw,
+                                       scale, dz);
+    }
   }
   return total;
 }

@@ -7,6 +7,7 @@
 #include "base/file_util.h"
 #include "fenlei/log.h"
 #include "text/script.h"
+#include "train/distill.h"
 
 namespace fenlei::train {
 namespace {
@@ -77,6 +78,11 @@ void add_example(const EncodedSet& set, size_t i, nn::Batch* batch) {
                               static_cast<size_t>(s.offsets[i + 1] - s.offsets[i]), w);
   } else {
     batch->add(tokens, n, set.labels[i], w);
+  }
+  if (!set.soft_weights.empty()) {
+    const size_t classes = set.soft_targets.size() / set.soft_weights.size();
+    batch->add_soft_target(set.soft_targets.data() + i * classes, classes, set.soft_weights[i]);
+    batch->soft_temperature = set.soft_temperature;
   }
 }
 }  // namespace
@@ -226,7 +232,9 @@ StatusOr<PreparedData> encode_training_data(const TrainOptions& options,
       return invalid_argument_error("--class-weight weighs each example by its one label; a "
                                     "multi-label model has several per example (drop the flag)");
   } else {
-    for (int y : train_labels) ++label_counts[static_cast<size_t>(y)];
+    // Distillation's unlabelled texts (the last ones) carry a placeholder label: not counted.
+    for (size_t i = 0; i < train_labels.size() - texts.unlabeled; ++i)
+      ++label_counts[static_cast<size_t>(train_labels[i])];
   }
   FENLEI_ASSIGN_OR_RETURN(auto class_weights,
                           parse_class_weights(options.class_weight, bundle.labels, label_counts));
@@ -254,6 +262,16 @@ StatusOr<PreparedData> encode_training_data(const TrainOptions& options,
 
 StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& pool) {
   FENLEI_ASSIGN_OR_RETURN(TrainingTexts texts, read_training_texts(options));
+  std::vector<std::string> labels = data::sorted_labels(texts.train);
+  const Distillation* distill = options.distillation.get();
+  if (distill) {
+    FENLEI_RETURN_IF_ERROR(check_teachers(*distill, labels));
+    // Distillation's unlabelled texts train (and build the vocabulary) after the labelled ones;
+    // their label is a placeholder until the teacher's choice replaces it.
+    for (const std::string& t : distill->unlabeled_texts)
+      texts.train.examples.push_back(data::Example{t, labels.front()});
+    texts.unlabeled = distill->unlabeled_texts.size();
+  }
   const data::Dataset& train_ds = texts.train;
 
   // Preprocessing: the user dictionary's text travels inside the model.
@@ -297,11 +315,18 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
       std::move(preprocessor),
       vocab::Vocabulary::build(counts, options.vocab_size, options.min_count));
   FENLEI_ASSIGN_OR_RETURN(bool multi_label, multi_label_training(options, train_ds, true));
-  FENLEI_ASSIGN_OR_RETURN(
-      PreparedData out,
-      encode_training_data(options, texts, std::move(tokens), data::sorted_labels(train_ds),
-                           std::move(tokenizer), multi_label, pool));
+  if (distill && multi_label)
+    return invalid_argument_error(options.input + ": distillation trains single-label students; "
+                                  "this data is multi-label");
+  FENLEI_ASSIGN_OR_RETURN(PreparedData out,
+                          encode_training_data(options, texts, std::move(tokens), labels,
+                                               std::move(tokenizer), multi_label, pool));
   if (!tokenizer_choice.is_null()) out.bundle.training["tokenizer_choice"] = tokenizer_choice;
+  if (distill)
+    FENLEI_RETURN_IF_ERROR(attach_soft_targets(*distill, texts_of(train_ds),
+                                               train_ds.examples.size() - texts.unlabeled,
+                                               out.bundle.labels, pool, &out.train,
+                                               &out.bundle.training));
   return out;
 }
 

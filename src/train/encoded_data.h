@@ -28,6 +28,11 @@ struct EncodedSet {
   std::vector<float> weights;  // per example (class weights)
   // Multi-label training only: each example's label set (labels[i] is its first label).
   data::LabelSets label_sets;
+  // Distillation only (distill.h): each example's soft target, size() rows of labels, the
+  // weight of its soft loss, and the temperature (nn::Batch's fields of the same names).
+  std::vector<float> soft_targets;
+  std::vector<float> soft_weights;
+  float soft_temperature = 1.0f;
   bool multi_label() const { return label_sets.offsets.size() > 1; }
 
   size_t size() const { return labels.size(); }
@@ -58,6 +63,9 @@ struct TrainingTexts {
   data::Dataset train;
   data::Dataset valid;     // --valid, or the validation split of the training file
   std::string valid_name;  // for messages
+  // Distillation: the last `unlabeled` training examples are texts without a label (a
+  // placeholder label, not counted; the teacher's soft targets train them).
+  size_t unlabeled = 0;
 };
 // Errors: unreadable files, untrainable data, an empty validation set.
 StatusOr<TrainingTexts> read_training_texts(const TrainOptions& options);

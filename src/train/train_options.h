@@ -20,6 +20,7 @@
 namespace fenlei::train {
 
 class Collective;
+struct Distillation;
 
 // The optimiser and its numbers. The kind is parsed once where flags become options
 // (nn::parse_optimizer_kind); the model records its name.
@@ -107,6 +108,10 @@ struct TrainOptions {
   Freeze freeze = Freeze::kNone;  // parse_freeze
   // What a model continued from another (train::continue_training) records about its start.
   nlohmann::json lineage = nlohmann::json::object();
+
+  // Knowledge distillation (set by train::distill_model, see distill.h): the training texts
+  // also learn the teachers' softened probabilities, and these unlabelled texts join them.
+  std::shared_ptr<const Distillation> distillation;
 
   Status validate() const;
 };
