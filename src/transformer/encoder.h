@@ -54,10 +54,18 @@ struct EncoderWeights {
 StatusOr<EncoderWeights> build_encoder(const hf::EncoderConfig& config, const hf::TensorMap& tensors,
                                        const std::string& where);
 
+// Buffers of one forward pass, reused across calls by one thread (they only grow).
+struct EncoderScratch {
+  std::vector<float> emb, x, qkv, ctx, tmp, inter, scores, vt;
+  std::vector<int32_t> ids;  // EncoderEngine's copy of one text's ids
+  Int8Scratch int8;
+};
+
 // Logits of one text's ids (with [CLS]/[SEP]; at most max_position_embeddings). Needs a head.
 // A quantised encoder runs its dense layers on `gemm` (default: the best kernel for this CPU).
+// Without `scratch`, a buffer per calling thread is used.
 std::vector<float> classify_logits(const EncoderWeights& w, const std::vector<int32_t>& ids,
-                                   quant::GemmFn gemm = nullptr);
+                                   quant::GemmFn gemm = nullptr, EncoderScratch* scratch = nullptr);
 
 // The encoder with every transformer layer's dense layers in int8 (embeddings, pooler and
 // classifier stay float: they are a small share of the work and of the accuracy loss).

@@ -18,14 +18,17 @@ int64_t EncoderEngine::parameter_count() const {
   return n;
 }
 
-void EncoderEngine::predict_proba(const nn::Batch& batch, core::Scratch& /*scratch*/,
+void EncoderEngine::predict_proba(const nn::Batch& batch, core::Scratch& scratch,
                                   float* out) const {
   const int classes = num_classes();
-  std::vector<int32_t> ids;
+  // The forward pass's buffers live in the caller's per-thread scratch: no allocation per text
+  // once they have grown to the longest text.
+  EncoderScratch& s = scratch.get<EncoderScratch>();
+  std::vector<int32_t>& ids = s.ids;
   // Each text runs at its own length: no padding, so no work is wasted on it.
   for (size_t i = 0; i < batch.size(); ++i) {
     ids.assign(batch.ids.begin() + batch.offsets[i], batch.ids.begin() + batch.offsets[i + 1]);
-    std::vector<float> p = classify_logits(weights_, ids);
+    std::vector<float> p = classify_logits(weights_, ids, nullptr, &s);
     softmax_in_place(&p);
     std::copy(p.begin(), p.end(), out + i * classes);
   }
