@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include "transformer/dense_kernels.h"
 
@@ -95,7 +97,21 @@ void dense_into(const float* x, int rows, const Linear& l, float* y, bool accumu
   best_dense_f32()(c);
 }
 
+// FENLEI_F32_KERNEL=blas keeps the float encoder on OpenBLAS (linear, self_attention): the
+// previous path, for benchmarks that compare both in one run.
+bool use_blas() {
+  static const bool blas = [] {
+    const char* env = std::getenv("FENLEI_F32_KERNEL");
+    return env && std::string(env) == "blas";
+  }();
+  return blas;
+}
+
 void linear_fast(const float* x, int rows, const Linear& l, float* y) {
+  if (use_blas()) {
+    linear(x, rows, l, y);
+    return;
+  }
   dense_into(x, rows, l, y, false);
 }
 
@@ -187,7 +203,7 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
   float* tmp = s->tmp.data();
   float* inter = s->inter.data();
   const quant::GemmFn gemm = ops.gemm ? ops.gemm : quant::best_gemm();
-  const bool fast_float = !ops.reference && !w.quantized();
+  const bool fast_float = !ops.reference && !w.quantized() && !use_blas();
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const EncoderLayer& layer = w.layers[l];
     const Int8Layer* q8 = w.quantized() ? &w.int8_layers[l] : nullptr;
@@ -214,6 +230,8 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
     dense(x.data(), len, layer.qkv, &Int8Layer::qkv, qkv);
     if (ops.reference) {
       self_attention_ref(qkv, len, h, c.num_heads, ctx);
+    } else if (use_blas()) {
+      self_attention(qkv, len, rows, h, c.num_heads, ctx);
     } else {
       self_attention_fast(qkv, len, rows, h, c.num_heads, ctx, s);
     }
