@@ -88,6 +88,18 @@ std::vector<format::Tensor> encoder_to_tensors(const EncoderWeights& w) {
       add_int8_linear(&out, at + "attention.output.dense", q.attention_out, 0, h);
       add_int8_linear(&out, at + "intermediate.dense", q.intermediate, 0, c.intermediate_size);
       add_int8_linear(&out, at + "output.dense", q.output, 0, h);
+    } else if (w.bf16()) {
+      // bf16 weights are stored widened to f32 (exact); the loader rounds them back losslessly.
+      const Bf16Layer& b = w.bf16_layers[i];
+      const Linear qkv = widen_bf16_linear(b.qkv, l.qkv.b);
+      add_linear(&out, at + "attention.self.query", qkv, 0, h);
+      add_linear(&out, at + "attention.self.key", qkv, h, h);
+      add_linear(&out, at + "attention.self.value", qkv, 2 * h, h);
+      add_linear(&out, at + "attention.output.dense",
+                 widen_bf16_linear(b.attention_out, l.attention_out.b), 0, h);
+      add_linear(&out, at + "intermediate.dense",
+                 widen_bf16_linear(b.intermediate, l.intermediate.b), 0, c.intermediate_size);
+      add_linear(&out, at + "output.dense", widen_bf16_linear(b.output, l.output.b), 0, h);
     } else {
       add_linear(&out, at + "attention.self.query", l.qkv, 0, h);
       add_linear(&out, at + "attention.self.key", l.qkv, h, h);

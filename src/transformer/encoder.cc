@@ -203,13 +203,23 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
   float* tmp = s->tmp.data();
   float* inter = s->inter.data();
   const quant::GemmFn gemm = ops.gemm ? ops.gemm : quant::best_gemm();
-  const bool fast_float = !ops.reference && !w.quantized() && !use_blas();
+  const bool fast_float = !ops.reference && !w.quantized() && !w.bf16() && !use_blas();
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const EncoderLayer& layer = w.layers[l];
     const Int8Layer* q8 = w.quantized() ? &w.int8_layers[l] : nullptr;
+    const Bf16Layer* b16 = w.bf16() ? &w.bf16_layers[l] : nullptr;
+    // Int8Layer and Bf16Layer name their members alike; the int8 member picks the bf16 one.
+    auto bf16_of = [&](const Int8Linear Int8Layer::*member) -> const Bf16Linear& {
+      if (member == &Int8Layer::qkv) return b16->qkv;
+      if (member == &Int8Layer::attention_out) return b16->attention_out;
+      if (member == &Int8Layer::intermediate) return b16->intermediate;
+      return b16->output;
+    };
     auto dense = [&](const float* in, int n, const Linear& f, const Int8Linear Int8Layer::*member,
                      float* out) {
-      if (q8) {
+      if (b16) {
+        linear_bf16(in, n, bf16_of(member), f.b.data(), out, false, &s->xb);
+      } else if (q8) {
         linear_int8(in, n, q8->*member, out, gemm, &s->int8);
       } else {
         ops.linear(in, n, f, out);
@@ -220,6 +230,10 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
                               const Int8Linear Int8Layer::*member) {
       if (fast_float) {
         dense_into(in, n, f, x.data(), /*accumulate=*/true);
+        return;
+      }
+      if (b16) {
+        linear_bf16(in, n, bf16_of(member), f.b.data(), x.data(), /*accumulate=*/true, &s->xb);
         return;
       }
       dense(in, n, f, member, tmp);
@@ -359,6 +373,24 @@ EncoderWeights quantize_encoder(const EncoderWeights& f) {
       l->w.shrink_to_fit();
     }
     w.int8_layers.push_back(std::move(q));
+  }
+  return w;
+}
+
+EncoderWeights bf16_encoder(const EncoderWeights& f) {
+  EncoderWeights w = f;
+  w.bf16_layers.clear();
+  for (EncoderLayer& layer : w.layers) {
+    Bf16Layer b;
+    b.qkv = to_bf16_linear(layer.qkv);
+    b.attention_out = to_bf16_linear(layer.attention_out);
+    b.intermediate = to_bf16_linear(layer.intermediate);
+    b.output = to_bf16_linear(layer.output);
+    for (Linear* l : {&layer.qkv, &layer.attention_out, &layer.intermediate, &layer.output}) {
+      l->w.clear();
+      l->w.shrink_to_fit();
+    }
+    w.bf16_layers.push_back(std::move(b));
   }
   return w;
 }

@@ -1,5 +1,6 @@
 #include "transformer/encoder_engine.h"
 
+#include "quant/int8_model.h"
 #include "transformer/checkpoint.h"
 
 namespace fenlei::transformer {
@@ -35,11 +36,15 @@ void EncoderEngine::predict_proba(const nn::Batch& batch, core::Scratch& scratch
 }
 
 StatusOr<std::unique_ptr<core::Engine>> EncoderEngine::quantize(
-    const quant::QuantizeOptions& /*options*/) const {
+    const quant::QuantizeOptions& options) const {
   if (weights_.quantized())
     return failed_precondition_error("the transformer encoder is already int8");
+  if (weights_.bf16()) return failed_precondition_error("the transformer encoder is already bf16");
   nlohmann::json source = source_;
   source["quantized_from"] = "float32";
+  if (options.precision == quant::QuantizeOptions::Precision::kBf16)
+    return std::unique_ptr<core::Engine>(
+        std::make_unique<EncoderEngine>(bf16_encoder(weights_), std::move(source)));
   return std::unique_ptr<core::Engine>(
       std::make_unique<EncoderEngine>(quantize_encoder(weights_), std::move(source)));
 }
@@ -47,7 +52,8 @@ StatusOr<std::unique_ptr<core::Engine>> EncoderEngine::quantize(
 nlohmann::json EncoderEngine::architecture_json() const {
   return {{"config", config_to_json(weights_.config)},
           {"source", source_},
-          {"int8", weights_.quantized()}};
+          {"int8", weights_.quantized()},
+          {"bf16", weights_.bf16()}};
 }
 
 StatusOr<std::unique_ptr<core::Engine>> EncoderEngine::load(const core::EngineSource& s) {
@@ -56,6 +62,10 @@ StatusOr<std::unique_ptr<core::Engine>> EncoderEngine::load(const core::EngineSo
     return data_loss_error(s.name + ": metadata architecture lacks the encoder config");
   const nlohmann::json& arch = s.metadata["architecture"];
   FENLEI_ASSIGN_OR_RETURN(EncoderWeights w, encoder_from_tensors(arch["config"], s.file.tensors, s.name));
+  if (arch.contains("bf16") && arch["bf16"].is_boolean() && arch["bf16"].get<bool>()) {
+    if (w.quantized()) return data_loss_error(s.name + ": an encoder cannot be both int8 and bf16");
+    w = bf16_encoder(w);
+  }
   if (w.head == HeadKind::kNone)
     return data_loss_error(s.name + ": the transformer encoder has no classification head");
   nlohmann::json source = arch.contains("source") ? arch["source"] : nlohmann::json::object();
