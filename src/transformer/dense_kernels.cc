@@ -75,12 +75,19 @@ __attribute__((target("avx512f"))) inline void reduce4_avx512(const __m512* a, f
   // Stages 3 and 4 inside each 128-bit quarter.
   const __m512 s2 = _mm512_add_ps(s4, _mm512_permute_ps(s4, 0xEE));
   const __m512 s1 = _mm512_add_ps(s2, _mm512_permute_ps(s2, 0x55));
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, s1);
-  out[0] = lanes[0];
-  out[1] = lanes[4];
-  out[2] = lanes[8];
-  out[3] = lanes[12];
+  // Lanes 0, 4, 8, 12 hold the four sums.
+  const __m512 packed = _mm512_permutexvar_ps(_mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0), s1);
+  _mm_storeu_ps(out, _mm512_castps512_ps128(packed));
+}
+
+// store4 for a full block, in SSE: the same additions as epilogue(), four at a time.
+__attribute__((target("avx512f"))) inline void store4_full(const DenseCall& c, int r, int o0,
+                                                           const float* s) {
+  __m128 v = _mm_loadu_ps(s);
+  if (c.bias) v = _mm_add_ps(v, _mm_loadu_ps(c.bias + o0));
+  float* y = c.y + static_cast<long>(r) * c.ldy + o0;
+  if (c.accumulate) v = _mm_add_ps(_mm_loadu_ps(y), v);
+  _mm_storeu_ps(y, v);
 }
 
 // MR rows x 4 outputs, k vectorised 16 wide. Outputs past nvalid reuse the last valid weight
@@ -120,7 +127,11 @@ __attribute__((target("avx512f"))) void tile_avx512(const DenseCall& c, int r0, 
   for (int i = 0; i < MR; ++i) {
     float s[4];
     reduce4_avx512(acc[i], s);
-    store4(c, r0 + i, o0, nvalid, s);
+    if (nvalid == 4) {
+      store4_full(c, r0 + i, o0, s);
+    } else {
+      store4(c, r0 + i, o0, nvalid, s);
+    }
   }
 }
 
