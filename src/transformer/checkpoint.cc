@@ -26,8 +26,9 @@ void add_linear(std::vector<format::Tensor>* out, const std::string& name, const
 // and the float bias.
 void add_int8_linear(std::vector<format::Tensor>* out, const std::string& name,
                      const Int8Linear& l, int row_begin, int rows) {
-  std::vector<int8_t> q(l.q.begin() + static_cast<long>(row_begin) * l.in,
-                        l.q.begin() + static_cast<long>(row_begin + rows) * l.in);
+  std::vector<int8_t> q(static_cast<size_t>(rows) * l.in);
+  for (int r = 0; r < rows; ++r)
+    for (int i = 0; i < l.in; ++i) q[static_cast<size_t>(r) * l.in + i] = int8_weight(l, row_begin + r, i);
   std::vector<float> scale(l.scale.begin() + row_begin, l.scale.begin() + row_begin + rows);
   std::vector<float> b(l.bias.begin() + row_begin, l.bias.begin() + row_begin + rows);
   out->push_back(format::make_i8_tensor(name + ".weight", {rows, l.in}, q));
