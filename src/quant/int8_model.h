@@ -36,6 +36,10 @@ struct QuantizeOptions {
   // let the conv layers copy int8 rows straight into the GEMM input (no requantisation) and
   // make the int8 table compress well (rarely trained rows stay near zero).
   bool embedding_per_row = false;
+  // int8 (every engine), or bf16 weights and activations with float accumulation (transformer
+  // encoders only: `fenlei quantize --precision bf16`).
+  enum class Precision { kInt8, kBf16 };
+  Precision precision = Precision::kInt8;
 };
 
 struct Int8Embedding {
