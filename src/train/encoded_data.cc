@@ -93,7 +93,20 @@ void EncodedSet::fill_range(size_t begin, size_t end, nn::Batch* batch) const {
   for (size_t i = begin; i < end; ++i) add_example(*this, i, batch);
 }
 
-EncodedSet encode_tokens(const std::vector<std::vector<std::string>>& tokens,
+void PackedTokens::assign(const std::vector<std::string>& tokens) {
+  size_t total = 0;
+  for (const std::string& t : tokens) total += t.size();
+  bytes.clear();
+  bytes.reserve(total);
+  ends.clear();
+  ends.reserve(tokens.size());
+  for (const std::string& t : tokens) {
+    bytes += t;
+    ends.push_back(static_cast<uint32_t>(bytes.size()));
+  }
+}
+
+EncodedSet encode_tokens(const std::vector<PackedTokens>& tokens,
                          const std::vector<int>& labels, const vocab::Vocabulary& vocabulary,
                          int max_len, ThreadPool& pool) {
   const size_t limit = max_len > 0 ? static_cast<size_t>(max_len) : SIZE_MAX;
@@ -199,9 +212,13 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
                           core::Preprocessor::create(preprocess, seg_options));
 
   // Tokenise the training texts once: for the vocabulary and the length statistics.
-  std::vector<std::vector<std::string>> tokens(train_texts.size());
+  std::vector<PackedTokens> tokens(train_texts.size());
   parallel_chunks(pool, train_texts.size(), [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) preprocessor->tokenize(train_texts[i], &tokens[i]);
+    std::vector<std::string> text_tokens;
+    for (size_t i = begin; i < end; ++i) {
+      preprocessor->tokenize(train_texts[i], &text_tokens);
+      tokens[i].assign(text_tokens);
+    }
   });
   std::vector<size_t> lengths(tokens.size());
   for (size_t i = 0; i < tokens.size(); ++i) lengths[i] = tokens[i].size();
@@ -217,7 +234,13 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
                       << "; --max-len to change)";
     FENLEI_ASSIGN_OR_RETURN(preprocessor, core::Preprocessor::create(preprocess, seg_options));
   }
-  const vocab::TokenCounts counts = vocab::count_tokens(tokens, pool.size());
+  const vocab::TokenCounts counts = vocab::count_tokens(
+      tokens.size(),
+      [&tokens](size_t i, std::vector<std::string>* text_tokens) {
+        text_tokens->clear();
+        for (size_t k = 0; k < tokens[i].size(); ++k) text_tokens->emplace_back(tokens[i][k]);
+      },
+      pool.size());
   vocab::Vocabulary vocabulary =
       options.base_model
           ? finetune_vocabulary(*options.base_model, counts, options.vocab_size, options.min_count)
@@ -234,7 +257,7 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
   // The training texts were segmented above: their ids come from those tokens (the first
   // max_len of each, exactly what the preprocessor's encode() gives), not from a second pass.
   out.train = encode_tokens(tokens, train_labels, vocab, preprocess.max_len, pool);
-  std::vector<std::vector<std::string>>().swap(tokens);
+  std::vector<PackedTokens>().swap(tokens);
   out.valid = encode_examples(texts_of(valid_ds), valid_labels, pre, vocab, pool);
   FENLEI_ASSIGN_OR_RETURN(out.multi_label, multi_label_training(options, train_ds));
   if (out.multi_label) {
