@@ -209,4 +209,15 @@ std::string checksum_hex(std::string_view file_bytes) {
   return buf;
 }
 
+std::string stored_checksum_hex(std::string_view file_bytes) {
+  if (file_bytes.size() < kTrailerSize) return "";
+  const auto* p =
+      reinterpret_cast<const unsigned char*>(file_bytes.data() + file_bytes.size() - kTrailerSize);
+  const uint32_t crc = uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 |
+                       uint32_t(p[3]) << 24;
+  char buf[9];
+  std::snprintf(buf, sizeof(buf), "%08x", crc);
+  return buf;
+}
+
 }  // namespace fenlei::format

@@ -142,6 +142,8 @@ TEST(ModelFileTest, ChecksumHexIsTheStoredCrc) {
   ASSERT_TRUE(bytes.ok());
   const std::string hex = checksum_hex(*bytes);
   ASSERT_EQ(hex.size(), 8u);
+  EXPECT_EQ(stored_checksum_hex(*bytes), hex);  // what a loaded Classifier reports
+  EXPECT_EQ(stored_checksum_hex("abc"), "");
   char want[9];
   uint32_t stored = 0;
   for (int i = 0; i < 4; ++i)
