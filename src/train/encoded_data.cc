@@ -100,7 +100,20 @@ void EncodedSet::fill_range(size_t begin, size_t end, nn::Batch* batch) const {
   for (size_t i = begin; i < end; ++i) add_example(*this, i, batch);
 }
 
-EncodedSet encode_tokens(const std::vector<std::vector<std::string>>& tokens,
+void PackedTokens::assign(const std::vector<std::string>& tokens) {
+  size_t total = 0;
+  for (const std::string& t : tokens) total += t.size();
+  bytes.clear();
+  bytes.reserve(total);
+  ends.clear();
+  ends.reserve(tokens.size());
+  for (const std::string& t : tokens) {
+    bytes += t;
+    ends.push_back(static_cast<uint32_t>(bytes.size()));
+  }
+}
+
+EncodedSet encode_tokens(const std::vector<PackedTokens>& tokens,
                          const std::vector<int>& labels, const vocab::Vocabulary& vocabulary,
                          int max_len, ThreadPool& pool) {
   const size_t limit = max_len > 0 ? static_cast<size_t>(max_len) : SIZE_MAX;
@@ -176,16 +189,30 @@ StatusOr<TrainingTexts> read_training_texts(const TrainOptions& options) {
   return texts;
 }
 
-std::vector<std::vector<std::string>> tokenize_texts(const core::Preprocessor& preprocessor,
-                                                     const data::Dataset& ds, ThreadPool& pool) {
-  std::vector<std::vector<std::string>> tokens(ds.examples.size());
+std::vector<PackedTokens> tokenize_texts(const core::Preprocessor& preprocessor,
+                                         const data::Dataset& ds, ThreadPool& pool) {
+  std::vector<PackedTokens> tokens(ds.examples.size());
   parallel_chunks(pool, tokens.size(), [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) preprocessor.tokenize(ds.examples[i].text, &tokens[i]);
+    std::vector<std::string> text_tokens;
+    for (size_t i = begin; i < end; ++i) {
+      preprocessor.tokenize(ds.examples[i].text, &text_tokens);
+      tokens[i].assign(text_tokens);
+    }
   });
   return tokens;
 }
 
-data::LengthStats token_length_stats(const std::vector<std::vector<std::string>>& tokens) {
+vocab::TokenCounts count_packed_tokens(const std::vector<PackedTokens>& tokens, ThreadPool& pool) {
+  return vocab::count_tokens(
+      tokens.size(),
+      [&tokens](size_t i, std::vector<std::string>* text_tokens) {
+        text_tokens->clear();
+        for (size_t k = 0; k < tokens[i].size(); ++k) text_tokens->emplace_back(tokens[i][k]);
+      },
+      pool.size());
+}
+
+data::LengthStats token_length_stats(const std::vector<PackedTokens>& tokens) {
   std::vector<size_t> lengths(tokens.size());
   for (size_t i = 0; i < tokens.size(); ++i) lengths[i] = tokens[i].size();
   return data::length_stats(lengths);
@@ -193,7 +220,7 @@ data::LengthStats token_length_stats(const std::vector<std::vector<std::string>>
 
 StatusOr<PreparedData> encode_training_data(const TrainOptions& options,
                                             const TrainingTexts& texts,
-                                            std::vector<std::vector<std::string>> train_tokens,
+                                            std::vector<PackedTokens> train_tokens,
                                             std::vector<std::string> labels,
                                             std::shared_ptr<const core::VocabTokenizer> tokenizer,
                                             bool multi_label, ThreadPool& pool) {
@@ -215,7 +242,7 @@ StatusOr<PreparedData> encode_training_data(const TrainOptions& options,
   // The training texts were segmented once, by the caller: their ids come from those tokens
   // (the first max_len of each, exactly what the preprocessor's encode() gives).
   out.train = encode_tokens(train_tokens, train_labels, vocab, pre.config().max_len, pool);
-  std::vector<std::vector<std::string>>().swap(train_tokens);
+  std::vector<PackedTokens>().swap(train_tokens);
   out.valid = encode_examples(texts_of(valid_ds), valid_labels, pre, vocab, pool);
   if (out.multi_label) {
     FENLEI_ASSIGN_OR_RETURN(out.train.label_sets,
@@ -296,7 +323,7 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
                           core::Preprocessor::create(preprocess, seg_options));
 
   // Tokenise the training texts once: for the vocabulary, the length statistics and the ids.
-  std::vector<std::vector<std::string>> tokens = tokenize_texts(*preprocessor, train_ds, pool);
+  std::vector<PackedTokens> tokens = tokenize_texts(*preprocessor, train_ds, pool);
   if (preprocess.max_len == 0) {
     // Ragged batches cost nothing for short texts, so the limit only trims the long tail: the
     // 95th percentile keeps nearly every text whole while bounding the cost of outliers.
@@ -309,7 +336,7 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
                       << "; --max-len to change)";
     FENLEI_ASSIGN_OR_RETURN(preprocessor, core::Preprocessor::create(preprocess, seg_options));
   }
-  const vocab::TokenCounts counts = vocab::count_tokens(tokens, pool.size());
+  const vocab::TokenCounts counts = count_packed_tokens(tokens, pool);
   FENLEI_LOG(kInfo) << counts.size() << " distinct tokens in the training texts";
   auto tokenizer = std::make_shared<const core::VocabTokenizer>(
       std::move(preprocessor),

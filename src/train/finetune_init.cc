@@ -110,8 +110,8 @@ StatusOr<PreparedData> prepare_data_from(const core::ModelBundle& start, bool al
       std::vector<std::string> labels,
       finetune_labels(start, data::sorted_labels(texts.train), allow_new_labels, options.input));
   const core::Preprocessor& preprocessor = trainable.tokenizer->preprocessor();
-  std::vector<std::vector<std::string>> tokens = tokenize_texts(preprocessor, texts.train, pool);
-  const vocab::TokenCounts counts = vocab::count_tokens(tokens, pool.size());
+  std::vector<PackedTokens> tokens = tokenize_texts(preprocessor, texts.train, pool);
+  const vocab::TokenCounts counts = count_packed_tokens(tokens, pool);
   auto tokenizer = std::make_shared<const core::VocabTokenizer>(
       trainable.tokenizer->shared_preprocessor(),
       finetune_vocabulary(start, counts, options.vocab_size, options.min_count));

@@ -13,6 +13,7 @@
 #include "base/thread_pool.h"
 #include "train/collective.h"
 #include "base/file_util.h"
+#include "base/memory_trim.h"
 #include "fenlei/log.h"
 #include "fenlei/version.h"
 #include "nn/network.h"
@@ -155,6 +156,9 @@ Status Run::set_up(const core::ModelBundle* start, bool allow_new_labels) {
   } else {
     FENLEI_ASSIGN_OR_RETURN(data_, prepare_data(o_, pool_));
   }
+  // Tokenising in parallel leaves its garbage (token strings, per-shard counts) in every
+  // thread's malloc arena: fasttext on 50k reviews kept ~150 MB resident for the whole run.
+  return_free_memory_to_os();
   const int num_classes = static_cast<int>(data_.bundle.labels.size());
 
   // Network (fresh, grown from the start, then maybe from a checkpoint) and optimizer.
@@ -296,7 +300,10 @@ Status Run::end_epoch(EpochRecord record, bool* stop) {
     state_.best_epoch = record.epoch;
     state_.best_value = monitored;
     state_.epochs_without_improvement = 0;
-    if (o_.restore_best) state_.best_params = net_.params();
+    // On the last epoch the best weights are the current ones: no copy (82 MB for fasttext),
+    // unless the kept checkpoint must carry them.
+    const bool final_epoch = record.epoch == o_.epochs && !o_.keep_checkpoint;
+    if (o_.restore_best) state_.best_params = final_epoch ? nn::Params() : net_.params();
   } else {
     ++state_.epochs_without_improvement;
   }
@@ -342,6 +349,8 @@ StatusOr<TrainResult> Run::finish() {
   optimizer_ = nn::Optimizer();
   std::vector<nn::Grads>().swap(grads_);
   scratch_ = nn::Grads();
+  std::vector<nn::Workspace>().swap(workspaces_);
+  return_free_memory_to_os();
   core::ModelBundle& bundle = data_.bundle;
   // Final metrics of the saved weights, recorded in the model file.
   result_.valid_metrics = validate(net_, data_, pool_).metrics;
