@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <set>
 #include <thread>
 #include <sstream>
@@ -291,6 +292,7 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
     double epoch_loss = 0;
     int64_t epoch_examples = 0;
     const auto t0 = std::chrono::steady_clock::now();
+    const std::clock_t c0 = std::clock();
     for (int64_t b = 0; b < batches_per_epoch && !stop; ++b) {
       const size_t begin = static_cast<size_t>(b) * o.batch_size;
       const size_t end = std::min(n, begin + o.batch_size);
@@ -332,6 +334,7 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
       if (o.max_steps > 0 && step >= o.max_steps) stop = true;
     }
     train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    result.train_cpu_seconds += static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
     result.examples += epoch_examples;
     result.epochs_run = epoch + 1;
     std::string line = "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs) +
