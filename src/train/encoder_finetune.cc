@@ -21,6 +21,10 @@ namespace fenlei::train {
 namespace {
 
 using transformer::EncoderGrads;
+
+// Tokens per stacked forward/backward: large enough for efficient GEMMs, small enough that the
+// activations kept for backward stay around 100 MB for an RBT3-sized encoder.
+constexpr size_t kChunkTokens = 512;
 using transformer::EncoderWeights;
 
 // The weights being trained seen as an Engine for writing the model file, without copying them
@@ -304,12 +308,27 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
       std::vector<double> losses(threads, 0.0);
       const uint64_t micro_key = nn::mix64(nn::mix64(o.seed ^ 0x7f4a7c159e3779b9ULL) + static_cast<uint64_t>(micro));
       pool.run(threads, [&](int t) {
-        for (size_t k = bounds[t]; k < bounds[t + 1]; ++k) {
-          transformer::DropoutSpec d = dropout_rates;
-          d.key = nn::mix64(micro_key + k);
-          losses[t] += transformer::forward_backward(w, train.ids[batch[k]], train.labels[batch[k]],
-                                                     scale, d, workspaces[t].get(), &grads[t],
-                                                     nullptr);
+        // Chunks of consecutive examples up to kChunkTokens tokens run as one stacked forward/
+        // backward (one GEMM per dense layer); the dropout key of example k depends only on k.
+        std::vector<const std::vector<int32_t>*> ids;
+        std::vector<int> chunk_labels;
+        std::vector<uint64_t> keys;
+        size_t k = bounds[t];
+        while (k < bounds[t + 1]) {
+          ids.clear();
+          chunk_labels.clear();
+          keys.clear();
+          size_t tokens = 0;
+          do {
+            ids.push_back(&train.ids[batch[k]]);
+            chunk_labels.push_back(train.labels[batch[k]]);
+            keys.push_back(nn::mix64(micro_key + k));
+            tokens += train.ids[batch[k]].size();
+            ++k;
+          } while (k < bounds[t + 1] && tokens + train.ids[batch[k]].size() <= kChunkTokens);
+          losses[t] += transformer::forward_backward_chunk(w, ids, chunk_labels, keys, scale,
+                                                           dropout_rates, workspaces[t].get(),
+                                                           &grads[t]);
         }
       });
       ++micro;

@@ -82,6 +82,16 @@ float forward_backward(const EncoderWeights& w, const std::vector<int32_t>& ids,
                        float grad_scale, const DropoutSpec& dropout, TrainWorkspace* ws,
                        EncoderGrads* grads, std::vector<float>* logits);
 
+// Forward and backward of a chunk of texts at once, stacked row-wise so that every dense layer
+// is one GEMM over all their rows (attention stays per text); example b's dropout masks come
+// from keys[b] exactly as in forward_backward, so results do not depend on how examples are
+// grouped into chunks (up to float summation order). Returns the sum of the losses.
+double forward_backward_chunk(const EncoderWeights& w,
+                              const std::vector<const std::vector<int32_t>*>& ids,
+                              const std::vector<int>& labels, const std::vector<uint64_t>& keys,
+                              float grad_scale, const DropoutSpec& rates, TrainWorkspace* ws,
+                              EncoderGrads* grads);
+
 // The training forward alone (its loss, for gradient checks); same masks for the same spec.
 float forward_loss(const EncoderWeights& w, const std::vector<int32_t>& ids, int label,
                    const DropoutSpec& dropout, TrainWorkspace* ws, std::vector<float>* logits);
