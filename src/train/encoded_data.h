@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "data/dataset.h"
 #include "core/model_bundle.h"
 #include "core/vocab_tokenizer.h"
 #include "fenlei/status.h"
@@ -44,9 +47,37 @@ struct PreparedData {
   EncodedSet valid;
 };
 
-// Reads the data, builds (or, when resuming/fine-tuning, reuses) the vocabulary and encodes
-// both sets. Logs a summary of the data. Errors name the file and line.
+// A fresh run's data: reads it, chooses the tokenizer and max_len, builds the vocabulary from
+// the training texts and encodes both sets. Logs a summary of the data. Errors name the file
+// and line. A run that continues a model prepares its data from that model instead
+// (train/finetune_init.h, prepare_data_from), with the same steps below.
 StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& pool);
+
+// The steps of data preparation, shared by fresh and continued runs.
+struct TrainingTexts {
+  data::Dataset train;
+  data::Dataset valid;     // --valid, or the validation split of the training file
+  std::string valid_name;  // for messages
+};
+// Errors: unreadable files, untrainable data, an empty validation set.
+StatusOr<TrainingTexts> read_training_texts(const TrainOptions& options);
+// Every text's tokens (parallel over the pool).
+std::vector<std::vector<std::string>> tokenize_texts(const core::Preprocessor& preprocessor,
+                                                     const data::Dataset& ds, ThreadPool& pool);
+// Whether this run trains one sigmoid per label: `--loss ova`, or multi-label rows with the
+// output left to fenlei. A model whose output is fixed single-label
+// (!may_become_multi_label) makes multi-label rows an error.
+StatusOr<bool> multi_label_training(const TrainOptions& options, const data::Dataset& train,
+                                    bool may_become_multi_label);
+// Once labels and tokenizer are chosen: ids of both sets (the training texts' from
+// `train_tokens`, tokenised once by the caller), label ids and sets, class weights, and the
+// training record's data summary.
+StatusOr<PreparedData> encode_training_data(const TrainOptions& options,
+                                            const TrainingTexts& texts,
+                                            std::vector<std::vector<std::string>> train_tokens,
+                                            std::vector<std::string> labels,
+                                            std::shared_ptr<const core::VocabTokenizer> tokenizer,
+                                            bool multi_label, ThreadPool& pool);
 
 // The tokenizer `--tokenizer auto` picks for texts with these letters: characters when at least
 // half of them are of scripts written without spaces (Chinese, Japanese, Thai), else words.
