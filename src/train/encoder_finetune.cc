@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <memory>
 #include <set>
 #include <thread>
 #include <sstream>
@@ -246,7 +247,7 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
                              ? o.warmup_steps
                              : static_cast<int64_t>(std::ceil(o.warmup_ratio * total_steps));
 
-  transformer::EncoderOptimizer optimizer(o.optimizer, w);
+  auto optimizer = std::make_unique<transformer::EncoderOptimizer>(o.optimizer, w);
   std::vector<EncoderGrads> grads;
   std::vector<transformer::TrainWorkspacePtr> workspaces;
   for (int t = 0; t < threads; ++t) {
@@ -343,7 +344,7 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
       transformer::clip_grad_norm(&grads[0], o.clip_norm);
       const float lr = static_cast<float>(
           o.lr * transformer::lr_factor(o.schedule, step, warmup, total_steps));
-      optimizer.step(&w, grads[0], lr);
+      optimizer->step(&w, grads[0], lr);
       grads[0].clear();
       ++step;
       if (o.progress_every > 0 && step % o.progress_every == 0)
@@ -355,6 +356,13 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
     train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     result.train_cpu_seconds += static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
     result.examples += epoch_examples;
+    if (epoch + 1 == o.epochs || stop) {
+      // Training is over: the optimiser's moments, the gradients and the activations are not
+      // needed to validate and save, and freeing them first lowers the run's peak memory.
+      optimizer.reset();
+      grads.clear();
+      workspaces.clear();
+    }
     result.epochs_run = epoch + 1;
     std::string line = "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs) +
                        ": train loss " +
