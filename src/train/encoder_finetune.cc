@@ -12,6 +12,7 @@
 #include "base/thread_pool.h"
 #include "core/model_bundle.h"
 #include "fenlei/log.h"
+#include "nn/network.h"
 #include "nn/rng.h"
 #include "transformer/checkpoint.h"
 #include "transformer/encoder_train.h"
@@ -224,6 +225,9 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
   transformer::WordPieceCoreTokenizer tokenizer(std::move(wp), config.vocab_size);
 
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Parallel over examples with our own threads; OpenBLAS threads inside them would only
+  // oversubscribe the cores (and spin).
+  nn::use_single_threaded_blas();
   ThreadPool pool(threads);
   FENLEI_ASSIGN_OR_RETURN(Encoded train, encode(train_set, tokenizer, labels, o.input, pool));
   Encoded valid;
