@@ -1,5 +1,7 @@
 #include "hf/config.h"
 
+#include <tuple>
+
 #include <nlohmann/json.hpp>
 
 #include "base/file_util.h"
@@ -86,6 +88,21 @@ StatusOr<EncoderConfig> parse_encoder_config(std::string_view text, const std::s
     const double v = eps->get<double>();
     if (!(v > 0 && v < 1)) return f.error("layer_norm_eps", "must be in (0, 1)");
     c.layer_norm_eps = static_cast<float>(v);
+  }
+  for (auto [field, target, lo, hi] :
+       {std::tuple<const char*, float*, double, double>{"hidden_dropout_prob",
+                                                        &c.hidden_dropout_prob, 0.0, 0.99},
+        {"attention_probs_dropout_prob", &c.attention_probs_dropout_prob, 0.0, 0.99},
+        {"classifier_dropout", &c.classifier_dropout, 0.0, 0.99},
+        {"initializer_range", &c.initializer_range, 0.0, 10.0}}) {
+    auto it = j.find(field);
+    if (it == j.end() || it->is_null()) continue;
+    if (!it->is_number()) return f.error(field, "must be a number");
+    const double v = it->get<double>();
+    if (!(v >= lo && v <= hi))
+      return f.error(field, "is " + std::to_string(v) + ", outside [" + std::to_string(lo) + ", " +
+                                std::to_string(hi) + "]");
+    *target = static_cast<float>(v);
   }
   FENLEI_ASSIGN_OR_RETURN(c.hidden_act_name, f.string("hidden_act", "gelu"));
   if (c.hidden_act_name == "gelu") {

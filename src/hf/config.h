@@ -29,6 +29,11 @@ struct EncoderConfig {
   Activation hidden_act = Activation::kGeluErf;
   std::string hidden_act_name;
   std::vector<std::string> labels;  // id2label in id order; empty when the config has none
+  // Training only (fine-tuning): dropout rates and the initialiser's standard deviation.
+  float hidden_dropout_prob = 0.1f;
+  float attention_probs_dropout_prob = 0.1f;
+  float classifier_dropout = -1.0f;  // < 0: absent, the heads use hidden_dropout_prob
+  float initializer_range = 0.02f;
 };
 
 StatusOr<EncoderConfig> parse_encoder_config(std::string_view json, const std::string& where);

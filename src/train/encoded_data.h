@@ -43,6 +43,21 @@ struct EncodedSet {
   void fill_range(size_t begin, size_t end, nn::Batch* batch) const;
 };
 
+// One text's tokens packed into one buffer: a vector of std::string costs ~50 bytes per token
+// (the string object, its heap block), which for 3 M training tokens was 150 MB held from
+// tokenising until encoding; packed they cost their bytes plus 4.
+struct PackedTokens {
+  std::string bytes;           // the tokens, concatenated
+  std::vector<uint32_t> ends;  // end of token k in `bytes`
+
+  void assign(const std::vector<std::string>& tokens);
+  size_t size() const { return ends.size(); }
+  std::string_view operator[](size_t k) const {
+    const uint32_t begin = k == 0 ? 0 : ends[k - 1];
+    return std::string_view(bytes).substr(begin, ends[k] - begin);
+  }
+};
+
 struct PreparedData {
   // The training data has rows with several labels and the model's output is `auto` or `ova`:
   // train one sigmoid per label (nn::Output::kOva) on the label sets.
@@ -92,21 +107,6 @@ StatusOr<PreparedData> encode_training_data(const TrainOptions& options,
 // The tokenizer `--tokenizer auto` picks for texts with these letters: characters when at least
 // half of them are of scripts written without spaces (Chinese, Japanese, Thai), else words.
 core::TokenizerKind tokenizer_for_script(const text::ScriptCounts& scripts);
-
-// One text's tokens packed into one buffer: a vector of std::string costs ~50 bytes per token
-// (the string object, its heap block), which for 3 M training tokens was 150 MB held from
-// tokenising until encoding; packed they cost their bytes plus 4.
-struct PackedTokens {
-  std::string bytes;           // the tokens, concatenated
-  std::vector<uint32_t> ends;  // end of token k in `bytes`
-
-  void assign(const std::vector<std::string>& tokens);
-  size_t size() const { return ends.size(); }
-  std::string_view operator[](size_t k) const {
-    const uint32_t begin = k == 0 ? 0 : ends[k - 1];
-    return std::string_view(bytes).substr(begin, ends[k] - begin);
-  }
-};
 
 // Ids of already tokenised texts: the first max_len tokens of each (0 = all), looked up in
 // `vocabulary` (parallel over the pool). Equal to encode_examples on the texts.

@@ -54,7 +54,11 @@ nlohmann::json config_to_json(const hf::EncoderConfig& c) {
                       {"type_vocab_size", c.type_vocab_size},
                       {"pad_token_id", c.pad_token_id},
                       {"layer_norm_eps", c.layer_norm_eps},
-                      {"hidden_act", activation_name(c)}};
+                      {"hidden_act", activation_name(c)},
+                      {"hidden_dropout_prob", c.hidden_dropout_prob},
+                      {"attention_probs_dropout_prob", c.attention_probs_dropout_prob},
+                      {"initializer_range", c.initializer_range}};
+  if (c.classifier_dropout >= 0) j["classifier_dropout"] = c.classifier_dropout;
   if (!c.architecture.empty()) j["architectures"] = {c.architecture};
   if (c.model_type == "electra") j["embedding_size"] = c.embedding_size;
   if (!c.labels.empty()) {
@@ -120,6 +124,8 @@ std::vector<format::Tensor> encoder_to_tensors(const EncoderWeights& w) {
   } else if (w.head == HeadKind::kElectra) {
     add_linear(&out, "classifier.dense", w.head_dense, 0, h);
     add_linear(&out, "classifier.out_proj", w.head_out, 0, w.head_out.out);
+  } else if (!w.head_dense.w.empty()) {
+    add_linear(&out, p + "pooler.dense", w.head_dense, 0, h);  // a headless BERT's pooler
   }
   return out;
 }
@@ -229,10 +235,6 @@ StatusOr<Checkpoint> read_checkpoint(const std::string& dir) {
     return not_found_error(dir + ": neither model.safetensors nor pytorch_model.bin");
   }
   FENLEI_ASSIGN_OR_RETURN(ck.encoder, build_encoder(config, tensors, dir + "/" + weights));
-  if (ck.encoder.head == HeadKind::kNone)
-    return invalid_argument_error(
-        dir + "/" + weights + ": no classification head (classifier.*); import needs a "
-                              "*ForSequenceClassification checkpoint");
   FENLEI_ASSIGN_OR_RETURN(ck.tokenizer,
                           hf::read_tokenizer_files(dir, config.max_position_embeddings));
   if (static_cast<int>(ck.tokenizer.vocab.size()) > config.vocab_size)

@@ -24,8 +24,8 @@ struct Checkpoint {
   nlohmann::json source;            // {"directory", "weights", "architecture", "model_type"}
 };
 
-// Reads `dir`. A checkpoint without a classification head is refused (fenlei's import makes a
-// classifier; the fine-tuning issue adds heads to bare encoders).
+// Reads `dir`. A checkpoint without a classification head (a bare BertModel/ElectraModel) gives
+// an encoder with HeadKind::kNone and no labels: it can be fine-tuned, not used to predict.
 StatusOr<Checkpoint> read_checkpoint(const std::string& dir);
 
 // config.json-shaped JSON of a config (what parse_encoder_config reads back).

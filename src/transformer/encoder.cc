@@ -337,6 +337,9 @@ StatusOr<EncoderWeights> build_encoder(const hf::EncoderConfig& c, const hf::Ten
     FENLEI_ASSIGN_OR_RETURN(w.head_dense, p.linear("pooler.dense", h, h));
     const int labels = static_cast<int>(tensors.at("classifier.weight").shape.at(0));
     FENLEI_ASSIGN_OR_RETURN(w.head_out, top.linear("classifier", h, labels));
+  } else if (c.model_type == "bert" && p.has("pooler.dense.weight")) {
+    // A bare BertModel: no head, but its pretrained pooler is kept for fine-tuning to start from.
+    FENLEI_ASSIGN_OR_RETURN(w.head_dense, p.linear("pooler.dense", h, h));
   }
   if (w.head != HeadKind::kNone) {
     if (w.head_out.out < 1 || w.head_out.out > 100000)

@@ -67,7 +67,9 @@ StatusOr<std::unique_ptr<core::Engine>> EncoderEngine::load(const core::EngineSo
     w = bf16_encoder(w);
   }
   if (w.head == HeadKind::kNone)
-    return data_loss_error(s.name + ": the transformer encoder has no classification head");
+    return failed_precondition_error(
+        s.name + ": the transformer encoder has no classification head; fine-tune it first: "
+                 "fenlei train --init " + s.name + " --input train.tsv --output model.fenlei");
   nlohmann::json source = arch.contains("source") ? arch["source"] : nlohmann::json::object();
   return std::unique_ptr<core::Engine>(std::make_unique<EncoderEngine>(std::move(w), source));
 }

@@ -3,6 +3,7 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "encoder_train_cli.h"
 #include "fenlei/log.h"
 #include "output_paths.h"
 #include "retrain_flags.h"
@@ -22,6 +23,8 @@ const char* kDescription =
     "      --lr 5e-4 --freeze embedding";
 
 int run_finetune(int argc, char** argv) {
+  // Transformer models have their own trainer and flags (docs/finetuning.md).
+  if (wants_encoder_training("finetune", argc, argv)) return run_encoder_training("finetune", argc, argv);
   train::FinetuneOptions f;
   train::TrainOptions& o = f.train;
   o.epochs = 3;

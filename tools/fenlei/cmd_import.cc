@@ -16,7 +16,9 @@ const char* kDescription =
     "model.safetensors or pytorch_model.bin, vocab.txt or tokenizer.json, tokenizer_config.json,\n"
     "special_tokens_map.json) into one fenlei model file. Supported: model_type bert (BERT,\n"
     "RoBERTa-wwm-ext, MacBERT, RBT3, ...) and electra (discriminator), with a\n"
-    "*ForSequenceClassification head; labels come from config.json id2label.\n"
+    "*ForSequenceClassification head; labels come from config.json id2label. A bare encoder\n"
+    "(BertModel/ElectraModel, no head) is imported without one: fine-tune it with\n"
+    "`fenlei train --init MODEL` before predicting.\n"
     "pytorch_model.bin is read by a restricted reader that accepts tensors only and never runs\n"
     "code. See docs/transformers.md.\n\n"
     "Examples:\n"
@@ -53,6 +55,13 @@ int run_import(int argc, char** argv) {
   bundle.labels = ck->labels;
   bundle.lineage = {{"imported_from", ck->source}};
   if (Status s = core::save_bundle(output, bundle); !s.ok()) return fail("import", s);
+  if (bundle.labels.empty()) {
+    std::cerr << "imported " << bundle.engine->architecture_name()
+              << " without a classification head -> " << output
+              << "\nfine-tune it before predicting: fenlei train --init " << output
+              << " --input train.tsv --output model.fenlei\n";
+    return kExitOk;
+  }
   std::cerr << "imported " << bundle.engine->architecture_name() << " ("
             << bundle.engine->parameter_count() << " parameters, " << bundle.labels.size()
             << " labels, " << ck->source["weights"].get<std::string>() << ") -> " << output << "\n";

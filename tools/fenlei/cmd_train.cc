@@ -4,6 +4,7 @@
 #include "cli_common.h"
 #include "train/progress_bar_reporter.h"
 #include "command.h"
+#include "encoder_train_cli.h"
 #include "distributed.h"
 #include "base/file_util.h"
 #include "fenlei/log.h"
@@ -27,7 +28,9 @@ const std::string kDescription =
     "({\"text\": ..., \"label\": ...}) and fastText (__label__x text). Without --valid the last\n"
     "20% of --input is held out for validation. Every preset carries its own training defaults\n"
     "(below; the reasoning and measurements are in docs/accuracy.md); a flag you set always\n"
-    "wins, and the model file records the values used.\n\n";
+    "wins, and the model file records the values used.\n\n"
+    "With --init MODEL.fenlei (an imported BERT/ELECTRA) it fine-tunes that transformer\n"
+    "instead, with its own flags: fenlei train --init MODEL --help.\n\n";
 
 }  // namespace
 
@@ -245,6 +248,8 @@ Status finish_train_flags(const CLI::App& app, TrainFlags& f) {
 namespace {
 
 int run_train(int argc, char** argv) {
+  // Transformer models have their own trainer and flags (docs/finetuning.md).
+  if (wants_encoder_training("train", argc, argv)) return run_encoder_training("train", argc, argv);
   TrainFlags flags;
   auto app = make_app("train", kDescription + train::describe_preset_defaults());
   add_train_flags(*app, flags);
