@@ -235,6 +235,9 @@ void mean_embed_int8(const Int8Embedding& e, const Int8Embedding* b, const int32
 }  // namespace
 
 StatusOr<Int8Model> Int8Model::quantize(const nn::Network& net, const QuantizeOptions& options) {
+  if (net.config().recurrent())  // issue 15: the int8 kernels cover cnn and fasttext only
+    return unimplemented_error(std::string("int8 quantisation of the ") +
+                               nn::arch_name(net.config().arch) + " architecture");
   Int8Model m;
   m.config_ = net.config();
   const nn::Params& p = net.params();
@@ -339,6 +342,7 @@ StatusOr<Int8Model> Int8Model::from_tensors(const nn::ModelConfig& config,
                                             const std::string& name) {
   FENLEI_RETURN_IF_ERROR(config.validate());
   auto corrupt = [&](const std::string& what) { return data_loss_error(name + ": " + what); };
+  if (config.recurrent()) return corrupt("an int8 model of a recurrent architecture");
   std::vector<bool> used(tensors.size(), false);
   auto find = [&](const std::string& n) -> const format::Tensor* {
     for (size_t i = 0; i < tensors.size(); ++i)

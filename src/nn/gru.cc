@@ -1,0 +1,111 @@
+#include "nn/gru.h"
+
+#include <cblas.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "nn/workspace.h"
+
+namespace fenlei::nn {
+namespace {
+inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+}  // namespace
+
+void gru_forward(const PackedLayout& L, const float* x, int in, const float* w_ih,
+                 const float* w_hh, const float* b_ih, const float* b_hh, int H, CellScratch& s,
+                 float* h) {
+  const int rows = L.rows();
+  if (rows == 0) return;
+  const int G = 3 * H;
+  float* a = grow(s.gates, size_t(rows) * G);
+  float* hh = grow(s.hidden, size_t(rows) * G);
+  for (int r = 0; r < rows; ++r) {
+    std::memcpy(a + size_t(r) * G, b_ih, sizeof(float) * size_t(G));
+    std::memcpy(hh + size_t(r) * G, b_hh, sizeof(float) * size_t(G));
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, G, in, 1.0f, x, in, w_ih, in, 1.0f,
+              a, G);
+  for (int t = 0; t < L.steps(); ++t) {
+    const int r0 = L.step_offset[size_t(t)];
+    const int bs = L.active(t);
+    const int p0 = t > 0 ? L.step_offset[size_t(t) - 1] : 0;
+    if (t > 0)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bs, G, H, 1.0f, h + size_t(p0) * H, H,
+                  w_hh, H, 1.0f, hh + size_t(r0) * G, G);
+    for (int k = 0; k < bs; ++k) {
+      float* ar = a + size_t(r0 + k) * G;
+      const float* hr_pre = hh + size_t(r0 + k) * G;
+      float* hr = h + size_t(r0 + k) * H;
+      const float* hp = t > 0 ? h + size_t(p0 + k) * H : nullptr;
+      for (int j = 0; j < H; ++j) {
+        const float rg = sigmoid(ar[j] + hr_pre[j]);
+        const float z = sigmoid(ar[H + j] + hr_pre[H + j]);
+        const float n = std::tanh(ar[2 * H + j] + rg * hr_pre[2 * H + j]);
+        ar[j] = rg;
+        ar[H + j] = z;
+        ar[2 * H + j] = n;
+        hr[j] = (1.0f - z) * n + (hp ? z * hp[j] : 0.0f);
+      }
+    }
+  }
+}
+
+void gru_backward(const PackedLayout& L, const float* x, int in, const float* w_ih,
+                  const float* w_hh, int H, CellScratch& s, const float* h, float* dh,
+                  float* dw_ih, float* dw_hh, float* db_ih, float* db_hh, float* dx) {
+  const int rows = L.rows();
+  if (rows == 0) return;
+  const int G = 3 * H;
+  const float* a = s.gates.data();
+  const float* hh = s.hidden.data();
+  float* dg = grow(s.dgates, size_t(rows) * G);
+  float* dhh = grow(s.dhidden, size_t(rows) * G);
+  for (int t = L.steps() - 1; t >= 0; --t) {
+    const int r0 = L.step_offset[size_t(t)];
+    const int bs = L.active(t);
+    const int p0 = t > 0 ? L.step_offset[size_t(t) - 1] : 0;
+    for (int k = 0; k < bs; ++k) {
+      const size_t r = size_t(r0 + k);
+      const float* ar = a + r * G;
+      const float* hr_pre = hh + r * G;
+      float* dgr = dg + r * G;
+      float* dhr = dhh + r * G;
+      const float* dout = dh + r * H;
+      const float* hp = t > 0 ? h + size_t(p0 + k) * H : nullptr;
+      float* dhp = t > 0 ? dh + size_t(p0 + k) * H : nullptr;
+      for (int j = 0; j < H; ++j) {
+        const float rg = ar[j], z = ar[H + j], n = ar[2 * H + j];
+        const float hprev = hp ? hp[j] : 0.0f;
+        const float d = dout[j];
+        const float dan = d * (1.0f - z) * (1.0f - n * n);
+        const float daz = d * (hprev - n) * z * (1.0f - z);
+        const float dar = dan * hr_pre[2 * H + j] * rg * (1.0f - rg);
+        dgr[j] = dar;
+        dgr[H + j] = daz;
+        dgr[2 * H + j] = dan;
+        dhr[j] = dar;
+        dhr[H + j] = daz;
+        dhr[2 * H + j] = dan * rg;
+        if (dhp) dhp[j] += d * z;
+      }
+    }
+    if (t > 0) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bs, H, G, 1.0f, dhh + size_t(r0) * G,
+                  G, w_hh, H, 1.0f, dh + size_t(p0) * H, H);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, bs, 1.0f, dhh + size_t(r0) * G, G,
+                  h + size_t(p0) * H, H, 1.0f, dw_hh, H);
+    }
+  }
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < G; ++j) {
+      db_ih[j] += dg[size_t(r) * G + j];
+      db_hh[j] += dhh[size_t(r) * G + j];
+    }
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, in, rows, 1.0f, dg, G, x, in, 1.0f,
+              dw_ih, in);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, in, G, 1.0f, dg, G, w_ih, in, 0.0f,
+              dx, in);
+}
+
+}  // namespace fenlei::nn
