@@ -36,12 +36,18 @@ void max_pool(const float* x, int len, int dim, float* feat, int32_t* argmax) {
 }  // namespace
 
 void recurrent_features_forward(const Network& net, const Segment& seg, RecurrentScratch& s,
-                                float* feat, int fd) {
+                                float* feat, int fd, const EmbeddingSource* source) {
   const ModelConfig& c = net.config();
   const Params& P = net.params();
   const RecurrentIndex& ri = net.recurrent();
   const int d = c.embed_dim, H = c.rnn_hidden, m = seg.count;
   const float* table = P[net.embed_index()].data.data();
+  auto fetch = [&](int32_t id, float* dst) {
+    if (source)
+      source->row(source->context, id, dst);
+    else
+      std::memcpy(dst, table + size_t(id) * d, sizeof(float) * size_t(d));
+  };
   PackedLayout& L = s.layout;
   build_packed_layout(seg, &L);
   const int rows = L.rows();  // = tokens in the segment
@@ -51,8 +57,7 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
       const int len = seg.length(i);
       const int32_t* tok = seg.tokens(i);
       for (int t = 0; t < len; ++t)
-        std::memcpy(x + size_t(L.row(i, t)) * d,
-                    table + size_t(tok[dir == 0 ? t : len - 1 - t]) * d, sizeof(float) * size_t(d));
+        fetch(tok[dir == 0 ? t : len - 1 - t], x + size_t(L.row(i, t)) * d);
     }
     float* h = grow(s.h[dir], size_t(rows) * H);
     if (c.cell == Cell::kLstm)
@@ -82,7 +87,7 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
         std::memcpy(o, h0 + size_t(L.row(i, p - 1)) * H, sizeof(float) * size_t(H));
       else
         std::fill(o, o + H, 0.0f);
-      std::memcpy(o + H, table + size_t(tok[p]) * d, sizeof(float) * size_t(d));
+      fetch(tok[p], o + H);
       if (p + 1 < len)
         std::memcpy(o + H + d, h1 + size_t(L.row(i, len - 2 - p)) * H, sizeof(float) * size_t(H));
       else

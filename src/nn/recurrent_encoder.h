@@ -14,9 +14,16 @@
 
 namespace fenlei::nn {
 
+// Where the encoder reads embedding rows: the network's own float table when null; the int8
+// engine passes a reader that dequantises its int8 table (its network has a dummy table).
+struct EmbeddingSource {
+  const void* context;
+  void (*row)(const void* context, int32_t id, float* out);  // writes embed_dim floats
+};
+
 // Writes feat[i * fd + j] for the examples of seg; keeps in s what the backward pass needs.
 void recurrent_features_forward(const Network& net, const Segment& seg, RecurrentScratch& s,
-                                float* feat, int fd);
+                                float* feat, int fd, const EmbeddingSource* source = nullptr);
 
 // From dfeat [count, fd], accumulates the recurrent, pooling and embedding gradients into g.
 // Needs the scratch of the forward pass on the same segment.
