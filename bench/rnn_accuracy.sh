@@ -16,9 +16,10 @@ DATA=${DATA:-$(cd "$(dirname "$0")/../../shared/data" 2>/dev/null && pwd || echo
 OUT=${OUT:-/tmp/fenlei_rnn_accuracy}; mkdir -p "$OUT"
 for ds in $DATASETS; do
   train=$DATA/$ds/train.tsv
-  n=$(wc -l < "$train")
+  n=$(( $(wc -l < "$train") - 1 ))  # less the header
   if [ "$MAX_TRAIN" -gt 0 ] && [ "$n" -gt "$MAX_TRAIN" ]; then
-    shuf -n "$MAX_TRAIN" --random-source=<(yes 15) "$train" > "$OUT/$ds.train.tsv"
+    { head -n 1 "$train"; tail -n +2 "$train" | shuf -n "$MAX_TRAIN" --random-source=<(yes 15); } \
+      > "$OUT/$ds.train.tsv"
     train=$OUT/$ds.train.tsv; n=$MAX_TRAIN
   fi
   for p in $PRESETS; do

@@ -2,15 +2,12 @@
 
 #include <cblas.h>
 
-#include <cmath>
 #include <cstring>
 
+#include "nn/fast_math.h"
 #include "nn/workspace.h"
 
 namespace fenlei::nn {
-namespace {
-inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-}  // namespace
 
 void gru_forward(const PackedLayout& L, const float* x, int in, const float* w_ih,
                  const float* w_hh, const float* b_ih, const float* b_hh, int H, CellScratch& s,
@@ -20,6 +17,7 @@ void gru_forward(const PackedLayout& L, const float* x, int in, const float* w_i
   const int G = 3 * H;
   float* a = grow(s.gates, size_t(rows) * G);
   float* hh = grow(s.hidden, size_t(rows) * G);
+  s.zeros.assign(size_t(H), 0.0f);
   for (int r = 0; r < rows; ++r) {
     std::memcpy(a + size_t(r) * G, b_ih, sizeof(float) * size_t(G));
     std::memcpy(hh + size_t(r) * G, b_hh, sizeof(float) * size_t(G));
@@ -34,18 +32,18 @@ void gru_forward(const PackedLayout& L, const float* x, int in, const float* w_i
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bs, G, H, 1.0f, h + size_t(p0) * H, H,
                   w_hh, H, 1.0f, hh + size_t(r0) * G, G);
     for (int k = 0; k < bs; ++k) {
-      float* ar = a + size_t(r0 + k) * G;
-      const float* hr_pre = hh + size_t(r0 + k) * G;
-      float* hr = h + size_t(r0 + k) * H;
-      const float* hp = t > 0 ? h + size_t(p0 + k) * H : nullptr;
+      float* __restrict ar = a + size_t(r0 + k) * G;
+      const float* __restrict hr_pre = hh + size_t(r0 + k) * G;
+      float* __restrict hr = h + size_t(r0 + k) * H;
+      const float* __restrict hp = t > 0 ? h + size_t(p0 + k) * H : s.zeros.data();
       for (int j = 0; j < H; ++j) {
-        const float rg = sigmoid(ar[j] + hr_pre[j]);
-        const float z = sigmoid(ar[H + j] + hr_pre[H + j]);
-        const float n = std::tanh(ar[2 * H + j] + rg * hr_pre[2 * H + j]);
+        const float rg = fast_sigmoid(ar[j] + hr_pre[j]);
+        const float z = fast_sigmoid(ar[H + j] + hr_pre[H + j]);
+        const float n = fast_tanh(ar[2 * H + j] + rg * hr_pre[2 * H + j]);
         ar[j] = rg;
         ar[H + j] = z;
         ar[2 * H + j] = n;
-        hr[j] = (1.0f - z) * n + (hp ? z * hp[j] : 0.0f);
+        hr[j] = (1.0f - z) * n + z * hp[j];
       }
     }
   }
@@ -61,22 +59,24 @@ void gru_backward(const PackedLayout& L, const float* x, int in, const float* w_
   const float* hh = s.hidden.data();
   float* dg = grow(s.dgates, size_t(rows) * G);
   float* dhh = grow(s.dhidden, size_t(rows) * G);
+  s.zeros.assign(size_t(H), 0.0f);
+  float* sink = grow(s.sink, size_t(H));
   for (int t = L.steps() - 1; t >= 0; --t) {
     const int r0 = L.step_offset[size_t(t)];
     const int bs = L.active(t);
     const int p0 = t > 0 ? L.step_offset[size_t(t) - 1] : 0;
     for (int k = 0; k < bs; ++k) {
       const size_t r = size_t(r0 + k);
-      const float* ar = a + r * G;
-      const float* hr_pre = hh + r * G;
-      float* dgr = dg + r * G;
-      float* dhr = dhh + r * G;
-      const float* dout = dh + r * H;
-      const float* hp = t > 0 ? h + size_t(p0 + k) * H : nullptr;
-      float* dhp = t > 0 ? dh + size_t(p0 + k) * H : nullptr;
+      const float* __restrict ar = a + r * G;
+      const float* __restrict hr_pre = hh + r * G;
+      float* __restrict dgr = dg + r * G;
+      float* __restrict dhr = dhh + r * G;
+      const float* __restrict dout = dh + r * H;
+      const float* __restrict hp = t > 0 ? h + size_t(p0 + k) * H : s.zeros.data();
+      float* __restrict dhp = t > 0 ? dh + size_t(p0 + k) * H : sink;
       for (int j = 0; j < H; ++j) {
         const float rg = ar[j], z = ar[H + j], n = ar[2 * H + j];
-        const float hprev = hp ? hp[j] : 0.0f;
+        const float hprev = hp[j];
         const float d = dout[j];
         const float dan = d * (1.0f - z) * (1.0f - n * n);
         const float daz = d * (hprev - n) * z * (1.0f - z);
@@ -87,7 +87,7 @@ void gru_backward(const PackedLayout& L, const float* x, int in, const float* w_
         dhr[j] = dar;
         dhr[H + j] = daz;
         dhr[2 * H + j] = dan * rg;
-        if (dhp) dhp[j] += d * z;
+        dhp[j] += d * z;
       }
     }
     if (t > 0) {

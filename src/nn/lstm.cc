@@ -2,15 +2,12 @@
 
 #include <cblas.h>
 
-#include <cmath>
 #include <cstring>
 
+#include "nn/fast_math.h"
 #include "nn/workspace.h"
 
 namespace fenlei::nn {
-namespace {
-inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-}  // namespace
 
 void lstm_forward(const PackedLayout& L, const float* x, int in, const float* w_ih,
                   const float* w_hh, const float* bias, int H, CellScratch& s, float* h) {
@@ -19,6 +16,7 @@ void lstm_forward(const PackedLayout& L, const float* x, int in, const float* w_
   const int G = 4 * H;
   float* a = grow(s.gates, size_t(rows) * G);
   float* c = grow(s.state, size_t(rows) * H);
+  s.zeros.assign(size_t(H), 0.0f);
   for (int r = 0; r < rows; ++r) std::memcpy(a + size_t(r) * G, bias, sizeof(float) * size_t(G));
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, G, in, 1.0f, x, in, w_ih, in, 1.0f,
               a, G);
@@ -30,22 +28,22 @@ void lstm_forward(const PackedLayout& L, const float* x, int in, const float* w_
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bs, G, H, 1.0f, h + size_t(p0) * H, H,
                   w_hh, H, 1.0f, a + size_t(r0) * G, G);
     for (int k = 0; k < bs; ++k) {
-      float* ar = a + size_t(r0 + k) * G;
-      float* cr = c + size_t(r0 + k) * H;
-      float* hr = h + size_t(r0 + k) * H;
-      const float* cp = t > 0 ? c + size_t(p0 + k) * H : nullptr;
+      float* __restrict ar = a + size_t(r0 + k) * G;
+      float* __restrict cr = c + size_t(r0 + k) * H;
+      float* __restrict hr = h + size_t(r0 + k) * H;
+      const float* __restrict cp = t > 0 ? c + size_t(p0 + k) * H : s.zeros.data();
       for (int j = 0; j < H; ++j) {
-        const float i = sigmoid(ar[j]);
-        const float f = sigmoid(ar[H + j]);
-        const float g = std::tanh(ar[2 * H + j]);
-        const float o = sigmoid(ar[3 * H + j]);
+        const float i = fast_sigmoid(ar[j]);
+        const float f = fast_sigmoid(ar[H + j]);
+        const float g = fast_tanh(ar[2 * H + j]);
+        const float o = fast_sigmoid(ar[3 * H + j]);
         ar[j] = i;
         ar[H + j] = f;
         ar[2 * H + j] = g;
         ar[3 * H + j] = o;
-        const float cv = (cp ? f * cp[j] : 0.0f) + i * g;
+        const float cv = f * cp[j] + i * g;
         cr[j] = cv;
-        hr[j] = o * std::tanh(cv);
+        hr[j] = o * fast_tanh(cv);
       }
     }
   }
@@ -62,28 +60,30 @@ void lstm_backward(const PackedLayout& L, const float* x, int in, const float* w
   float* da = grow(s.dgates, size_t(rows) * G);
   float* dc = grow(s.dstate, size_t(rows) * H);
   std::memset(dc, 0, sizeof(float) * size_t(rows) * H);
+  s.zeros.assign(size_t(H), 0.0f);
+  float* sink = grow(s.sink, size_t(H));
   for (int t = L.steps() - 1; t >= 0; --t) {
     const int r0 = L.step_offset[size_t(t)];
     const int bs = L.active(t);
     const int p0 = t > 0 ? L.step_offset[size_t(t) - 1] : 0;
     for (int k = 0; k < bs; ++k) {
       const size_t r = size_t(r0 + k);
-      const float* ar = a + r * G;
-      float* dar = da + r * G;
-      const float* dhr = dh + r * H;
-      const float* dcr = dc + r * H;
-      const float* cp = t > 0 ? c + size_t(p0 + k) * H : nullptr;
-      float* dcp = t > 0 ? dc + size_t(p0 + k) * H : nullptr;
+      const float* __restrict ar = a + r * G;
+      float* __restrict dar = da + r * G;
+      const float* __restrict dhr = dh + r * H;
+      const float* __restrict dcr = dc + r * H;
+      const float* __restrict cp = t > 0 ? c + size_t(p0 + k) * H : s.zeros.data();
+      float* __restrict dcp = t > 0 ? dc + size_t(p0 + k) * H : sink;
       for (int j = 0; j < H; ++j) {
         const float i = ar[j], f = ar[H + j], g = ar[2 * H + j], o = ar[3 * H + j];
-        const float tc = std::tanh(c[r * H + j]);
+        const float tc = fast_tanh(c[r * H + j]);
         const float dcell = dcr[j] + dhr[j] * o * (1.0f - tc * tc);
-        const float cprev = cp ? cp[j] : 0.0f;
+        const float cprev = cp[j];
         dar[j] = dcell * g * i * (1.0f - i);
         dar[H + j] = dcell * cprev * f * (1.0f - f);
         dar[2 * H + j] = dcell * i * (1.0f - g * g);
         dar[3 * H + j] = dhr[j] * tc * o * (1.0f - o);
-        if (dcp) dcp[j] += dcell * f;
+        dcp[j] += dcell * f;
       }
     }
     if (t > 0) {

@@ -17,6 +17,8 @@ struct CellScratch {
   std::vector<float> dstate;  // [rows, H] LSTM dc
   std::vector<float> dgates;  // [rows, G*H] gradient of the input-side pre-activations
   std::vector<float> dhidden; // [rows, G*H] GRU: gradient of the hidden-side pre-activations
+  std::vector<float> zeros;   // [H] the state before step 0 (so the gate loops vectorise)
+  std::vector<float> sink;    // [H] where step 0 writes the gradient of that state
 };
 
 struct RecurrentScratch {

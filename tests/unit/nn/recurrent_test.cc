@@ -3,12 +3,14 @@
 // thread splits, determinism, config round trip, and learning a toy order-dependent task.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
 
 #include "grad_check.h"
 #include "nn/conv1d.h"
+#include "nn/fast_math.h"
 #include "nn/network.h"
 #include "nn/optimizer.h"
 #include "nn/packed_sequence.h"
@@ -67,6 +69,17 @@ void grad_check_network(const ModelConfig& c, bool train) {
   for (int i = 0; i < net.params().size(); ++i)
     testing::check_grad(net.params()[i].data, g.dense(i), f, net.params()[i].name.c_str(), 1e-3,
                         2e-2, 3e-4);
+}
+
+TEST(FastMath, ExpTanhSigmoidMatchLibm) {
+  for (float x = -100.0f; x <= 100.0f; x += 0.0137f) {
+    const double e = std::exp(double(std::max(-87.0f, std::min(88.0f, x))));
+    EXPECT_LE(std::fabs(fast_exp(x) - e), 4e-7 * e) << x;
+    EXPECT_NEAR(fast_tanh(x), std::tanh(double(x)), 3e-7) << x;
+    EXPECT_NEAR(fast_sigmoid(x), 1.0 / (1.0 + std::exp(-double(x))), 3e-7) << x;
+  }
+  EXPECT_EQ(fast_tanh(0.0f), 0.0f);
+  EXPECT_EQ(fast_sigmoid(0.0f), 0.5f);
 }
 
 TEST(PackedLayout, LongestFirstPrefixesPerStep) {
