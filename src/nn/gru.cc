@@ -8,6 +8,24 @@
 #include "nn/workspace.h"
 
 namespace fenlei::nn {
+namespace {
+
+// One row's gates in place (input-side pre-activations -> r, z, n) and output; restrict-qualified
+// parameters so the loop vectorises.
+void gates_row(float* __restrict a, const float* __restrict hidden_pre, float* __restrict h,
+               const float* __restrict h_prev, int H) {
+  for (int j = 0; j < H; ++j) {
+    const float rg = fast_sigmoid(a[j] + hidden_pre[j]);
+    const float z = fast_sigmoid(a[H + j] + hidden_pre[H + j]);
+    const float n = fast_tanh(a[2 * H + j] + rg * hidden_pre[2 * H + j]);
+    a[j] = rg;
+    a[H + j] = z;
+    a[2 * H + j] = n;
+    h[j] = (1.0f - z) * n + z * h_prev[j];
+  }
+}
+
+}  // namespace
 
 void gru_forward(const PackedLayout& L, const float* x, int in, const float* w_ih,
                  const float* w_hh, const float* b_ih, const float* b_hh, int H, CellScratch& s,
@@ -31,21 +49,9 @@ void gru_forward(const PackedLayout& L, const float* x, int in, const float* w_i
     if (t > 0)
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bs, G, H, 1.0f, h + size_t(p0) * H, H,
                   w_hh, H, 1.0f, hh + size_t(r0) * G, G);
-    for (int k = 0; k < bs; ++k) {
-      float* __restrict ar = a + size_t(r0 + k) * G;
-      const float* __restrict hr_pre = hh + size_t(r0 + k) * G;
-      float* __restrict hr = h + size_t(r0 + k) * H;
-      const float* __restrict hp = t > 0 ? h + size_t(p0 + k) * H : s.zeros.data();
-      for (int j = 0; j < H; ++j) {
-        const float rg = fast_sigmoid(ar[j] + hr_pre[j]);
-        const float z = fast_sigmoid(ar[H + j] + hr_pre[H + j]);
-        const float n = fast_tanh(ar[2 * H + j] + rg * hr_pre[2 * H + j]);
-        ar[j] = rg;
-        ar[H + j] = z;
-        ar[2 * H + j] = n;
-        hr[j] = (1.0f - z) * n + z * hp[j];
-      }
-    }
+    for (int k = 0; k < bs; ++k)
+      gates_row(a + size_t(r0 + k) * G, hh + size_t(r0 + k) * G, h + size_t(r0 + k) * H,
+                t > 0 ? h + size_t(p0 + k) * H : s.zeros.data(), H);
   }
 }
 

@@ -8,6 +8,28 @@
 #include "nn/workspace.h"
 
 namespace fenlei::nn {
+namespace {
+
+// One row's gates, in place (pre-activations -> activations), cell and output. A function of
+// its own so the restrict-qualified parameters let the compiler vectorise the loop.
+void gates_row(float* __restrict a, float* __restrict c, float* __restrict h,
+               const float* __restrict c_prev, int H) {
+  for (int j = 0; j < H; ++j) {
+    const float i = fast_sigmoid(a[j]);
+    const float f = fast_sigmoid(a[H + j]);
+    const float g = fast_tanh(a[2 * H + j]);
+    const float o = fast_sigmoid(a[3 * H + j]);
+    a[j] = i;
+    a[H + j] = f;
+    a[2 * H + j] = g;
+    a[3 * H + j] = o;
+    const float cv = f * c_prev[j] + i * g;
+    c[j] = cv;
+    h[j] = o * fast_tanh(cv);
+  }
+}
+
+}  // namespace
 
 void lstm_forward(const PackedLayout& L, const float* x, int in, const float* w_ih,
                   const float* w_hh, const float* bias, int H, CellScratch& s, float* h) {
@@ -27,25 +49,9 @@ void lstm_forward(const PackedLayout& L, const float* x, int in, const float* w_
     if (t > 0)
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bs, G, H, 1.0f, h + size_t(p0) * H, H,
                   w_hh, H, 1.0f, a + size_t(r0) * G, G);
-    for (int k = 0; k < bs; ++k) {
-      float* __restrict ar = a + size_t(r0 + k) * G;
-      float* __restrict cr = c + size_t(r0 + k) * H;
-      float* __restrict hr = h + size_t(r0 + k) * H;
-      const float* __restrict cp = t > 0 ? c + size_t(p0 + k) * H : s.zeros.data();
-      for (int j = 0; j < H; ++j) {
-        const float i = fast_sigmoid(ar[j]);
-        const float f = fast_sigmoid(ar[H + j]);
-        const float g = fast_tanh(ar[2 * H + j]);
-        const float o = fast_sigmoid(ar[3 * H + j]);
-        ar[j] = i;
-        ar[H + j] = f;
-        ar[2 * H + j] = g;
-        ar[3 * H + j] = o;
-        const float cv = f * cp[j] + i * g;
-        cr[j] = cv;
-        hr[j] = o * fast_tanh(cv);
-      }
-    }
+    for (int k = 0; k < bs; ++k)
+      gates_row(a + size_t(r0 + k) * G, c + size_t(r0 + k) * H, h + size_t(r0 + k) * H,
+                t > 0 ? c + size_t(p0 + k) * H : s.zeros.data(), H);
   }
 }
 
