@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "nn/fast_math.h"
+
 namespace fenlei::nn {
 
 void attention_pool_forward(const float* o, int len, int dim, const float* w, float* t,
@@ -13,7 +15,7 @@ void attention_pool_forward(const float* o, int len, int dim, const float* w, fl
   for (int p = 0; p < len; ++p) {
     float s = 0.0f;
     for (int j = 0; j < dim; ++j) {
-      const float v = std::tanh(o[size_t(p) * dim + j]);
+      const float v = fast_tanh(o[size_t(p) * dim + j]);
       t[size_t(p) * dim + j] = v;
       s += w[j] * v;
     }

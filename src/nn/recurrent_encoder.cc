@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "nn/attention_pool.h"
+#include "nn/fast_math.h"
 #include "nn/gru.h"
 #include "nn/lstm.h"
 
@@ -102,7 +103,7 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
     if (rows > 0)
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, fd, F, 1.0f, out, F,
                   P[ri.proj_weight].data.data(), F, 1.0f, y, fd);
-    for (size_t k = 0; k < size_t(rows) * fd; ++k) y[k] = std::tanh(y[k]);
+    for (size_t k = 0; k < size_t(rows) * fd; ++k) y[k] = fast_tanh(y[k]);
     for (int i = 0, q0 = 0; i < m; q0 += seg.length(i), ++i)
       max_pool(y + size_t(q0) * fd, seg.length(i), fd, feat + size_t(i) * fd,
                argmax + size_t(i) * fd);
