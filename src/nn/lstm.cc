@@ -29,6 +29,24 @@ void gates_row(float* __restrict a, float* __restrict c, float* __restrict h,
   }
 }
 
+// The gradient of one row: from dh and the dc carried from the next step to the gate
+// pre-activations da, adding the carried dc of the previous step into dc_prev.
+void gates_row_backward(const float* __restrict a, const float* __restrict c,
+                        const float* __restrict c_prev, const float* __restrict dh,
+                        const float* __restrict dc, float* __restrict da,
+                        float* __restrict dc_prev, int H) {
+  for (int j = 0; j < H; ++j) {
+    const float i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
+    const float tc = fast_tanh(c[j]);
+    const float dcell = dc[j] + dh[j] * o * (1.0f - tc * tc);
+    da[j] = dcell * g * i * (1.0f - i);
+    da[H + j] = dcell * c_prev[j] * f * (1.0f - f);
+    da[2 * H + j] = dcell * i * (1.0f - g * g);
+    da[3 * H + j] = dh[j] * tc * o * (1.0f - o);
+    dc_prev[j] += dcell * f;
+  }
+}
+
 }  // namespace
 
 void lstm_forward(const PackedLayout& L, const float* x, int in, const float* w_ih,
@@ -74,23 +92,9 @@ void lstm_backward(const PackedLayout& L, const float* x, int in, const float* w
     const int p0 = t > 0 ? L.step_offset[size_t(t) - 1] : 0;
     for (int k = 0; k < bs; ++k) {
       const size_t r = size_t(r0 + k);
-      const float* __restrict ar = a + r * G;
-      float* __restrict dar = da + r * G;
-      const float* __restrict dhr = dh + r * H;
-      const float* __restrict dcr = dc + r * H;
-      const float* __restrict cp = t > 0 ? c + size_t(p0 + k) * H : s.zeros.data();
-      float* __restrict dcp = t > 0 ? dc + size_t(p0 + k) * H : sink;
-      for (int j = 0; j < H; ++j) {
-        const float i = ar[j], f = ar[H + j], g = ar[2 * H + j], o = ar[3 * H + j];
-        const float tc = fast_tanh(c[r * H + j]);
-        const float dcell = dcr[j] + dhr[j] * o * (1.0f - tc * tc);
-        const float cprev = cp[j];
-        dar[j] = dcell * g * i * (1.0f - i);
-        dar[H + j] = dcell * cprev * f * (1.0f - f);
-        dar[2 * H + j] = dcell * i * (1.0f - g * g);
-        dar[3 * H + j] = dhr[j] * tc * o * (1.0f - o);
-        dcp[j] += dcell * f;
-      }
+      gates_row_backward(a + r * G, c + r * H, t > 0 ? c + size_t(p0 + k) * H : s.zeros.data(),
+                         dh + r * H, dc + r * H, da + r * G,
+                         t > 0 ? dc + size_t(p0 + k) * H : sink, H);
     }
     if (t > 0) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bs, H, G, 1.0f, da + size_t(r0) * G,
