@@ -153,7 +153,8 @@ Status ModelConfig::validate_architecture() const {
   if (!(dropout >= 0.0f && dropout < 1.0f)) return bad("dropout must be in [0, 1)");
   if (bigram_buckets < 0 || bigram_buckets > (int64_t{1} << 26))
     return bad("bigram_buckets must be in [0, 67108864]");
-  if (arch == Arch::kCnn && bigram_buckets != 0) return bad("bigram_buckets apply to fasttext only");
+  if (arch != Arch::kFastText && bigram_buckets != 0)
+    return bad("bigram_buckets apply to fasttext only");
   return Status();
 }
 

@@ -5,6 +5,16 @@
 
 namespace fenlei::nn {
 
+std::vector<int> recurrent_tensor_indices(const RecurrentIndex& ri) {
+  std::vector<int> v;
+  for (int d = 0; d < 2; ++d)
+    for (int i : {ri.w_ih[d], ri.w_hh[d], ri.b_ih[d], ri.b_hh[d]})
+      if (i >= 0) v.push_back(i);
+  for (int i : {ri.attention, ri.proj_weight, ri.proj_bias})
+    if (i >= 0) v.push_back(i);
+  return v;
+}
+
 RecurrentIndex add_recurrent_params(const ModelConfig& c, Params* p) {
   RecurrentIndex ri;
   const bool lstm = c.cell == Cell::kLstm;

@@ -6,6 +6,8 @@
 //   rcnn/weight [rcnn_dim, 2H + embed_dim], rcnn/bias [rcnn_dim] (rcnn)
 #pragma once
 
+#include <vector>
+
 #include "nn/config.h"
 #include "nn/params.h"
 #include "nn/rng.h"
@@ -22,6 +24,9 @@ struct RecurrentIndex {
   int proj_weight = -1;
   int proj_bias = -1;
 };
+
+// Every index >= 0 of ri, in tensor order: the tensors prune and int8 copy unchanged.
+std::vector<int> recurrent_tensor_indices(const RecurrentIndex& ri);
 
 // Adds the tensors of config c (which must be recurrent) to p, zero-filled.
 RecurrentIndex add_recurrent_params(const ModelConfig& c, Params* p);

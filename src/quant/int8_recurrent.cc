@@ -6,16 +6,6 @@
 namespace fenlei::quant {
 namespace {
 
-std::vector<int> recurrent_indices(const nn::RecurrentIndex& ri) {
-  std::vector<int> v;
-  for (int d = 0; d < 2; ++d)
-    for (int i : {ri.w_ih[d], ri.w_hh[d], ri.b_ih[d], ri.b_hh[d]})
-      if (i >= 0) v.push_back(i);
-  for (int i : {ri.attention, ri.proj_weight, ri.proj_bias})
-    if (i >= 0) v.push_back(i);
-  return v;
-}
-
 nn::ModelConfig with_dummy_table(nn::ModelConfig c) {
   c.vocab_size = 2;
   return c;
@@ -32,12 +22,12 @@ void dequantised_row(const void* context, int32_t id, float* out) {
 
 StatusOr<std::shared_ptr<const nn::Network>> recurrent_part(const nn::Network& net) {
   FENLEI_ASSIGN_OR_RETURN(nn::Network part, nn::Network::allocate(with_dummy_table(net.config())));
-  for (int i : recurrent_indices(net.recurrent())) part.params()[i].data = net.params()[i].data;
+  for (int i : nn::recurrent_tensor_indices(net.recurrent())) part.params()[i].data = net.params()[i].data;
   return std::shared_ptr<const nn::Network>(new nn::Network(std::move(part)));
 }
 
 void add_recurrent_tensors(const nn::Network& part, std::vector<format::Tensor>* out) {
-  for (int i : recurrent_indices(part.recurrent())) {
+  for (int i : nn::recurrent_tensor_indices(part.recurrent())) {
     const nn::Tensor& t = part.params()[i];
     out->push_back(format::make_f32_tensor(t.name, t.shape, t.data));
   }
@@ -50,7 +40,7 @@ StatusOr<std::shared_ptr<const nn::Network>> load_recurrent_part(
   auto corrupt = [&](const std::string& what) { return data_loss_error(name + ": " + what); };
   auto part = nn::Network::allocate(with_dummy_table(config));
   if (!part.ok()) return corrupt("architecture: " + part.status().message());
-  for (int i : recurrent_indices(part->recurrent())) {
+  for (int i : nn::recurrent_tensor_indices(part->recurrent())) {
     nn::Tensor& t = part->params()[i];
     const format::Tensor* stored = find(t.name);
     if (stored == nullptr) return corrupt("missing weight tensor '" + t.name + "'");
@@ -63,12 +53,12 @@ StatusOr<std::shared_ptr<const nn::Network>> load_recurrent_part(
 }
 
 void copy_recurrent_tensors(const nn::Network& part, nn::Network* net) {
-  for (int i : recurrent_indices(part.recurrent())) net->params()[i].data = part.params()[i].data;
+  for (int i : nn::recurrent_tensor_indices(part.recurrent())) net->params()[i].data = part.params()[i].data;
 }
 
 int64_t recurrent_parameter_count(const nn::Network& part) {
   int64_t n = 0;
-  for (int i : recurrent_indices(part.recurrent())) n += part.params()[i].numel();
+  for (int i : nn::recurrent_tensor_indices(part.recurrent())) n += part.params()[i].numel();
   return n;
 }
 
