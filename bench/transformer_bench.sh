@@ -26,16 +26,38 @@ echo "# $(date -u +%FT%TZ) $(nproc) cpus: $(grep -m1 'model name' /proc/cpuinfo 
 for shape in $SHAPES; do
   d="$MODELS/$shape"
   {
+    echo "{\"system\": \"load\", \"uptime\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
     "$LATENCY" "$d" "$d/ids.jsonl" --single "$SINGLE" --batches "$BATCHES"
+    FENLEI_F32_KERNEL=blas "$LATENCY" "$d" "$d/ids.jsonl" --single "$SINGLE" --batches "$BATCHES"
+    "$LATENCY" "$d" "$d/ids.jsonl" --single "$SINGLE" --batches "$BATCHES" --bf16
     "$LATENCY" "$d" "$d/ids.jsonl" --single "$SINGLE" --batches "$BATCHES" --int8
     "$PY" "$REF/transformer_ref.py" run "$d" --single "$SINGLE" --batches "$BATCHES" 2>/dev/null
+    "$PY" "$REF/ort_rss.py" "$d" model.opt.onnx 2>/dev/null
+    "$PY" "$REF/ort_rss.py" "$d" model.int8.onnx 2>/dev/null
   } | sed "s/^{/{\"shape\": \"$shape\", /" | tee -a "$out/results.jsonl"
 done
+[ -x "${DENSE:-$REPO_DIR/build/bench/dense_kernels}" ] &&
+  "${DENSE:-$REPO_DIR/build/bench/dense_kernels}" | tee "$out/dense_kernels.jsonl"
 "$PY" - "$out/results.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print("\n| shape | system | p50 ms | p99 ms | batch 32 texts/s |\n|---|---|---|---|---|")
+# Same precision compared: float and bf16 against ORT float, int8 against ORT int8.
+base = {"fenlei": "onnxruntime", "fenlei-openblas": "onnxruntime", "fenlei-bf16": "onnxruntime",
+        "fenlei-int8": "onnxruntime-int8"}
+timed = {(r["shape"], r["system"]): r for r in rows if "p50_ms" in r}
+rss = {(r["shape"], r["system"]): r for r in rows if "rss_mb" in r}
+print("\n| shape | system | p50 ms | p99 ms | batch 32 texts/s | p50 vs ORT | batch vs ORT | RSS MB (model) |")
+print("|---|---|---|---|---|---|---|---|")
 for r in rows:
-    print("| %s | %s | %.1f | %.1f | %.1f |" % (r["shape"], r["system"], r["p50_ms"], r["p99_ms"],
-                                              r["batch32_texts_per_s"]))
+    if r["system"] == "load":
+        print("| %s | load average %s | | | | | | |" % (r["shape"], r["uptime"]))
+        continue
+    if "p50_ms" not in r:
+        continue
+    o = timed.get((r["shape"], base.get(r["system"], "")))
+    ratio = ("%.2fx" % (o["p50_ms"] / r["p50_ms"]), "%.2fx" % (r["batch32_texts_per_s"] / o["batch32_texts_per_s"])) if o else ("", "")
+    m = rss.get((r["shape"], r["system"]))
+    mem = "%.0f (%.0f)" % (m["rss_mb"], m["rss_model_mb"]) if m else ""
+    print("| %s | %s | %.1f | %.1f | %.1f | %s | %s | %s |" % (r["shape"], r["system"], r["p50_ms"], r["p99_ms"],
+                                                       r["batch32_texts_per_s"], ratio[0], ratio[1], mem))
 PY

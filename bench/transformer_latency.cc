@@ -1,13 +1,17 @@
 // Encoder latency and throughput of fenlei on a Hugging Face checkpoint directory: model compute
 // only (texts are tokenised first), one thread. bench/transformer_bench.sh runs it next to
 // PyTorch and ONNX Runtime on the same ids.
-//   ./transformer_latency DIR IDS.jsonl [--int8] [--single N] [--batches N]
+//   ./transformer_latency DIR IDS.jsonl [--int8 | --bf16] [--single N] [--batches N]
 // IDS.jsonl: one JSON array of token ids per line (what the reference script wrote).
-// Prints one JSON object: single-text p50/p99 in ms, batch-of-32 texts/s, GFLOP/s. Times are
-// this process's CPU time (one thread): on a shared machine wall time measures the neighbours.
+// Prints one JSON object: single-text p50/p99 in ms, batch-of-32 texts/s, GFLOP/s, resident
+// memory (whole process, and what loading the model added). Times are this process's CPU time
+// (one thread): on a shared machine wall time measures the neighbours.
+#include <malloc.h>
+
 #include <algorithm>
 #include <ctime>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -15,11 +19,21 @@
 #include <string>
 #include <vector>
 
+#include "quant/bf16.h"
 #include "transformer/checkpoint.h"
+#include "transformer/dense_kernels.h"
 
 namespace {
 
 using namespace fenlei;
+double rss_mb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
+  return 0;
+}
+
 double cpu_ms() {
   timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -44,19 +58,27 @@ int main(int argc, char** argv) {
     std::cerr << "usage: transformer_latency DIR IDS.jsonl [--int8] [--single N] [--batches N]\n";
     return 2;
   }
-  bool int8 = false;
+  bool int8 = false, bf16 = false;
   int single = 100, batches = 4;
   for (int i = 3; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--int8")) int8 = true;
+    if (!std::strcmp(argv[i], "--bf16")) bf16 = true;
     if (!std::strcmp(argv[i], "--single") && i + 1 < argc) single = std::atoi(argv[++i]);
     if (!std::strcmp(argv[i], "--batches") && i + 1 < argc) batches = std::atoi(argv[++i]);
   }
-  auto ck = transformer::read_checkpoint(argv[1]);
-  if (!ck.ok()) {
-    std::cerr << ck.status().to_string() << "\n";
-    return 1;
-  }
-  transformer::EncoderWeights w = int8 ? transformer::quantize_encoder(ck->encoder) : ck->encoder;
+  const double rss_before = rss_mb();
+  transformer::EncoderWeights w;
+  {
+    auto ck = transformer::read_checkpoint(argv[1]);
+    if (!ck.ok()) {
+      std::cerr << ck.status().to_string() << "\n";
+      return 1;
+    }
+    w = int8   ? transformer::quantize_encoder(ck->encoder)
+        : bf16 ? transformer::bf16_encoder(ck->encoder)
+               : std::move(ck->encoder);
+  }  // the checkpoint's tensors are freed here, as after `fenlei import`
+  malloc_trim(0);  // hand freed heap back, so that RSS counts what the model holds
   std::vector<std::vector<int32_t>> texts;
   std::ifstream in(argv[2]);
   std::string line;
@@ -86,7 +108,18 @@ int main(int argc, char** argv) {
     batch_ms += cpu_ms() - t;
     batch_texts += 32;
   }
-  nlohmann::json out = {{"system", int8 ? "fenlei-int8" : "fenlei"},
+  // FENLEI_F32_KERNEL=blas: the float encoder on OpenBLAS, as before the own kernels.
+  const char* env = std::getenv("FENLEI_F32_KERNEL");
+  const bool blas = !int8 && !bf16 && env && std::string(env) == "blas";
+  const char* kernel = int8   ? quant::best_gemm_name()
+                       : bf16 ? quant::best_dense_bf16_name()
+                       : blas ? "openblas"
+                              : transformer::best_dense_f32_name();
+  const char* system = int8 ? "fenlei-int8" : bf16 ? "fenlei-bf16" : blas ? "fenlei-openblas" : "fenlei";
+  nlohmann::json out = {{"system", system},
+                        {"kernel", kernel},
+                        {"rss_mb", rss_mb()},
+                        {"rss_model_mb", rss_mb() - rss_before},
                         {"p50_ms", pct(0.5)},
                         {"p99_ms", pct(0.99)},
                         {"batch32_texts_per_s", batch_texts / (batch_ms / 1000.0)},

@@ -51,17 +51,24 @@ if [ -f tests/fuzz/CMakeLists.txt ]; then
   cmake --build build-fuzz -j "$jobs" --target "${fuzz_targets[@]}"
   seconds=${FENLEI_FUZZ_SECONDS:-20}
   export FENLEI_CACHE_DIR=$(mktemp -d)
-  for fuzzer in build-fuzz/tests/fuzz/fuzz_*; do
-    [ -x "$fuzzer" ] || continue
+  # One fuzzer per core at a time (each is single-threaded); a failing one fails the stage.
+  run_fuzzer() {
+    local fuzzer=$1 seconds=$2 name corpus work log rc=0
     name=$(basename "$fuzzer")
     corpus="tests/fuzz/corpus/${name#fuzz_}"
     work=$(mktemp -d)
+    log=$(mktemp)
     [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
-    echo "-- $name for ${seconds}s"
     "$fuzzer" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=0 "$work" 2>&1 | tail -n 3
-    rm -rf "$work"
-  done
+      -print_final_stats=0 "$work" >"$log" 2>&1 || rc=$?
+    echo "-- $name for ${seconds}s: exit $rc"
+    if [ "$rc" -ne 0 ]; then cat "$log"; else tail -n 2 "$log"; fi
+    rm -rf "$work" "$log"
+    return "$rc"
+  }
+  export -f run_fuzzer
+  find build-fuzz/tests/fuzz -maxdepth 1 -name 'fuzz_*' -type f -executable -print0 | sort -z |
+    xargs -0 -P "$jobs" -I{} bash -c 'run_fuzzer "$1" "$2"' _ {} "$seconds"
 fi
 elapsed
 echo "all test stages passed"

@@ -278,7 +278,7 @@ def train(
             arrays; labels may be str or int).
         valid: validation data, a file or a (texts, labels) pair; default: the last
             `validation_split` (0.2) of the training data, as Keras.
-        model: "seed-cnn", "textcnn" or "fasttext".
+        model: "seed-cnn", "textcnn", "fasttext", "bilstm", "gru" or "rcnn".
         verbose: 0 silent, 1 progress bar and one line per epoch on stderr, 2 debug.
         **settings: any `fenlei train` flag with "_" for "-": epochs, batch_size, lr, optimizer,
             lr_schedule, patience, monitor, tokenizer ("word", "char", "word+char"), hmm,

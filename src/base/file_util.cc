@@ -117,6 +117,11 @@ StatusOr<std::string> read_file(const std::string& path) {
 }
 
 Status write_file_atomic(const std::string& path, std::string_view data) {
+  return write_file_atomic_streamed(path, [data](const ByteSink& sink) { return sink(data); });
+}
+
+Status write_file_atomic_streamed(const std::string& path,
+                                  const std::function<Status(const ByteSink&)>& produce) {
   const auto [dir, name] = split_path(path);
   if (name.empty()) return invalid_argument_error("cannot write " + path + ": not a file name");
   // mkstemp opens with O_CREAT | O_EXCL: it never follows or reuses an existing name, so a
@@ -132,7 +137,8 @@ Status write_file_atomic(const std::string& path, std::string_view data) {
   if (::fchmod(fd, 0644) != 0) {
     return internal_error("cannot set permissions of " + tmp.path() + ": " + errno_text(errno));
   }
-  FENLEI_RETURN_IF_ERROR(write_all(fd, data, path));
+  FENLEI_RETURN_IF_ERROR(
+      produce([fd, &path](std::string_view bytes) { return write_all(fd, bytes, path); }));
   if (::fsync(fd) != 0) {
     return internal_error("flushing " + path + " to disk failed: " + errno_text(errno) +
                           " (the previous file is unchanged)");

@@ -3,6 +3,7 @@
 // crash or a full disk never leaves half a file behind (docs/reliability.md).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,14 @@ StatusOr<std::string> read_file(const std::string& path);
 // over `path` and fsyncs the directory. On failure the temporary file is removed and `path` is
 // untouched. If `path` is a symlink, the link itself is replaced, never the file it points to.
 Status write_file_atomic(const std::string& path, std::string_view data);
+
+// Receives a file's bytes in order, piece by piece; an error stops the write.
+using ByteSink = std::function<Status(std::string_view bytes)>;
+// write_file_atomic for bytes that `produce` hands to the sink in pieces, so that a large file
+// (a model) never exists whole in memory. An error from `produce` or from writing leaves `path`
+// untouched, as above.
+Status write_file_atomic_streamed(const std::string& path,
+                                  const std::function<Status(const ByteSink&)>& produce);
 
 // True if `path` names an existing regular file.
 bool file_exists(const std::string& path);

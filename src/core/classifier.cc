@@ -92,7 +92,8 @@ StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle mo
   info.parameter_count = engine.parameter_count();
   info.tokenizer = model.tokenizer->description();
   info.format_version = format_version;
-  if (!file_bytes.empty()) info.checksum = format::checksum_hex(file_bytes);
+  // The bytes were parsed with checksums verified: the stored CRC is the file's checksum.
+  if (!file_bytes.empty()) info.checksum = format::stored_checksum_hex(file_bytes);
   info.file_bytes = file_bytes.size();
   info.metadata_json = core::bundle_metadata(model).dump();
   impl->model = std::move(model);

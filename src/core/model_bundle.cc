@@ -87,8 +87,12 @@ StatusOr<std::string> serialize_bundle(const ModelBundle& bundle) {
 }
 
 Status save_bundle(const std::string& path, const ModelBundle& bundle) {
-  FENLEI_ASSIGN_OR_RETURN(std::string bytes, serialize_bundle(bundle));
-  return write_file_atomic(path, bytes);
+  bool compress = false;
+  const format::ModelFile file = to_model_file(bundle, &compress);
+  format::WriteOptions options;
+  if (compress) options.tensor_data = format::Compression::kAuto;
+  // Streamed: the weights are not copied again into a whole-file buffer.
+  return format::write_model_file(path, file, options);
 }
 
 StatusOr<ModelBundle> load_bundle(const std::string& path) {

@@ -33,6 +33,7 @@ StatusOr<std::unique_ptr<Engine>> NetworkEngine::load(const EngineSource& s) {
     const format::Tensor* stored = s.file.find_tensor(t.name);
     if (stored == nullptr) return corrupt("missing weight tensor '" + t.name + "'");
     if (stored->shape != t.shape) return corrupt("tensor '" + t.name + "' has the wrong shape");
+    std::vector<float>().swap(t.data);  // the zeros allocate() put there: free them first
     auto values = format::tensor_to_f32(*stored);
     if (!values.ok()) return corrupt("tensor '" + t.name + "': " + values.status().message());
     t.data = std::move(*values);

@@ -39,6 +39,8 @@ class VocabTokenizer final : public Tokenizer {
 
   const PreprocessConfig& config() const { return preprocessor_->config(); }
   const Preprocessor& preprocessor() const { return *preprocessor_; }
+  // The same preprocessor, to share with a tokenizer of a grown vocabulary (fine-tuning).
+  std::shared_ptr<const Preprocessor> shared_preprocessor() const { return preprocessor_; }
   const vocab::Vocabulary& vocabulary() const { return vocabulary_; }
 
  private:

@@ -84,6 +84,13 @@ StatusOr<Dataset> read_dataset(const std::string& path, const ReadOptions& optio
 StatusOr<Dataset> parse_dataset(std::string_view content, DataFormat format,
                                 const ReadOptions& options, const std::string& name_for_errors);
 
+// Texts and labels already in memory (texts[i] has labels[i]), checked as a file's rows are:
+// valid UTF-8 (error naming "`name` example i"), labels trimmed and non-empty, the same label
+// warnings (and options.normalize_labels). Errors: INVALID_ARGUMENT (sizes differ, a bad
+// example, no examples).
+StatusOr<Dataset> dataset_from_texts(std::vector<std::string> texts, std::vector<std::string> labels,
+                                     const ReadOptions& options, const std::string& name);
+
 // "auto", "tsv", "csv", "jsonl" (or "json"), "fasttext" (or "ft", "txt"); case-insensitive.
 StatusOr<DataFormat> parse_data_format(const std::string& name);
 const char* data_format_name(DataFormat format);

@@ -92,6 +92,27 @@ StatusOr<Dataset> parse_dataset(std::string_view content, DataFormat format,
   return dataset;
 }
 
+StatusOr<Dataset> dataset_from_texts(std::vector<std::string> texts, std::vector<std::string> labels,
+                                     const ReadOptions& options, const std::string& name) {
+  if (texts.size() != labels.size()) {
+    return invalid_argument_error(name + ": " + std::to_string(texts.size()) + " texts but " +
+                                  std::to_string(labels.size()) + " labels");
+  }
+  if (texts.empty()) return invalid_argument_error(name + ": no examples");
+  Dataset dataset;
+  dataset.examples.reserve(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const std::string where = name + " example " + std::to_string(i);
+    FENLEI_RETURN_IF_ERROR(utf8::validate(texts[i], where + " text"));
+    FENLEI_RETURN_IF_ERROR(utf8::validate(labels[i], where + " label"));
+    const std::string_view label = internal::trim_ascii(labels[i]);
+    if (label.empty()) return invalid_argument_error(where + ": empty label");
+    dataset.examples.push_back(Example{std::move(texts[i]), std::string(label)});
+  }
+  internal::check_labels(name, options, &dataset);
+  return dataset;
+}
+
 StatusOr<Dataset> read_dataset(const std::string& path, const ReadOptions& options) {
   DataFormat format = options.format;
   // Check the extension before reading a possibly large file.

@@ -130,5 +130,9 @@ StatusOr<ModelFile> read_model_file(const std::string& path, const ParseOptions&
 // The file's checksum as 8 lowercase hex digits: the CRC-32 of every byte except the trailing
 // stored CRC (for a valid file, equal to that stored value). What `fenlei info` shows.
 std::string checksum_hex(std::string_view file_bytes);
+// The CRC-32 stored in the file's trailer, as checksum_hex formats it: equal to checksum_hex for
+// a file parse_model_file accepted with checksums verified, without a second pass over a
+// model-sized file. "" for fewer bytes than a trailer.
+std::string stored_checksum_hex(std::string_view file_bytes);
 
 }  // namespace fenlei::format

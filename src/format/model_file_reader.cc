@@ -87,8 +87,11 @@ StatusOr<std::vector<SectionEntry>> read_section_table(BinaryReader& r, uint32_t
 }
 
 // The payload of a known section: CRC-checked, inflated if needed.
-StatusOr<std::string> load_section(std::string_view body, const SectionEntry& e,
-                                   const std::string& name, const ParseOptions& options) {
+// The section's payload: a view of `body` when it is stored raw (no copy: the tensor data is
+// most of the file), else inflated into *inflated and viewed there.
+StatusOr<std::string_view> load_section_view(std::string_view body, const SectionEntry& e,
+                                             const std::string& name,
+                                             const ParseOptions& options, std::string* inflated) {
   const std::string context = name + ": section " + section_kind_name(e.kind);
   if ((e.flags & ~kKnownSectionFlags) != 0) {
     return unimplemented_error(context + " uses encoding flags " + std::to_string(e.flags) +
@@ -104,7 +107,7 @@ StatusOr<std::string> load_section(std::string_view body, const SectionEntry& e,
                              " differs from stored size " + std::to_string(e.stored_size) +
                              " in an uncompressed section; " + kCorruptAdvice);
     }
-    return std::string(stored);
+    return stored;
   }
   if (e.raw_size > kMaxInflatedSectionSize) {
     return data_loss_error(context + ": declares " + std::to_string(e.raw_size) +
@@ -121,7 +124,17 @@ StatusOr<std::string> load_section(std::string_view body, const SectionEntry& e,
                            " times (a fenlei model never compresses that well); " +
                            kCorruptAdvice);
   }
-  return zlib_inflate(stored, e.raw_size, context);
+  FENLEI_ASSIGN_OR_RETURN(*inflated, zlib_inflate(stored, e.raw_size, context));
+  return std::string_view(*inflated);
+}
+
+StatusOr<std::string> load_section(std::string_view body, const SectionEntry& e,
+                                   const std::string& name, const ParseOptions& options) {
+  std::string inflated;
+  FENLEI_ASSIGN_OR_RETURN(std::string_view payload,
+                          load_section_view(body, e, name, options, &inflated));
+  if (payload.data() == inflated.data()) return inflated;
+  return std::string(payload);
 }
 
 Status content_error(const std::string& name, const std::string& err) {
@@ -234,7 +247,9 @@ StatusOr<ModelFile> parse_model_file(std::string_view bytes, const std::string& 
                              " bytes but the tensor index accounts for only " +
                              std::to_string(extent) + "; " + kCorruptAdvice);
     }
-    FENLEI_ASSIGN_OR_RETURN(std::string data, payload(data_kind, true));
+    std::string inflated;
+    FENLEI_ASSIGN_OR_RETURN(std::string_view data,
+                            load_section_view(body, data_entry, name, options, &inflated));
     FENLEI_ASSIGN_OR_RETURN(*out, attach_tensor_data(std::move(index_entries), data, ctx(index_kind)));
     return Status();
   };

@@ -65,26 +65,48 @@ StatusOr<std::vector<std::string>> decode_string_list(std::string_view payload,
   return out;
 }
 
-EncodedTensors encode_tensors(const std::vector<Tensor>& tensors) {
-  BinaryWriter index, data;
-  // Reserved up front: growing by doubling would hold the old and the new buffer at once, two
-  // copies of a model-sized table at the moment of each reallocation.
-  size_t total = 0;
-  for (const Tensor& t : tensors) total += kAlignment + t.data.size();
-  data.reserve(total);
-  index.put_u32(static_cast<uint32_t>(tensors.size()));
+std::vector<uint64_t> tensor_data_offsets(const std::vector<Tensor>& tensors, uint64_t* size) {
+  std::vector<uint64_t> offsets;
+  offsets.reserve(tensors.size());
+  uint64_t at = 0;
   for (const Tensor& t : tensors) {
-    data.pad_to(kAlignment);
+    at = (at + kAlignment - 1) / kAlignment * kAlignment;
+    offsets.push_back(at);
+    at += t.data.size();
+  }
+  *size = at;
+  return offsets;
+}
+
+std::string encode_tensor_index(const std::vector<Tensor>& tensors) {
+  uint64_t size = 0;
+  const std::vector<uint64_t> offsets = tensor_data_offsets(tensors, &size);
+  BinaryWriter index;
+  index.put_u32(static_cast<uint32_t>(tensors.size()));
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor& t = tensors[i];
     index.put_string_u32(t.name);
     index.put_u8(static_cast<uint8_t>(t.dtype));
     index.put_u8(static_cast<uint8_t>(t.shape.size()));
     index.put_u16(0);  // reserved
     for (int64_t d : t.shape) index.put_i64(d);
-    index.put_u64(data.size());
+    index.put_u64(offsets[i]);
     index.put_u64(t.data.size());
-    data.put_bytes(t.data);
   }
-  return {index.take(), data.take()};
+  return index.take();
+}
+
+EncodedTensors encode_tensors(const std::vector<Tensor>& tensors) {
+  uint64_t size = 0;
+  const std::vector<uint64_t> offsets = tensor_data_offsets(tensors, &size);
+  // Sized up front: growing by doubling would hold the old and the new buffer at once, two
+  // copies of a model-sized table at the moment of each reallocation.
+  std::string data(static_cast<size_t>(size), '\0');
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    std::copy(tensors[i].data.begin(), tensors[i].data.end(),
+              data.begin() + static_cast<std::ptrdiff_t>(offsets[i]));
+  }
+  return {encode_tensor_index(tensors), std::move(data)};
 }
 
 StatusOr<std::vector<TensorIndexEntry>> decode_tensor_index(std::string_view index,

@@ -24,6 +24,11 @@ struct EncodedTensors {
   std::string data;
 };
 EncodedTensors encode_tensors(const std::vector<Tensor>& tensors);
+// The two halves apart, for a writer that streams the data from the tensors themselves instead
+// of holding a model-sized copy: each tensor's offset in the data section (64-byte aligned, in
+// order) and the section's size, and the index that encode_tensors would make.
+std::vector<uint64_t> tensor_data_offsets(const std::vector<Tensor>& tensors, uint64_t* size);
+std::string encode_tensor_index(const std::vector<Tensor>& tensors);
 // UNIMPLEMENTED for a dtype this build does not know; DATA_LOSS for anything inconsistent.
 StatusOr<std::vector<Tensor>> decode_tensors(std::string_view index, std::string_view data,
                                              const std::string& context);

@@ -108,14 +108,15 @@ StatusOr<std::vector<T>> from_le_bytes(const Tensor& t, DType want) {
                                   " bytes but its shape needs " +
                                   std::to_string(static_cast<uint64_t>(n) * sizeof(T)));
   }
-  std::string bytes = t.data;
+  // Straight into the result, swapped there if need be: no copy of a model-sized byte string.
+  std::vector<T> out(static_cast<size_t>(n));
+  if (!t.data.empty()) std::memcpy(out.data(), t.data.data(), t.data.size());
   if (!host_is_little_endian()) {
-    for (size_t i = 0; i < bytes.size(); i += sizeof(T)) {
+    char* bytes = reinterpret_cast<char*>(out.data());
+    for (size_t i = 0; i < t.data.size(); i += sizeof(T)) {
       for (size_t a = 0, b = sizeof(T) - 1; a < b; ++a, --b) std::swap(bytes[i + a], bytes[i + b]);
     }
   }
-  std::vector<T> out(static_cast<size_t>(n));
-  if (!bytes.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
   return out;
 }
 

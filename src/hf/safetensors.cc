@@ -108,11 +108,13 @@ StatusOr<TensorMap> parse_safetensors(std::string_view bytes, const std::string&
     FENLEI_ASSIGN_OR_RETURN(Entry e, parse_entry(where, it.key(), it.value(), data.size()));
     entries.push_back(std::move(e));
   }
-  // Tensors may not share bytes: a header that overlaps them is corrupt or hostile.
+  // Tensors may not share bytes: a header that overlaps them is corrupt or hostile. Sorted by
+  // (begin, end), so an empty tensor [x, x] comes before a tensor starting at x and is no overlap.
   std::vector<const Entry*> by_offset;
   for (const auto& e : entries) by_offset.push_back(&e);
-  std::sort(by_offset.begin(), by_offset.end(),
-            [](const Entry* a, const Entry* b) { return a->begin < b->begin; });
+  std::sort(by_offset.begin(), by_offset.end(), [](const Entry* a, const Entry* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
   for (size_t i = 1; i < by_offset.size(); ++i) {
     if (by_offset[i]->begin < by_offset[i - 1]->end)
       return bad(where, "tensors '" + by_offset[i - 1]->name + "' and '" + by_offset[i]->name +

@@ -14,6 +14,10 @@ namespace fenlei::nn {
 // Multi-label models (ModelConfig::multi_label) train on label sets instead: example i's labels
 // are label_sets[label_set_offsets[i], label_set_offsets[i+1]) (distinct, possibly none), and
 // labels[i] holds the first of them (or 0) for code that reads one label.
+// Knowledge distillation adds soft targets: when soft_targets is not empty, example i also
+// learns the distribution soft_targets[i*C, (i+1)*C) (C = num_classes, the columns
+// predict_proba writes) at temperature soft_temperature, weighted by soft_weights[i], on top of
+// its hard-label loss weighted by weights[i] (0 for a text without a label).
 struct Batch {
   std::vector<int32_t> ids;
   std::vector<int32_t> offsets{0};
@@ -21,6 +25,9 @@ struct Batch {
   std::vector<float> weights;
   std::vector<int32_t> label_sets;
   std::vector<int32_t> label_set_offsets{0};
+  std::vector<float> soft_targets;
+  std::vector<float> soft_weights;
+  float soft_temperature = 1.0f;
 
   size_t size() const { return offsets.empty() ? 0 : offsets.size() - 1; }
   int32_t length(size_t i) const { return offsets[i + 1] - offsets[i]; }
@@ -31,6 +38,14 @@ struct Batch {
     weights.clear();
     label_sets.clear();
     label_set_offsets.assign(1, 0);
+    soft_targets.clear();
+    soft_weights.clear();
+  }
+  bool has_soft_targets() const { return !soft_weights.empty(); }
+  // Gives the example just added a soft target of `classes` probabilities.
+  void add_soft_target(const float* target, size_t classes, float weight) {
+    soft_targets.insert(soft_targets.end(), target, target + classes);
+    soft_weights.push_back(weight);
   }
   bool has_label_sets() const { return label_set_offsets.size() > 1; }
   int32_t label_set_size(size_t i) const {

@@ -7,7 +7,39 @@
 
 namespace fenlei::nn {
 
-const char* arch_name(Arch a) { return a == Arch::kCnn ? "cnn" : "fasttext"; }
+const char* arch_name(Arch a) {
+  switch (a) {
+    case Arch::kCnn: return "cnn";
+    case Arch::kFastText: return "fasttext";
+    case Arch::kBiRnn: return "birnn";
+    case Arch::kRcnn: return "rcnn";
+  }
+  return "cnn";
+}
+
+const char* cell_name(Cell c) { return c == Cell::kGru ? "gru" : "lstm"; }
+
+const char* pooling_name(Pooling p) {
+  switch (p) {
+    case Pooling::kAttention: return "attention";
+    case Pooling::kMax: return "max";
+    case Pooling::kLast: return "last";
+  }
+  return "attention";
+}
+
+StatusOr<Cell> parse_cell(const std::string& s) {
+  if (s == "lstm") return Cell::kLstm;
+  if (s == "gru") return Cell::kGru;
+  return invalid_argument_error("unknown cell '" + s + "' (expected lstm or gru)");
+}
+
+StatusOr<Pooling> parse_pooling(const std::string& s) {
+  if (s == "attention") return Pooling::kAttention;
+  if (s == "max") return Pooling::kMax;
+  if (s == "last") return Pooling::kLast;
+  return invalid_argument_error("unknown pooling '" + s + "' (expected attention, max or last)");
+}
 
 const char* output_name(Output o) {
   switch (o) {
@@ -31,7 +63,9 @@ const char* activation_name(Activation a) {
 StatusOr<Arch> parse_arch(const std::string& s) {
   if (s == "cnn") return Arch::kCnn;
   if (s == "fasttext") return Arch::kFastText;
-  return invalid_argument_error("unknown arch '" + s + "' (expected cnn or fasttext)");
+  if (s == "birnn") return Arch::kBiRnn;
+  if (s == "rcnn") return Arch::kRcnn;
+  return invalid_argument_error("unknown arch '" + s + "' (expected cnn, fasttext, birnn or rcnn)");
 }
 
 StatusOr<Output> parse_output(const std::string& s) {
@@ -74,9 +108,21 @@ StatusOr<ModelConfig> ModelConfig::preset(const std::string& name) {
     c.output = Output::kSoftmax;  // fastText's own loss
     // bigram_buckets stays 0 here: the hashed-bigram table is a training default of the preset
     // (train/preset_defaults), so that `fenlei train --bigram-buckets` can size it.
+  } else if (name == "bilstm" || name == "gru" || name == "rcnn") {
+    // Issue 15: recurrent presets. 128-dim embeddings as textcnn, 128 units per direction;
+    // docs/accuracy.md has the measurements behind the pooling choices.
+    c.arch = name == "rcnn" ? Arch::kRcnn : Arch::kBiRnn;
+    c.cell = name == "gru" ? Cell::kGru : Cell::kLstm;
+    c.embed_dim = 128;
+    c.widths.clear();
+    c.filters = 0;
+    c.rnn_hidden = 128;
+    c.pooling = Pooling::kAttention;
+    if (name == "rcnn") c.rcnn_dim = 128;
+    c.dropout = 0.5f;
   } else {
     return invalid_argument_error("unknown model preset '" + name +
-                                  "' (expected seed-cnn, textcnn or fasttext)");
+                                  "' (expected seed-cnn, textcnn or fasttext; recurrent: bilstm, gru or rcnn)");
   }
   return c;
 }
@@ -94,7 +140,12 @@ Status ModelConfig::validate_architecture() const {
     }
     if (filters < 1 || filters > 8192) return bad("filters must be in [1, 8192]");
   } else {
-    if (!widths.empty()) return bad("widths apply to cnn models only; fasttext takes none");
+    if (!widths.empty()) return bad("widths apply to cnn models only");
+  }
+  if (recurrent()) {
+    if (rnn_hidden < 1 || rnn_hidden > 4096) return bad("rnn_hidden must be in [1, 4096]");
+    if (arch == Arch::kRcnn && (rcnn_dim < 1 || rcnn_dim > 8192))
+      return bad("rcnn_dim must be in [1, 8192]");
   }
   if (hidden.size() > 8) return bad("at most 8 hidden layers");
   for (int h : hidden)
@@ -102,7 +153,8 @@ Status ModelConfig::validate_architecture() const {
   if (!(dropout >= 0.0f && dropout < 1.0f)) return bad("dropout must be in [0, 1)");
   if (bigram_buckets < 0 || bigram_buckets > (int64_t{1} << 26))
     return bad("bigram_buckets must be in [0, 67108864]");
-  if (arch == Arch::kCnn && bigram_buckets != 0) return bad("bigram_buckets apply to fasttext only");
+  if (arch != Arch::kFastText && bigram_buckets != 0)
+    return bad("bigram_buckets apply to fasttext only");
   return Status();
 }
 
@@ -133,6 +185,8 @@ int ModelConfig::max_width() const {
 }
 
 int ModelConfig::feature_dim() const {
+  if (arch == Arch::kBiRnn) return 2 * rnn_hidden;
+  if (arch == Arch::kRcnn) return rcnn_dim;
   return arch == Arch::kCnn ? filters * static_cast<int>(widths.size()) : embed_dim;
 }
 
@@ -150,6 +204,12 @@ nlohmann::json ModelConfig::to_json() const {
   j["vocab_size"] = vocab_size;
   j["num_classes"] = num_classes;
   j["bigram_buckets"] = bigram_buckets;
+  if (recurrent()) {
+    j["cell"] = cell_name(cell);
+    j["rnn_hidden"] = rnn_hidden;
+    if (arch == Arch::kBiRnn) j["pooling"] = pooling_name(pooling);
+    if (arch == Arch::kRcnn) j["rcnn_dim"] = rcnn_dim;
+  }
   return j;
 }
 
@@ -185,6 +245,14 @@ StatusOr<ModelConfig> ModelConfig::from_json(const nlohmann::json& j) {
         c.num_classes = v.get<int>();
       } else if (k == "bigram_buckets") {
         c.bigram_buckets = v.get<int64_t>();
+      } else if (k == "cell") {
+        FENLEI_ASSIGN_OR_RETURN(c.cell, parse_cell(v.get<std::string>()));
+      } else if (k == "rnn_hidden") {
+        c.rnn_hidden = v.get<int>();
+      } else if (k == "pooling") {
+        FENLEI_ASSIGN_OR_RETURN(c.pooling, parse_pooling(v.get<std::string>()));
+      } else if (k == "rcnn_dim") {
+        c.rcnn_dim = v.get<int>();
       } else {
         return invalid_argument_error("model config: unknown key '" + k + "'");
       }
@@ -214,7 +282,8 @@ bool ModelConfig::operator==(const ModelConfig& o) const {
          widths == o.widths && filters == o.filters && hidden == o.hidden &&
          activation == o.activation && dropout == o.dropout && output == o.output &&
          vocab_size == o.vocab_size && num_classes == o.num_classes &&
-         bigram_buckets == o.bigram_buckets;
+         bigram_buckets == o.bigram_buckets && cell == o.cell && rnn_hidden == o.rnn_hidden &&
+         pooling == o.pooling && rcnn_dim == o.rcnn_dim;
 }
 
 }  // namespace fenlei::nn

@@ -16,6 +16,17 @@ namespace fenlei::nn {
 enum class Arch {
   kCnn,       // embedding -> conv1d per width (ReLU) -> max over time -> concat
   kFastText,  // mean of token and hashed-bigram embeddings
+  kBiRnn,     // embedding -> bidirectional LSTM/GRU (packed, own length) -> pooling (issue 15)
+  kRcnn,      // Lai et al. 2015: [left context; embedding; right context] -> tanh -> max
+};
+
+// Recurrent cell of kBiRnn / kRcnn (PyTorch gate conventions; see nn/lstm.h, nn/gru.h).
+enum class Cell { kLstm, kGru };
+// How kBiRnn turns its per-token outputs into one feature vector.
+enum class Pooling {
+  kAttention,  // softmax(w . tanh(o_t)) weighted sum of the outputs (Zhou et al. 2016)
+  kMax,        // max over time of the outputs
+  kLast,       // [forward final state; backward final state]
 };
 
 // Output layer. kAuto means: sigmoid (one logit) for 2 classes, softmax otherwise. The same rule
@@ -38,13 +49,19 @@ struct ModelConfig {
   Activation activation = Activation::kRelu;
   float dropout = 0.0f;  // on the pooled features and after each hidden layer, training only
   Output output = Output::kAuto;
+  // Recurrent presets only (kBiRnn, kRcnn); written to JSON only for them, so files of the other
+  // architectures are unchanged and older files load with these defaults.
+  Cell cell = Cell::kLstm;
+  int rnn_hidden = 0;                    // units per direction
+  Pooling pooling = Pooling::kAttention; // kBiRnn only
+  int rcnn_dim = 0;                      // kRcnn only: size of the tanh projection
 
   // Filled by the trainer from the data.
   int64_t vocab_size = 0;      // rows of embed/weight, including pad (0) and unk (1)
   int num_classes = 0;         // >= 2
   int64_t bigram_buckets = 0;  // rows of bigram/weight (kFastText only; 0 = no bigrams)
 
-  // "seed-cnn" (default), "textcnn" (Kim 2014), "fasttext". Errors: kInvalidArgument.
+  // "seed-cnn" (default), "textcnn" (Kim 2014), "fasttext", "bilstm", "gru", "rcnn". Errors: kInvalidArgument.
   static StatusOr<ModelConfig> preset(const std::string& name);
 
   // Checks every field; the message names the field and the allowed range. Errors: kInvalidArgument.
@@ -59,6 +76,7 @@ struct ModelConfig {
   bool multi_label() const { return output == Output::kOva; }
   int output_units() const;
   int max_width() const;
+  bool recurrent() const { return arch == Arch::kBiRnn || arch == Arch::kRcnn; }
   // Size of the feature vector fed to the dense head.
   int feature_dim() const;
 
@@ -82,5 +100,9 @@ const char* activation_name(Activation a);
 StatusOr<Arch> parse_arch(const std::string& s);
 StatusOr<Output> parse_output(const std::string& s);
 StatusOr<Activation> parse_activation(const std::string& s);
+const char* cell_name(Cell c);
+const char* pooling_name(Pooling p);
+StatusOr<Cell> parse_cell(const std::string& s);
+StatusOr<Pooling> parse_pooling(const std::string& s);
 
 }  // namespace fenlei::nn

@@ -48,6 +48,36 @@ double ova_xent(const float* z, int classes, const int32_t* labels, int n_labels
   return total;
 }
 
+double soft_softmax_xent(const float* z, int classes, const float* target, float temperature,
+                         float weight, float scale, float* dz) {
+  const double inv_t = 1.0 / temperature;
+  double mx = z[0] * inv_t;
+  for (int c = 1; c < classes; ++c) mx = std::max(mx, z[c] * inv_t);
+  double sum = 0.0;
+  for (int c = 0; c < classes; ++c) sum += std::exp(z[c] * inv_t - mx);
+  const double lse = mx + std::log(sum);
+  double loss = 0.0;
+  // sum_c t_c * (lse - z_c/T): each term is >= 0, so no cancellation when the target is sharp.
+  for (int c = 0; c < classes; ++c) loss += double(target[c]) * (lse - z[c] * inv_t);
+  if (dz) {
+    const double f = double(scale) * weight * inv_t;
+    for (int c = 0; c < classes; ++c)
+      dz[c] += static_cast<float>(f * (std::exp(z[c] * inv_t - lse) - target[c]));
+  }
+  return weight * loss;
+}
+
+double soft_sigmoid_xent(float z, float target, float temperature, float weight, float scale,
+                         float* dz) {
+  const double u = double(z) / temperature;
+  const double softplus = std::max(u, 0.0) + std::log1p(std::exp(-std::fabs(u)));
+  if (dz) {
+    const double p = u >= 0 ? 1.0 / (1.0 + std::exp(-u)) : std::exp(u) / (1.0 + std::exp(u));
+    *dz += static_cast<float>(double(scale) * weight * (p - target) / temperature);
+  }
+  return weight * (softplus - target * u);
+}
+
 void ova_proba(const float* z, int classes, float* out) {
   float two[2];
   for (int c = 0; c < classes; ++c) {

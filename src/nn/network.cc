@@ -14,6 +14,7 @@
 #include "nn/dense.h"
 #include "nn/embedding.h"
 #include "nn/loss.h"
+#include "nn/recurrent_encoder.h"
 #include "nn/token_projection.h"
 
 namespace fenlei::nn {
@@ -38,6 +39,7 @@ Network Network::build(const ModelConfig& c) {
     ci.bias = n.params_.add(p + "/bias", {c.filters});
     n.conv_.push_back(ci);
   }
+  if (c.recurrent()) n.recurrent_ = add_recurrent_params(c, &n.params_);
   int in = c.feature_dim();
   for (size_t l = 0; l <= c.hidden.size(); ++l) {
     const bool last = l == c.hidden.size();
@@ -68,6 +70,7 @@ StatusOr<Network> Network::create(const ModelConfig& config, uint64_t seed) {
     const double fan_out = double(ci.width) * config.filters;
     uniform(n.params_[ci.weight], static_cast<float>(std::sqrt(6.0 / (fan_in + fan_out))));
   }
+  if (config.recurrent()) init_recurrent_params(config, n.recurrent_, &n.params_, &rng);
   for (const DenseIndex& di : n.dense_)
     uniform(n.params_[di.weight], static_cast<float>(std::sqrt(6.0 / (di.in + di.out))));
   return n;
@@ -136,6 +139,12 @@ Status Network::validate_batch(const Batch& b, bool need_labels) const {
         }
       }
     }
+    if (b.has_soft_targets() &&
+        (b.soft_weights.size() != n ||
+         b.soft_targets.size() != n * size_t(config_.num_classes) ||
+         !(b.soft_temperature > 0.0f) || config_.multi_label()))
+      return invalid_argument_error("batch: soft targets need one distribution of num_classes "
+                                    "per example, a temperature > 0 and a single-label model");
   }
   if (!b.weights.empty()) {
     if (b.weights.size() != n) return invalid_argument_error("batch: one weight per example");
@@ -176,6 +185,8 @@ void features_forward(const Network& net, const Batch& b, size_t begin, int m, W
   Segment seg{b.ids.data() + b.offsets[begin], b.offsets.data() + begin, m};
   if (projection != nullptr) {
     projection->features(seg, ws.projection, feat, fd);
+  } else if (c.recurrent()) {
+    recurrent_features_forward(net, seg, ws.recurrent, feat, fd);
   } else if (c.arch == Arch::kCnn) {
     if (ws.conv.size() < net.conv_layers().size()) ws.conv.resize(net.conv_layers().size());
     for (size_t wi = 0; wi < net.conv_layers().size(); ++wi) {
@@ -277,6 +288,10 @@ void features_backward(const Network& net, const Batch& b, size_t begin, int m,
   const int dim = c.embed_dim;
   const int e = net.embed_index();
   Segment seg{b.ids.data() + b.offsets[begin], b.offsets.data() + begin, m};
+  if (c.recurrent()) {
+    recurrent_features_backward(net, seg, dfeat, fd, ws.recurrent, g);
+    return;
+  }
   if (c.arch == Arch::kFastText) {
     for (int i = 0; i < m; ++i) {
       const int len = seg.length(i);
@@ -329,6 +344,13 @@ double loss_and_grad(const Network& net, const Batch& b, size_t begin, int m, co
     float* dz = dlogits ? dlogits + size_t(i) * o : nullptr;
     total += sig ? sigmoid_xent(logits[i], y, w, scale, dz)
                  : softmax_xent(logits + size_t(i) * o, o, y, w, scale, dz);
+    if (b.has_soft_targets() && b.soft_weights[ex] != 0.0f) {
+      const float* t = b.soft_targets.data() + ex * size_t(c.num_classes);
+      const float sw = b.soft_weights[ex];
+      total += sig ? soft_sigmoid_xent(logits[i], t[1], b.soft_temperature, sw, scale, dz)
+                   : soft_softmax_xent(logits + size_t(i) * o, o, t, b.soft_temperature, sw,
+                                       scale, dz);
+    }
   }
   return total;
 }

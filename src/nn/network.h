@@ -21,6 +21,7 @@
 #include "nn/batch.h"
 #include "nn/config.h"
 #include "nn/params.h"
+#include "nn/recurrent_params.h"
 #include "nn/rng.h"
 #include "nn/workspace.h"
 
@@ -67,6 +68,7 @@ class Network {
   int bigram_index() const { return bigram_; }
   const std::vector<ConvIndex>& conv_layers() const { return conv_; }
   const std::vector<DenseIndex>& dense_layers() const { return dense_; }  // hidden..., output
+  const RecurrentIndex& recurrent() const { return recurrent_; }  // bilstm / gru / rcnn
 
  private:
   static Network build(const ModelConfig& config);
@@ -77,6 +79,7 @@ class Network {
   int bigram_ = -1;
   std::vector<ConvIndex> conv_;
   std::vector<DenseIndex> dense_;
+  RecurrentIndex recurrent_;
 };
 
 // Makes OpenBLAS single-threaded (once per process): the trainer parallelises across examples

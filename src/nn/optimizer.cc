@@ -44,7 +44,79 @@ StatusOr<Optimizer> Optimizer::create(const OptimizerConfig& config, const Param
     if (config.kind != OptimizerKind::kSgd || config.momentum > 0.0f) o.m_.add(t.name, t.shape);
     if (config.kind != OptimizerKind::kSgd) o.v_.add(t.name, t.shape);
   }
+  o.lazy_.resize(static_cast<size_t>(params.size()));
+  if (config.kind != OptimizerKind::kSgd && config.lazy_embeddings) {
+    // Which tables get sparse gradients is known at the first step: allocate nothing yet.
+    for (int i = 0; i < o.m_.size(); ++i) {
+      std::vector<float>().swap(o.m_[i].data);
+      std::vector<float>().swap(o.v_[i].data);
+    }
+  }
   return o;
+}
+
+float* Optimizer::RowMoments::row(int32_t r) {
+  int32_t& s = slot[static_cast<size_t>(r)];
+  if (s < 0) {
+    if (used % kRowsPerBlock == 0) {
+      blocks.emplace_back(static_cast<size_t>(kRowsPerBlock) * 2 * static_cast<size_t>(cols),
+                          0.0f);
+    }
+    s = used++;
+  }
+  return blocks[static_cast<size_t>(s / kRowsPerBlock)].data() +
+         static_cast<size_t>(s % kRowsPerBlock) * 2 * static_cast<size_t>(cols);
+}
+
+const float* Optimizer::RowMoments::find(int32_t r) const {
+  const int32_t s = slot[static_cast<size_t>(r)];
+  if (s < 0) return nullptr;
+  return blocks[static_cast<size_t>(s / kRowsPerBlock)].data() +
+         static_cast<size_t>(s % kRowsPerBlock) * 2 * static_cast<size_t>(cols);
+}
+
+void Optimizer::ensure_dense(int i) {
+  Tensor& m = m_[i];
+  Tensor& v = v_[i];
+  const size_t n = static_cast<size_t>(std::max<int64_t>(0, m.rows() * m.cols()));
+  if (m.data.size() == n) return;
+  m.data.assign(n, 0.0f);
+  v.data.assign(n, 0.0f);
+  RowMoments& lazy = lazy_[static_cast<size_t>(i)];
+  if (lazy.cols == 0) return;
+  const size_t cols = static_cast<size_t>(lazy.cols);
+  for (int32_t r = 0; r < static_cast<int32_t>(lazy.slot.size()); ++r) {
+    if (const float* mv = lazy.find(r)) {
+      std::copy(mv, mv + cols, m.data.begin() + static_cast<std::ptrdiff_t>(size_t(r) * cols));
+      std::copy(mv + cols, mv + 2 * cols,
+                v.data.begin() + static_cast<std::ptrdiff_t>(size_t(r) * cols));
+    }
+  }
+  lazy = RowMoments();
+}
+
+void Optimizer::ensure_row_lazy(int i) {
+  RowMoments& lazy = lazy_[static_cast<size_t>(i)];
+  if (lazy.cols > 0) return;
+  Tensor& m = m_[i];
+  Tensor& v = v_[i];
+  lazy.cols = m.cols();
+  lazy.slot.assign(static_cast<size_t>(m.rows()), -1);
+  if (!m.data.empty()) {  // restored from a checkpoint: keep the rows that hold anything
+    const size_t cols = static_cast<size_t>(lazy.cols);
+    for (int32_t r = 0; r < static_cast<int32_t>(m.rows()); ++r) {
+      const float* mr = m.data.data() + size_t(r) * cols;
+      const float* vr = v.data.data() + size_t(r) * cols;
+      bool any = false;
+      for (size_t j = 0; j < cols && !any; ++j) any = mr[j] != 0.0f || vr[j] != 0.0f;
+      if (!any) continue;
+      float* mv = lazy.row(r);
+      std::copy(mr, mr + cols, mv);
+      std::copy(vr, vr + cols, mv + cols);
+    }
+  }
+  std::vector<float>().swap(m.data);
+  std::vector<float>().swap(v.data);
 }
 
 static bool is_bias(const std::string& n) {
@@ -128,6 +200,12 @@ void Optimizer::step(Params& params, const Grads& grads, float lr) {
                                         (1.0 - std::pow(double(c.beta1), t)));
   const AdamConsts k{c.beta1, c.beta2, 1.0f - c.beta1, 1.0f - c.beta2, c.epsilon, lr_t};
   for (int i = 0; i < params.size(); ++i) {
+    const bool row_lazy = c.lazy_embeddings && grads.is_sparse(i);
+    if (row_lazy) {
+      ensure_row_lazy(i);
+    } else {
+      ensure_dense(i);
+    }
     float* p = params[i].data.data();
     float* m = m_[i].data.data();
     float* v = v_[i].data.data();
@@ -142,9 +220,17 @@ void Optimizer::step(Params& params, const Grads& grads, float lr) {
           for (size_t j = 0; j < cols; ++j) p[o + j] *= 1.0f - lr * c.weight_decay;
         adam_update(k, g, p + o, m + o, v + o, cols);
       };
-      if (c.lazy_embeddings) {
+      if (row_lazy) {
+        RowMoments& lazy = lazy_[static_cast<size_t>(i)];
         const std::vector<int32_t>& rows = grads.touched_rows(i);
-        for (size_t j = 0; j < rows.size(); ++j) update_row(rows[j], grads.touched_row(i, j));
+        for (size_t j = 0; j < rows.size(); ++j) {
+          const int32_t r = rows[j];
+          const size_t o = size_t(r) * cols;
+          if (decay)
+            for (size_t q = 0; q < cols; ++q) p[o + q] *= 1.0f - lr * c.weight_decay;
+          float* mv = lazy.row(r);
+          adam_update(k, grads.touched_row(i, j), p + o, mv, mv + cols, cols);
+        }
       } else {
         const int32_t rows = static_cast<int32_t>(params[i].rows());
         for (int32_t r = 0; r < rows; ++r) update_row(r, grad_row(i, r));
@@ -166,9 +252,25 @@ Params Optimizer::export_state() const {
   for (const Tensor& t : m_) s.add((sgd ? "sgd/velocity/" : "adam/m/") + t.name, t.shape)
       ;
   for (const Tensor& t : v_) s.add("adam/v/" + t.name, t.shape);
+  // Moments not allocated yet, or held per row, are exported densely (zeros where none exist).
+  auto dense = [&](const Tensor& t, int i, bool second) {
+    const size_t n = static_cast<size_t>(std::max<int64_t>(0, t.rows() * t.cols()));
+    if (t.data.size() == n) return t.data;
+    std::vector<float> out(n, 0.0f);
+    const RowMoments* lazy = i < static_cast<int>(lazy_.size()) ? &lazy_[size_t(i)] : nullptr;
+    if (!lazy || lazy->cols == 0) return out;
+    const size_t cols = static_cast<size_t>(lazy->cols);
+    for (int32_t r = 0; r < static_cast<int32_t>(lazy->slot.size()); ++r) {
+      if (const float* mv = lazy->find(r)) {
+        const float* src = second ? mv + cols : mv;
+        std::copy(src, src + cols, out.begin() + static_cast<std::ptrdiff_t>(size_t(r) * cols));
+      }
+    }
+    return out;
+  };
   int k = 0;
-  for (const Tensor& t : m_) s[k++].data = t.data;
-  for (const Tensor& t : v_) s[k++].data = t.data;
+  for (int i = 0; i < m_.size(); ++i) s[k++].data = dense(m_[i], i, false);
+  for (int i = 0; i < v_.size(); ++i) s[k++].data = dense(v_[i], i, true);
   const int it = s.add("optimizer/iterations", {2});
   s[it].data[0] = static_cast<float>(iterations_ & 0xffffff);
   s[it].data[1] = static_cast<float>(iterations_ >> 24);
@@ -197,6 +299,8 @@ Status Optimizer::import_state(const Params& state) {
   FENLEI_RETURN_IF_ERROR(load(v, "adam/v/"));
   m_ = std::move(m);
   v_ = std::move(v);
+  // Dense from here; the next step makes row-lazy tables lazy again, keeping non-zero rows.
+  lazy_.assign(static_cast<size_t>(m_.size()), RowMoments());
   iterations_ = static_cast<int64_t>(it->data[0]) + (static_cast<int64_t>(it->data[1]) << 24);
   return Status();
 }

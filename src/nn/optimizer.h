@@ -67,8 +67,31 @@ class Optimizer {
   OptimizerConfig config_;
   Params m_;  // first moments (Adam) or velocities (SGD); names are the params' names
   Params v_;  // second moments (Adam)
+  // Adam moments of one embedding table under lazy_embeddings: a row's m and v exist only once
+  // the row has had a gradient, so rows no batch ever touches (a quarter of fasttext's 200k
+  // bigram buckets on 50k reviews) cost no memory. Untouched rows read as zeros, which is what a
+  // dense buffer would hold for them, so results do not change.
+  struct RowMoments {
+    int64_t cols = 0;
+    std::vector<int32_t> slot;                // per row: its moments' index, -1 if none yet
+    std::vector<std::vector<float>> blocks;   // kRowsPerBlock rows of [m (cols) | v (cols)]
+    int32_t used = 0;
+    static constexpr int32_t kRowsPerBlock = 1024;
+    // The [m | v] of row r, created zeroed on first use.
+    float* row(int32_t r);
+    // The [m | v] of row r, or nullptr if it was never created.
+    const float* find(int32_t r) const;
+  };
+  // Makes tensor i's moments dense (m_[i].data, v_[i].data) or row-lazy (lazy_[i]), converting
+  // what exists; the first step decides, when it knows which gradients are sparse.
+  void ensure_dense(int i);
+  void ensure_row_lazy(int i);
+
   int64_t iterations_ = 0;
   std::vector<float> zero_row_;  // the gradient of an untouched row of a sparse tensor
+  // Per tensor: row-lazy moments (cols > 0) or none (cols == 0: dense in m_/v_, or not yet
+  // allocated when lazy_embeddings defers the choice to the first step).
+  std::vector<RowMoments> lazy_;
 };
 
 }  // namespace fenlei::nn

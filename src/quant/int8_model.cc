@@ -11,6 +11,7 @@
 #include "nn/loss.h"
 #include "nn/workspace.h"
 #include "quant/half.h"
+#include "quant/int8_recurrent.h"
 #include "quant/row_sum.h"
 
 namespace fenlei::quant {
@@ -236,6 +237,9 @@ void mean_embed_int8(const Int8Embedding& e, const Int8Embedding* b, const int32
 
 StatusOr<Int8Model> Int8Model::quantize(const nn::Network& net, const QuantizeOptions& options) {
   Int8Model m;
+  if (net.config().recurrent()) {
+    FENLEI_ASSIGN_OR_RETURN(m.recurrent_, quant::recurrent_part(net));
+  }
   m.config_ = net.config();
   const nn::Params& p = net.params();
   FENLEI_ASSIGN_OR_RETURN(m.embed_, quantize_embedding(p[net.embed_index()], options.embedding_per_row));
@@ -277,7 +281,8 @@ Int8Model::Int8Model(const Int8Model& o)
       bigram_(o.bigram_),
       has_bigram_(o.has_bigram_),
       conv_(o.conv_),
-      dense_(o.dense_) {
+      dense_(o.dense_),
+      recurrent_(o.recurrent_) {
   if (o.projection_) build_projection();  // the copy's own buffers
 }
 
@@ -331,6 +336,7 @@ std::vector<format::Tensor> Int8Model::to_tensors() const {
   const std::vector<std::string> dense_names = layer_names(config_, &conv_names);
   for (size_t i = 0; i < conv_.size(); ++i) add_linear(out, conv_names[i], conv_[i]);
   for (size_t i = 0; i < dense_.size(); ++i) add_linear(out, dense_names[i], dense_[i]);
+  if (recurrent_) add_recurrent_tensors(*recurrent_, &out);
   return out;
 }
 
@@ -429,6 +435,9 @@ StatusOr<Int8Model> Int8Model::from_tensors(const nn::ModelConfig& config,
     m.dense_.push_back(std::move(l));
     in = out;
   }
+  if (config.recurrent()) {
+    FENLEI_ASSIGN_OR_RETURN(m.recurrent_, load_recurrent_part(config, find, name));
+  }
   for (size_t i = 0; i < tensors.size(); ++i)
     if (!used[i]) return corrupt("unexpected tensor '" + tensors[i].name + "' for this model config");
   m.finish();
@@ -439,6 +448,7 @@ int64_t Int8Model::parameter_count() const {
   int64_t n = int64_t(embed_.q.size()) + (has_bigram_ ? int64_t(bigram_.q.size()) : 0);
   for (const auto& l : conv_) n += int64_t(l.q.size() + l.bias.size());
   for (const auto& l : dense_) n += int64_t(l.q.size() + l.bias.size());
+  if (recurrent_) n += recurrent_parameter_count(*recurrent_);
   return n;
 }
 
@@ -462,6 +472,7 @@ StatusOr<nn::Network> Int8Model::dequantize() const {
     fill_linear(conv_[i], p[net.conv_layers()[i].weight], p[net.conv_layers()[i].bias]);
   for (size_t i = 0; i < dense_.size(); ++i)
     fill_linear(dense_[i], p[net.dense_layers()[i].weight], p[net.dense_layers()[i].bias]);
+  if (recurrent_) copy_recurrent_tensors(*recurrent_, &net);
   return net;
 }
 
@@ -492,6 +503,8 @@ void predict_proba_int8(const Int8Model& model, const nn::Batch& batch, Int8Work
       model.projection()->features(seg, ws.projection, feat, fd);
     else
       conv_features_int8_gemm(model, seg, ws, feat, fd);
+  } else if (model.recurrent_part() != nullptr) {
+    recurrent_features_int8(*model.recurrent_part(), model.embed(), seg, ws.recurrent, feat, fd);
   } else {
     for (int i = 0; i < m; ++i) {
       const int len = seg.length(i);

@@ -24,6 +24,7 @@
 #include "nn/batch.h"
 #include "nn/config.h"
 #include "nn/network.h"
+#include "nn/recurrent_scratch.h"
 #include "quant/int8_projection.h"
 #include "quant/kernels.h"
 
@@ -36,6 +37,10 @@ struct QuantizeOptions {
   // let the conv layers copy int8 rows straight into the GEMM input (no requantisation) and
   // make the int8 table compress well (rarely trained rows stay near zero).
   bool embedding_per_row = false;
+  // int8 (every engine), or bf16 weights and activations with float accumulation (transformer
+  // encoders only: `fenlei quantize --precision bf16`).
+  enum class Precision { kInt8, kBf16 };
+  Precision precision = Precision::kInt8;
 };
 
 struct Int8Embedding {
@@ -76,6 +81,8 @@ class Int8Model {
   const Int8Embedding* bigram() const { return has_bigram_ ? &bigram_ : nullptr; }
   const std::vector<Int8Linear>& conv() const { return conv_; }    // one per width
   const std::vector<Int8Linear>& dense() const { return dense_; }  // hidden..., output
+  // bilstm / gru / rcnn: the float recurrent layers (quant/int8_recurrent.h); else null.
+  const nn::Network* recurrent_part() const { return recurrent_.get(); }
   int64_t parameter_count() const;
   // Dequantised float copy (for tests and for comparing against the float engine).
   StatusOr<nn::Network> dequantize() const;
@@ -93,6 +100,7 @@ class Int8Model {
   bool has_bigram_ = false;
   std::vector<Int8Linear> conv_;
   std::vector<Int8Linear> dense_;
+  std::shared_ptr<const nn::Network> recurrent_;  // immutable, so copies share it
   // Points into the heap buffers of embed_ and conv_: a move carries them along, a copy
   // builds its own (see the special members).
   std::shared_ptr<const Int8Projection> projection_;
@@ -116,6 +124,7 @@ struct Int8Workspace {
   std::vector<float> feat, x, y, logits;
   std::vector<int32_t> bigrams;
   Int8ProjectionScratch projection;
+  nn::RecurrentScratch recurrent;
 };
 
 // True if any weight tensor of the file is int8 (the file is a quantised model).

@@ -14,8 +14,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include <openssl/ssl.h>
-
 #include "fenlei/log.h"
 #include "server/http_writer.h"
 
@@ -378,6 +376,7 @@ void FrontEnd::on_event(Connection& c, uint32_t events, Clock::time_point now) {
       if (!c.dead) write_to(c, now);
     }
     if (!c.dead && !c.at_worker) process_input(c, now);
+    if (!c.dead) read_tls_pending(c, now);
   }
   if (c.dead) {
     close_connection(c.id);
@@ -421,6 +420,9 @@ void FrontEnd::read_from(Connection& c, Clock::time_point now) {
       // Parsing stopped (a request is at a worker, or responses pile up): leave the rest in the
       // kernel's buffer, which pushes back on the client.
       if (c.at_worker || c.close_after_write || c.in.size() - c.in_pos >= kReadChunk) break;
+      // Drained (a short read; with TLS, nothing buffered inside the session): epoll says when
+      // more arrives, so do not spend a read that would only answer EAGAIN.
+      if (c.ssl ? !tls_has_pending(c.ssl) : static_cast<size_t>(r) < sizeof buf) break;
       continue;
     }
     if (r == 0) {
@@ -437,6 +439,13 @@ void FrontEnd::read_from(Connection& c, Clock::time_point now) {
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) c.dead = true;
     return;
+  }
+}
+
+void FrontEnd::read_tls_pending(Connection& c, Clock::time_point now) {
+  if (c.ssl && !c.at_worker && !c.close_after_write && !c.lingering &&
+      c.out.size() - c.out_pos < kMaxPendingOutput && tls_has_pending(c.ssl)) {
+    read_from(c, now);
   }
 }
 
@@ -579,9 +588,9 @@ void FrontEnd::take_completions(Clock::time_point now) {
     if (d.close) c.close_after_write = true;
     write_to(c, now);
     if (!c.dead) process_input(c, now);
-    // With TLS, pipelined bytes may already sit decrypted inside the session, where epoll cannot
-    // see them: read them now.
-    if (!c.dead && c.ssl && !c.at_worker && SSL_pending(c.ssl) > 0) read_from(c, now);
+    // With TLS, pipelined bytes may already sit inside the session (read ahead, or decrypted),
+    // where epoll cannot see them: read them now.
+    if (!c.dead) read_tls_pending(c, now);
     if (c.dead) {
       close_connection(c.id);
     } else {
@@ -651,6 +660,8 @@ void FrontEnd::sweep(Clock::time_point now) {
         write_to(c, now);
       }
     }
+    // Bytes a TLS session holds that epoll cannot report (a read stopped at its limit).
+    if (!c.dead) read_tls_pending(c, now);
     if (c.dead) {
       dead.push_back(id);
     } else {

@@ -128,6 +128,8 @@ class FrontEnd {
   void on_event(Connection& c, uint32_t events, Clock::time_point now);
   void read_from(Connection& c, Clock::time_point now);
   void process_input(Connection& c, Clock::time_point now);
+  // Reads what a TLS session already holds (read ahead or decrypted), which epoll cannot see.
+  void read_tls_pending(Connection& c, Clock::time_point now);
   void dispatch(Connection& c, ParsedRequest request, Clock::time_point now);
   void respond(Connection& c, const HttpResponse& response, bool keep_alive, bool head,
                Clock::time_point now);

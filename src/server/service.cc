@@ -367,7 +367,9 @@ HttpResponse Service::route(const HttpRequest& request, const RouteMatch& match)
     case Route::kV2Server: return v2_server_metadata();
     case Route::kV2ModelMetadata: return v2_model_metadata(model, match.version);
     case Route::kV2ModelReady: return v2_model_ready(model, match.version);
-    case Route::kV2Infer: return v2_infer(model, match.version, request.body);
+    case Route::kV2Infer:
+      return v2_infer(model, match.version, request.body,
+                      request.header(kInferenceHeaderLengthLower));
     case Route::kUi: return ui_page_response(ui_page_);
     case Route::kOther:
     case Route::kCount: break;
@@ -528,11 +530,11 @@ HttpResponse Service::v2_model_ready(std::string_view model, std::string_view ve
 }
 
 HttpResponse Service::v2_infer(std::string_view model, std::string_view version,
-                               std::string_view body) {
+                               std::string_view body, std::string_view header_length) {
   (void)version;
   ModelSlot* slot = nullptr;
   if (auto refused = admit(model, body, &slot)) return *refused;
-  auto request = parse_v2_infer_request(body);
+  auto request = parse_v2_infer_request(body, header_length);
   if (!request.ok()) return error_response(400, request.status().message());
   // Every label's probability, in the model's order, whatever the request shows of them.
   const std::vector<std::string> labels = slot->current()->info().labels;
@@ -540,8 +542,14 @@ HttpResponse Service::v2_infer(std::string_view model, std::string_view version,
   options.k = std::max<int>(1, static_cast<int>(labels.size()));
   std::vector<Prediction> predictions;
   if (auto failed = run_predictions(slot, request->texts, options, &predictions)) return *failed;
-  return json_response(write_v2_infer_response(*request, predictions, labels, slot->name(),
-                                               std::to_string(slot->version())));
+  V2InferResponse reply = write_v2_infer_response(*request, predictions, labels, slot->name(),
+                                                  std::to_string(slot->version()));
+  HttpResponse response = json_response(std::move(reply.body));
+  if (reply.json_size > 0) {  // binary outputs follow the JSON (the binary-data extension)
+    response.content_type = "application/octet-stream";
+    response.headers.emplace_back(kInferenceHeaderLength, std::to_string(reply.json_size));
+  }
+  return response;
 }
 
 HttpResponse Service::explain(std::string_view model, std::string_view body) {

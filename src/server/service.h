@@ -104,7 +104,9 @@ class Service {
   HttpResponse v2_server_metadata();
   HttpResponse v2_model_metadata(std::string_view model, std::string_view version);
   HttpResponse v2_model_ready(std::string_view model, std::string_view version);
-  HttpResponse v2_infer(std::string_view model, std::string_view version, std::string_view body);
+  // `header_length`: the Inference-Header-Content-Length header (binary tensor data), or "".
+  HttpResponse v2_infer(std::string_view model, std::string_view version, std::string_view body,
+                        std::string_view header_length);
 
  private:
   HttpResponse route(const HttpRequest& request, const RouteMatch& match);

@@ -15,7 +15,9 @@ namespace fenlei::server {
 // Immutable once made; shared by every connection accepted while it is current.
 class TlsContext {
  public:
-  // TLS 1.2 and 1.3 only, forward-secret AEAD ciphers only, no compression, no renegotiation.
+  // TLS 1.2 and 1.3 only, forward-secret AEAD ciphers only (AES-128-GCM preferred, ChaCha20 for
+  // clients that prefer it), no compression, no renegotiation, no stateless session tickets
+  // (resumption through a server-side cache), read-ahead, kernel TLS where available.
   // INVALID_ARGUMENT (naming the file) for an unreadable or mismatched certificate/key, an RSA key
   // under 2048 bits, an EC key under 256 bits, a SHA-1/MD5 signature, or an expired certificate.
   static StatusOr<std::shared_ptr<const TlsContext>> load(const std::string& cert_file,
@@ -38,6 +40,8 @@ enum class TlsIo { kDone, kWantRead, kWantWrite, kClosed, kError };
 TlsIo tls_read(SSL* ssl, char* buf, size_t n, size_t* got);
 // Writes up to `n` bytes; *put is set on kDone.
 TlsIo tls_write(SSL* ssl, const char* data, size_t n, size_t* put);
+// Bytes already read from the socket (decrypted or not) that epoll cannot report.
+bool tls_has_pending(SSL* ssl);
 // Sends close_notify (best effort) and frees the session.
 void tls_close(SSL* ssl, bool notify);
 

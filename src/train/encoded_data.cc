@@ -7,7 +7,7 @@
 #include "base/file_util.h"
 #include "fenlei/log.h"
 #include "text/script.h"
-#include "train/finetune_init.h"
+#include "train/distill.h"
 
 namespace fenlei::train {
 namespace {
@@ -35,16 +35,17 @@ StatusOr<data::Dataset> read_one(const std::string& path, const data::ReadOption
   return ds;
 }
 
-// Multi-label data trains one sigmoid per label unless the user chose another output; a
-// single-label output on multi-label data keeps each row's first label, and says so.
-StatusOr<bool> multi_label_training(const TrainOptions& options, const data::Dataset& train) {
+}  // namespace
+
+StatusOr<bool> multi_label_training(const TrainOptions& options, const data::Dataset& train,
+                                    bool may_become_multi_label) {
   const nn::Output output = options.model.output;
   if (output == nn::Output::kOva) return true;
   if (!data::is_multi_label(train)) return false;
   if (output == nn::Output::kAuto || !options.output_chosen) {
-    if (options.base_model && !options.base_model->engine->multi_label())
-      return invalid_argument_error(options.input + ": rows have several labels, but the base "
-                                    "model is single-label; fine-tune it on one label per row");
+    if (!may_become_multi_label)
+      return invalid_argument_error(options.input + ": rows have several labels, but the model "
+                                    "is single-label; train it on one label per row");
     FENLEI_LOG(kInfo) << options.input << ": " << train.rows_with_extra_labels
                       << " rows have several labels: training a multi-label model (one "
                          "sigmoid per label, --loss ova; --loss softmax keeps the first label)";
@@ -56,6 +57,7 @@ StatusOr<bool> multi_label_training(const TrainOptions& options, const data::Dat
   return false;
 }
 
+namespace {
 std::vector<std::string> texts_of(const data::Dataset& ds) {
   std::vector<std::string> texts;
   texts.reserve(ds.examples.size());
@@ -77,6 +79,11 @@ void add_example(const EncodedSet& set, size_t i, nn::Batch* batch) {
   } else {
     batch->add(tokens, n, set.labels[i], w);
   }
+  if (!set.soft_weights.empty()) {
+    const size_t classes = set.soft_targets.size() / set.soft_weights.size();
+    batch->add_soft_target(set.soft_targets.data() + i * classes, classes, set.soft_weights[i]);
+    batch->soft_temperature = set.soft_temperature;
+  }
 }
 }  // namespace
 
@@ -93,7 +100,20 @@ void EncodedSet::fill_range(size_t begin, size_t end, nn::Batch* batch) const {
   for (size_t i = begin; i < end; ++i) add_example(*this, i, batch);
 }
 
-EncodedSet encode_tokens(const std::vector<std::vector<std::string>>& tokens,
+void PackedTokens::assign(const std::vector<std::string>& tokens) {
+  size_t total = 0;
+  for (const std::string& t : tokens) total += t.size();
+  bytes.clear();
+  bytes.reserve(total);
+  ends.clear();
+  ends.reserve(tokens.size());
+  for (const std::string& t : tokens) {
+    bytes += t;
+    ends.push_back(static_cast<uint32_t>(bytes.size()));
+  }
+}
+
+EncodedSet encode_tokens(const std::vector<PackedTokens>& tokens,
                          const std::vector<int>& labels, const vocab::Vocabulary& vocabulary,
                          int max_len, ThreadPool& pool) {
   const size_t limit = max_len > 0 ? static_cast<size_t>(max_len) : SIZE_MAX;
@@ -141,110 +161,94 @@ EncodedSet encode_examples(const std::vector<std::string>& texts, const std::vec
   return set;
 }
 
-StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& pool) {
-  PreparedData out;
-  core::ModelBundle& bundle = out.bundle;
-
-  FENLEI_ASSIGN_OR_RETURN(data::Dataset train_ds, read_one(options.input, options.read));
-  data::Dataset valid_ds;
-  if (!options.valid.empty()) {
-    FENLEI_ASSIGN_OR_RETURN(valid_ds, read_one(options.valid, options.read));
+StatusOr<TrainingTexts> read_training_texts(const TrainOptions& options) {
+  TrainingTexts texts;
+  if (options.train_data) {
+    texts.train = *options.train_data;
   } else {
-    FENLEI_ASSIGN_OR_RETURN(auto split, data::split_validation(std::move(train_ds),
-                                                                options.validation_split));
-    train_ds = std::move(split.train);
-    valid_ds = std::move(split.validation);
+    FENLEI_ASSIGN_OR_RETURN(texts.train, read_one(options.input, options.read));
   }
-  FENLEI_RETURN_IF_ERROR(data::check_trainable(train_ds));
-  if (valid_ds.examples.empty()) {
+  if (options.valid_data) {
+    texts.valid = *options.valid_data;
+    texts.valid_name = options.valid;
+  } else if (!options.valid.empty()) {
+    FENLEI_ASSIGN_OR_RETURN(texts.valid, read_one(options.valid, options.read));
+    texts.valid_name = options.valid;
+  } else {
+    FENLEI_ASSIGN_OR_RETURN(auto split, data::split_validation(std::move(texts.train),
+                                                                options.validation_split));
+    texts.train = std::move(split.train);
+    texts.valid = std::move(split.validation);
+    texts.valid_name = options.input + " (validation split)";
+  }
+  FENLEI_RETURN_IF_ERROR(data::check_trainable(texts.train));
+  if (texts.valid.examples.empty()) {
     return invalid_argument_error("the validation set is empty: pass --valid FILE or a larger "
                                   "--validation-split");
   }
+  return texts;
+}
 
-  bundle.labels = data::sorted_labels(train_ds);
-  if (options.base_model) {  // fine-tuning: the base model's labels first, in its order
-    FENLEI_ASSIGN_OR_RETURN(bundle.labels, finetune_labels(*options.base_model, bundle.labels,
-                                                           options.allow_new_labels, options.input));
-    bundle.lineage = options.lineage;
-  }
-  FENLEI_ASSIGN_OR_RETURN(auto train_labels, data::label_ids(train_ds, bundle.labels, options.input));
-  FENLEI_ASSIGN_OR_RETURN(
-      auto valid_labels,
-      data::label_ids(valid_ds, bundle.labels,
-                      options.valid.empty() ? options.input + " (validation split)" : options.valid));
-
-  // Preprocessing: the user dictionary's text travels inside the model.
-  const core::VocabTokenizer* base_tokenizer =
-      options.base_model ? core::trainable_tokenizer(*options.base_model->tokenizer) : nullptr;
-  core::PreprocessConfig preprocess =
-      base_tokenizer ? base_tokenizer->config() : options.preprocess;
-  const std::vector<std::string> train_texts = texts_of(train_ds);
-  nlohmann::json tokenizer_choice;
-  if (options.tokenizer_by_script && !base_tokenizer) {
-    const text::ScriptCounts scripts = text::count_scripts(train_texts);
-    preprocess.tokenizer = tokenizer_for_script(scripts);
-    tokenizer_choice = {{"tokenizer", core::tokenizer_kind_name(preprocess.tokenizer)},
-                        {"rule", "char when >= half of the letters are of unspaced scripts"},
-                        {"unspaced_letter_share", scripts.unspaced_share()}};
-    FENLEI_LOG(kInfo) << "tokenizer " << core::tokenizer_kind_name(preprocess.tokenizer) << " ("
-                      << static_cast<int>(scripts.unspaced_share() * 100 + 0.5)
-                      << "% of the letters are Chinese/Japanese/Thai-like; --tokenizer to change)";
-  }
-  if (!options.user_dict_path.empty() && !options.base_model) {
-    FENLEI_ASSIGN_OR_RETURN(preprocess.user_dictionary, read_file(options.user_dict_path));
-  }
-  seg::SegmenterOptions seg_options;
-  seg_options.dict_path = options.dict_path;
-  FENLEI_ASSIGN_OR_RETURN(std::shared_ptr<const core::Preprocessor> preprocessor,
-                          core::Preprocessor::create(preprocess, seg_options));
-
-  // Tokenise the training texts once: for the vocabulary and the length statistics.
-  std::vector<std::vector<std::string>> tokens(train_texts.size());
-  parallel_chunks(pool, train_texts.size(), [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) preprocessor->tokenize(train_texts[i], &tokens[i]);
+std::vector<PackedTokens> tokenize_texts(const core::Preprocessor& preprocessor,
+                                         const data::Dataset& ds, ThreadPool& pool) {
+  std::vector<PackedTokens> tokens(ds.examples.size());
+  parallel_chunks(pool, tokens.size(), [&](size_t begin, size_t end) {
+    std::vector<std::string> text_tokens;
+    for (size_t i = begin; i < end; ++i) {
+      preprocessor.tokenize(ds.examples[i].text, &text_tokens);
+      tokens[i].assign(text_tokens);
+    }
   });
+  return tokens;
+}
+
+vocab::TokenCounts count_packed_tokens(const std::vector<PackedTokens>& tokens, ThreadPool& pool) {
+  return vocab::count_tokens(
+      tokens.size(),
+      [&tokens](size_t i, std::vector<std::string>* text_tokens) {
+        text_tokens->clear();
+        for (size_t k = 0; k < tokens[i].size(); ++k) text_tokens->emplace_back(tokens[i][k]);
+      },
+      pool.size());
+}
+
+data::LengthStats token_length_stats(const std::vector<PackedTokens>& tokens) {
   std::vector<size_t> lengths(tokens.size());
   for (size_t i = 0; i < tokens.size(); ++i) lengths[i] = tokens[i].size();
-  const data::LengthStats stats = data::length_stats(lengths);
-  if (preprocess.max_len == 0) {
-    // Ragged batches cost nothing for short texts, so the limit only trims the long tail: the
-    // 95th percentile keeps nearly every text whole while bounding the cost of outliers.
-    size_t chosen = (stats.p95 + 7) / 8 * 8;
-    chosen = std::clamp<size_t>(chosen, 16, 512);
-    preprocess.max_len = static_cast<int>(chosen);
-    FENLEI_LOG(kInfo) << "max_len " << chosen << " (95th percentile of training token counts, "
-                      << "rounded up; median " << stats.p50 << ", max " << stats.max
-                      << "; --max-len to change)";
-    FENLEI_ASSIGN_OR_RETURN(preprocessor, core::Preprocessor::create(preprocess, seg_options));
-  }
-  const vocab::TokenCounts counts = vocab::count_tokens(tokens, pool.size());
-  vocab::Vocabulary vocabulary =
-      options.base_model
-          ? finetune_vocabulary(*options.base_model, counts, options.vocab_size, options.min_count)
-          : vocab::Vocabulary::build(counts, options.vocab_size, options.min_count);
-  FENLEI_LOG(kInfo) << "data: " << train_ds.examples.size() << " training and "
-                    << valid_ds.examples.size() << " validation examples, "
-                    << bundle.labels.size() << " labels, " << counts.size()
-                    << " distinct tokens, vocabulary " << vocabulary.size();
-  out.tokenizer = std::make_shared<const core::VocabTokenizer>(std::move(preprocessor),
-                                                              std::move(vocabulary));
+  return data::length_stats(lengths);
+}
+
+StatusOr<PreparedData> encode_training_data(const TrainOptions& options,
+                                            const TrainingTexts& texts,
+                                            std::vector<PackedTokens> train_tokens,
+                                            std::vector<std::string> labels,
+                                            std::shared_ptr<const core::VocabTokenizer> tokenizer,
+                                            bool multi_label, ThreadPool& pool) {
+  PreparedData out;
+  core::ModelBundle& bundle = out.bundle;
+  bundle.labels = std::move(labels);
+  out.multi_label = multi_label;
+  const data::Dataset& train_ds = texts.train;
+  const data::Dataset& valid_ds = texts.valid;
+  FENLEI_ASSIGN_OR_RETURN(auto train_labels,
+                          data::label_ids(train_ds, bundle.labels, options.input));
+  FENLEI_ASSIGN_OR_RETURN(auto valid_labels,
+                          data::label_ids(valid_ds, bundle.labels, texts.valid_name));
+  const data::LengthStats stats = token_length_stats(train_tokens);
+  out.tokenizer = std::move(tokenizer);
   bundle.tokenizer = out.tokenizer;
   const core::Preprocessor& pre = out.tokenizer->preprocessor();
   const vocab::Vocabulary& vocab = out.tokenizer->vocabulary();
-  // The training texts were segmented above: their ids come from those tokens (the first
-  // max_len of each, exactly what the preprocessor's encode() gives), not from a second pass.
-  out.train = encode_tokens(tokens, train_labels, vocab, preprocess.max_len, pool);
-  std::vector<std::vector<std::string>>().swap(tokens);
+  // The training texts were segmented once, by the caller: their ids come from those tokens
+  // (the first max_len of each, exactly what the preprocessor's encode() gives).
+  out.train = encode_tokens(train_tokens, train_labels, vocab, pre.config().max_len, pool);
+  std::vector<PackedTokens>().swap(train_tokens);
   out.valid = encode_examples(texts_of(valid_ds), valid_labels, pre, vocab, pool);
-  FENLEI_ASSIGN_OR_RETURN(out.multi_label, multi_label_training(options, train_ds));
   if (out.multi_label) {
     FENLEI_ASSIGN_OR_RETURN(out.train.label_sets,
                             data::label_sets(train_ds, bundle.labels, options.input));
-    FENLEI_ASSIGN_OR_RETURN(
-        out.valid.label_sets,
-        data::label_sets(valid_ds, bundle.labels,
-                         options.valid.empty() ? options.input + " (validation split)"
-                                               : options.valid));
+    FENLEI_ASSIGN_OR_RETURN(out.valid.label_sets,
+                            data::label_sets(valid_ds, bundle.labels, texts.valid_name));
   }
 
   // Class weights apply to training examples only; validation loss stays unweighted.
@@ -255,7 +259,9 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
       return invalid_argument_error("--class-weight weighs each example by its one label; a "
                                     "multi-label model has several per example (drop the flag)");
   } else {
-    for (int y : train_labels) ++label_counts[static_cast<size_t>(y)];
+    // Distillation's unlabelled texts (the last ones) carry a placeholder label: not counted.
+    for (size_t i = 0; i < train_labels.size() - texts.unlabeled; ++i)
+      ++label_counts[static_cast<size_t>(train_labels[i])];
   }
   FENLEI_ASSIGN_OR_RETURN(auto class_weights,
                           parse_class_weights(options.class_weight, bundle.labels, label_counts));
@@ -263,6 +269,9 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
     out.train.weights[i] = class_weights[static_cast<size_t>(out.train.labels[i])];
   }
 
+  FENLEI_LOG(kInfo) << "data: " << train_ds.examples.size() << " training and "
+                    << valid_ds.examples.size() << " validation examples, "
+                    << bundle.labels.size() << " labels, vocabulary " << vocab.size();
   nlohmann::json label_summary = nlohmann::json::object();
   for (size_t i = 0; i < bundle.labels.size(); ++i) label_summary[bundle.labels[i]] = label_counts[i];
   bundle.training = {
@@ -275,7 +284,76 @@ StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& poo
         {"label_counts", label_summary},
         {"token_length", {{"median", stats.p50}, {"p95", stats.p95}, {"max", stats.max}}}}},
       {"options", training_options_json(options)}};
-  if (!tokenizer_choice.is_null()) bundle.training["tokenizer_choice"] = tokenizer_choice;
+  return out;
+}
+
+StatusOr<PreparedData> prepare_data(const TrainOptions& options, ThreadPool& pool) {
+  FENLEI_ASSIGN_OR_RETURN(TrainingTexts texts, read_training_texts(options));
+  std::vector<std::string> labels = data::sorted_labels(texts.train);
+  const Distillation* distill = options.distillation.get();
+  if (distill) {
+    FENLEI_RETURN_IF_ERROR(check_teachers(*distill, labels));
+    // Distillation's unlabelled texts train (and build the vocabulary) after the labelled ones;
+    // their label is a placeholder until the teacher's choice replaces it.
+    for (const std::string& t : distill->unlabeled_texts)
+      texts.train.examples.push_back(data::Example{t, labels.front()});
+    texts.unlabeled = distill->unlabeled_texts.size();
+  }
+  const data::Dataset& train_ds = texts.train;
+
+  // Preprocessing: the user dictionary's text travels inside the model.
+  core::PreprocessConfig preprocess = options.preprocess;
+  nlohmann::json tokenizer_choice;
+  if (options.tokenizer_by_script) {
+    const text::ScriptCounts scripts = text::count_scripts(texts_of(train_ds));
+    preprocess.tokenizer = tokenizer_for_script(scripts);
+    tokenizer_choice = {{"tokenizer", core::tokenizer_kind_name(preprocess.tokenizer)},
+                        {"rule", "char when >= half of the letters are of unspaced scripts"},
+                        {"unspaced_letter_share", scripts.unspaced_share()}};
+    FENLEI_LOG(kInfo) << "tokenizer " << core::tokenizer_kind_name(preprocess.tokenizer) << " ("
+                      << static_cast<int>(scripts.unspaced_share() * 100 + 0.5)
+                      << "% of the letters are Chinese/Japanese/Thai-like; --tokenizer to change)";
+  }
+  if (!options.user_dict_path.empty()) {
+    FENLEI_ASSIGN_OR_RETURN(preprocess.user_dictionary, read_file(options.user_dict_path));
+  }
+  seg::SegmenterOptions seg_options;
+  seg_options.dict_path = options.dict_path;
+  FENLEI_ASSIGN_OR_RETURN(std::shared_ptr<const core::Preprocessor> preprocessor,
+                          core::Preprocessor::create(preprocess, seg_options));
+
+  // Tokenise the training texts once: for the vocabulary, the length statistics and the ids.
+  std::vector<PackedTokens> tokens = tokenize_texts(*preprocessor, train_ds, pool);
+  if (preprocess.max_len == 0) {
+    // Ragged batches cost nothing for short texts, so the limit only trims the long tail: the
+    // 95th percentile keeps nearly every text whole while bounding the cost of outliers.
+    const data::LengthStats stats = token_length_stats(tokens);
+    size_t chosen = (stats.p95 + 7) / 8 * 8;
+    chosen = std::clamp<size_t>(chosen, 16, 512);
+    preprocess.max_len = static_cast<int>(chosen);
+    FENLEI_LOG(kInfo) << "max_len " << chosen << " (95th percentile of training token counts, "
+                      << "rounded up; median " << stats.p50 << ", max " << stats.max
+                      << "; --max-len to change)";
+    FENLEI_ASSIGN_OR_RETURN(preprocessor, core::Preprocessor::create(preprocess, seg_options));
+  }
+  const vocab::TokenCounts counts = count_packed_tokens(tokens, pool);
+  FENLEI_LOG(kInfo) << counts.size() << " distinct tokens in the training texts";
+  auto tokenizer = std::make_shared<const core::VocabTokenizer>(
+      std::move(preprocessor),
+      vocab::Vocabulary::build(counts, options.vocab_size, options.min_count));
+  FENLEI_ASSIGN_OR_RETURN(bool multi_label, multi_label_training(options, train_ds, true));
+  if (distill && multi_label)
+    return invalid_argument_error(options.input + ": distillation trains single-label students; "
+                                  "this data is multi-label");
+  FENLEI_ASSIGN_OR_RETURN(PreparedData out,
+                          encode_training_data(options, texts, std::move(tokens), labels,
+                                               std::move(tokenizer), multi_label, pool));
+  if (!tokenizer_choice.is_null()) out.bundle.training["tokenizer_choice"] = tokenizer_choice;
+  if (distill)
+    FENLEI_RETURN_IF_ERROR(attach_soft_targets(*distill, texts_of(train_ds),
+                                               train_ds.examples.size() - texts.unlabeled,
+                                               out.bundle.labels, pool, &out.train,
+                                               &out.bundle.training));
   return out;
 }
 

@@ -64,7 +64,8 @@ struct EncoderFinetuneResult {
   double valid_loss = 0, valid_accuracy = 0;
   int64_t steps = 0;
   int64_t examples = 0;        // training examples processed
-  double train_seconds = 0;    // forward/backward/optimiser time, without validation
+  double train_seconds = 0;    // forward/backward/optimiser wall time, without validation
+  double train_cpu_seconds = 0;  // the same span in process CPU time (all threads)
   double examples_per_second = 0;
 };
 

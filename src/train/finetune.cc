@@ -16,18 +16,11 @@ StatusOr<TrainResult> finetune_model(const FinetuneOptions& options) {
                           format::parse_model_file(bytes, options.base_model));
   FENLEI_ASSIGN_OR_RETURN(core::ModelBundle base,
                           core::bundle_from_model_file(file, options.base_model));
-  FENLEI_ASSIGN_OR_RETURN(TrainableModel trainable,
-                          trainable_model(base, options.base_model, "fine-tune"));
+  FENLEI_RETURN_IF_ERROR(trainable_model(base, options.base_model, "fine-tune").status());
   TrainOptions o = options.train;
-  o.model = trainable.network->config();
-  if (options.allow_new_labels && o.model.output == nn::Output::kSigmoid)
-    o.model.output = nn::Output::kAuto;  // may need a softmax once labels are added
-  o.preprocess = trainable.tokenizer->config();
-  o.allow_new_labels = options.allow_new_labels;
   o.lineage = lineage_from_base(options.base_model, bytes, base.lineage, o);
   o.lineage["freeze"] = freeze_name(o.freeze);
-  o.base_model = std::make_shared<const core::ModelBundle>(std::move(base));
-  return train_model(o);
+  return continue_training(o, base, options.allow_new_labels);
 }
 
 }  // namespace fenlei::train

@@ -64,7 +64,7 @@ vocab::Vocabulary finetune_vocabulary(const core::ModelBundle& base,
 
 namespace {
 
-Status copy_base_weights(const core::ModelBundle& base_model, nn::Network* net) {
+Status copy_start_weights(const core::ModelBundle& base_model, nn::Network* net) {
   const nn::Network& base = *base_model.engine->trainable_network();
   const nn::Params& from = base.params();
   const bool grew_from_sigmoid =
@@ -95,10 +95,40 @@ Status copy_base_weights(const core::ModelBundle& base_model, nn::Network* net) 
 
 }  // namespace
 
-Status apply_initial_weights(const TrainOptions& options, const vocab::Vocabulary& vocabulary,
-                             nn::Network* network, nlohmann::json* training) {
+StatusOr<nn::Network> grown_network(const core::ModelBundle& start, const nn::ModelConfig& config,
+                                    uint64_t seed) {
+  FENLEI_ASSIGN_OR_RETURN(nn::Network net, nn::Network::create(config, seed));
+  FENLEI_RETURN_IF_ERROR(copy_start_weights(start, &net));
+  return net;
+}
+
+StatusOr<PreparedData> prepare_data_from(const core::ModelBundle& start, bool allow_new_labels,
+                                         const TrainOptions& options, ThreadPool& pool) {
+  FENLEI_ASSIGN_OR_RETURN(TrainableModel trainable, trainable_model(start, "the model", "train"));
+  FENLEI_ASSIGN_OR_RETURN(TrainingTexts texts, read_training_texts(options));
+  FENLEI_ASSIGN_OR_RETURN(
+      std::vector<std::string> labels,
+      finetune_labels(start, data::sorted_labels(texts.train), allow_new_labels, options.input));
+  const core::Preprocessor& preprocessor = trainable.tokenizer->preprocessor();
+  std::vector<PackedTokens> tokens = tokenize_texts(preprocessor, texts.train, pool);
+  const vocab::TokenCounts counts = count_packed_tokens(tokens, pool);
+  auto tokenizer = std::make_shared<const core::VocabTokenizer>(
+      trainable.tokenizer->shared_preprocessor(),
+      finetune_vocabulary(start, counts, options.vocab_size, options.min_count));
+  FENLEI_ASSIGN_OR_RETURN(
+      bool multi_label,
+      multi_label_training(options, texts.train, start.engine->multi_label()));
+  FENLEI_ASSIGN_OR_RETURN(PreparedData out,
+                          encode_training_data(options, texts, std::move(tokens),
+                                               std::move(labels), std::move(tokenizer),
+                                               multi_label, pool));
+  out.bundle.lineage = options.lineage;
+  return out;
+}
+
+Status apply_pretrained_vectors(const TrainOptions& options, const vocab::Vocabulary& vocabulary,
+                                nn::Network* network, nlohmann::json* training) {
   nn::Network& net = *network;
-  if (options.base_model) FENLEI_RETURN_IF_ERROR(copy_base_weights(*options.base_model, &net));
   if (!options.pretrained_vectors.empty()) {
     nn::Tensor& table = net.params()[net.embed_index()];
     FENLEI_ASSIGN_OR_RETURN(

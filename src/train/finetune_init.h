@@ -1,6 +1,6 @@
-// The transfer-learning steps inside a training run: the label list and vocabulary of a
-// fine-tuning run (base model first, then what the new data adds) and the initial weights
-// (copied from the base model, and/or pretrained word vectors).
+// What a run that continues a model builds from it (fine-tuning, pruning's recovery pass): its
+// labels and vocabulary (the model's first, then what the new data adds), its data and its
+// starting network; and pretrained word vectors, which fresh runs use too.
 #pragma once
 
 #include <string>
@@ -12,6 +12,7 @@
 #include "nn/network.h"
 #include "fenlei/status.h"
 #include "vocab/vocab.h"
+#include "train/encoded_data.h"
 #include "train/train_options.h"
 
 namespace fenlei::train {
@@ -38,13 +39,26 @@ vocab::Vocabulary finetune_vocabulary(const core::ModelBundle& base,
                                       const vocab::TokenCounts& counts, size_t max_new,
                                       int64_t min_count);
 
-// Runs after the network is created: copies the base model's weights (options.base_model; new
-// vocabulary rows and new output classes keep their fresh initialisation, which is the base's
-// init scheme; a sigmoid base grown to >2 classes becomes the equivalent softmax rows), then
-// loads options.pretrained_vectors into the embedding table and logs its coverage.
-// `training` (the model's training record) gets the pretrained-vector coverage.
-Status apply_initial_weights(const TrainOptions& options, const vocab::Vocabulary& vocabulary,
-                             nn::Network* net, nlohmann::json* training);
+// The data of a run that continues `start` (fine-tuning, pruning's recovery pass): the start's
+// labels first (then the data's new ones, sorted, when allow_new_labels), its preprocessing, and
+// its vocabulary extended with the data's new tokens (at most options.vocab_size of them).
+// Errors: as prepare_data, plus an unknown label without allow_new_labels and multi-label rows
+// for a single-label start.
+StatusOr<PreparedData> prepare_data_from(const core::ModelBundle& start, bool allow_new_labels,
+                                         const TrainOptions& options, ThreadPool& pool);
+
+// The network a continued run starts from: `config` (the start's, grown to the run's vocabulary
+// and labels) initialised with `seed`, then the start's weights copied in. New vocabulary rows
+// and new output classes keep their fresh initialisation (the start's own init scheme); a
+// sigmoid start grown to > 2 classes becomes the equivalent softmax rows.
+// Errors: kInvalidArgument when a tensor cannot be carried over.
+StatusOr<nn::Network> grown_network(const core::ModelBundle& start, const nn::ModelConfig& config,
+                                    uint64_t seed);
+
+// Loads options.pretrained_vectors (if any) into the embedding table and logs its coverage;
+// `training` (the model's training record) gets the coverage.
+Status apply_pretrained_vectors(const TrainOptions& options, const vocab::Vocabulary& vocabulary,
+                                nn::Network* net, nlohmann::json* training);
 
 // The lineage a model trained from `base_path` records (fine-tuning, pruning): the base file, its
 // checksum and own lineage, the new data, the date, epochs and lr of `options`.

@@ -77,6 +77,16 @@ PresetDefaults fasttext() {
   return d;
 }
 
+// Issue 15's recurrent presets share textcnn's recipe (jieba words, vocab 10k, 128 tokens, Adam
+// 1e-3, batch 32, best epoch on validation loss, stop after 2 epochs without improvement): the
+// same data pipeline makes the accuracy comparison in docs/accuracy.md one of networks only.
+PresetDefaults recurrent(const char* preset, const char* why) {
+  PresetDefaults d = textcnn();
+  d.preset = preset;
+  d.why = why;
+  return d;
+}
+
 }  // namespace
 
 StatusOr<PresetDefaults> preset_defaults(const std::string& preset) {
@@ -84,10 +94,16 @@ StatusOr<PresetDefaults> preset_defaults(const std::string& preset) {
     if (d.preset == preset) return std::move(d);
   }
   return invalid_argument_error("unknown model preset '" + preset +
-                                "' (expected seed-cnn, textcnn or fasttext)");
+                                "' (expected seed-cnn, textcnn or fasttext; recurrent: bilstm, "
+                                "gru or rcnn)");
 }
 
-std::vector<PresetDefaults> all_preset_defaults() { return {seed_cnn(), textcnn(), fasttext()}; }
+std::vector<PresetDefaults> all_preset_defaults() {
+  return {seed_cnn(), textcnn(), fasttext(),
+          recurrent("bilstm", "BiLSTM + attention pooling on jieba words, as textcnn's recipe"),
+          recurrent("gru", "BiGRU + attention pooling on jieba words, as textcnn's recipe"),
+          recurrent("rcnn", "RCNN (BiLSTM context + tanh + max) on jieba words, as textcnn's recipe")};
+}
 
 const std::vector<std::string>& preset_default_flags() {
   static const std::vector<std::string> flags = {

@@ -23,6 +23,10 @@
 namespace fenlei::train {
 namespace {
 
+// Tokens per stacked encoder chunk, as in encoder_finetune.cc: a chunk's dense layers run as
+// one GEMM over all its rows.
+constexpr size_t kChunkTokens = 512;
+
 using transformer::EncoderGrads;
 using transformer::EncoderWeights;
 using transformer::Linear;
@@ -325,20 +329,42 @@ StatusOr<PretrainResult> pretrain_encoder(const PretrainOptions& o) {
       std::vector<int64_t> correct(threads, 0);
       const size_t count = end - begin;
       pool.run(threads, [&](int t) {
+        // Chunks of this thread's texts up to kChunkTokens tokens run as one stacked encoder
+        // forward/backward (one GEMM per dense layer); text k's dropout key depends only on k.
         std::vector<float> hidden, dhidden;
-        for (size_t k = t; k < count; k += threads) {
-          const MaskedText& m = masked[k];
-          transformer::DropoutSpec d = dropout_rates;
-          d.key = nn::mix64(nn::mix64(o.seed ^ 0x7f4a7c159e3779b9ULL) + static_cast<uint64_t>(step) * 4096 + k);
-          transformer::forward_hidden(w, m.input, d, workspaces[t].get(), &hidden);
-          const int len = static_cast<int>(hidden.size()) / config.hidden_size;
-          dhidden.resize(hidden.size());
-          const transformer::MlmResult r = transformer::mlm_forward_backward(
-              head, w.word_embeddings, config.vocab_size, hidden.data(), len, config.hidden_size,
-              m.positions, m.targets, scale, &mlm_ws[t], &head_grads[t], dhidden.data());
-          transformer::backward_hidden(w, m.input, d, workspaces[t].get(), dhidden.data(), &grads[t]);
-          losses[t] += r.loss;
-          correct[t] += r.correct;
+        std::vector<int> offsets;
+        std::vector<const std::vector<int32_t>*> ids;
+        std::vector<uint64_t> keys;
+        std::vector<size_t> chunk;
+        size_t k = t;
+        while (k < count) {
+          ids.clear();
+          keys.clear();
+          chunk.clear();
+          size_t tokens = 0;
+          do {
+            ids.push_back(&masked[k].input);
+            keys.push_back(nn::mix64(nn::mix64(o.seed ^ 0x7f4a7c159e3779b9ULL) +
+                                     static_cast<uint64_t>(step) * 4096 + k));
+            chunk.push_back(k);
+            tokens += masked[k].input.size();
+            k += threads;
+          } while (k < count && tokens + masked[k].input.size() <= kChunkTokens);
+          transformer::forward_hidden(w, ids, keys, dropout_rates, workspaces[t].get(), &hidden,
+                                      &offsets);
+          dhidden.assign(hidden.size(), 0.0f);
+          for (size_t c = 0; c < chunk.size(); ++c) {
+            const MaskedText& m = masked[chunk[c]];
+            const long row0 = static_cast<long>(offsets[c]) * config.hidden_size;
+            const transformer::MlmResult r = transformer::mlm_forward_backward(
+                head, w.word_embeddings, config.vocab_size, hidden.data() + row0,
+                offsets[c + 1] - offsets[c], config.hidden_size, m.positions, m.targets, scale,
+                &mlm_ws[t], &head_grads[t], dhidden.data() + row0);
+            losses[t] += r.loss;
+            correct[t] += r.correct;
+          }
+          transformer::backward_hidden(w, dropout_rates, workspaces[t].get(), dhidden.data(),
+                                       &grads[t]);
         }
       });
       for (int t = 0; t < threads; ++t) {

@@ -164,9 +164,6 @@ StatusOr<PruneResult> prune_model(const PruneOptions& options) {
   // Recovery fine-tune through the trainer, starting from the pruned weights. It writes a
   // temporary file; the output is written once, at the end, with the full report.
   TrainOptions o = options.train;
-  o.model = pc;
-  o.preprocess = trainable.tokenizer->config();
-  o.allow_new_labels = false;
   // The vocabulary must stay the model's own: new words would grow the embedding table that
   // pruning is meant to shrink. No word of the data can reach this count.
   o.min_count = std::numeric_limits<int64_t>::max();
@@ -175,9 +172,8 @@ StatusOr<PruneResult> prune_model(const PruneOptions& options) {
   o.output = options.train.output + ".prune-tmp";
   core::ModelBundle start = base;
   start.engine = std::make_shared<const core::NetworkEngine>(pruned.network());
-  o.base_model = std::make_shared<const core::ModelBundle>(std::move(start));
   o.lineage = lineage_from_base(options.model, bytes, base.lineage, o);
-  auto trained = train_model(o);
+  auto trained = continue_training(o, start, /*allow_new_labels=*/false);
   std::remove(o.output.c_str());
   if (!trained.ok()) return trained.status();
   core::ModelBundle& out = trained->bundle;

@@ -106,6 +106,7 @@ StatusOr<nn::Network> apply_pruning(const nn::Network& net, const PruneSelection
   for (const nn::Tensor& t : p) {  // tables: unchanged
     if (t.name == "embed/weight" || t.name == "bigram/weight") put(t, t.shape, t.data);
   }
+  for (int i : nn::recurrent_tensor_indices(net.recurrent())) put(p[i], p[i].shape, p[i].data);
 
   // Conv filters, and the feature columns they feed (width blocks of `filters` each).
   std::vector<int> feature_cols;

@@ -20,6 +20,7 @@
 namespace fenlei::train {
 
 class Collective;
+struct Distillation;
 
 // The optimiser and its numbers. The kind is parsed once where flags become options
 // (nn::parse_optimizer_kind); the model records its name.
@@ -86,6 +87,10 @@ struct TrainOptions {
   // alone. Not owned. Only rank 0 writes the model, checkpoints and log and shows progress.
   Collective* collective = nullptr;
 
+  // Data already in memory (the library's train_classifier): used instead of reading `input` /
+  // `valid`, which then only name it in messages and in the model's record.
+  std::shared_ptr<const data::Dataset> train_data, valid_data;
+
   // Files.
   std::string output;      // the model file
   std::string checkpoint;  // "" = <output>.ckpt; "none" = no checkpoints
@@ -101,12 +106,12 @@ struct TrainOptions {
   // Transfer (fine-tuning and pretrained vectors; see finetune).
   std::string pretrained_vectors;
   Freeze freeze = Freeze::kNone;  // parse_freeze
-  // Fine-tuning hook (set by train::finetune_model, never by `fenlei train`): training starts
-  // from this model's preprocessing, vocabulary (extended with the new data's words, at most
-  // vocab_size new ones), labels and weights, and the saved model records `lineage`.
-  std::shared_ptr<const core::ModelBundle> base_model;
-  bool allow_new_labels = false;  // with base_model: new labels extend the output layer
+  // What a model continued from another (train::continue_training) records about its start.
   nlohmann::json lineage = nlohmann::json::object();
+
+  // Knowledge distillation (set by train::distill_model, see distill.h): the training texts
+  // also learn the teachers' softened probabilities, and these unlabelled texts join them.
+  std::shared_ptr<const Distillation> distillation;
 
   Status validate() const;
 };

@@ -28,4 +28,14 @@ struct TrainResult {
 // stderr through the logger; nothing is printed to stdout.
 StatusOr<TrainResult> train_model(const TrainOptions& options);
 
+// Continues training `start` (a model with a float network and a vocabulary tokenizer) on
+// options' data: the architecture, preprocessing, labels (new ones appended when
+// allow_new_labels), vocabulary (extended with the data's new words, at most
+// options.vocab_size) and weights are the start's; options.model and options.preprocess are
+// ignored. The saved model records options.lineage. Fine-tuning and pruning's recovery pass
+// build their start and call this. Errors: as train_model, plus FAILED_PRECONDITION for a start
+// the trainer cannot continue and INVALID_ARGUMENT for an unknown label.
+StatusOr<TrainResult> continue_training(const TrainOptions& options, const core::ModelBundle& start,
+                                        bool allow_new_labels);
+
 }  // namespace fenlei::train

@@ -55,26 +55,6 @@ class TempDir {
   std::string path_;
 };
 
-// In-memory data as a JSON Lines file, the one format that holds any text (tabs, newlines).
-Status write_jsonl(const LabelledTexts& data, const std::string& what, const std::string& path) {
-  if (data.texts.size() != data.labels.size()) {
-    return invalid_argument_error(what + ": " + std::to_string(data.texts.size()) + " texts but " +
-                                  std::to_string(data.labels.size()) + " labels");
-  }
-  std::string out;
-  for (size_t i = 0; i < data.texts.size(); ++i) {
-    const std::string where = what + " example " + std::to_string(i);
-    FENLEI_RETURN_IF_ERROR(utf8::validate(data.texts[i], where + " text"));
-    FENLEI_RETURN_IF_ERROR(utf8::validate(data.labels[i], where + " label"));
-    if (data.labels[i].find_first_not_of(" \t\r\n") == std::string::npos) {
-      return invalid_argument_error(where + ": empty label");
-    }
-    out += nlohmann::json{{"text", data.texts[i]}, {"label", data.labels[i]}}.dump();
-    out += '\n';
-  }
-  return write_file_atomic(path, out);
-}
-
 // The CLI's finish_options, for TrainSettings: preset first, then every setting given.
 StatusOr<train::TrainOptions> to_train_options(const TrainSettings& s) {
   train::TrainOptions o;
@@ -177,27 +157,22 @@ StatusOr<std::shared_ptr<const Classifier>> train_classifier(const LabelledTexts
                                                              const TrainSettings& settings) {
   FENLEI_ASSIGN_OR_RETURN(train::TrainOptions options, to_train_options(settings));
   FENLEI_ASSIGN_OR_RETURN(TempDir tmp, TempDir::create());
-  // A validation file is read here, with the settings' format, and joins the in-memory data.
-  LabelledTexts valid_from_file;
-  if (valid == nullptr && !settings.valid.empty()) {
-    FENLEI_ASSIGN_OR_RETURN(data::Dataset ds, data::read_dataset(settings.valid, options.read));
-    for (auto& e : ds.examples) {
-      valid_from_file.texts.push_back(std::move(e.text));
-      valid_from_file.labels.push_back(std::move(e.label));
-    }
-    valid = &valid_from_file;
-  }
-  // The files are JSON Lines whatever settings.format says, with the text/label keys.
-  options.read.format = data::DataFormat::kJsonl;
-  options.read.text_column = "text";
-  options.read.label_column = "label";
-  const std::string train_path = tmp.file("train.jsonl");
-  FENLEI_RETURN_IF_ERROR(write_jsonl(data, "training data", train_path));
+  // The trainer takes the data as it is; the names stand for it in messages and the model's
+  // record. A validation file is read by the trainer, with the settings' format.
+  options.input = "training data (in memory)";
+  FENLEI_ASSIGN_OR_RETURN(data::Dataset train,
+                          data::dataset_from_texts(data.texts, data.labels, options.read,
+                                                   options.input));
+  options.train_data = std::make_shared<const data::Dataset>(std::move(train));
   if (valid != nullptr) {
-    options.valid = tmp.file("valid.jsonl");
-    FENLEI_RETURN_IF_ERROR(write_jsonl(*valid, "validation data", options.valid));
+    options.valid = "validation data (in memory)";
+    FENLEI_ASSIGN_OR_RETURN(data::Dataset v,
+                            data::dataset_from_texts(valid->texts, valid->labels, options.read,
+                                                     options.valid));
+    options.valid_data = std::make_shared<const data::Dataset>(std::move(v));
   }
-  return run_training(std::move(options), train_path, settings.output, tmp);
+  const std::string input_name = options.input;
+  return run_training(std::move(options), input_name, settings.output, tmp);
 }
 
 StatusOr<eval::Metrics> evaluate_classifier(const Classifier& model, const LabelledTexts& data) {

@@ -26,8 +26,9 @@ void add_linear(std::vector<format::Tensor>* out, const std::string& name, const
 // and the float bias.
 void add_int8_linear(std::vector<format::Tensor>* out, const std::string& name,
                      const Int8Linear& l, int row_begin, int rows) {
-  std::vector<int8_t> q(l.q.begin() + static_cast<long>(row_begin) * l.in,
-                        l.q.begin() + static_cast<long>(row_begin + rows) * l.in);
+  std::vector<int8_t> q(static_cast<size_t>(rows) * l.in);
+  for (int r = 0; r < rows; ++r)
+    for (int i = 0; i < l.in; ++i) q[static_cast<size_t>(r) * l.in + i] = int8_weight(l, row_begin + r, i);
   std::vector<float> scale(l.scale.begin() + row_begin, l.scale.begin() + row_begin + rows);
   std::vector<float> b(l.bias.begin() + row_begin, l.bias.begin() + row_begin + rows);
   out->push_back(format::make_i8_tensor(name + ".weight", {rows, l.in}, q));
@@ -92,6 +93,18 @@ std::vector<format::Tensor> encoder_to_tensors(const EncoderWeights& w) {
       add_int8_linear(&out, at + "attention.output.dense", q.attention_out, 0, h);
       add_int8_linear(&out, at + "intermediate.dense", q.intermediate, 0, c.intermediate_size);
       add_int8_linear(&out, at + "output.dense", q.output, 0, h);
+    } else if (w.bf16()) {
+      // bf16 weights are stored widened to f32 (exact); the loader rounds them back losslessly.
+      const Bf16Layer& b = w.bf16_layers[i];
+      const Linear qkv = widen_bf16_linear(b.qkv, l.qkv.b);
+      add_linear(&out, at + "attention.self.query", qkv, 0, h);
+      add_linear(&out, at + "attention.self.key", qkv, h, h);
+      add_linear(&out, at + "attention.self.value", qkv, 2 * h, h);
+      add_linear(&out, at + "attention.output.dense",
+                 widen_bf16_linear(b.attention_out, l.attention_out.b), 0, h);
+      add_linear(&out, at + "intermediate.dense",
+                 widen_bf16_linear(b.intermediate, l.intermediate.b), 0, c.intermediate_size);
+      add_linear(&out, at + "output.dense", widen_bf16_linear(b.output, l.output.b), 0, h);
     } else {
       add_linear(&out, at + "attention.self.query", l.qkv, 0, h);
       add_linear(&out, at + "attention.self.key", l.qkv, h, h);

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "transformer/dense_kernels.h"
 
 namespace fenlei::transformer {
 namespace {
@@ -76,6 +80,41 @@ struct Ops {
   quant::GemmFn gemm = nullptr;  // int8 dense layers of a quantised encoder
 };
 
+// The fast path's dense layer: weights read in place by dense_kernels (no per-call packing).
+void dense_into(const float* x, int rows, const Linear& l, float* y, bool accumulate) {
+  DenseCall c;
+  c.x = x;
+  c.rows = rows;
+  c.ldx = l.in;
+  c.w = l.w.data();
+  c.n = l.out;
+  c.k = l.in;
+  c.ldw = l.in;
+  c.bias = l.b.data();
+  c.y = y;
+  c.ldy = l.out;
+  c.accumulate = accumulate;
+  best_dense_f32()(c);
+}
+
+// FENLEI_F32_KERNEL=blas keeps the float encoder on OpenBLAS (linear, self_attention): the
+// previous path, for benchmarks that compare both in one run.
+bool use_blas() {
+  static const bool blas = [] {
+    const char* env = std::getenv("FENLEI_F32_KERNEL");
+    return env && std::string(env) == "blas";
+  }();
+  return blas;
+}
+
+void linear_fast(const float* x, int rows, const Linear& l, float* y) {
+  if (use_blas()) {
+    linear(x, rows, l, y);
+    return;
+  }
+  dense_into(x, rows, l, y, false);
+}
+
 void act(const Ops& ops, hf::Activation a, float* x, long n) {
   if (!ops.reference) {
     activate(a, x, n);
@@ -84,14 +123,66 @@ void act(const Ops& ops, hf::Activation a, float* x, long n) {
   for (long i = 0; i < n; ++i) x[i] = activate_ref(a, x[i]);
 }
 
-// Runs the encoder; with `cls_only`, the last layer computes only row 0 (all a classifier reads).
-// Returns rows x hidden where rows is 1 (cls_only) or ids.size().
-std::vector<float> forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops& ops,
-                           bool cls_only) {
+// self_attention on dense_kernels: scores = q k^T read straight out of the fused qkv rows,
+// softmax(scale * scores), then ctx = p v with v transposed per head so that it too is a dot
+// product along the sequence. No OpenBLAS call (two per head per layer, each costing more in
+// setup than a 45 x 45 x 64 product).
+void self_attention_fast(const float* qkv, int len, int query_rows, int hidden, int heads,
+                         float* ctx, EncoderScratch* s) {
+  const int d = hidden / heads;
+  const int stride = 3 * hidden;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  s->scores.resize(static_cast<size_t>(query_rows) * len);
+  s->vt.resize(static_cast<size_t>(d) * len);
+  const DenseF32Fn dense = best_dense_f32();
+  for (int h = 0; h < heads; ++h) {
+    DenseCall qk;
+    qk.x = qkv + h * d;
+    qk.rows = query_rows;
+    qk.ldx = stride;
+    qk.w = qkv + hidden + h * d;
+    qk.n = len;
+    qk.k = d;
+    qk.ldw = stride;
+    qk.y = s->scores.data();
+    qk.ldy = len;
+    dense(qk);
+    for (int r = 0; r < query_rows; ++r) {
+      float* sr = s->scores.data() + static_cast<long>(r) * len;
+      const float mx = *std::max_element(sr, sr + len);
+      float sum = 0;
+      for (int j = 0; j < len; ++j) sum += (sr[j] = std::exp((sr[j] - mx) * scale));
+      const float inv = 1.0f / sum;
+      for (int j = 0; j < len; ++j) sr[j] *= inv;
+    }
+    const float* v = qkv + 2 * hidden + h * d;
+    for (int j = 0; j < len; ++j)
+      for (int t = 0; t < d; ++t) s->vt[static_cast<size_t>(t) * len + j] = v[static_cast<long>(j) * stride + t];
+    DenseCall pv;
+    pv.x = s->scores.data();
+    pv.rows = query_rows;
+    pv.ldx = len;
+    pv.w = s->vt.data();
+    pv.n = d;
+    pv.k = len;
+    pv.ldw = len;
+    pv.y = ctx + h * d;
+    pv.ldy = hidden;
+    dense(pv);
+  }
+}
+
+// Runs the encoder into s->x; with `cls_only`, the last layer computes only row 0 (all a
+// classifier reads). Leaves rows x hidden in s->x, rows = 1 (cls_only) or ids.size().
+void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops& ops,
+             bool cls_only, EncoderScratch* s) {
   const hf::EncoderConfig& c = w.config;
   const int len = std::clamp(static_cast<int>(ids.size()), 1, c.max_position_embeddings);
   const int e = c.embedding_size, h = c.hidden_size;
-  std::vector<float> emb(static_cast<size_t>(len) * e);
+  std::vector<float>& x = s->x;
+  x.resize(static_cast<size_t>(len) * h);
+  std::vector<float>& emb = w.has_projection ? s->emb : x;
+  emb.resize(static_cast<size_t>(len) * e);
   for (int i = 0; i < len; ++i) {
     const int32_t id = i < static_cast<int>(ids.size()) ? std::clamp<int32_t>(ids[i], 0, c.vocab_size - 1) : 0;
     const float* word = w.word_embeddings.data() + static_cast<long>(id) * e;
@@ -102,54 +193,89 @@ std::vector<float> forward(const EncoderWeights& w, const std::vector<int32_t>& 
   }
   ops.layer_norm(emb.data(), len, e, w.embedding_ln_gamma.data(), w.embedding_ln_beta.data(),
                  c.layer_norm_eps);
-  std::vector<float> x;
-  if (w.has_projection) {
-    x.resize(static_cast<size_t>(len) * h);
-    ops.linear(emb.data(), len, w.projection, x.data());
-  } else {
-    x = std::move(emb);
-  }
-  std::vector<float> qkv(static_cast<size_t>(len) * 3 * h), ctx(static_cast<size_t>(len) * h),
-      tmp(static_cast<size_t>(len) * h), inter(static_cast<size_t>(len) * c.intermediate_size);
-  Int8Scratch int8_scratch;
+  if (w.has_projection) ops.linear(emb.data(), len, w.projection, x.data());
+  s->qkv.resize(static_cast<size_t>(len) * 3 * h);
+  s->ctx.resize(static_cast<size_t>(len) * h);
+  s->tmp.resize(static_cast<size_t>(len) * h);
+  s->inter.resize(static_cast<size_t>(len) * c.intermediate_size);
+  float* qkv = s->qkv.data();
+  float* ctx = s->ctx.data();
+  float* tmp = s->tmp.data();
+  float* inter = s->inter.data();
   const quant::GemmFn gemm = ops.gemm ? ops.gemm : quant::best_gemm();
+  const bool fast_float = !ops.reference && !w.quantized() && !w.bf16() && !use_blas();
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const EncoderLayer& layer = w.layers[l];
     const Int8Layer* q8 = w.quantized() ? &w.int8_layers[l] : nullptr;
+    const Bf16Layer* b16 = w.bf16() ? &w.bf16_layers[l] : nullptr;
+    // Int8Layer and Bf16Layer name their members alike; the int8 member picks the bf16 one.
+    auto bf16_of = [&](const Int8Linear Int8Layer::*member) -> const Bf16Linear& {
+      if (member == &Int8Layer::qkv) return b16->qkv;
+      if (member == &Int8Layer::attention_out) return b16->attention_out;
+      if (member == &Int8Layer::intermediate) return b16->intermediate;
+      return b16->output;
+    };
     auto dense = [&](const float* in, int n, const Linear& f, const Int8Linear Int8Layer::*member,
                      float* out) {
-      if (q8) {
-        linear_int8(in, n, q8->*member, out, gemm, &int8_scratch);
+      if (b16) {
+        linear_bf16(in, n, bf16_of(member), f.b.data(), out, false, &s->xb);
+      } else if (q8) {
+        linear_int8(in, n, q8->*member, out, gemm, &s->int8);
       } else {
         ops.linear(in, n, f, out);
       }
     };
+    // x += dense(in): the float fast path adds in the kernel's epilogue.
+    auto dense_residual = [&](const float* in, int n, const Linear& f,
+                              const Int8Linear Int8Layer::*member) {
+      if (fast_float) {
+        dense_into(in, n, f, x.data(), /*accumulate=*/true);
+        return;
+      }
+      if (b16) {
+        linear_bf16(in, n, bf16_of(member), f.b.data(), x.data(), /*accumulate=*/true, &s->xb);
+        return;
+      }
+      dense(in, n, f, member, tmp);
+      for (long i = 0; i < static_cast<long>(n) * h; ++i) x[i] += tmp[i];
+    };
     const bool last = l + 1 == w.layers.size();
     const int rows = cls_only && last ? 1 : len;
-    dense(x.data(), len, layer.qkv, &Int8Layer::qkv, qkv.data());
+    dense(x.data(), len, layer.qkv, &Int8Layer::qkv, qkv);
     if (ops.reference) {
-      self_attention_ref(qkv.data(), len, h, c.num_heads, ctx.data());
+      self_attention_ref(qkv, len, h, c.num_heads, ctx);
+    } else if (use_blas()) {
+      self_attention(qkv, len, rows, h, c.num_heads, ctx);
     } else {
-      self_attention(qkv.data(), len, rows, h, c.num_heads, ctx.data());
+      self_attention_fast(qkv, len, rows, h, c.num_heads, ctx, s);
     }
-    dense(ctx.data(), rows, layer.attention_out, &Int8Layer::attention_out, tmp.data());
-    for (long i = 0; i < static_cast<long>(rows) * h; ++i) x[i] += tmp[i];
+    dense_residual(ctx, rows, layer.attention_out, &Int8Layer::attention_out);
     ops.layer_norm(x.data(), rows, h, layer.ln1_gamma.data(), layer.ln1_beta.data(),
                    c.layer_norm_eps);
-    dense(x.data(), rows, layer.intermediate, &Int8Layer::intermediate, inter.data());
-    act(ops, c.hidden_act, inter.data(), static_cast<long>(rows) * c.intermediate_size);
-    dense(inter.data(), rows, layer.output, &Int8Layer::output, tmp.data());
-    for (long i = 0; i < static_cast<long>(rows) * h; ++i) x[i] += tmp[i];
+    dense(x.data(), rows, layer.intermediate, &Int8Layer::intermediate, inter);
+    act(ops, c.hidden_act, inter, static_cast<long>(rows) * c.intermediate_size);
+    dense_residual(inter, rows, layer.output, &Int8Layer::output);
     ops.layer_norm(x.data(), rows, h, layer.ln2_gamma.data(), layer.ln2_beta.data(),
                    c.layer_norm_eps);
   }
-  if (cls_only) x.resize(h);
-  return x;
 }
 
-std::vector<float> head(const EncoderWeights& w, const std::vector<float>& cls, const Ops& ops) {
+std::vector<float> forward_copy(const EncoderWeights& w, const std::vector<int32_t>& ids,
+                                const Ops& ops, bool cls_only) {
+  EncoderScratch s;
+  forward(w, ids, ops, cls_only, &s);
+  if (cls_only) s.x.resize(w.config.hidden_size);
+  return std::move(s.x);
+}
+
+EncoderScratch& thread_scratch() {
+  thread_local EncoderScratch s;
+  return s;
+}
+
+std::vector<float> head(const EncoderWeights& w, const float* cls, const Ops& ops) {
   std::vector<float> hidden(w.head_dense.out), logits(w.head_out.out);
-  ops.linear(cls.data(), 1, w.head_dense, hidden.data());
+  ops.linear(cls, 1, w.head_dense, hidden.data());
   if (w.head == HeadKind::kBertPooler) {
     for (float& v : hidden) v = std::tanh(v);
   } else {
@@ -159,7 +285,7 @@ std::vector<float> head(const EncoderWeights& w, const std::vector<float>& cls, 
   return logits;
 }
 
-const Ops kFast{linear, layer_norm, false, nullptr};
+const Ops kFast{linear_fast, layer_norm, false, nullptr};
 const Ops kRef{linear_ref, layer_norm_ref, true, nullptr};
 
 }  // namespace
@@ -228,10 +354,12 @@ StatusOr<EncoderWeights> build_encoder(const hf::EncoderConfig& c, const hf::Ten
 }
 
 std::vector<float> classify_logits(const EncoderWeights& w, const std::vector<int32_t>& ids,
-                                   quant::GemmFn gemm) {
+                                   quant::GemmFn gemm, EncoderScratch* scratch) {
   Ops ops = kFast;
   ops.gemm = gemm;
-  return head(w, forward(w, ids, ops, /*cls_only=*/true), kFast);
+  EncoderScratch* s = scratch ? scratch : &thread_scratch();
+  forward(w, ids, ops, /*cls_only=*/true, s);
+  return head(w, s->x.data(), kFast);
 }
 
 EncoderWeights quantize_encoder(const EncoderWeights& f) {
@@ -252,14 +380,31 @@ EncoderWeights quantize_encoder(const EncoderWeights& f) {
   return w;
 }
 
+EncoderWeights bf16_encoder(const EncoderWeights& f) {
+  EncoderWeights w = f;
+  w.bf16_layers.clear();
+  for (EncoderLayer& layer : w.layers) {
+    Bf16Layer b;
+    b.qkv = to_bf16_linear(layer.qkv);
+    b.attention_out = to_bf16_linear(layer.attention_out);
+    b.intermediate = to_bf16_linear(layer.intermediate);
+    b.output = to_bf16_linear(layer.output);
+    for (Linear* l : {&layer.qkv, &layer.attention_out, &layer.intermediate, &layer.output}) {
+      l->w.clear();
+      l->w.shrink_to_fit();
+    }
+    w.bf16_layers.push_back(std::move(b));
+  }
+  return w;
+}
+
 std::vector<float> encode_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids) {
-  return forward(w, ids, kFast, /*cls_only=*/false);
+  return forward_copy(w, ids, kFast, /*cls_only=*/false);
 }
 
 std::vector<float> classify_logits_ref(const EncoderWeights& w, const std::vector<int32_t>& ids) {
-  std::vector<float> hidden = forward(w, ids, kRef, /*cls_only=*/false);
-  hidden.resize(w.config.hidden_size);
-  return head(w, hidden, kRef);
+  const std::vector<float> hidden = forward_copy(w, ids, kRef, /*cls_only=*/false);
+  return head(w, hidden.data(), kRef);
 }
 
 void softmax_in_place(std::vector<float>* v) {

@@ -12,6 +12,7 @@
 #include "hf/config.h"
 #include "hf/tensor_map.h"
 #include "quant/kernels.h"
+#include "transformer/bf16_linear.h"
 #include "transformer/int8_linear.h"
 #include "transformer/layers.h"
 
@@ -33,6 +34,12 @@ struct Int8Layer {
   Int8Linear qkv, attention_out, intermediate, output;
 };
 
+// The bf16 copies of a layer's four dense layers (bf16_encoder); their float weights are then
+// dropped from EncoderLayer (biases stay).
+struct Bf16Layer {
+  Bf16Linear qkv, attention_out, intermediate, output;
+};
+
 struct EncoderWeights {
   hf::EncoderConfig config;
   std::vector<float> word_embeddings, position_embeddings, token_type_embeddings;
@@ -44,7 +51,9 @@ struct EncoderWeights {
   Linear head_dense;  // bert.pooler.dense or classifier.dense
   Linear head_out;    // classifier or classifier.out_proj
   std::vector<Int8Layer> int8_layers;  // empty: float encoder
+  std::vector<Bf16Layer> bf16_layers;  // empty: not bf16
   bool quantized() const { return !int8_layers.empty(); }
+  bool bf16() const { return !bf16_layers.empty(); }
   int num_labels() const { return head == HeadKind::kNone ? 0 : head_out.out; }
 };
 
@@ -54,14 +63,27 @@ struct EncoderWeights {
 StatusOr<EncoderWeights> build_encoder(const hf::EncoderConfig& config, const hf::TensorMap& tensors,
                                        const std::string& where);
 
+// Buffers of one forward pass, reused across calls by one thread (they only grow).
+struct EncoderScratch {
+  std::vector<float> emb, x, qkv, ctx, tmp, inter, scores, vt;
+  std::vector<int32_t> ids;  // EncoderEngine's copy of one text's ids
+  std::vector<uint16_t> xb;  // a bf16 layer's input rows
+  Int8Scratch int8;
+};
+
 // Logits of one text's ids (with [CLS]/[SEP]; at most max_position_embeddings). Needs a head.
 // A quantised encoder runs its dense layers on `gemm` (default: the best kernel for this CPU).
+// Without `scratch`, a buffer per calling thread is used.
 std::vector<float> classify_logits(const EncoderWeights& w, const std::vector<int32_t>& ids,
-                                   quant::GemmFn gemm = nullptr);
+                                   quant::GemmFn gemm = nullptr, EncoderScratch* scratch = nullptr);
 
 // The encoder with every transformer layer's dense layers in int8 (embeddings, pooler and
 // classifier stay float: they are a small share of the work and of the accuracy loss).
 EncoderWeights quantize_encoder(const EncoderWeights& w);
+
+// The encoder with every transformer layer's dense layers in bf16 (embeddings, LayerNorms,
+// pooler and classifier stay float).
+EncoderWeights bf16_encoder(const EncoderWeights& w);
 
 // Final hidden states, ids.size() x hidden (for tests and embeddings).
 std::vector<float> encode_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids);

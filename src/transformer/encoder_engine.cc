@@ -1,5 +1,6 @@
 #include "transformer/encoder_engine.h"
 
+#include "quant/int8_model.h"
 #include "transformer/checkpoint.h"
 
 namespace fenlei::transformer {
@@ -18,25 +19,32 @@ int64_t EncoderEngine::parameter_count() const {
   return n;
 }
 
-void EncoderEngine::predict_proba(const nn::Batch& batch, core::Scratch& /*scratch*/,
+void EncoderEngine::predict_proba(const nn::Batch& batch, core::Scratch& scratch,
                                   float* out) const {
   const int classes = num_classes();
-  std::vector<int32_t> ids;
+  // The forward pass's buffers live in the caller's per-thread scratch: no allocation per text
+  // once they have grown to the longest text.
+  EncoderScratch& s = scratch.get<EncoderScratch>();
+  std::vector<int32_t>& ids = s.ids;
   // Each text runs at its own length: no padding, so no work is wasted on it.
   for (size_t i = 0; i < batch.size(); ++i) {
     ids.assign(batch.ids.begin() + batch.offsets[i], batch.ids.begin() + batch.offsets[i + 1]);
-    std::vector<float> p = classify_logits(weights_, ids);
+    std::vector<float> p = classify_logits(weights_, ids, nullptr, &s);
     softmax_in_place(&p);
     std::copy(p.begin(), p.end(), out + i * classes);
   }
 }
 
 StatusOr<std::unique_ptr<core::Engine>> EncoderEngine::quantize(
-    const quant::QuantizeOptions& /*options*/) const {
+    const quant::QuantizeOptions& options) const {
   if (weights_.quantized())
     return failed_precondition_error("the transformer encoder is already int8");
+  if (weights_.bf16()) return failed_precondition_error("the transformer encoder is already bf16");
   nlohmann::json source = source_;
   source["quantized_from"] = "float32";
+  if (options.precision == quant::QuantizeOptions::Precision::kBf16)
+    return std::unique_ptr<core::Engine>(
+        std::make_unique<EncoderEngine>(bf16_encoder(weights_), std::move(source)));
   return std::unique_ptr<core::Engine>(
       std::make_unique<EncoderEngine>(quantize_encoder(weights_), std::move(source)));
 }
@@ -44,7 +52,8 @@ StatusOr<std::unique_ptr<core::Engine>> EncoderEngine::quantize(
 nlohmann::json EncoderEngine::architecture_json() const {
   return {{"config", config_to_json(weights_.config)},
           {"source", source_},
-          {"int8", weights_.quantized()}};
+          {"int8", weights_.quantized()},
+          {"bf16", weights_.bf16()}};
 }
 
 StatusOr<std::unique_ptr<core::Engine>> EncoderEngine::load(const core::EngineSource& s) {
@@ -53,6 +62,10 @@ StatusOr<std::unique_ptr<core::Engine>> EncoderEngine::load(const core::EngineSo
     return data_loss_error(s.name + ": metadata architecture lacks the encoder config");
   const nlohmann::json& arch = s.metadata["architecture"];
   FENLEI_ASSIGN_OR_RETURN(EncoderWeights w, encoder_from_tensors(arch["config"], s.file.tensors, s.name));
+  if (arch.contains("bf16") && arch["bf16"].is_boolean() && arch["bf16"].get<bool>()) {
+    if (w.quantized()) return data_loss_error(s.name + ": an encoder cannot be both int8 and bf16");
+    w = bf16_encoder(w);
+  }
   if (w.head == HeadKind::kNone)
     return failed_precondition_error(
         s.name + ": the transformer encoder has no classification head; fine-tune it first: "

@@ -27,7 +27,7 @@ class EncoderEngine : public core::Engine {
   std::string architecture_name() const override;
   int num_classes() const override { return weights_.num_labels(); }
   int64_t vocab_size() const override { return weights_.config.vocab_size; }
-  bool quantized() const override { return weights_.quantized(); }
+  bool quantized() const override { return weights_.quantized() || weights_.bf16(); }
   int64_t parameter_count() const override;
   void predict_proba(const nn::Batch& batch, core::Scratch& scratch, float* out) const override;
   StatusOr<std::unique_ptr<core::Engine>> quantize(

@@ -181,36 +181,45 @@ DropoutSpec DropoutSpec::from_config(const hf::EncoderConfig& c) {
   return d;
 }
 
+// Activations of one forward pass over a chunk of examples stacked row-wise: example b's rows
+// are [off[b], off[b + 1]) of every len-row buffer; a layer's query rows (all rows, or only
+// [CLS] in the last layer) are [qoff[b], qoff[b + 1]).
 struct LayerCache {
-  int rows = 0;                   // query rows computed (len, or 1 in the last layer)
-  std::vector<float> x_in;        // len x h: the layer's input (and residual)
-  std::vector<float> qkv;         // len x 3h
-  std::vector<float> probs;       // heads x rows x len
-  std::vector<uint8_t> attn_keep;  // heads x rows x len (attention dropout)
-  std::vector<float> ctx;         // rows x h
-  std::vector<uint8_t> keep1;     // rows x h (dropout after attention.output.dense)
+  std::vector<int> qoff;           // query-row offsets per example
+  std::vector<long> poff;          // offsets into probs / attn_keep per example
+  std::vector<float> x_in;         // R x h: the layer's input (and residual)
+  std::vector<float> qkv;          // R x 3h
+  std::vector<float> probs;        // per example heads x rows x len
+  std::vector<uint8_t> attn_keep;  // same shape (attention dropout)
+  std::vector<float> ctx;          // Q x h
+  std::vector<uint8_t> keep1;      // Q x h (dropout after attention.output.dense)
   std::vector<float> xhat1, inv1;
-  std::vector<float> x1;          // rows x h: LayerNorm 1 output
-  std::vector<float> inter_pre;   // rows x f
-  std::vector<float> inter_act;   // rows x f
-  std::vector<uint8_t> keep2;     // rows x h (dropout after output.dense)
+  std::vector<float> x1;           // Q x h: LayerNorm 1 output
+  std::vector<float> inter_pre;    // Q x f
+  std::vector<float> inter_act;    // Q x f
+  std::vector<uint8_t> keep2;      // Q x h (dropout after output.dense)
   std::vector<float> xhat2, inv2;
+  int query_rows() const { return qoff.back(); }
 };
 
 struct TrainWorkspace {
-  int len = 0;
-  std::vector<float> emb_xhat, emb_inv, emb_out;  // len x e
+  std::vector<int> off;  // row offsets per example (len each)
+  std::vector<const std::vector<int32_t>*> ids;
+  std::vector<uint64_t> keys;
+  std::vector<float> emb_xhat, emb_inv, emb_out;  // R x e
   std::vector<uint8_t> emb_keep;
   std::vector<LayerCache> layers;
-  std::vector<float> cls;  // h: the last layer's [CLS] output
+  std::vector<float> cls;  // B x h: the last layer's [CLS] outputs (R x h: every row, all_rows)
   std::vector<uint8_t> head_keep_a, head_keep_b;
-  std::vector<float> head_in;    // h: [CLS] after dropout (ELECTRA) / pooled after dropout (BERT)
-  std::vector<float> head_pre;   // h: dense output before the activation
-  std::vector<float> head_act;   // h: after tanh / gelu (before dropout)
+  std::vector<float> head_in;   // B x h: [CLS] after dropout (ELECTRA)
+  std::vector<float> head_pre;  // B x h: dense output before the activation
+  std::vector<float> head_act;  // B x h: after tanh / gelu (before dropout)
   std::vector<float> head_act_dropped;
-  std::vector<float> logits, dlogits;
+  std::vector<float> logits, dlogits;  // B x labels
   // Backward scratch.
   std::vector<float> dx, dx_next, dqkv, dctx, dinter, tmp, dh1, dh2, demb;
+  int batch() const { return static_cast<int>(ids.size()); }
+  int rows() const { return off.back(); }
 };
 
 void TrainWorkspaceDeleter::operator()(TrainWorkspace* w) const { delete w; }
@@ -219,19 +228,23 @@ TrainWorkspacePtr make_train_workspace() { return TrainWorkspacePtr(new TrainWor
 namespace {
 
 // Dropout sites within one example: each draws its mask from its own key.
-uint64_t site_key(const DropoutSpec& d, uint64_t site) { return nn::mix64(d.key + site * 0x9e3779b97f4a7c15ULL); }
+uint64_t site_key(uint64_t key, uint64_t site) { return nn::mix64(key + site * 0x9e3779b97f4a7c15ULL); }
 constexpr uint64_t kSiteEmbedding = 1, kSiteHeadA = 2, kSiteHeadB = 3;
 uint64_t layer_site(size_t layer, int which) { return 16 + layer * 4 + which; }
 
-void dropout_forward(const DropoutSpec& d, float p, uint64_t site, float* x, long n,
-                     std::vector<uint8_t>* keep) {
+// Dropout over stacked rows of `width`: example b's rows [off[b], off[b+1]) take the mask of
+// its own key, so a mask never depends on which examples share a chunk.
+void dropout_forward(const DropoutSpec& d, float p, uint64_t site, const std::vector<uint64_t>& keys,
+                     const std::vector<int>& off, long width, float* x, std::vector<uint8_t>* keep) {
   if (!d.enabled || p <= 0) {
     keep->clear();
     return;
   }
-  keep->resize(n);
-  make_dropout_mask(site_key(d, site), p, n, keep->data());
-  apply_dropout(x, n, keep->data(), p);
+  keep->resize(off.back() * width);
+  for (size_t b = 0; b + 1 < off.size(); ++b)
+    make_dropout_mask(site_key(keys[b], site), p, (off[b + 1] - off[b]) * width,
+                      keep->data() + off[b] * width);
+  apply_dropout(x, off.back() * width, keep->data(), p);
 }
 
 void dropout_backward(const std::vector<uint8_t>& keep, float p, float* g, long n) {
@@ -241,233 +254,271 @@ void dropout_backward(const std::vector<uint8_t>& keep, float p, float* g, long 
 void resize(std::vector<float>* v, long n) { v->resize(n); }
 
 // `all_rows`: the last layer computes every position and no head runs (masked-language
-// modelling reads ws->cls as len x hidden).
-void forward_train(const EncoderWeights& w, const std::vector<int32_t>& ids,
-                   const DropoutSpec& drop, TrainWorkspace* ws, bool all_rows = false) {
+// modelling reads ws->cls as R x hidden, text b's rows at off[b]).
+void forward_train(const EncoderWeights& w, const DropoutSpec& drop, TrainWorkspace* ws,
+                   bool all_rows = false) {
   const hf::EncoderConfig& c = w.config;
-  const int len = std::clamp(static_cast<int>(ids.size()), 1, c.max_position_embeddings);
   const int e = c.embedding_size, h = c.hidden_size, f = c.intermediate_size, heads = c.num_heads;
-  ws->len = len;
-  resize(&ws->emb_out, static_cast<long>(len) * e);
-  resize(&ws->emb_xhat, static_cast<long>(len) * e);
-  resize(&ws->emb_inv, len);
-  for (int i = 0; i < len; ++i) {
-    const int32_t id = std::clamp<int32_t>(ids[i], 0, c.vocab_size - 1);
-    const float* word = w.word_embeddings.data() + static_cast<long>(id) * e;
-    const float* pos = w.position_embeddings.data() + static_cast<long>(i) * e;
-    const float* type = w.token_type_embeddings.data();
-    float* out = ws->emb_out.data() + static_cast<long>(i) * e;
-    for (int j = 0; j < e; ++j) out[j] = word[j] + pos[j] + type[j];
+  const int nb = ws->batch();
+  ws->off.assign(1, 0);
+  for (int b = 0; b < nb; ++b)
+    ws->off.push_back(ws->off.back() +
+                      std::clamp(static_cast<int>(ws->ids[b]->size()), 1, c.max_position_embeddings));
+  const std::vector<int>& off = ws->off;
+  const int R = ws->rows();
+  resize(&ws->emb_out, static_cast<long>(R) * e);
+  resize(&ws->emb_xhat, static_cast<long>(R) * e);
+  resize(&ws->emb_inv, R);
+  for (int b = 0; b < nb; ++b) {
+    const std::vector<int32_t>& ids = *ws->ids[b];
+    for (int i = 0; i < off[b + 1] - off[b]; ++i) {
+      const int32_t id = i < static_cast<int>(ids.size()) ? std::clamp<int32_t>(ids[i], 0, c.vocab_size - 1) : 0;
+      const float* word = w.word_embeddings.data() + static_cast<long>(id) * e;
+      const float* pos = w.position_embeddings.data() + static_cast<long>(i) * e;
+      const float* type = w.token_type_embeddings.data();
+      float* out = ws->emb_out.data() + static_cast<long>(off[b] + i) * e;
+      for (int j = 0; j < e; ++j) out[j] = word[j] + pos[j] + type[j];
+    }
   }
-  layer_norm_train(ws->emb_out.data(), len, e, w.embedding_ln_gamma.data(),
+  layer_norm_train(ws->emb_out.data(), R, e, w.embedding_ln_gamma.data(),
                    w.embedding_ln_beta.data(), c.layer_norm_eps, ws->emb_out.data(),
                    ws->emb_xhat.data(), ws->emb_inv.data());
-  dropout_forward(drop, drop.hidden, kSiteEmbedding, ws->emb_out.data(),
-                  static_cast<long>(len) * e, &ws->emb_keep);
+  dropout_forward(drop, drop.hidden, kSiteEmbedding, ws->keys, off, e, ws->emb_out.data(),
+                  &ws->emb_keep);
   ws->layers.resize(w.layers.size());
+  std::vector<int> cls_off(nb + 1);
+  for (int b = 0; b <= nb; ++b) cls_off[b] = b;
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const EncoderLayer& layer = w.layers[l];
     LayerCache& lc = ws->layers[l];
     const bool last = l + 1 == w.layers.size();
-    const int rows = last && !all_rows ? 1 : len;
-    lc.rows = rows;
-    resize(&lc.x_in, static_cast<long>(len) * h);
+    lc.qoff = last && !all_rows ? cls_off : off;
+    const int Q = lc.query_rows();
+    resize(&lc.x_in, static_cast<long>(R) * h);
     if (l == 0) {
       if (w.has_projection) {
-        linear(ws->emb_out.data(), len, w.projection, lc.x_in.data());
+        linear(ws->emb_out.data(), R, w.projection, lc.x_in.data());
       } else {
-        std::copy(ws->emb_out.begin(), ws->emb_out.begin() + static_cast<long>(len) * h,
-                  lc.x_in.begin());
+        std::copy(ws->emb_out.begin(), ws->emb_out.begin() + static_cast<long>(R) * h, lc.x_in.begin());
       }
     }
-    resize(&lc.qkv, static_cast<long>(len) * 3 * h);
-    linear(lc.x_in.data(), len, layer.qkv, lc.qkv.data());
-    const long plane = static_cast<long>(heads) * rows * len;
-    resize(&lc.probs, plane);
+    resize(&lc.qkv, static_cast<long>(R) * 3 * h);
+    linear(lc.x_in.data(), R, layer.qkv, lc.qkv.data());
+    lc.poff.assign(1, 0);
+    for (int b = 0; b < nb; ++b)
+      lc.poff.push_back(lc.poff.back() + static_cast<long>(heads) * (lc.qoff[b + 1] - lc.qoff[b]) *
+                                             (off[b + 1] - off[b]));
+    resize(&lc.probs, lc.poff.back());
     const bool attn_drop = drop.enabled && drop.attention > 0;
-    if (attn_drop) {
-      lc.attn_keep.resize(plane);
-      make_dropout_mask(site_key(drop, layer_site(l, 0)), drop.attention, plane,
-                        lc.attn_keep.data());
-    } else {
-      lc.attn_keep.clear();
+    lc.attn_keep.resize(attn_drop ? lc.poff.back() : 0);
+    resize(&lc.ctx, static_cast<long>(Q) * h);
+    for (int b = 0; b < nb; ++b) {
+      const int len = off[b + 1] - off[b], rows = lc.qoff[b + 1] - lc.qoff[b];
+      uint8_t* keep = nullptr;
+      if (attn_drop) {
+        keep = lc.attn_keep.data() + lc.poff[b];
+        make_dropout_mask(site_key(ws->keys[b], layer_site(l, 0)), drop.attention,
+                          lc.poff[b + 1] - lc.poff[b], keep);
+      }
+      self_attention_train(lc.qkv.data() + static_cast<long>(off[b]) * 3 * h, len, rows, h, heads,
+                           keep, drop.attention, lc.probs.data() + lc.poff[b],
+                           lc.ctx.data() + static_cast<long>(lc.qoff[b]) * h);
     }
-    resize(&lc.ctx, static_cast<long>(rows) * h);
-    self_attention_train(lc.qkv.data(), len, rows, h, heads,
-                         attn_drop ? lc.attn_keep.data() : nullptr, drop.attention,
-                         lc.probs.data(), lc.ctx.data());
-    resize(&lc.x1, static_cast<long>(rows) * h);
-    linear(lc.ctx.data(), rows, layer.attention_out, lc.x1.data());
-    dropout_forward(drop, drop.hidden, layer_site(l, 1), lc.x1.data(), static_cast<long>(rows) * h,
-                    &lc.keep1);
-    for (long i = 0; i < static_cast<long>(rows) * h; ++i) lc.x1[i] += lc.x_in[i];
-    resize(&lc.xhat1, static_cast<long>(rows) * h);
-    resize(&lc.inv1, rows);
-    layer_norm_train(lc.x1.data(), rows, h, layer.ln1_gamma.data(), layer.ln1_beta.data(),
+    resize(&lc.x1, static_cast<long>(Q) * h);
+    linear(lc.ctx.data(), Q, layer.attention_out, lc.x1.data());
+    dropout_forward(drop, drop.hidden, layer_site(l, 1), ws->keys, lc.qoff, h, lc.x1.data(), &lc.keep1);
+    for (int b = 0; b < nb; ++b) {
+      const long q0 = static_cast<long>(lc.qoff[b]) * h, x0 = static_cast<long>(off[b]) * h;
+      const long n = static_cast<long>(lc.qoff[b + 1] - lc.qoff[b]) * h;
+      for (long i = 0; i < n; ++i) lc.x1[q0 + i] += lc.x_in[x0 + i];
+    }
+    resize(&lc.xhat1, static_cast<long>(Q) * h);
+    resize(&lc.inv1, Q);
+    layer_norm_train(lc.x1.data(), Q, h, layer.ln1_gamma.data(), layer.ln1_beta.data(),
                      c.layer_norm_eps, lc.x1.data(), lc.xhat1.data(), lc.inv1.data());
-    resize(&lc.inter_pre, static_cast<long>(rows) * f);
-    resize(&lc.inter_act, static_cast<long>(rows) * f);
-    linear(lc.x1.data(), rows, layer.intermediate, lc.inter_pre.data());
+    resize(&lc.inter_pre, static_cast<long>(Q) * f);
+    resize(&lc.inter_act, static_cast<long>(Q) * f);
+    linear(lc.x1.data(), Q, layer.intermediate, lc.inter_pre.data());
     std::copy(lc.inter_pre.begin(), lc.inter_pre.end(), lc.inter_act.begin());
-    activate(c.hidden_act, lc.inter_act.data(), static_cast<long>(rows) * f);
-    // The layer's output goes straight into the next layer's input (or the [CLS] vector).
+    activate(c.hidden_act, lc.inter_act.data(), static_cast<long>(Q) * f);
+    // The layer's output goes straight into the next layer's input (or the [CLS] vectors).
     std::vector<float>* out = last ? &ws->cls : &ws->layers[l + 1].x_in;
-    resize(out, static_cast<long>(rows) * h);
-    linear(lc.inter_act.data(), rows, layer.output, out->data());
-    dropout_forward(drop, drop.hidden, layer_site(l, 2), out->data(), static_cast<long>(rows) * h,
-                    &lc.keep2);
-    for (long i = 0; i < static_cast<long>(rows) * h; ++i) (*out)[i] += lc.x1[i];
-    resize(&lc.xhat2, static_cast<long>(rows) * h);
-    resize(&lc.inv2, rows);
-    layer_norm_train(out->data(), rows, h, layer.ln2_gamma.data(), layer.ln2_beta.data(),
+    resize(out, static_cast<long>(Q) * h);
+    linear(lc.inter_act.data(), Q, layer.output, out->data());
+    dropout_forward(drop, drop.hidden, layer_site(l, 2), ws->keys, lc.qoff, h, out->data(), &lc.keep2);
+    for (long i = 0; i < static_cast<long>(Q) * h; ++i) (*out)[i] += lc.x1[i];
+    resize(&lc.xhat2, static_cast<long>(Q) * h);
+    resize(&lc.inv2, Q);
+    layer_norm_train(out->data(), Q, h, layer.ln2_gamma.data(), layer.ln2_beta.data(),
                      c.layer_norm_eps, out->data(), lc.xhat2.data(), lc.inv2.data());
   }
   if (all_rows) return;
-  // Head on [CLS].
+  // Head on the [CLS] rows.
   const int labels = w.head_out.out;
-  resize(&ws->head_pre, h);
-  resize(&ws->head_act, h);
-  resize(&ws->logits, labels);
+  resize(&ws->head_pre, static_cast<long>(nb) * h);
+  resize(&ws->head_act, static_cast<long>(nb) * h);
+  resize(&ws->logits, static_cast<long>(nb) * labels);
   if (w.head == HeadKind::kBertPooler) {
-    linear(ws->cls.data(), 1, w.head_dense, ws->head_pre.data());
-    for (int i = 0; i < h; ++i) ws->head_act[i] = std::tanh(ws->head_pre[i]);
-    ws->head_act_dropped = ws->head_act;
-    dropout_forward(drop, drop.classifier, kSiteHeadB, ws->head_act_dropped.data(), h,
-                    &ws->head_keep_b);
+    linear(ws->cls.data(), nb, w.head_dense, ws->head_pre.data());
+    for (long i = 0; i < static_cast<long>(nb) * h; ++i) ws->head_act[i] = std::tanh(ws->head_pre[i]);
   } else {
     ws->head_in = ws->cls;
-    dropout_forward(drop, drop.classifier, kSiteHeadA, ws->head_in.data(), h, &ws->head_keep_a);
-    linear(ws->head_in.data(), 1, w.head_dense, ws->head_pre.data());
+    dropout_forward(drop, drop.classifier, kSiteHeadA, ws->keys, cls_off, h, ws->head_in.data(),
+                    &ws->head_keep_a);
+    linear(ws->head_in.data(), nb, w.head_dense, ws->head_pre.data());
     std::copy(ws->head_pre.begin(), ws->head_pre.end(), ws->head_act.begin());
-    activate(hf::Activation::kGeluErf, ws->head_act.data(), h);
-    ws->head_act_dropped = ws->head_act;
-    dropout_forward(drop, drop.classifier, kSiteHeadB, ws->head_act_dropped.data(), h,
-                    &ws->head_keep_b);
+    activate(hf::Activation::kGeluErf, ws->head_act.data(), static_cast<long>(nb) * h);
   }
-  linear(ws->head_act_dropped.data(), 1, w.head_out, ws->logits.data());
+  ws->head_act_dropped = ws->head_act;
+  dropout_forward(drop, drop.classifier, kSiteHeadB, ws->keys, cls_off, h,
+                  ws->head_act_dropped.data(), &ws->head_keep_b);
+  linear(ws->head_act_dropped.data(), nb, w.head_out, ws->logits.data());
 }
 
-// `dhidden` (len x hidden, after forward_train with all_rows): start from the gradient of the
+// `dhidden` (R x hidden, after forward_train with all_rows): start from the gradient of the
 // last layer's output instead of the head's.
-void backward(const EncoderWeights& w, const std::vector<int32_t>& ids, const DropoutSpec& drop,
-              TrainWorkspace* ws, EncoderGrads* g, const float* dhidden = nullptr) {
+void backward(const EncoderWeights& w, const DropoutSpec& drop, TrainWorkspace* ws, EncoderGrads* g,
+              const float* dhidden = nullptr) {
   const hf::EncoderConfig& c = w.config;
-  const int len = ws->len;
   const int e = c.embedding_size, h = c.hidden_size, f = c.intermediate_size, heads = c.num_heads;
+  const int nb = ws->batch(), R = ws->rows();
+  const std::vector<int>& off = ws->off;
   EncoderWeights& d = g->d;
   if (dhidden) {
-    ws->dx.assign(dhidden, dhidden + static_cast<long>(len) * h);
+    ws->dx.assign(dhidden, dhidden + static_cast<long>(R) * h);
   } else {
     // Head.
     std::vector<float>& dact = ws->tmp;
-    dact.assign(h, 0.0f);
-    linear_backward(ws->head_act_dropped.data(), 1, w.head_out, ws->dlogits.data(), dact.data(),
+    dact.assign(static_cast<long>(nb) * h, 0.0f);
+    linear_backward(ws->head_act_dropped.data(), nb, w.head_out, ws->dlogits.data(), dact.data(),
                     false, d.head_out.w.data(), d.head_out.b.data());
-    dropout_backward(ws->head_keep_b, drop.classifier, dact.data(), h);
+    dropout_backward(ws->head_keep_b, drop.classifier, dact.data(), static_cast<long>(nb) * h);
     if (w.head == HeadKind::kBertPooler) {
-      for (int i = 0; i < h; ++i) dact[i] *= 1.0f - ws->head_act[i] * ws->head_act[i];
+      for (long i = 0; i < static_cast<long>(nb) * h; ++i) dact[i] *= 1.0f - ws->head_act[i] * ws->head_act[i];
     } else {
-      activation_backward(hf::Activation::kGeluErf, ws->head_pre.data(), dact.data(), dact.data(), h);
+      activation_backward(hf::Activation::kGeluErf, ws->head_pre.data(), dact.data(), dact.data(),
+                          static_cast<long>(nb) * h);
     }
     // dx holds d(layer output) for the rows the layer computed.
-    resize(&ws->dx, h);
+    resize(&ws->dx, static_cast<long>(nb) * h);
     const float* head_input = w.head == HeadKind::kBertPooler ? ws->cls.data() : ws->head_in.data();
-    linear_backward(head_input, 1, w.head_dense, dact.data(), ws->dx.data(), false,
+    linear_backward(head_input, nb, w.head_dense, dact.data(), ws->dx.data(), false,
                     d.head_dense.w.data(), d.head_dense.b.data());
-    if (w.head != HeadKind::kBertPooler) dropout_backward(ws->head_keep_a, drop.classifier, ws->dx.data(), h);
+    if (w.head != HeadKind::kBertPooler)
+      dropout_backward(ws->head_keep_a, drop.classifier, ws->dx.data(), static_cast<long>(nb) * h);
   }
 
   for (size_t li = w.layers.size(); li-- > 0;) {
     const EncoderLayer& layer = w.layers[li];
     EncoderLayer& gl = d.layers[li];
     const LayerCache& lc = ws->layers[li];
-    const int rows = lc.rows;
-    const long rh = static_cast<long>(rows) * h;
-    // LayerNorm 2: dx (rows x h) -> d(x1 + dropout(output(act)))
-    resize(&ws->dh2, rh);
-    layer_norm_backward(ws->dx.data(), lc.xhat2.data(), lc.inv2.data(), rows, h,
-                        layer.ln2_gamma.data(), ws->dh2.data(), gl.ln2_gamma.data(),
-                        gl.ln2_beta.data());
+    const int Q = lc.query_rows();
+    const long qh = static_cast<long>(Q) * h;
+    // LayerNorm 2: dx (Q x h) -> d(x1 + dropout(output(act)))
+    resize(&ws->dh2, qh);
+    layer_norm_backward(ws->dx.data(), lc.xhat2.data(), lc.inv2.data(), Q, h,
+                        layer.ln2_gamma.data(), ws->dh2.data(), gl.ln2_gamma.data(), gl.ln2_beta.data());
     // dh1 = d(x1): the residual plus the FFN's input gradient.
-    resize(&ws->dh1, rh);
-    std::copy(ws->dh2.begin(), ws->dh2.begin() + rh, ws->dh1.begin());
-    dropout_backward(lc.keep2, drop.hidden, ws->dh2.data(), rh);
-    resize(&ws->dinter, static_cast<long>(rows) * f);
-    linear_backward(lc.inter_act.data(), rows, layer.output, ws->dh2.data(), ws->dinter.data(),
-                    false, gl.output.w.data(), gl.output.b.data());
+    resize(&ws->dh1, qh);
+    std::copy(ws->dh2.begin(), ws->dh2.begin() + qh, ws->dh1.begin());
+    dropout_backward(lc.keep2, drop.hidden, ws->dh2.data(), qh);
+    resize(&ws->dinter, static_cast<long>(Q) * f);
+    linear_backward(lc.inter_act.data(), Q, layer.output, ws->dh2.data(), ws->dinter.data(), false,
+                    gl.output.w.data(), gl.output.b.data());
     activation_backward(c.hidden_act, lc.inter_pre.data(), ws->dinter.data(), ws->dinter.data(),
-                        static_cast<long>(rows) * f);
-    linear_backward(lc.x1.data(), rows, layer.intermediate, ws->dinter.data(), ws->dh1.data(), true,
+                        static_cast<long>(Q) * f);
+    linear_backward(lc.x1.data(), Q, layer.intermediate, ws->dinter.data(), ws->dh1.data(), true,
                     gl.intermediate.w.data(), gl.intermediate.b.data());
     // LayerNorm 1: dh1 -> d(x_in + dropout(attention_out(ctx))), in place.
-    layer_norm_backward(ws->dh1.data(), lc.xhat1.data(), lc.inv1.data(), rows, h,
-                        layer.ln1_gamma.data(), ws->dh1.data(), gl.ln1_gamma.data(),
-                        gl.ln1_beta.data());
-    // d(x_in), len x h: the residual on the computed rows, plus the attention's input gradient.
-    resize(&ws->dx_next, static_cast<long>(len) * h);
+    layer_norm_backward(ws->dh1.data(), lc.xhat1.data(), lc.inv1.data(), Q, h,
+                        layer.ln1_gamma.data(), ws->dh1.data(), gl.ln1_gamma.data(), gl.ln1_beta.data());
+    // d(x_in), R x h: the residual on the computed rows, plus the attention's input gradient.
+    resize(&ws->dx_next, static_cast<long>(R) * h);
     std::fill(ws->dx_next.begin(), ws->dx_next.end(), 0.0f);
-    std::copy(ws->dh1.begin(), ws->dh1.begin() + rh, ws->dx_next.begin());
-    dropout_backward(lc.keep1, drop.hidden, ws->dh1.data(), rh);
-    resize(&ws->dctx, rh);
-    linear_backward(lc.ctx.data(), rows, layer.attention_out, ws->dh1.data(), ws->dctx.data(),
-                    false, gl.attention_out.w.data(), gl.attention_out.b.data());
-    resize(&ws->dqkv, static_cast<long>(len) * 3 * h);
-    self_attention_backward(lc.qkv.data(), len, rows, h, heads, lc.probs.data(),
-                            lc.attn_keep.empty() ? nullptr : lc.attn_keep.data(), drop.attention,
-                            ws->dctx.data(), ws->dqkv.data());
-    linear_backward(lc.x_in.data(), len, layer.qkv, ws->dqkv.data(), ws->dx_next.data(), true,
+    for (int b = 0; b < nb; ++b) {
+      const long n = static_cast<long>(lc.qoff[b + 1] - lc.qoff[b]) * h;
+      std::copy(ws->dh1.begin() + static_cast<long>(lc.qoff[b]) * h,
+                ws->dh1.begin() + static_cast<long>(lc.qoff[b]) * h + n,
+                ws->dx_next.begin() + static_cast<long>(off[b]) * h);
+    }
+    dropout_backward(lc.keep1, drop.hidden, ws->dh1.data(), qh);
+    resize(&ws->dctx, qh);
+    linear_backward(lc.ctx.data(), Q, layer.attention_out, ws->dh1.data(), ws->dctx.data(), false,
+                    gl.attention_out.w.data(), gl.attention_out.b.data());
+    resize(&ws->dqkv, static_cast<long>(R) * 3 * h);
+    for (int b = 0; b < nb; ++b) {
+      const int len = off[b + 1] - off[b], rows = lc.qoff[b + 1] - lc.qoff[b];
+      self_attention_backward(lc.qkv.data() + static_cast<long>(off[b]) * 3 * h, len, rows, h,
+                              heads, lc.probs.data() + lc.poff[b],
+                              lc.attn_keep.empty() ? nullptr : lc.attn_keep.data() + lc.poff[b],
+                              drop.attention, ws->dctx.data() + static_cast<long>(lc.qoff[b]) * h,
+                              ws->dqkv.data() + static_cast<long>(off[b]) * 3 * h);
+    }
+    linear_backward(lc.x_in.data(), R, layer.qkv, ws->dqkv.data(), ws->dx_next.data(), true,
                     gl.qkv.w.data(), gl.qkv.b.data());
     std::swap(ws->dx, ws->dx_next);
   }
-  // Embeddings: dx is d(x_in of layer 0), len x h.
-  resize(&ws->demb, static_cast<long>(len) * e);
+  // Embeddings: dx is d(x_in of layer 0), R x h.
+  resize(&ws->demb, static_cast<long>(R) * e);
   if (w.has_projection) {
-    linear_backward(ws->emb_out.data(), len, w.projection, ws->dx.data(), ws->demb.data(), false,
+    linear_backward(ws->emb_out.data(), R, w.projection, ws->dx.data(), ws->demb.data(), false,
                     d.projection.w.data(), d.projection.b.data());
   } else {
-    std::copy(ws->dx.begin(), ws->dx.begin() + static_cast<long>(len) * e, ws->demb.begin());
+    std::copy(ws->dx.begin(), ws->dx.begin() + static_cast<long>(R) * e, ws->demb.begin());
   }
   float* de = ws->demb.data();
-  dropout_backward(ws->emb_keep, drop.hidden, de, static_cast<long>(len) * e);
-  layer_norm_backward(de, ws->emb_xhat.data(), ws->emb_inv.data(), len, e,
+  dropout_backward(ws->emb_keep, drop.hidden, de, static_cast<long>(R) * e);
+  layer_norm_backward(de, ws->emb_xhat.data(), ws->emb_inv.data(), R, e,
                       w.embedding_ln_gamma.data(), de, d.embedding_ln_gamma.data(),
                       d.embedding_ln_beta.data());
-  for (int i = 0; i < len; ++i) {
-    const float* gi = de + static_cast<long>(i) * e;
-    float* pos = d.position_embeddings.data() + static_cast<long>(i) * e;
-    float* type = d.token_type_embeddings.data();
-    for (int j = 0; j < e; ++j) {
-      pos[j] += gi[j];
-      type[j] += gi[j];
+  for (int b = 0; b < nb; ++b) {
+    const std::vector<int32_t>& ids = *ws->ids[b];
+    for (int i = 0; i < off[b + 1] - off[b]; ++i) {
+      const float* gi = de + static_cast<long>(off[b] + i) * e;
+      float* pos = d.position_embeddings.data() + static_cast<long>(i) * e;
+      float* type = d.token_type_embeddings.data();
+      for (int j = 0; j < e; ++j) {
+        pos[j] += gi[j];
+        type[j] += gi[j];
+      }
+      const int32_t id = i < static_cast<int>(ids.size()) ? std::clamp<int32_t>(ids[i], 0, c.vocab_size - 1) : 0;
+      // torch's nn.Embedding(padding_idx=pad_token_id) never updates the padding row.
+      if (id == c.pad_token_id) continue;
+      float* word = g->word.row(id);
+      for (int j = 0; j < e; ++j) word[j] += gi[j];
     }
-    const int32_t id = std::clamp<int32_t>(ids[i], 0, c.vocab_size - 1);
-    // torch's nn.Embedding(padding_idx=pad_token_id) never updates the padding row.
-    if (id == c.pad_token_id) continue;
-    float* word = g->word.row(id);
-    for (int j = 0; j < e; ++j) word[j] += gi[j];
   }
+}
+
+// Losses of the chunk in ws (forward done): writes dlogits scaled by grad_scale.
+double chunk_losses(TrainWorkspace* ws, const int* labels, int classes, float grad_scale,
+                    float* losses) {
+  const int nb = ws->batch();
+  ws->dlogits.resize(static_cast<size_t>(nb) * classes);
+  double sum = 0;
+  for (int b = 0; b < nb; ++b) {
+    const float l = softmax_cross_entropy(ws->logits.data() + static_cast<long>(b) * classes, classes,
+                                          labels[b], grad_scale,
+                                          ws->dlogits.data() + static_cast<long>(b) * classes);
+    if (losses) losses[b] = l;
+    sum += l;
+  }
+  return sum;
+}
+
+void set_single(TrainWorkspace* ws, const std::vector<int32_t>& ids, uint64_t key) {
+  ws->ids.assign(1, &ids);
+  ws->keys.assign(1, key);
 }
 
 }  // namespace
 
-void forward_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids,
-                    const DropoutSpec& dropout, TrainWorkspace* ws, std::vector<float>* hidden) {
-  forward_train(w, ids, dropout, ws, /*all_rows=*/true);
-  hidden->assign(ws->cls.begin(), ws->cls.begin() + static_cast<long>(ws->len) * w.config.hidden_size);
-}
-
-void backward_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids,
-                     const DropoutSpec& dropout, TrainWorkspace* ws, const float* dhidden,
-                     EncoderGrads* grads) {
-  backward(w, ids, dropout, ws, grads, dhidden);
-}
-
 float forward_loss(const EncoderWeights& w, const std::vector<int32_t>& ids, int label,
                    const DropoutSpec& dropout, TrainWorkspace* ws, std::vector<float>* logits) {
-  forward_train(w, ids, dropout, ws);
-  ws->dlogits.resize(ws->logits.size());
-  const float loss = softmax_cross_entropy(ws->logits.data(), static_cast<int>(ws->logits.size()),
-                                           label, 1.0f, ws->dlogits.data());
+  set_single(ws, ids, dropout.key);
+  forward_train(w, dropout, ws);
+  const float loss = static_cast<float>(
+      chunk_losses(ws, &label, static_cast<int>(ws->logits.size()), 1.0f, nullptr));
   if (logits) *logits = ws->logits;
   return loss;
 }
@@ -475,13 +526,41 @@ float forward_loss(const EncoderWeights& w, const std::vector<int32_t>& ids, int
 float forward_backward(const EncoderWeights& w, const std::vector<int32_t>& ids, int label,
                        float grad_scale, const DropoutSpec& dropout, TrainWorkspace* ws,
                        EncoderGrads* grads, std::vector<float>* logits) {
-  forward_train(w, ids, dropout, ws);
-  ws->dlogits.resize(ws->logits.size());
-  const float loss = softmax_cross_entropy(ws->logits.data(), static_cast<int>(ws->logits.size()),
-                                           label, grad_scale, ws->dlogits.data());
+  set_single(ws, ids, dropout.key);
+  forward_train(w, dropout, ws);
+  const float loss = static_cast<float>(
+      chunk_losses(ws, &label, static_cast<int>(ws->logits.size()), grad_scale, nullptr));
   if (logits) *logits = ws->logits;
-  backward(w, ids, dropout, ws, grads);
+  backward(w, dropout, ws, grads);
   return loss;
+}
+
+double forward_backward_chunk(const EncoderWeights& w,
+                              const std::vector<const std::vector<int32_t>*>& ids,
+                              const std::vector<int>& labels, const std::vector<uint64_t>& keys,
+                              float grad_scale, const DropoutSpec& rates, TrainWorkspace* ws,
+                              EncoderGrads* grads) {
+  ws->ids = ids;
+  ws->keys = keys;
+  forward_train(w, rates, ws);
+  const double loss = chunk_losses(ws, labels.data(), w.head_out.out, grad_scale, nullptr);
+  backward(w, rates, ws, grads);
+  return loss;
+}
+
+void forward_hidden(const EncoderWeights& w, const std::vector<const std::vector<int32_t>*>& ids,
+                    const std::vector<uint64_t>& keys, const DropoutSpec& rates,
+                    TrainWorkspace* ws, std::vector<float>* hidden, std::vector<int>* offsets) {
+  ws->ids = ids;
+  ws->keys = keys;
+  forward_train(w, rates, ws, /*all_rows=*/true);
+  hidden->assign(ws->cls.begin(), ws->cls.begin() + static_cast<long>(ws->rows()) * w.config.hidden_size);
+  *offsets = ws->off;
+}
+
+void backward_hidden(const EncoderWeights& w, const DropoutSpec& rates, TrainWorkspace* ws,
+                     const float* dhidden, EncoderGrads* grads) {
+  backward(w, rates, ws, grads, dhidden);
 }
 
 void init_head(EncoderWeights* w, int num_labels, uint64_t seed, bool keep_pooler) {

@@ -82,19 +82,32 @@ float forward_backward(const EncoderWeights& w, const std::vector<int32_t>& ids,
                        float grad_scale, const DropoutSpec& dropout, TrainWorkspace* ws,
                        EncoderGrads* grads, std::vector<float>* logits);
 
+// Forward and backward of a chunk of texts at once, stacked row-wise so that every dense layer
+// is one GEMM over all their rows (attention stays per text); example b's dropout masks come
+// from keys[b] exactly as in forward_backward, so results do not depend on how examples are
+// grouped into chunks (up to float summation order). Returns the sum of the losses.
+double forward_backward_chunk(const EncoderWeights& w,
+                              const std::vector<const std::vector<int32_t>*>& ids,
+                              const std::vector<int>& labels, const std::vector<uint64_t>& keys,
+                              float grad_scale, const DropoutSpec& rates, TrainWorkspace* ws,
+                              EncoderGrads* grads);
+
 // The training forward alone (its loss, for gradient checks); same masks for the same spec.
 float forward_loss(const EncoderWeights& w, const std::vector<int32_t>& ids, int label,
                    const DropoutSpec& dropout, TrainWorkspace* ws, std::vector<float>* logits);
 
 // The encoder without its head, every position of the last layer computed (masked-language
-// modelling, train/pretrain.h): forward_hidden writes the final hidden states (len x hidden,
-// len = ids.size() capped at max_position_embeddings); backward_hidden, called next on the same
-// workspace, takes their gradient (same shape) and adds d(weights) to `grads`.
-void forward_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids,
-                    const DropoutSpec& dropout, TrainWorkspace* ws, std::vector<float>* hidden);
-void backward_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids,
-                     const DropoutSpec& dropout, TrainWorkspace* ws, const float* dhidden,
-                     EncoderGrads* grads);
+// modelling, train/pretrain.h), for a chunk of texts stacked row-wise as in
+// forward_backward_chunk (text b's dropout masks from keys[b]; `rates.key` is unused).
+// forward_hidden writes the final hidden states (rows x hidden) and `offsets` (size + 1): text
+// b's rows are [offsets[b], offsets[b + 1]), its length ids[b]->size() capped at
+// max_position_embeddings. backward_hidden, called next on the same workspace (the ids must
+// still be alive), takes their gradient (same shape) and adds d(weights) to `grads`.
+void forward_hidden(const EncoderWeights& w, const std::vector<const std::vector<int32_t>*>& ids,
+                    const std::vector<uint64_t>& keys, const DropoutSpec& rates,
+                    TrainWorkspace* ws, std::vector<float>* hidden, std::vector<int>* offsets);
+void backward_hidden(const EncoderWeights& w, const DropoutSpec& rates, TrainWorkspace* ws,
+                     const float* dhidden, EncoderGrads* grads);
 
 // Replaces the head with a new one for `num_labels` classes, as transformers initialises it:
 // weights normal(0, initializer_range) from `seed`, biases zero. BERT: pooler + classifier

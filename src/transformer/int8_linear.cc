@@ -10,10 +10,9 @@ Int8Linear make_int8_linear(int in, int out, std::vector<int8_t> q, std::vector<
   Int8Linear l;
   l.in = in;
   l.out = out;
-  l.q = std::move(q);
   l.scale = std::move(scale);
   l.bias = std::move(bias);
-  l.packed = quant::pack_weights(l.q.data(), out, in);
+  l.packed = quant::pack_weights(q.data(), out, in);
   return l;
 }
 

@@ -14,7 +14,8 @@ namespace fenlei::transformer {
 
 struct Int8Linear {
   int in = 0, out = 0;
-  std::vector<int8_t> q;      // [out, in], what the model file stores
+  // The stored values [out, in] are packed.rows' first `in` columns: the row-major copy is
+  // not kept a second time (a third of an int8 encoder's memory).
   std::vector<float> scale;   // [out]
   std::vector<float> bias;    // [out]
   quant::PackedWeights packed;
@@ -24,6 +25,10 @@ Int8Linear quantize_linear(const Linear& l);
 // From stored values (the model file); q.size() must be out * in.
 Int8Linear make_int8_linear(int in, int out, std::vector<int8_t> q, std::vector<float> scale,
                             std::vector<float> bias);
+// Weight [o][i] as stored.
+inline int8_t int8_weight(const Int8Linear& l, int o, int i) {
+  return l.packed.rows[static_cast<size_t>(o) * l.packed.kp + i];
+}
 
 // Per-thread buffers, reused across calls.
 struct Int8Scratch {

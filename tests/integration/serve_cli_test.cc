@@ -568,6 +568,8 @@ TEST_F(ServeCli, TritonClientWorksUnchanged) {
                                 std::to_string(server->port()) +
                                 " reviews --token triton-test-token-0123456789 2>&1");
   EXPECT_EQ(r.exit_code, 0) << r.out;
+  // Both rounds ran: JSON tensors and the binary tensor data extension.
+  EXPECT_NE(r.out.find("JSON and binary tensors"), std::string::npos) << r.out;
 }
 
 TEST_F(ServeCli, ServesAnInt8ModelNextToTheFloatOne) {

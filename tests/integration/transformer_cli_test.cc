@@ -70,6 +70,24 @@ TEST(TransformerCli, ImportTokenizePredictAndQuantize) {
     EXPECT_EQ(qp.exit_code, 0) << qp.err;
     auto again = run_fenlei("quantize '" + int8 + "' --output '" + dir.file("x.fenlei") + "'");
     EXPECT_NE(again.exit_code, 0);
+
+    // bf16: same probabilities as float within bf16's precision, and read back from the file.
+    const std::string bf16 = dir.file(model + ".bf16.fenlei");
+    auto b = run_fenlei("quantize '" + out + "' --output '" + bf16 + "' --precision bf16");
+    ASSERT_EQ(b.exit_code, 0) << b.err;
+    auto fp = run_fenlei("predict '" + out + "' --json --k 3", "房间很干净，服务也好\n");
+    auto bp = run_fenlei("predict '" + bf16 + "' --json --k 3", "房间很干净，服务也好\n");
+    ASSERT_EQ(fp.exit_code, 0) << fp.err;
+    ASSERT_EQ(bp.exit_code, 0) << bp.err;
+    const auto fj = nlohmann::json::parse(fp.out), bj = nlohmann::json::parse(bp.out);
+    ASSERT_EQ(fj["top_k"].size(), bj["top_k"].size());
+    for (const auto& f : fj["top_k"]) {
+      for (const auto& g : bj["top_k"]) {
+        if (g["label"] == f["label"]) {
+          EXPECT_NEAR(f["score"].get<double>(), g["score"].get<double>(), 0.05) << f["label"];
+        }
+      }
+    }
   }
 }
 

@@ -10,6 +10,7 @@
 #include "data/dataset.h"
 #include "base/file_util.h"
 #include "format/model_file.h"
+#include "quant/bf16.h"
 #include "quant/int8_model.h"
 #include "quant/kernels.h"
 
@@ -34,7 +35,8 @@ StatusOr<double> accuracy_of(const core::ModelBundle& model, const std::vector<s
 }
 
 int run_quantize(int argc, char** argv) {
-  std::string model_path, output, calibration, test_path, embedding_scale = "table";
+  std::string model_path, output, calibration, test_path, embedding_scale = "table",
+                                                          precision = "int8";
   bool per_channel = false, per_tensor = false;
   auto app = make_app("quantize", kDescription);
   app->add_option("MODEL", model_path, "Float model file")->required();
@@ -49,6 +51,10 @@ int run_quantize(int argc, char** argv) {
                   "table (one scale per embedding table: smaller, compresses well; default) or "
                   "row (one f16 scale per row)")
       ->check(CLI::IsMember({"table", "row"}));
+  app->add_option("--precision", precision,
+                  "int8 (default) or bf16 (transformer encoders: bf16 weights and activations, "
+                  "float sums; fast on CPUs with AVX512-BF16)")
+      ->check(CLI::IsMember({"int8", "bf16"}));
   if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
   if (!calibration.empty() && !test_path.empty())
     return fail("quantize", "pass --calibration or --test, not both");
@@ -66,8 +72,19 @@ int run_quantize(int argc, char** argv) {
   quant::QuantizeOptions options;
   options.per_channel = !per_tensor;
   options.embedding_per_row = embedding_scale == "row";
+  if (precision == "bf16") {
+    if (float_model->engine->kind() != "transformer")
+      return fail("quantize", "--precision bf16 is for transformer encoders; " + model_path +
+                                  " is a " + float_model->engine->kind() + " model");
+    options.precision = quant::QuantizeOptions::Precision::kBf16;
+  }
   auto int8_model = core::quantize_bundle(*float_model, options);
   if (!int8_model.ok()) return fail("quantize", int8_model.status().with_context(model_path));
+  if (precision == "bf16") {
+    int8_model->quantization = {
+        {"scheme", "bf16 weights (round to nearest even), bf16 activations, float accumulation"},
+        {"parameters", int8_model->engine->parameter_count()}};
+  }
 
   if (!data_path.empty()) {
     auto dataset = data::read_dataset(data_path, data::ReadOptions{});
@@ -100,7 +117,8 @@ int run_quantize(int argc, char** argv) {
                 100.0 * (q["int8_accuracy"].get<double>() - q["float_accuracy"].get<double>()),
                 data_path.c_str());
   }
-  std::printf("kernel\t%s\n", quant::best_gemm_name());
+  std::printf("kernel\t%s\n",
+              precision == "bf16" ? quant::best_dense_bf16_name() : quant::best_gemm_name());
   std::printf("output\t%s\n", output.c_str());
   return kExitOk;
 }

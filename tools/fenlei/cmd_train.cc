@@ -12,6 +12,7 @@
 #include "output_paths.h"
 #include "train/preset_defaults.h"
 #include "train/trainer.h"
+#include "train_flags.h"
 
 namespace fenlei::cli {
 namespace {
@@ -31,25 +32,10 @@ const std::string kDescription =
     "With --init MODEL.fenlei (an imported BERT/ELECTRA) it fine-tunes that transformer\n"
     "instead, with its own flags: fenlei train --init MODEL --help.\n\n";
 
-struct Flags {
-  train::TrainOptions o;
-  std::string format = "auto";
-  std::string tokenizer = "word";
-  std::string model = "seed-cnn";
-  std::string model_json;
-  int embed_dim = 0, filters = 0;
-  std::vector<int> widths, hidden;
-  std::string activation, output;
-  // Named choices, parsed into o once the preset's defaults are known.
-  std::string optimizer, lr_schedule, monitor, freeze;
-  float dropout = -1;
-  int64_t bigram_buckets = 0;
-  bool no_hmm = false;
-  bool no_restore_best = false;
-  bool mpi = false;
-};
+}  // namespace
 
-void add_flags(CLI::App& app, Flags& f) {
+// add_train_flags and finish_train_flags are shared with `fenlei distill` (train_flags.h).
+void add_train_flags(CLI::App& app, TrainFlags& f) {
   auto& o = f.o;
   app.add_option("-i,--input", o.input, "Training data file")->required()->group("Data");
   app.add_option("--valid", o.valid, "Validation data file (default: split from --input)")
@@ -105,7 +91,7 @@ void add_flags(CLI::App& app, Flags& f) {
                  "Tokens kept per text (0 = the 95th percentile of the training texts)")
       ->group("Preprocessing");
 
-  app.add_option("-m,--model", f.model, "Preset: seed-cnn, textcnn or fasttext")->group("Model");
+  app.add_option("-m,--model", f.model, "Preset: seed-cnn, textcnn, fasttext, bilstm, gru or rcnn")->group("Model");
   app.add_option("--model-config", f.model_json,
                  "JSON file with architecture fields (overrides the preset)")
       ->group("Model");
@@ -206,7 +192,7 @@ void add_flags(CLI::App& app, Flags& f) {
   }
 }
 
-Status finish_options(const CLI::App& app, Flags& f) {
+Status finish_train_flags(const CLI::App& app, TrainFlags& f) {
   auto& o = f.o;
   FENLEI_ASSIGN_OR_RETURN(o.read.format, data::parse_data_format(f.format));
   FENLEI_ASSIGN_OR_RETURN(o.model, nn::ModelConfig::preset(f.model));
@@ -259,14 +245,16 @@ Status finish_options(const CLI::App& app, Flags& f) {
   return o.validate();
 }
 
+namespace {
+
 int run_train(int argc, char** argv) {
   // Transformer models have their own trainer and flags (docs/finetuning.md).
   if (wants_encoder_training("train", argc, argv)) return run_encoder_training("train", argc, argv);
-  Flags flags;
+  TrainFlags flags;
   auto app = make_app("train", kDescription + train::describe_preset_defaults());
-  add_flags(*app, flags);
+  add_train_flags(*app, flags);
   if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
-  if (Status s = finish_options(*app, flags); !s.ok()) {
+  if (Status s = finish_train_flags(*app, flags); !s.ok()) {
     std::cerr << "fenlei train: error: " << s.message() << "\n";
     return kExitUsage;
   }

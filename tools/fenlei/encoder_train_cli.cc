@@ -1,5 +1,6 @@
 #include "encoder_train_cli.h"
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 
@@ -30,11 +31,11 @@ bool wants_encoder_training(const std::string& command, int argc, char** argv) {
         return true;
     return false;
   }
-  // finetune: the first argument that is not a flag or a flag's value is BASE_MODEL; checking
-  // every non-flag argument is enough (data files are not model files).
+  // finetune: BASE_MODEL is an argument that is neither a flag nor, as far as can be told
+  // without parsing, a flag's value (its predecessor is not a flag): not `-o old.fenlei`.
   for (int i = 1; i < argc; ++i) {
-    if (argv[i][0] == '-') continue;
-    if (train::is_transformer_model(argv[i])) return true;
+    if (argv[i][0] == '-' || (i > 1 && argv[i - 1][0] == '-')) continue;
+    return train::is_transformer_model(argv[i]);
   }
   return false;
 }
@@ -97,7 +98,9 @@ int run_encoder_training(const std::string& command, int argc, char** argv) {
   auto result = train::finetune_encoder(o);
   if (!result.ok()) return fail(command, result.status());
   FENLEI_LOG(kInfo) << "saved " << o.output << " (" << result->steps << " steps, "
-                    << result->examples_per_second << " examples/s"
+                    << result->examples_per_second << " examples/s, "
+                    << result->examples / std::max(1e-9, result->train_cpu_seconds)
+                    << " per CPU-second"
                     << (result->best_epoch > 0
                             ? "; best epoch " + std::to_string(result->best_epoch) +
                                   ", validation accuracy " + std::to_string(result->valid_accuracy)

@@ -50,6 +50,25 @@ TEST(WriteFileAtomicTest, ReplacesTheFileAndLeavesNoTemporaryFile) {
   EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
+TEST(WriteFileAtomicTest, StreamedPiecesAreWrittenInOrderAndAFailureLeavesTheOldFile) {
+  TempDir dir;
+  const std::string path = dir.file("m.fenlei");
+  ASSERT_TRUE(write_file_atomic_streamed(path, [](const ByteSink& sink) {
+                for (const char* piece : {"one ", "", "two ", "three"}) {
+                  FENLEI_RETURN_IF_ERROR(sink(piece));
+                }
+                return Status();
+              }).ok());
+  EXPECT_EQ(read_text_file(path), "one two three");
+  const Status failed = write_file_atomic_streamed(path, [](const ByteSink& sink) {
+    FENLEI_RETURN_IF_ERROR(sink("partial"));
+    return data_loss_error("the producer gave up");
+  });
+  EXPECT_EQ(failed.code(), StatusCode::kDataLoss);
+  EXPECT_EQ(read_text_file(path), "one two three");
+  EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"m.fenlei"});
+}
+
 TEST(WriteFileAtomicTest, APlantedSymlinkAtTheOldTemporaryNameIsNotFollowed) {
   // The temporary name used to be PATH.tmp.PID: anyone who could write the directory could plant
   // a link there and have fenlei overwrite the file it points to.

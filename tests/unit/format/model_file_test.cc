@@ -142,6 +142,8 @@ TEST(ModelFileTest, ChecksumHexIsTheStoredCrc) {
   ASSERT_TRUE(bytes.ok());
   const std::string hex = checksum_hex(*bytes);
   ASSERT_EQ(hex.size(), 8u);
+  EXPECT_EQ(stored_checksum_hex(*bytes), hex);  // what a loaded Classifier reports
+  EXPECT_EQ(stored_checksum_hex("abc"), "");
   char want[9];
   uint32_t stored = 0;
   for (int i = 0; i < 4; ++i)
@@ -175,6 +177,21 @@ TEST(ModelFileTest, WriteAndReadFile) {
     ++files;
   }
   EXPECT_EQ(files, 1u);
+}
+
+// write_model_file streams the tensor data from the ModelFile instead of serialising the whole
+// file first; the bytes on disk must be exactly serialize()'s, for every compression choice.
+TEST(ModelFileTest, StreamedFileEqualsSerializedBytes) {
+  fenlei::testing::TempDir dir;
+  const std::string path = dir.file("model.fenlei");
+  for (Compression data : {Compression::kNone, Compression::kAuto, Compression::kAlways}) {
+    WriteOptions options;
+    options.tensor_data = data;
+    auto bytes = serialize(sample_model(), options);
+    ASSERT_TRUE(bytes.ok());
+    ASSERT_TRUE(write_model_file(path, sample_model(), options).ok());
+    EXPECT_EQ(fenlei::testing::read_text_file(path), *bytes) << static_cast<int>(data);
+  }
 }
 
 TEST(ModelFileTest, MissingFileIsNotFound) {

@@ -66,5 +66,16 @@ TEST(Safetensors, RejectsLyingHeaders) {
                "shape");
 }
 
+TEST(Safetensors, AnEmptyTensorAtAnotherTensorsStartIsNoOverlap) {
+  // "e" (empty) and "b" both begin at byte 4; whatever order they sort in, nothing overlaps.
+  const std::string header = R"({"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},)"
+                             R"("e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},)"
+                             R"("a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  auto t = parse_safetensors(file_with(header, floats({1, 2})), "m.safetensors");
+  ASSERT_TRUE(t.ok()) << t.status().to_string();
+  EXPECT_TRUE(t->at("e").data.empty());
+  EXPECT_EQ(t->at("b").data, std::vector<float>{2});
+}
+
 }  // namespace
 }  // namespace fenlei::hf

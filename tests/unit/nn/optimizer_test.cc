@@ -71,6 +71,55 @@ TEST(Adam, LazyEmbeddingsTouchOnlyRowsWithGradient) {
   EXPECT_EQ(p[0].data[0], 1.0f);
 }
 
+// Under lazy_embeddings an embedding table's moments exist only for rows that had a gradient
+// (over several 1024-row blocks here); export_state writes zeros for the others, and a run
+// resumed from the exported state continues bit for bit.
+TEST(Adam, LazyRowMomentsExportImportAndResumeExactly) {
+  auto make = [] {
+    Params p;
+    p.add("embed/weight", {2600, 5});
+    p.add("fc/weight", {3});
+    for (size_t k = 0; k < p[0].data.size(); ++k) p[0].data[k] = 0.001f * float(k % 97);
+    p[1].data = {1.0f, 2.0f, 3.0f};
+    return p;
+  };
+  OptimizerConfig c;
+  c.lazy_embeddings = true;
+  const int32_t rows[6][2] = {{0, 2500}, {1030, 7}, {2500, 1}, {7, 2047}, {2599, 0}, {1030, 3}};
+  auto run_steps = [&](Optimizer& o, Params& p, int from, int to) {
+    Grads g(p, {"embed/weight"});
+    for (int s = from; s < to; ++s) {
+      g.zero();
+      for (int32_t r : rows[s]) {
+        float* row = g.touch_row(0, r);
+        for (int j = 0; j < 5; ++j) row[j] += 0.05f * float(j + 1 + s) * (r % 2 ? -1.0f : 1.0f);
+      }
+      g[1].data = {0.1f * float(s), -0.2f, 0.3f};
+      o.step(p, g, 0.01f);
+    }
+  };
+  Params whole = make();
+  Optimizer straight = *Optimizer::create(c, whole);
+  run_steps(straight, whole, 0, 6);
+
+  Params resumed = make();
+  Optimizer first = *Optimizer::create(c, resumed);
+  run_steps(first, resumed, 0, 3);
+  const Params state = first.export_state();
+  const Tensor* m = state.find("adam/m/embed/weight");
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(m->data.size(), 2600u * 5u);
+  EXPECT_NE(m->data[1030 * 5], 0.0f);  // touched at step 1
+  EXPECT_EQ(m->data[5 * 5], 0.0f);     // never touched
+  Optimizer second = *Optimizer::create(c, resumed);
+  ASSERT_TRUE(second.import_state(state).ok());
+  run_steps(second, resumed, 3, 6);
+  EXPECT_EQ(resumed[0].data, whole[0].data);
+  EXPECT_EQ(resumed[1].data, whole[1].data);
+  const Params a = straight.export_state(), b = second.export_state();
+  for (int i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].data, b[i].data) << a[i].name;
+}
+
 TEST(Adam, SparseGradsGiveTheSameUpdateAsDenseGrads) {
   // A sparse gradient stores only touched rows; every optimizer must still read untouched rows
   // as zeros, bit for bit like a dense buffer (momentum keeps moving them after a touch).

@@ -111,7 +111,7 @@ TEST_F(ProtocolsTest, V2InferRefusesEveryMalformedTensorWith400) {
       {"unknown output", R"({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["a"]}], "outputs": [{"name": "logits"}]})"},
       {"top_k outputs without top_k", R"({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["a"]}], "outputs": [{"name": "top_k_labels"}]})"},
       {"bad top_k", R"({"parameters": {"top_k": 0}, "inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["a"]}]})"},
-      {"binary data", R"({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "parameters": {"binary_data_size": 5}}]})"},
+      {"binary data without its header", R"({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "parameters": {"binary_data_size": 5}}]})"},
   };
   for (const auto& [name, body] : cases) {
     auto r = call("POST", "/v2/models/reviews/infer", body);

@@ -46,6 +46,7 @@ class RawConnection {
   RawConnection& operator=(const RawConnection&) = delete;
 
   bool connected() const { return connected_; }
+  int fd() const { return fd_; }
   // False once the server has closed or reset the connection.
   bool send(const std::string& bytes) {
     size_t sent = 0;

@@ -120,9 +120,31 @@ TEST(TrainingApi, ReportsBadInputsWithTheCliMessages) {
   ASSERT_FALSE(mismatch.ok());
   EXPECT_NE(mismatch.status().message().find("8 texts but 7 labels"), std::string::npos);
 
+  data = toy_data(1);
+  data.texts[3] = "bad \xff byte";
+  auto bad_utf8 = train_classifier(data, nullptr, small_fasttext());
+  ASSERT_FALSE(bad_utf8.ok());
+  EXPECT_NE(bad_utf8.status().message().find("example 3 text"), std::string::npos)
+      << bad_utf8.status().message();
+  data = toy_data(1);
+  data.labels[2] = " \t";
+  auto empty_label = train_classifier(data, nullptr, small_fasttext());
+  ASSERT_FALSE(empty_label.ok());
+  EXPECT_NE(empty_label.status().message().find("example 2: empty label"), std::string::npos)
+      << empty_label.status().message();
+
   auto missing = train_classifier("/nonexistent/train.tsv", small_fasttext());
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+}
+
+TEST(TrainingApi, InMemoryTextsMayHoldTabsAndNewlinesAndLabelsAreTrimmed) {
+  LabelledTexts data = toy_data(4);
+  for (size_t i = 0; i < data.texts.size(); i += 2) data.texts[i] += "\t\n第二行";
+  for (auto& l : data.labels) l = " " + l + "\t";
+  auto model = train_classifier(data, nullptr, small_fasttext());
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  EXPECT_EQ((*model)->info().labels, (std::vector<std::string>{"neg", "pos"}));
 }
 
 TEST(TrainingApi, EvaluateNamesTheLabelsTheModelKnows) {

@@ -7,9 +7,12 @@
 #include <cmath>
 
 #include "core/network_engine.h"
+#include "test_util.h"
 
 namespace fenlei::train {
 namespace {
+using testing::TempDir;
+using testing::write_text_file;
 
 core::ModelBundle base_bundle(int classes) {
   auto cfg = nn::ModelConfig::preset("seed-cnn");
@@ -47,17 +50,20 @@ TEST(FinetuneVocabulary, KeepsIdsAndAppendsFrequentNewWords) {
   EXPECT_EQ(finetune_vocabulary(base, counts, 1, 1).size(), 5u);
 }
 
-TEST(ApplyInitialWeights, CopiesRowsAndConvertsSigmoidToSoftmax) {
+TEST(GrownNetwork, CopiesRowsAndConvertsSigmoidToSoftmax) {
   auto base = std::make_shared<core::ModelBundle>(base_bundle(2));
   auto cfg = network_of(base_bundle(3)).config();
   cfg.vocab_size = 6;
-  nn::Network grown = *nn::Network::create(cfg, 99);
-  TrainOptions o;
-  o.base_model = base;
-  nlohmann::json training;
-  const auto vocabulary =
-      *vocab::Vocabulary::from_tokens({"<pad>", "<unk>", "a", "b", "c", "d"});
-  ASSERT_TRUE(apply_initial_weights(o, vocabulary, &grown, &training).ok());
+  auto made = grown_network(*base, cfg, 99);
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  const nn::Network& grown = *made;
+  // New rows keep the fresh initialisation of the same seed.
+  const nn::Network fresh = *nn::Network::create(cfg, 99);
+  const auto& fresh_table = fresh.params()[fresh.embed_index()].data;
+  const auto& grown_table = grown.params()[grown.embed_index()].data;
+  const nn::Network& from_net = network_of(*base);
+  const size_t base_rows_end = from_net.params()[from_net.embed_index()].data.size();
+  for (size_t i = base_rows_end; i < grown_table.size(); ++i) ASSERT_EQ(grown_table[i], fresh_table[i]);
   const nn::Network& from = network_of(*base);
   const auto& e0 = from.params()[from.embed_index()].data;
   const auto& e1 = grown.params()[grown.embed_index()].data;
@@ -79,13 +85,62 @@ TEST(ApplyInitialWeights, CopiesRowsAndConvertsSigmoidToSoftmax) {
   EXPECT_NEAR(p3[1] / p3[0], p2[1] / p2[0], 1e-4f * p2[1] / p2[0]);
 }
 
-TEST(ApplyInitialWeights, MissingVectorsFileIsAnError) {
+TEST(PrepareDataFrom, KeepsTheStartsLabelsAndIdsAndAddsWhatTheDataBrings) {
+  TempDir dir;
+  write_text_file(dir.file("train.tsv"), "label\ttext\npos\taab\nneg\tbbc\nmid\tcca\npos\tab\n");
+  write_text_file(dir.file("valid.tsv"), "label\ttext\nneg\tba\npos\tca\n");
+  TrainOptions o;
+  o.input = dir.file("train.tsv");
+  o.valid = dir.file("valid.tsv");
+  ThreadPool pool(2);
+  const auto base = base_bundle(2);
+  auto refused = prepare_data_from(base, false, o, pool);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("label 'mid'"), std::string::npos)
+      << refused.status().message();
+
+  auto data = prepare_data_from(base, true, o, pool);
+  ASSERT_TRUE(data.ok()) << data.status().message();
+  EXPECT_EQ(data->bundle.labels, (std::vector<std::string>{"neg", "pos", "mid"}));
+  // The start's ids keep their meaning; the data's new character comes after them.
+  EXPECT_EQ(data->tokenizer->vocabulary().tokens(),
+            (std::vector<std::string>{"<pad>", "<unk>", "a", "b", "c"}));
+  EXPECT_EQ(data->train.size(), 4u);
+  EXPECT_EQ(data->train.labels[2], 2);  // "mid"
+  // The start's preprocessing object itself is reused, not rebuilt from options.
+  const auto* start_tokenizer = core::trainable_tokenizer(*base.tokenizer);
+  EXPECT_EQ(&data->tokenizer->preprocessor(), &start_tokenizer->preprocessor());
+}
+
+TEST(PrepareDataFrom, MultiLabelRowsForASingleLabelStartAreAnError) {
+  TempDir dir;
+  write_text_file(dir.file("train.txt"), "__label__pos __label__neg ab\n__label__neg ba\n");
+  write_text_file(dir.file("valid.txt"), "__label__neg ba\n");
+  TrainOptions o;
+  o.input = dir.file("train.txt");
+  o.valid = dir.file("valid.txt");
+  ThreadPool pool(1);
+  auto r = prepare_data_from(base_bundle(2), false, o, pool);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("single-label"), std::string::npos) << r.status().message();
+}
+
+TEST(GrownNetwork, IncompatibleShapeIsAnError) {
+  auto base = base_bundle(2);
+  auto cfg = network_of(base).config();
+  cfg.embed_dim += 1;  // every row of the start's table is too narrow
+  auto made = grown_network(base, cfg, 99);
+  ASSERT_FALSE(made.ok());
+  EXPECT_NE(made.status().message().find("incompatible shape"), std::string::npos);
+}
+
+TEST(ApplyPretrainedVectors, MissingVectorsFileIsAnError) {
   nn::Network net = network_of(base_bundle(2));
   TrainOptions o;
   o.pretrained_vectors = "/nonexistent/v.vec";
   nlohmann::json training;
   EXPECT_FALSE(
-      apply_initial_weights(o, *vocab::Vocabulary::from_tokens({"<pad>", "<unk>", "a", "b"}),
+      apply_pretrained_vectors(o, *vocab::Vocabulary::from_tokens({"<pad>", "<unk>", "a", "b"}),
                             &net, &training)
           .ok());
 }

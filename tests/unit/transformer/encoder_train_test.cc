@@ -172,6 +172,37 @@ TEST(EncoderTrain, DropoutDependsOnlyOnItsKey) {
   EXPECT_NE(la, eval);
 }
 
+TEST(EncoderTrain, ChunkEqualsTheSumOfItsExamples) {
+  for (const char* type : {"bert", "electra"}) {
+    const hf::EncoderConfig c = tiny_config(type);
+    EncoderWeights w = random_encoder(c, 3, 8);
+    const std::vector<std::vector<int32_t>> ids = {{1, 4, 2}, {1, 9, 9, 7, 11, 2}, {3}};
+    const std::vector<int> labels = {0, 2, 1};
+    const std::vector<uint64_t> keys = {5, 6, 7};
+    DropoutSpec rates = DropoutSpec::from_config(c);
+    auto ws = make_train_workspace();
+    EncoderGrads one_by_one = EncoderGrads::zeros_like(w), chunk = EncoderGrads::zeros_like(w);
+    double sum = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      DropoutSpec d = rates;
+      d.key = keys[i];
+      sum += forward_backward(w, ids[i], labels[i], 0.5f, d, ws.get(), &one_by_one, nullptr);
+    }
+    std::vector<const std::vector<int32_t>*> ptrs = {&ids[0], &ids[1], &ids[2]};
+    const double chunk_sum =
+        forward_backward_chunk(w, ptrs, labels, keys, 0.5f, rates, ws.get(), &chunk);
+    EXPECT_NEAR(chunk_sum, sum, 1e-5 * sum) << type;
+    EXPECT_EQ(chunk.word.rows, one_by_one.word.rows);
+    std::vector<ParamView> a = param_views(&chunk.d), b = param_views(&one_by_one.d);
+    for (size_t t = 1; t < a.size(); ++t)
+      for (long i = 0; i < a[t].size; ++i)
+        ASSERT_NEAR(a[t].data[i], b[t].data[i], 1e-5 + 1e-4 * std::fabs(b[t].data[i]))
+            << type << " " << a[t].name << "[" << i << "]";
+    for (size_t i = 0; i < chunk.word.values.size(); ++i)
+      ASSERT_NEAR(chunk.word.values[i], one_by_one.word.values[i], 1e-5);
+  }
+}
+
 TEST(EncoderTrain, GradsAddScaleAndNorm) {
   EncoderWeights w = random_encoder(tiny_config("bert"), 2, 6);
   auto ws = make_train_workspace();

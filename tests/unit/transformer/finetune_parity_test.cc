@@ -51,11 +51,17 @@ Outcome replay(const std::string& model, const std::string& setup) {
   for (size_t k = 0; k < m["batches"].size(); ++k) {
     const nlohmann::json& batch = m["batches"][k];
     g.clear();
-    double loss = 0;
+    // The batch as one stacked chunk, as the trainer runs it.
+    std::vector<std::vector<int32_t>> ids;
+    std::vector<int> labels;
     for (const auto& ex : batch) {
-      loss += forward_backward(w, ex["ids"].get<std::vector<int32_t>>(), ex["label"].get<int>(),
-                               1.0f / batch.size(), DropoutSpec{}, ws.get(), &g, nullptr);
+      ids.push_back(ex["ids"].get<std::vector<int32_t>>());
+      labels.push_back(ex["label"].get<int>());
     }
+    std::vector<const std::vector<int32_t>*> ptrs;
+    for (const auto& v : ids) ptrs.push_back(&v);
+    double loss = forward_backward_chunk(w, ptrs, labels, std::vector<uint64_t>(ids.size(), 0),
+                                         1.0f / batch.size(), DropoutSpec{}, ws.get(), &g);
     loss /= batch.size();
     EXPECT_NEAR(loss, record["losses"][k].get<double>(), 1e-5 * std::fabs(loss)) << model << " " << setup << " step " << k;
     const double norm = clip_grad_norm(&g, clip);

@@ -139,8 +139,12 @@ TEST(MlmHead, ThroughTheEncoderMatchesCentralDifferences) {
     w.layers.push_back(std::move(l));
   }
   MlmHead head = MlmHead::init(c, 9);
-  const std::vector<int32_t> ids = {2, 7, 4, 9, 11, 3};
-  const std::vector<int32_t> positions = {2, 4}, targets = {8, 11};
+  // A chunk of two texts of different lengths: the stacked rows, per-text offsets and the
+  // last layer computing every position are all on the path.
+  const std::vector<std::vector<int32_t>> texts = {{2, 7, 4, 9, 11, 3}, {2, 5, 8, 3}};
+  const std::vector<std::vector<int32_t>> positions = {{2, 4}, {1, 2}}, targets = {{8, 11}, {7, 4}};
+  const std::vector<const std::vector<int32_t>*> ids = {&texts[0], &texts[1]};
+  const std::vector<uint64_t> keys = {1, 2};
   const DropoutSpec no_dropout;  // eval mode: the loss is a function of the weights
 
   TrainWorkspacePtr ws = make_train_workspace();
@@ -148,22 +152,29 @@ TEST(MlmHead, ThroughTheEncoderMatchesCentralDifferences) {
   MlmHeadGrads hg = MlmHeadGrads::zeros_like(head, c.vocab_size);
   MlmWorkspace mws;
   std::vector<float> hidden;
-  forward_hidden(w, ids, no_dropout, ws.get(), &hidden);
-  ASSERT_EQ(hidden.size(), ids.size() * h);
+  std::vector<int> offsets;
+  forward_hidden(w, ids, keys, no_dropout, ws.get(), &hidden, &offsets);
+  ASSERT_EQ(offsets, (std::vector<int>{0, 6, 10}));
+  ASSERT_EQ(hidden.size(), static_cast<size_t>(10 * h));
   std::vector<float> dhidden(hidden.size());
-  mlm_forward_backward(head, w.word_embeddings, c.vocab_size, hidden.data(),
-                       static_cast<int>(ids.size()), h, positions, targets, 1.0f, &mws, &hg,
-                       dhidden.data());
-  backward_hidden(w, ids, no_dropout, ws.get(), dhidden.data(), &g);
+  for (size_t b = 0; b < texts.size(); ++b)
+    mlm_forward_backward(head, w.word_embeddings, c.vocab_size, hidden.data() + offsets[b] * h,
+                         offsets[b + 1] - offsets[b], h, positions[b], targets[b], 1.0f, &mws, &hg,
+                         dhidden.data() + offsets[b] * h);
+  backward_hidden(w, no_dropout, ws.get(), dhidden.data(), &g);
   auto loss = [&]() {
     TrainWorkspacePtr w2 = make_train_workspace();
     std::vector<float> hs;
-    forward_hidden(w, ids, no_dropout, w2.get(), &hs);
+    std::vector<int> off;
+    forward_hidden(w, ids, keys, no_dropout, w2.get(), &hs, &off);
     MlmWorkspace m2;
-    return mlm_forward_backward(head, w.word_embeddings, c.vocab_size, hs.data(),
-                                static_cast<int>(ids.size()), h, positions, targets, 1.0f, &m2,
-                                nullptr, nullptr)
-        .loss;
+    double sum = 0;
+    for (size_t b = 0; b < texts.size(); ++b)
+      sum += mlm_forward_backward(head, w.word_embeddings, c.vocab_size, hs.data() + off[b] * h,
+                                  off[b + 1] - off[b], h, positions[b], targets[b], 1.0f, &m2,
+                                  nullptr, nullptr)
+                 .loss;
+    return sum;
   };
   // Word rows: the input path (sparse rows) plus the tied decoder (dense).
   for (int32_t id : {7, 9, 8, 0}) {
@@ -179,9 +190,12 @@ TEST(MlmHead, ThroughTheEncoderMatchesCentralDifferences) {
   for (size_t i = 0; i < w.layers[1].intermediate.w.size(); i += 7)
     expect_close(g.d.layers[1].intermediate.w[i], numeric(&w.layers[1].intermediate.w[i], loss),
                  "layer 1 intermediate");
-  for (int i = 0; i < h; ++i)
-    expect_close(g.d.position_embeddings[static_cast<size_t>(4) * h + i],
-                 numeric(&w.position_embeddings[static_cast<size_t>(4) * h + i], loss), "position 4");
+  // Position 4 is in the first text only, position 1 in both.
+  for (int p : {4, 1})
+    for (int i = 0; i < h; ++i)
+      expect_close(g.d.position_embeddings[static_cast<size_t>(p) * h + i],
+                   numeric(&w.position_embeddings[static_cast<size_t>(p) * h + i], loss),
+                   "position " + std::to_string(p));
 }
 
 }  // namespace

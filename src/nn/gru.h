@@ -1,0 +1,22 @@
+// One direction of a GRU over a packed batch (PyTorch's formulation, gate order r, z, n):
+//   r = sigmoid(x W_ir + b_ir + h W_hr + b_hr),  z = sigmoid(x W_iz + b_iz + h W_hz + b_hz)
+//   n = tanh(x W_in + b_in + r * (h W_hn + b_hn)),  h' = (1 - z) * n + z * h
+// As nn/lstm.h: one sgemm for the input projection of every row, one per step for the recurrence.
+#pragma once
+
+#include "nn/packed_sequence.h"
+#include "nn/recurrent_scratch.h"
+
+namespace fenlei::nn {
+
+// x:[rows, in] w_ih:[3H, in] w_hh:[3H, H] b_ih, b_hh:[3H]. Writes h:[rows, H].
+void gru_forward(const PackedLayout& layout, const float* x, int in, const float* w_ih,
+                 const float* w_hh, const float* b_ih, const float* b_hh, int hidden,
+                 CellScratch& s, float* h);
+
+// Given dh:[rows, H] (overwritten), accumulates the weight/bias gradients and writes dx:[rows, in].
+void gru_backward(const PackedLayout& layout, const float* x, int in, const float* w_ih,
+                  const float* w_hh, int hidden, CellScratch& s, const float* h, float* dh,
+                  float* dw_ih, float* dw_hh, float* db_ih, float* db_hh, float* dx);
+
+}  // namespace fenlei::nn

@@ -1,0 +1,114 @@
+#include "nn/lstm.h"
+
+#include <cblas.h>
+
+#include <cstring>
+
+#include "nn/fast_math.h"
+#include "nn/workspace.h"
+
+namespace fenlei::nn {
+namespace {
+
+// One row's gates, in place (pre-activations -> activations), cell and output. A function of
+// its own so the restrict-qualified parameters let the compiler vectorise the loop.
+void gates_row(float* __restrict a, float* __restrict c, float* __restrict h,
+               const float* __restrict c_prev, int H) {
+  for (int j = 0; j < H; ++j) {
+    const float i = fast_sigmoid(a[j]);
+    const float f = fast_sigmoid(a[H + j]);
+    const float g = fast_tanh(a[2 * H + j]);
+    const float o = fast_sigmoid(a[3 * H + j]);
+    a[j] = i;
+    a[H + j] = f;
+    a[2 * H + j] = g;
+    a[3 * H + j] = o;
+    const float cv = f * c_prev[j] + i * g;
+    c[j] = cv;
+    h[j] = o * fast_tanh(cv);
+  }
+}
+
+// The gradient of one row: from dh and the dc carried from the next step to the gate
+// pre-activations da, adding the carried dc of the previous step into dc_prev.
+void gates_row_backward(const float* __restrict a, const float* __restrict c,
+                        const float* __restrict c_prev, const float* __restrict dh,
+                        const float* __restrict dc, float* __restrict da,
+                        float* __restrict dc_prev, int H) {
+  for (int j = 0; j < H; ++j) {
+    const float i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
+    const float tc = fast_tanh(c[j]);
+    const float dcell = dc[j] + dh[j] * o * (1.0f - tc * tc);
+    da[j] = dcell * g * i * (1.0f - i);
+    da[H + j] = dcell * c_prev[j] * f * (1.0f - f);
+    da[2 * H + j] = dcell * i * (1.0f - g * g);
+    da[3 * H + j] = dh[j] * tc * o * (1.0f - o);
+    dc_prev[j] += dcell * f;
+  }
+}
+
+}  // namespace
+
+void lstm_forward(const PackedLayout& L, const float* x, int in, const float* w_ih,
+                  const float* w_hh, const float* bias, int H, CellScratch& s, float* h) {
+  const int rows = L.rows();
+  if (rows == 0) return;
+  const int G = 4 * H;
+  float* a = grow(s.gates, size_t(rows) * G);
+  float* c = grow(s.state, size_t(rows) * H);
+  s.zeros.assign(size_t(H), 0.0f);
+  for (int r = 0; r < rows; ++r) std::memcpy(a + size_t(r) * G, bias, sizeof(float) * size_t(G));
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, G, in, 1.0f, x, in, w_ih, in, 1.0f,
+              a, G);
+  for (int t = 0; t < L.steps(); ++t) {
+    const int r0 = L.step_offset[size_t(t)];
+    const int bs = L.active(t);
+    const int p0 = t > 0 ? L.step_offset[size_t(t) - 1] : 0;
+    if (t > 0)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bs, G, H, 1.0f, h + size_t(p0) * H, H,
+                  w_hh, H, 1.0f, a + size_t(r0) * G, G);
+    for (int k = 0; k < bs; ++k)
+      gates_row(a + size_t(r0 + k) * G, c + size_t(r0 + k) * H, h + size_t(r0 + k) * H,
+                t > 0 ? c + size_t(p0 + k) * H : s.zeros.data(), H);
+  }
+}
+
+void lstm_backward(const PackedLayout& L, const float* x, int in, const float* w_ih,
+                   const float* w_hh, int H, CellScratch& s, const float* h, float* dh,
+                   float* dw_ih, float* dw_hh, float* dbias, float* dx) {
+  const int rows = L.rows();
+  if (rows == 0) return;
+  const int G = 4 * H;
+  const float* a = s.gates.data();
+  const float* c = s.state.data();
+  float* da = grow(s.dgates, size_t(rows) * G);
+  float* dc = grow(s.dstate, size_t(rows) * H);
+  std::memset(dc, 0, sizeof(float) * size_t(rows) * H);
+  s.zeros.assign(size_t(H), 0.0f);
+  float* sink = grow(s.sink, size_t(H));
+  for (int t = L.steps() - 1; t >= 0; --t) {
+    const int r0 = L.step_offset[size_t(t)];
+    const int bs = L.active(t);
+    const int p0 = t > 0 ? L.step_offset[size_t(t) - 1] : 0;
+    for (int k = 0; k < bs; ++k) {
+      const size_t r = size_t(r0 + k);
+      gates_row_backward(a + r * G, c + r * H, t > 0 ? c + size_t(p0 + k) * H : s.zeros.data(),
+                         dh + r * H, dc + r * H, da + r * G,
+                         t > 0 ? dc + size_t(p0 + k) * H : sink, H);
+    }
+    if (t > 0) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bs, H, G, 1.0f, da + size_t(r0) * G,
+                  G, w_hh, H, 1.0f, dh + size_t(p0) * H, H);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, bs, 1.0f, da + size_t(r0) * G, G,
+                  h + size_t(p0) * H, H, 1.0f, dw_hh, H);
+    }
+  }
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < G; ++j) dbias[j] += da[size_t(r) * G + j];
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, in, rows, 1.0f, da, G, x, in, 1.0f,
+              dw_ih, in);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, in, G, 1.0f, da, G, w_ih, in, 0.0f,
+              dx, in);
+}
+
+}  // namespace fenlei::nn

@@ -1,0 +1,26 @@
+#include "nn/packed_sequence.h"
+
+#include <algorithm>
+
+#include "nn/conv1d.h"
+
+namespace fenlei::nn {
+
+void build_packed_layout(const Segment& seg, PackedLayout* out) {
+  const int m = seg.count;
+  out->order.resize(size_t(m));
+  out->column.resize(size_t(m));
+  for (int i = 0; i < m; ++i) out->order[size_t(i)] = i;
+  std::stable_sort(out->order.begin(), out->order.end(),
+                   [&seg](int32_t a, int32_t b) { return seg.length(a) > seg.length(b); });
+  for (int k = 0; k < m; ++k) out->column[size_t(out->order[size_t(k)])] = k;
+  const int steps = m > 0 ? seg.length(out->order[0]) : 0;
+  out->step_offset.assign(size_t(steps) + 1, 0);
+  int active = m;
+  for (int t = 0; t < steps; ++t) {
+    while (active > 0 && seg.length(out->order[size_t(active - 1)]) <= t) --active;
+    out->step_offset[size_t(t) + 1] = out->step_offset[size_t(t)] + active;
+  }
+}
+
+}  // namespace fenlei::nn

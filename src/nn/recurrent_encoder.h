@@ -1,0 +1,33 @@
+// The feature block of the recurrent presets (issue 15), between the embedding table and the
+// dense head: a bidirectional LSTM/GRU run over packed sequences (each text at its own length,
+// nothing computed on padding), then
+//   birnn: attention / max / last-state pooling of the [forward; backward] outputs;
+//   rcnn (Lai et al. 2015): per token y = tanh(W [left context; embedding; right context] + b),
+//         where the left context is the forward state before the token and the right context
+//         the backward state after it, then max over time.
+// An empty text gives zero features.
+#pragma once
+
+#include "nn/conv1d.h"
+#include "nn/network.h"
+#include "nn/recurrent_scratch.h"
+
+namespace fenlei::nn {
+
+// Where the encoder reads embedding rows: the network's own float table when null; the int8
+// engine passes a reader that dequantises its int8 table (its network has a dummy table).
+struct EmbeddingSource {
+  const void* context;
+  void (*row)(const void* context, int32_t id, float* out);  // writes embed_dim floats
+};
+
+// Writes feat[i * fd + j] for the examples of seg; keeps in s what the backward pass needs.
+void recurrent_features_forward(const Network& net, const Segment& seg, RecurrentScratch& s,
+                                float* feat, int fd, const EmbeddingSource* source = nullptr);
+
+// From dfeat [count, fd], accumulates the recurrent, pooling and embedding gradients into g.
+// Needs the scratch of the forward pass on the same segment.
+void recurrent_features_backward(const Network& net, const Segment& seg, const float* dfeat,
+                                 int fd, RecurrentScratch& s, Grads& g);
+
+}  // namespace fenlei::nn
