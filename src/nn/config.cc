@@ -5,9 +5,18 @@
 #include <cmath>
 #include <set>
 
+#include "nn/dpcnn_config.h"
+
 namespace fenlei::nn {
 
-const char* arch_name(Arch a) { return a == Arch::kCnn ? "cnn" : "fasttext"; }
+const char* arch_name(Arch a) {
+  switch (a) {
+    case Arch::kCnn: return "cnn";
+    case Arch::kFastText: return "fasttext";
+    case Arch::kDpcnn: return "dpcnn";
+  }
+  return "cnn";
+}
 
 const char* output_name(Output o) {
   switch (o) {
@@ -31,7 +40,8 @@ const char* activation_name(Activation a) {
 StatusOr<Arch> parse_arch(const std::string& s) {
   if (s == "cnn") return Arch::kCnn;
   if (s == "fasttext") return Arch::kFastText;
-  return invalid_argument_error("unknown arch '" + s + "' (expected cnn or fasttext)");
+  if (s == "dpcnn") return Arch::kDpcnn;
+  return invalid_argument_error("unknown arch '" + s + "' (expected cnn, fasttext or dpcnn)");
 }
 
 StatusOr<Output> parse_output(const std::string& s) {
@@ -74,9 +84,11 @@ StatusOr<ModelConfig> ModelConfig::preset(const std::string& name) {
     c.output = Output::kSoftmax;  // fastText's own loss
     // bigram_buckets stays 0 here: the hashed-bigram table is a training default of the preset
     // (train/preset_defaults), so that `fenlei train --bigram-buckets` can size it.
+  } else if (name == "dpcnn") {
+    set_dpcnn_preset(&c);
   } else {
     return invalid_argument_error("unknown model preset '" + name +
-                                  "' (expected seed-cnn, textcnn or fasttext)");
+                                  "' (expected seed-cnn, textcnn, fasttext or dpcnn)");
   }
   return c;
 }
@@ -93,16 +105,20 @@ Status ModelConfig::validate_architecture() const {
       if (!seen.insert(w).second) return bad("conv width " + std::to_string(w) + " repeated");
     }
     if (filters < 1 || filters > 8192) return bad("filters must be in [1, 8192]");
+  } else if (arch == Arch::kDpcnn) {
+    FENLEI_RETURN_IF_ERROR(validate_dpcnn(*this));
   } else {
     if (!widths.empty()) return bad("widths apply to cnn models only; fasttext takes none");
   }
+  if (arch != Arch::kDpcnn && blocks != 0) return bad("blocks apply to dpcnn models only");
   if (hidden.size() > 8) return bad("at most 8 hidden layers");
   for (int h : hidden)
     if (h < 1 || h > 16384) return bad("hidden layer size must be in [1, 16384]");
   if (!(dropout >= 0.0f && dropout < 1.0f)) return bad("dropout must be in [0, 1)");
   if (bigram_buckets < 0 || bigram_buckets > (int64_t{1} << 26))
     return bad("bigram_buckets must be in [0, 67108864]");
-  if (arch == Arch::kCnn && bigram_buckets != 0) return bad("bigram_buckets apply to fasttext only");
+  if (arch != Arch::kFastText && bigram_buckets != 0)
+    return bad("bigram_buckets apply to fasttext only");
   return Status();
 }
 
@@ -133,6 +149,7 @@ int ModelConfig::max_width() const {
 }
 
 int ModelConfig::feature_dim() const {
+  if (arch == Arch::kDpcnn) return filters;
   return arch == Arch::kCnn ? filters * static_cast<int>(widths.size()) : embed_dim;
 }
 
@@ -150,6 +167,8 @@ nlohmann::json ModelConfig::to_json() const {
   j["vocab_size"] = vocab_size;
   j["num_classes"] = num_classes;
   j["bigram_buckets"] = bigram_buckets;
+  // Only a dpcnn writes "blocks", so other models' files stay readable by older builds.
+  if (arch == Arch::kDpcnn) j["blocks"] = blocks;
   return j;
 }
 
@@ -185,6 +204,8 @@ StatusOr<ModelConfig> ModelConfig::from_json(const nlohmann::json& j) {
         c.num_classes = v.get<int>();
       } else if (k == "bigram_buckets") {
         c.bigram_buckets = v.get<int64_t>();
+      } else if (k == "blocks") {
+        c.blocks = v.get<int>();
       } else {
         return invalid_argument_error("model config: unknown key '" + k + "'");
       }
@@ -214,7 +235,7 @@ bool ModelConfig::operator==(const ModelConfig& o) const {
          widths == o.widths && filters == o.filters && hidden == o.hidden &&
          activation == o.activation && dropout == o.dropout && output == o.output &&
          vocab_size == o.vocab_size && num_classes == o.num_classes &&
-         bigram_buckets == o.bigram_buckets;
+         bigram_buckets == o.bigram_buckets && blocks == o.blocks;
 }
 
 }  // namespace fenlei::nn

@@ -20,6 +20,7 @@
 #include "fenlei/status.h"
 #include "nn/batch.h"
 #include "nn/config.h"
+#include "nn/dpcnn.h"
 #include "nn/params.h"
 #include "nn/rng.h"
 #include "nn/workspace.h"
@@ -67,6 +68,7 @@ class Network {
   int bigram_index() const { return bigram_; }
   const std::vector<ConvIndex>& conv_layers() const { return conv_; }
   const std::vector<DenseIndex>& dense_layers() const { return dense_; }  // hidden..., output
+  const DpcnnIndex& dpcnn() const { return dpcnn_; }                      // kDpcnn only
 
  private:
   static Network build(const ModelConfig& config);
@@ -77,6 +79,7 @@ class Network {
   int bigram_ = -1;
   std::vector<ConvIndex> conv_;
   std::vector<DenseIndex> dense_;
+  DpcnnIndex dpcnn_;
 };
 
 // Makes OpenBLAS single-threaded (once per process): the trainer parallelises across examples

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "nn/dpcnn_scratch.h"
+
 namespace fenlei::nn {
 
 // Scratch of one conv width over a segment of examples.
@@ -39,6 +41,7 @@ struct Workspace {
   std::vector<float> grad_a, grad_b;        // ping-pong buffers for the head's backward pass
   std::vector<float> dx;                    // [padded_len, dim] one example's input gradient
   std::vector<int32_t> bigrams;             // one example's hashed bigram ids (fasttext)
+  DpcnnScratch dpcnn;                       // dpcnn layers (nn/dpcnn.h)
 };
 
 // Grows v to at least n elements without ever shrinking (keeps capacity across batches).

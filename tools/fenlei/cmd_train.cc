@@ -102,7 +102,7 @@ void add_flags(CLI::App& app, Flags& f) {
                  "Tokens kept per text (0 = the 95th percentile of the training texts)")
       ->group("Preprocessing");
 
-  app.add_option("-m,--model", f.model, "Preset: seed-cnn, textcnn or fasttext")->group("Model");
+  app.add_option("-m,--model", f.model, "Preset: seed-cnn, textcnn, fasttext or dpcnn")->group("Model");
   app.add_option("--model-config", f.model_json,
                  "JSON file with architecture fields (overrides the preset)")
       ->group("Model");
