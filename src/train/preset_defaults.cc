@@ -80,7 +80,7 @@ PresetDefaults fasttext() {
 PresetDefaults dpcnn() {
   // The seed recipe's words, vocabulary and 128-token bound (seven halving blocks take 128
   // positions to one), Adam 1e-3 (the residual pyramid trains stably with it; the paper's SGD
-  // schedule needs tuning per dataset), early stopping as textcnn: the 15-conv network fits the
+  // schedule needs tuning per dataset), early stopping as textcnn: the 17-conv network fits the
   // training set within a few epochs. docs/accuracy.md (issue #15) has the measurements.
   PresetDefaults d = seed_cnn();
   d.preset = "dpcnn";
