@@ -56,7 +56,7 @@ struct TrainSettings {
   std::optional<int> max_len;            // 0 = the 95th percentile of the training texts
 
   // Model.
-  std::string model = "seed-cnn";        // seed-cnn, textcnn, fasttext
+  std::string model = "seed-cnn";        // seed-cnn, textcnn, fasttext, dpcnn
   int embed_dim = 0;                     // 0: the preset's
   int filters = 0;                       // 0: the preset's
   std::vector<int> widths;               // empty: the preset's

@@ -110,7 +110,7 @@ def test_errors_are_fenlei_errors_with_the_cli_messages(tmp_path, reviews):
         fenlei.load(broken)
     with pytest.raises(ValueError, match="--epochs must be at least 1"):
         fenlei.train(texts=texts, labels=labels, model="fasttext", epochs=0, verbose=0)
-    with pytest.raises(fenlei.InvalidArgumentError, match="seed-cnn, textcnn or fasttext"):
+    with pytest.raises(fenlei.InvalidArgumentError, match="unknown model preset .bert."):
         fenlei.train(texts=texts, labels=labels, model="bert", verbose=0)
     with pytest.raises(TypeError, match="epoch"):
         fenlei.train(texts=texts, labels=labels, epoch=3, verbose=0)

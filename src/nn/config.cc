@@ -5,6 +5,8 @@
 #include <cmath>
 #include <set>
 
+#include "nn/dpcnn_config.h"
+
 namespace fenlei::nn {
 
 const char* arch_name(Arch a) {
@@ -13,6 +15,7 @@ const char* arch_name(Arch a) {
     case Arch::kFastText: return "fasttext";
     case Arch::kBiRnn: return "birnn";
     case Arch::kRcnn: return "rcnn";
+    case Arch::kDpcnn: return "dpcnn";
   }
   return "cnn";
 }
@@ -65,7 +68,9 @@ StatusOr<Arch> parse_arch(const std::string& s) {
   if (s == "fasttext") return Arch::kFastText;
   if (s == "birnn") return Arch::kBiRnn;
   if (s == "rcnn") return Arch::kRcnn;
-  return invalid_argument_error("unknown arch '" + s + "' (expected cnn, fasttext, birnn or rcnn)");
+  if (s == "dpcnn") return Arch::kDpcnn;
+  return invalid_argument_error("unknown arch '" + s +
+                                "' (expected cnn, fasttext, birnn, rcnn or dpcnn)");
 }
 
 StatusOr<Output> parse_output(const std::string& s) {
@@ -120,9 +125,12 @@ StatusOr<ModelConfig> ModelConfig::preset(const std::string& name) {
     c.pooling = Pooling::kAttention;
     if (name == "rcnn") c.rcnn_dim = 128;
     c.dropout = 0.5f;
+  } else if (name == "dpcnn") {
+    set_dpcnn_preset(&c);
   } else {
     return invalid_argument_error("unknown model preset '" + name +
-                                  "' (expected seed-cnn, textcnn or fasttext; recurrent: bilstm, gru or rcnn)");
+                                  "' (expected seed-cnn, textcnn or fasttext; recurrent: bilstm, "
+                                  "gru or rcnn; deep: dpcnn)");
   }
   return c;
 }
@@ -139,6 +147,8 @@ Status ModelConfig::validate_architecture() const {
       if (!seen.insert(w).second) return bad("conv width " + std::to_string(w) + " repeated");
     }
     if (filters < 1 || filters > 8192) return bad("filters must be in [1, 8192]");
+  } else if (arch == Arch::kDpcnn) {
+    FENLEI_RETURN_IF_ERROR(validate_dpcnn(*this));
   } else {
     if (!widths.empty()) return bad("widths apply to cnn models only");
   }
@@ -147,6 +157,7 @@ Status ModelConfig::validate_architecture() const {
     if (arch == Arch::kRcnn && (rcnn_dim < 1 || rcnn_dim > 8192))
       return bad("rcnn_dim must be in [1, 8192]");
   }
+  if (arch != Arch::kDpcnn && blocks != 0) return bad("blocks apply to dpcnn models only");
   if (hidden.size() > 8) return bad("at most 8 hidden layers");
   for (int h : hidden)
     if (h < 1 || h > 16384) return bad("hidden layer size must be in [1, 16384]");
@@ -187,6 +198,7 @@ int ModelConfig::max_width() const {
 int ModelConfig::feature_dim() const {
   if (arch == Arch::kBiRnn) return 2 * rnn_hidden;
   if (arch == Arch::kRcnn) return rcnn_dim;
+  if (arch == Arch::kDpcnn) return filters;
   return arch == Arch::kCnn ? filters * static_cast<int>(widths.size()) : embed_dim;
 }
 
@@ -210,6 +222,8 @@ nlohmann::json ModelConfig::to_json() const {
     if (arch == Arch::kBiRnn) j["pooling"] = pooling_name(pooling);
     if (arch == Arch::kRcnn) j["rcnn_dim"] = rcnn_dim;
   }
+  // Only a dpcnn writes "blocks", so other models' files stay readable by older builds.
+  if (arch == Arch::kDpcnn) j["blocks"] = blocks;
   return j;
 }
 
@@ -253,6 +267,8 @@ StatusOr<ModelConfig> ModelConfig::from_json(const nlohmann::json& j) {
         FENLEI_ASSIGN_OR_RETURN(c.pooling, parse_pooling(v.get<std::string>()));
       } else if (k == "rcnn_dim") {
         c.rcnn_dim = v.get<int>();
+      } else if (k == "blocks") {
+        c.blocks = v.get<int>();
       } else {
         return invalid_argument_error("model config: unknown key '" + k + "'");
       }
@@ -283,7 +299,7 @@ bool ModelConfig::operator==(const ModelConfig& o) const {
          activation == o.activation && dropout == o.dropout && output == o.output &&
          vocab_size == o.vocab_size && num_classes == o.num_classes &&
          bigram_buckets == o.bigram_buckets && cell == o.cell && rnn_hidden == o.rnn_hidden &&
-         pooling == o.pooling && rcnn_dim == o.rcnn_dim;
+         pooling == o.pooling && rcnn_dim == o.rcnn_dim && blocks == o.blocks;
 }
 
 }  // namespace fenlei::nn

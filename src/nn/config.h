@@ -18,6 +18,8 @@ enum class Arch {
   kFastText,  // mean of token and hashed-bigram embeddings
   kBiRnn,     // embedding -> bidirectional LSTM/GRU (packed, own length) -> pooling (issue 15)
   kRcnn,      // Lai et al. 2015: [left context; embedding; right context] -> tanh -> max
+  kDpcnn,     // Deep Pyramid CNN (Johnson & Zhang 2017): region embedding, residual conv blocks
+              // halving the length, see nn/dpcnn.h
 };
 
 // Recurrent cell of kBiRnn / kRcnn (PyTorch gate conventions; see nn/lstm.h, nn/gru.h).
@@ -44,7 +46,8 @@ struct ModelConfig {
   Arch arch = Arch::kCnn;
   int embed_dim = 16;
   std::vector<int> widths = {5};  // conv window widths (kCnn only)
-  int filters = 128;              // filters per width (kCnn only)
+  int filters = 128;              // filters per width (kCnn); channels of every layer (kDpcnn)
+  int blocks = 0;                 // downsampling blocks (kDpcnn only; nn/dpcnn.h)
   std::vector<int> hidden;        // sizes of dense layers between the features and the output
   Activation activation = Activation::kRelu;
   float dropout = 0.0f;  // on the pooled features and after each hidden layer, training only
@@ -61,7 +64,8 @@ struct ModelConfig {
   int num_classes = 0;         // >= 2
   int64_t bigram_buckets = 0;  // rows of bigram/weight (kFastText only; 0 = no bigrams)
 
-  // "seed-cnn" (default), "textcnn" (Kim 2014), "fasttext", "bilstm", "gru", "rcnn". Errors: kInvalidArgument.
+  // "seed-cnn" (default), "textcnn" (Kim 2014), "fasttext", "bilstm", "gru", "rcnn", "dpcnn"
+  // (Johnson & Zhang 2017). Errors: kInvalidArgument.
   static StatusOr<ModelConfig> preset(const std::string& name);
 
   // Checks every field; the message names the field and the allowed range. Errors: kInvalidArgument.

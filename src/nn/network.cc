@@ -31,6 +31,7 @@ Network Network::build(const ModelConfig& c) {
   n.embed_ = n.params_.add("embed/weight", {c.vocab_size, d});
   if (c.arch == Arch::kFastText && c.bigram_buckets > 0)
     n.bigram_ = n.params_.add("bigram/weight", {c.bigram_buckets, d});
+  if (c.arch == Arch::kDpcnn) n.dpcnn_ = add_dpcnn_params(c, n.params_);
   for (int w : c.widths) {
     const std::string p = "conv" + std::to_string(w);
     ConvIndex ci;
@@ -64,6 +65,7 @@ StatusOr<Network> Network::create(const ModelConfig& config, uint64_t seed) {
   };
   uniform(n.params_[n.embed_], 0.05f);
   if (n.bigram_ >= 0) uniform(n.params_[n.bigram_], 0.05f);
+  if (config.arch == Arch::kDpcnn) init_dpcnn_params(config, n.dpcnn_, rng, n.params_);
   for (const ConvIndex& ci : n.conv_) {
     // Keras Conv1D glorot: fan_in = width*in_channels, fan_out = width*filters.
     const double fan_in = double(ci.width) * config.embed_dim;
@@ -187,6 +189,8 @@ void features_forward(const Network& net, const Batch& b, size_t begin, int m, W
     projection->features(seg, ws.projection, feat, fd);
   } else if (c.recurrent()) {
     recurrent_features_forward(net, seg, ws.recurrent, feat, fd);
+  } else if (c.arch == Arch::kDpcnn) {
+    dpcnn_forward(c, p, net.dpcnn(), net.embed_index(), seg, ws.dpcnn, feat, fd);
   } else if (c.arch == Arch::kCnn) {
     if (ws.conv.size() < net.conv_layers().size()) ws.conv.resize(net.conv_layers().size());
     for (size_t wi = 0; wi < net.conv_layers().size(); ++wi) {
@@ -300,6 +304,10 @@ void features_backward(const Network& net, const Batch& b, size_t begin, int m,
       mean_embed_backward(dfeat + size_t(i) * fd, dim, seg.tokens(i), len, bg, nb, e,
                           net.bigram_index(), g);
     }
+    return;
+  }
+  if (c.arch == Arch::kDpcnn) {
+    dpcnn_backward(c, p, net.dpcnn(), e, seg, dfeat, fd, ws.dpcnn, g);
     return;
   }
   const int maxw = c.max_width();

@@ -20,6 +20,7 @@
 #include "fenlei/status.h"
 #include "nn/batch.h"
 #include "nn/config.h"
+#include "nn/dpcnn.h"
 #include "nn/params.h"
 #include "nn/recurrent_params.h"
 #include "nn/rng.h"
@@ -69,6 +70,7 @@ class Network {
   const std::vector<ConvIndex>& conv_layers() const { return conv_; }
   const std::vector<DenseIndex>& dense_layers() const { return dense_; }  // hidden..., output
   const RecurrentIndex& recurrent() const { return recurrent_; }  // bilstm / gru / rcnn
+  const DpcnnIndex& dpcnn() const { return dpcnn_; }                      // kDpcnn only
 
  private:
   static Network build(const ModelConfig& config);
@@ -80,6 +82,7 @@ class Network {
   std::vector<ConvIndex> conv_;
   std::vector<DenseIndex> dense_;
   RecurrentIndex recurrent_;
+  DpcnnIndex dpcnn_;
 };
 
 // Makes OpenBLAS single-threaded (once per process): the trainer parallelises across examples

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "nn/recurrent_scratch.h"
+#include "nn/dpcnn_scratch.h"
 
 namespace fenlei::nn {
 
@@ -42,6 +43,7 @@ struct Workspace {
   std::vector<float> dx;                    // [padded_len, dim] one example's input gradient
   std::vector<int32_t> bigrams;             // one example's hashed bigram ids (fasttext)
   RecurrentScratch recurrent;               // bilstm / gru / rcnn (nn/recurrent_encoder.h)
+  DpcnnScratch dpcnn;                       // dpcnn layers (nn/dpcnn.h)
 };
 
 // Grows v to at least n elements without ever shrinking (keeps capacity across batches).

@@ -12,6 +12,7 @@
 #include "nn/workspace.h"
 #include "quant/half.h"
 #include "quant/int8_recurrent.h"
+#include "quant/int8_dpcnn.h"
 #include "quant/row_sum.h"
 
 namespace fenlei::quant {
@@ -252,6 +253,13 @@ StatusOr<Int8Model> Int8Model::quantize(const nn::Network& net, const QuantizeOp
     FENLEI_ASSIGN_OR_RETURN(Int8Linear l, quantize_linear(p[ci.weight], p[ci.bias], options.per_channel));
     m.conv_.push_back(std::move(l));
   }
+  if (m.config_.arch == nn::Arch::kDpcnn) {
+    for (size_t i = 0; i < dpcnn_conv_names(m.config_).size(); ++i) {
+      const auto [w, b] = dpcnn_conv_tensors(net, i);
+      FENLEI_ASSIGN_OR_RETURN(Int8Linear l, quantize_linear(p[w], p[b], options.per_channel));
+      m.conv_.push_back(std::move(l));
+    }
+  }
   for (const auto& di : net.dense_layers()) {
     FENLEI_ASSIGN_OR_RETURN(Int8Linear l, quantize_linear(p[di.weight], p[di.bias], options.per_channel));
     m.dense_.push_back(std::move(l));
@@ -304,6 +312,7 @@ namespace {
 
 std::vector<std::string> layer_names(const nn::ModelConfig& c, std::vector<std::string>* conv) {
   for (int w : c.widths) conv->push_back("conv" + std::to_string(w));
+  if (c.arch == nn::Arch::kDpcnn) *conv = dpcnn_conv_names(c);
   std::vector<std::string> dense;
   for (size_t l = 0; l < c.hidden.size(); ++l) dense.push_back("fc" + std::to_string(l + 1));
   dense.push_back("out");
@@ -424,7 +433,10 @@ StatusOr<Int8Model> Int8Model::from_tensors(const nn::ModelConfig& config,
   for (size_t i = 0; i < conv_names.size(); ++i) {
     Int8Linear l;
     FENLEI_RETURN_IF_ERROR(
-        load_linear(conv_names[i], config.filters, config.widths[i] * config.embed_dim, &l));
+        load_linear(conv_names[i], config.filters,
+                    config.arch == nn::Arch::kDpcnn ? dpcnn_conv_in(config, i)
+                                                    : config.widths[i] * config.embed_dim,
+                    &l));
     m.conv_.push_back(std::move(l));
   }
   int in = config.feature_dim();
@@ -468,8 +480,14 @@ StatusOr<nn::Network> Int8Model::dequantize() const {
   };
   fill_embed(embed_, p[net.embed_index()]);
   if (has_bigram_) fill_embed(bigram_, p[net.bigram_index()]);
-  for (size_t i = 0; i < conv_.size(); ++i)
+  for (size_t i = 0; i < conv_.size(); ++i) {
+    if (config_.arch == nn::Arch::kDpcnn) {
+      const auto [w, b] = dpcnn_conv_tensors(net, i);
+      fill_linear(conv_[i], p[w], p[b]);
+      continue;
+    }
     fill_linear(conv_[i], p[net.conv_layers()[i].weight], p[net.conv_layers()[i].bias]);
+  }
   for (size_t i = 0; i < dense_.size(); ++i)
     fill_linear(dense_[i], p[net.dense_layers()[i].weight], p[net.dense_layers()[i].bias]);
   if (recurrent_) copy_recurrent_tensors(*recurrent_, &net);
@@ -482,6 +500,10 @@ void conv_features_int8_gemm(const Int8Model& model, const nn::Segment& seg, Int
   for (size_t wi = 0; wi < model.conv().size(); ++wi)
     conv_forward(model.embed(), model.conv()[wi], c.widths[wi], seg, ws,
                  feat + wi * size_t(c.filters), feat_stride);
+}
+
+void int8_linear_forward(const Int8Linear& l, const float* x, int m, Int8Workspace& ws, float* y) {
+  linear_forward(l, x, m, ws, y);
 }
 
 bool has_int8_tensors(const format::ModelFile& file) {
@@ -498,7 +520,9 @@ void predict_proba_int8(const Int8Model& model, const nn::Batch& batch, Int8Work
   const int fd = c.feature_dim();
   float* feat = nn::grow(ws.feat, size_t(m) * fd);
   nn::Segment seg{batch.ids.data(), batch.offsets.data(), m};
-  if (c.arch == nn::Arch::kCnn) {
+  if (c.arch == nn::Arch::kDpcnn) {
+    dpcnn_features_int8(c, model.embed(), model.conv(), seg, ws, feat, fd);
+  } else if (c.arch == nn::Arch::kCnn) {
     if (model.projection() != nullptr)
       model.projection()->features(seg, ws.projection, feat, fd);
     else

@@ -79,7 +79,8 @@ class Int8Model {
   const nn::ModelConfig& config() const { return config_; }
   const Int8Embedding& embed() const { return embed_; }
   const Int8Embedding* bigram() const { return has_bigram_ ? &bigram_ : nullptr; }
-  const std::vector<Int8Linear>& conv() const { return conv_; }    // one per width
+  // One per width (cnn), or the region conv then two per stage (dpcnn, quant/int8_dpcnn.h).
+  const std::vector<Int8Linear>& conv() const { return conv_; }
   const std::vector<Int8Linear>& dense() const { return dense_; }  // hidden..., output
   // bilstm / gru / rcnn: the float recurrent layers (quant/int8_recurrent.h); else null.
   const nn::Network* recurrent_part() const { return recurrent_.get(); }
@@ -125,7 +126,12 @@ struct Int8Workspace {
   std::vector<int32_t> bigrams;
   Int8ProjectionScratch projection;
   nn::RecurrentScratch recurrent;
+  nn::DpcnnScratch dpcnn;  // a dpcnn's pyramid (quant/int8_dpcnn.h)
 };
+
+// One int8 linear layer: y[m, out] = dequant(quant_u8(x[m, in]) * W^T) + b (dynamic per-row
+// activation scales). The dense layers and a dpcnn's convs run on it.
+void int8_linear_forward(const Int8Linear& l, const float* x, int m, Int8Workspace& ws, float* y);
 
 // True if any weight tensor of the file is int8 (the file is a quantised model).
 bool has_int8_tensors(const format::ModelFile& file);

@@ -87,6 +87,20 @@ PresetDefaults recurrent(const char* preset, const char* why) {
   return d;
 }
 
+PresetDefaults dpcnn() {
+  // The seed recipe's words, vocabulary and 128-token bound (seven halving blocks take 128
+  // positions to one), Adam 1e-3 (the residual pyramid trains stably with it; the paper's SGD
+  // schedule needs tuning per dataset), early stopping as textcnn: the 17-conv network fits the
+  // training set within a few epochs. docs/accuracy.md (issue #15) has the measurements.
+  PresetDefaults d = seed_cnn();
+  d.preset = "dpcnn";
+  d.epochs = 8;
+  d.patience = 2;
+  d.why = "Johnson & Zhang DPCNN on jieba words, 250 channels, Adam 1e-3, stop after 2 epochs "
+          "without improvement";
+  return d;
+}
+
 }  // namespace
 
 StatusOr<PresetDefaults> preset_defaults(const std::string& preset) {
@@ -95,14 +109,15 @@ StatusOr<PresetDefaults> preset_defaults(const std::string& preset) {
   }
   return invalid_argument_error("unknown model preset '" + preset +
                                 "' (expected seed-cnn, textcnn or fasttext; recurrent: bilstm, "
-                                "gru or rcnn)");
+                                "gru or rcnn; deep: dpcnn)");
 }
 
 std::vector<PresetDefaults> all_preset_defaults() {
   return {seed_cnn(), textcnn(), fasttext(),
           recurrent("bilstm", "BiLSTM + attention pooling on jieba words, as textcnn's recipe"),
           recurrent("gru", "BiGRU + attention pooling on jieba words, as textcnn's recipe"),
-          recurrent("rcnn", "RCNN (BiLSTM context + tanh + max) on jieba words, as textcnn's recipe")};
+          recurrent("rcnn", "RCNN (BiLSTM context + tanh + max) on jieba words, as textcnn's recipe"),
+          dpcnn()};
 }
 
 const std::vector<std::string>& preset_default_flags() {

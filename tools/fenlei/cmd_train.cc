@@ -91,7 +91,7 @@ void add_train_flags(CLI::App& app, TrainFlags& f) {
                  "Tokens kept per text (0 = the 95th percentile of the training texts)")
       ->group("Preprocessing");
 
-  app.add_option("-m,--model", f.model, "Preset: seed-cnn, textcnn, fasttext, bilstm, gru or rcnn")->group("Model");
+  app.add_option("-m,--model", f.model, "Preset: seed-cnn, textcnn, fasttext, bilstm, gru, rcnn or dpcnn")->group("Model");
   app.add_option("--model-config", f.model_json,
                  "JSON file with architecture fields (overrides the preset)")
       ->group("Model");

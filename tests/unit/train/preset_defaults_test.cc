@@ -16,7 +16,7 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 }
 
 TEST(PresetDefaultsTest, EveryModelPresetHasDefaults) {
-  for (const char* name : {"seed-cnn", "textcnn", "fasttext", "bilstm", "gru", "rcnn"}) {
+  for (const char* name : {"seed-cnn", "textcnn", "fasttext", "bilstm", "gru", "rcnn", "dpcnn"}) {
     auto d = preset_defaults(name);
     ASSERT_TRUE(d.ok()) << name;
     EXPECT_EQ(d->preset, name);
@@ -29,7 +29,7 @@ TEST(PresetDefaultsTest, EveryModelPresetHasDefaults) {
     apply_preset_defaults(*d, [](const std::string&) { return false; }, &o);
     EXPECT_TRUE(o.validate().ok()) << name << ": " << o.validate().message();
   }
-  EXPECT_EQ(all_preset_defaults().size(), 6u);
+  EXPECT_EQ(all_preset_defaults().size(), 7u);
 }
 
 TEST(PresetDefaultsTest, UnknownPresetIsAnError) {

@@ -1,0 +1,73 @@
+// Deep Pyramid CNN (Johnson & Zhang, ACL 2017) over ragged batches.
+//
+//   x0 = region conv (width 3) over the embeddings                       [L, C]
+//   h0 = x0 + conv(relu(conv(relu(x0))))                                   stage 0
+//   for k = 1 .. blocks, while the text is longer than one position:
+//     p  = max-pool(h_{k-1}, size 3, stride 2)        length L -> (L+1)/2
+//     h_k = p + conv(relu(conv(relu(p))))                                  block k
+//   feature = max over the positions of the last h (one position, unless the text was longer
+//             than 2^blocks)                                               [C] -> dense head
+//
+// Every conv is width 3 with "same" zero padding, C channels in and out (pre-activation: the ReLU
+// sits before each conv, so the shortcut carries the un-rectified sum). Ragged, without padding:
+// each text runs at its own length (an empty text counts as one all-zero position), and a text
+// leaves the pyramid when it reaches one position, so short texts run fewer blocks (a 5-token
+// title: 3 blocks; a 128-token review: 7) and no compute or gradient touches padding. This is the
+// exact per-text computation; the paper's implementation instead pads every text of a batch
+// to one length. Each stage runs as one im2col + sgemm over the rows of all texts still active.
+//
+// Parameters: "region/weight" [C, 3*dim], "region/bias" [C], and per stage s = 0..blocks
+// "dpcnn<s>/conv1/weight", "dpcnn<s>/conv2/weight" [C, 3*C] with their "/bias" [C]; the weight
+// column k*C_in + c pairs input position t-1+k, channel c (as conv1d's layout).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "nn/config.h"
+#include "nn/conv1d.h"
+#include "nn/dpcnn_scratch.h"
+#include "nn/params.h"
+#include "nn/rng.h"
+
+namespace fenlei::nn {
+
+struct DpcnnIndex {
+  int region_weight = -1, region_bias = -1;
+  std::vector<int> weight, bias;  // [2*s + j]: conv j (0, 1) of stage s
+};
+
+// Adds the dpcnn tensors to `params` (after the embedding) and returns their indices.
+DpcnnIndex add_dpcnn_params(const ModelConfig& c, Params& params);
+// glorot_uniform kernels (fan_in = fan_out = 3 * channels), zero biases, as the cnn's convs.
+void init_dpcnn_params(const ModelConfig& c, const DpcnnIndex& idx, Rng& rng, Params& params);
+
+// Pyramid output of the segment's examples: feat[i*feat_stride + f], f < C. Fills s for the
+// backward pass.
+void dpcnn_forward(const ModelConfig& c, const Params& p, const DpcnnIndex& idx, int embed,
+                   const Segment& seg, DpcnnScratch& s, float* feat, int feat_stride);
+
+// The forward pass with its two replaceable parts, so that the int8 engine (quant/int8_model.h)
+// runs the same pyramid on its own weights: how an embedding row is read, and how a conv's
+// GEMM runs. conv(layer, col, rows, k, y): y[rows, C] = col[rows, k] * W^T + b, where layer 0
+// is the region conv and 1 + 2*s + j is conv j (0, 1) of stage s.
+struct DpcnnOps {
+  std::function<void(int32_t id, float* dst)> embed_row;
+  std::function<void(int layer, const float* col, int rows, int k, float* y)> conv;
+};
+void dpcnn_forward_ops(int dim, int channels, int blocks, const DpcnnOps& ops, const Segment& seg,
+                       DpcnnScratch& s, float* feat, int feat_stride);
+
+// Given d(feature) for every example of the segment (as forward laid them out), accumulates
+// every dpcnn tensor's gradient and the touched embedding rows into g.
+void dpcnn_backward(const ModelConfig& c, const Params& p, const DpcnnIndex& idx, int embed,
+                    const Segment& seg, const float* dfeat, int feat_stride, DpcnnScratch& s,
+                    Grads& g);
+
+// Positions of a text of `len` tokens at stage s (0: max(len, 1); halved, rounded up, per block
+// until 1). Stages a text runs: 1 + number of halvings until one position, at most blocks + 1.
+int dpcnn_length(int len, int stage);
+int dpcnn_stages(int len, int blocks);
+
+}  // namespace fenlei::nn
