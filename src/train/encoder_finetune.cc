@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <memory>
@@ -162,6 +163,17 @@ std::string stored_file_checksum(const std::string& path) {
   return format::stored_checksum_hex(tail);
 }
 
+// A float option as the shortest decimal that reads back as it (0.002, not 0.0020000000949...),
+// so that messages show what the user typed.
+double shortest(float v) {
+  char text[32];
+  for (int precision = 6; precision < 9; ++precision) {
+    std::snprintf(text, sizeof(text), "%.*g", precision, static_cast<double>(v));
+    if (std::strtof(text, nullptr) == v) return std::strtod(text, nullptr);
+  }
+  return static_cast<double>(v);
+}
+
 std::string format_double(double v, int precision = 4) {
   std::ostringstream s;
   s.setf(std::ios::fixed);
@@ -305,17 +317,17 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
       {"--max-len", settings.model_max_length},
       {"--batch-size", o.batch_size},
       {"--grad-accum", o.grad_accum},
-      {"--lr", o.lr},
+      {"--lr", shortest(o.lr)},
       {"--optimizer", transformer::encoder_optimizer_name(o.optimizer.kind)},
-      {"--beta1", o.optimizer.beta1},
-      {"--beta2", o.optimizer.beta2},
-      {"--epsilon", o.optimizer.epsilon},
-      {"--weight-decay", o.optimizer.weight_decay},
-      {"--momentum", o.optimizer.momentum},
+      {"--beta1", shortest(o.optimizer.beta1)},
+      {"--beta2", shortest(o.optimizer.beta2)},
+      {"--epsilon", shortest(o.optimizer.epsilon)},
+      {"--weight-decay", shortest(o.optimizer.weight_decay)},
+      {"--momentum", shortest(o.optimizer.momentum)},
       {"--lr-schedule", transformer::encoder_schedule_name(o.schedule)},
       {"--warmup-ratio", o.warmup_ratio},
       {"--warmup-steps", o.warmup_steps},
-      {"--clip-norm", o.clip_norm},
+      {"--clip-norm", shortest(o.clip_norm)},
       {"--no-dropout", !o.dropout},
       {"--patience", o.patience},
       {"--monitor", o.monitor == Monitor::kValidLoss ? "valid_loss" : "valid_accuracy"},
