@@ -88,8 +88,9 @@ TEST(TransformerFinetuneCli, HeadlessImportTrainPredictFinetune) {
   auto quantized = run_fenlei("quantize '" + tuned + "' -o '" + dir.file("q.fenlei") + "'");
   EXPECT_EQ(quantized.exit_code, 0) << quantized.err;
 
-  // `fenlei finetune` recognises a transformer base and continues with its head and labels.
-  auto again = run_fenlei("finetune '" + tuned + "' -i '" + dir.file("train.tsv") + "' -o '" +
+  // `fenlei finetune` recognises a transformer base and continues with its head and labels,
+  // also after a flag that takes no value (the base is not mistaken for `--no-dropout`'s value).
+  auto again = run_fenlei("finetune --no-dropout '" + tuned + "' -i '" + dir.file("train.tsv") + "' -o '" +
                           dir.file("again.fenlei") + "' --epochs 1 --validation-split 0");
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.err.find("new classification head"), std::string::npos) << again.err;

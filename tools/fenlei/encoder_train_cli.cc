@@ -25,6 +25,17 @@ const char* kDescription =
     "  fenlei train --init rbt3.fenlei -i train.tsv -o hotel.fenlei --resume hotel.fenlei.ckpt\n"
     "  mpirun -np 4 fenlei train --init rbt3.fenlei -i train.tsv -o hotel.fenlei --mpi";
 
+// The flags of `fenlei finetune` (both trainers) and the global ones that take no value.
+bool is_valueless_flag(const char* flag) {
+  static const char* const kFlags[] = {
+      "--allow-new-labels", "--normalize-labels", "--skip-bad-rows", "--no-dropout", "--mpi",
+      "--keep-checkpoint",  "--no-restore-best",  "-q",           "--quiet",
+      "-v",                 "--verbose"};
+  for (const char* known : kFlags)
+    if (std::strcmp(flag, known) == 0) return true;
+  return false;
+}
+
 }  // namespace
 
 bool wants_encoder_training(const std::string& command, int argc, char** argv) {
@@ -34,10 +45,14 @@ bool wants_encoder_training(const std::string& command, int argc, char** argv) {
         return true;
     return false;
   }
-  // finetune: BASE_MODEL is an argument that is neither a flag nor, as far as can be told
-  // without parsing, a flag's value (its predecessor is not a flag): not `-o old.fenlei`.
+  // finetune: BASE_MODEL is the first argument that is neither a flag nor a flag's value. The
+  // two trainers' flag sets differ, so nothing is parsed yet: an argument after a flag is that
+  // flag's value (`-o old.fenlei`) unless the flag takes none (`--mpi MODEL`) or is `--x=v`.
   for (int i = 1; i < argc; ++i) {
-    if (argv[i][0] == '-' || (i > 1 && argv[i - 1][0] == '-')) continue;
+    if (argv[i][0] == '-') continue;
+    const char* before = i > 1 ? argv[i - 1] : "";
+    if (before[0] == '-' && std::strchr(before, '=') == nullptr && !is_valueless_flag(before))
+      continue;
     return train::is_transformer_model(argv[i]);
   }
   return false;
