@@ -5,6 +5,7 @@
 #include <random>
 
 #include "nn/rng.h"
+#include "transformer/train_kernels.h"
 #include "transformer/train_layers.h"
 
 namespace fenlei::transformer {
@@ -242,9 +243,8 @@ void dropout_forward(const DropoutSpec& d, float p, uint64_t site, const std::ve
   }
   keep->resize(off.back() * width);
   for (size_t b = 0; b + 1 < off.size(); ++b)
-    make_dropout_mask(site_key(keys[b], site), p, (off[b + 1] - off[b]) * width,
-                      keep->data() + off[b] * width);
-  apply_dropout(x, off.back() * width, keep->data(), p);
+    dropout_mask_apply(site_key(keys[b], site), p, (off[b + 1] - off[b]) * width,
+                       keep->data() + off[b] * width, x + off[b] * width);
 }
 
 void dropout_backward(const std::vector<uint8_t>& keep, float p, float* g, long n) {

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "nn/rng.h"
+#include "transformer/train_kernels.h"
 
 namespace fenlei::transformer {
 
@@ -105,15 +106,9 @@ double activation_derivative_ref(hf::Activation act, double x) {
 void activation_backward(hf::Activation act, const float* pre, const float* dy, float* dx,
                          long n) {
   switch (act) {
-    case hf::Activation::kGeluErf: {
-      constexpr float kRsqrt2 = 0.70710678118654752f, kRsqrt2Pi = 0.3989422804014327f;
-      for (long i = 0; i < n; ++i) {
-        const float x = pre[i];
-        const float d = 0.5f * (1.0f + std::erf(x * kRsqrt2)) + x * kRsqrt2Pi * std::exp(-0.5f * x * x);
-        dx[i] = dy[i] * d;
-      }
+    case hf::Activation::kGeluErf:
+      gelu_erf_backward(pre, dy, dx, n);
       return;
-    }
     case hf::Activation::kGeluTanh: {
       constexpr float k = 0.7978845608028654f, c = 0.044715f;
       for (long i = 0; i < n; ++i) {
@@ -131,12 +126,7 @@ void activation_backward(hf::Activation act, const float* pre, const float* dy, 
 }
 
 void make_dropout_mask(uint64_t key, float p, long n, uint8_t* keep) {
-  const uint64_t base = nn::mix64(key ^ 0x2545f4914f6cdd1dULL);
-  for (long i = 0; i < n; ++i) {
-    const float u = static_cast<float>(nn::mix64(base + static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ULL) >> 40) *
-                    (1.0f / 16777216.0f);
-    keep[i] = u >= p ? 1 : 0;
-  }
+  dropout_mask_apply(key, p, n, keep, nullptr);
 }
 
 void apply_dropout(float* x, long n, const uint8_t* keep, float p) {
@@ -158,14 +148,7 @@ void self_attention_train(const float* qkv, int len, int query_rows, int hidden,
     float* s_all = probs + h * plane;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, query_rows, len, d, scale, q, stride, k,
                 stride, 0.0f, s_all, len);
-    for (int r = 0; r < query_rows; ++r) {
-      float* s = s_all + static_cast<long>(r) * len;
-      const float mx = *std::max_element(s, s + len);
-      float sum = 0;
-      for (int j = 0; j < len; ++j) sum += (s[j] = std::exp(s[j] - mx));
-      const float inv = 1.0f / sum;
-      for (int j = 0; j < len; ++j) s[j] *= inv;
-    }
+    for (int r = 0; r < query_rows; ++r) softmax_row(s_all + static_cast<long>(r) * len, len);
     const float* a = s_all;
     if (keep) {
       std::copy(s_all, s_all + plane, dropped.begin());
