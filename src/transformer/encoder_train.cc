@@ -251,7 +251,15 @@ void dropout_backward(const std::vector<uint8_t>& keep, float p, float* g, long 
   if (!keep.empty()) apply_dropout(g, n, keep.data(), p);
 }
 
-void resize(std::vector<float>* v, long n) { v->resize(n); }
+// Sizes a scratch buffer; growing past its capacity drops the old contents first, so they are
+// not copied (every caller overwrites the buffer).
+void resize(std::vector<float>* v, long n) {
+  if (static_cast<size_t>(n) > v->capacity()) {
+    v->clear();
+    v->reserve(n);
+  }
+  v->resize(n);
+}
 
 // `all_rows`: the last layer computes every position and no head runs (masked-language
 // modelling reads ws->cls as R x hidden, text b's rows at off[b]).

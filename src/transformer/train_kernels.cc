@@ -168,6 +168,79 @@ FENLEI_AVX512 long dropout_avx512(uint64_t base, float p, long n, uint8_t* keep,
   }
   return i;
 }
+// Loads lanes [i, i + 16) of a row of `dim`, masked past its end.
+FENLEI_AVX512 inline __m512 load_row(const float* p, int i, int dim) {
+  const int left = dim - i;
+  if (left >= 16) return _mm512_loadu_ps(p + i);
+  return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << left) - 1), p + i);
+}
+FENLEI_AVX512 inline void store_row(float* p, int i, int dim, __m512 v) {
+  const int left = dim - i;
+  if (left >= 16) {
+    _mm512_storeu_ps(p + i, v);
+  } else {
+    _mm512_mask_storeu_ps(p + i, static_cast<__mmask16>((1u << left) - 1), v);
+  }
+}
+
+FENLEI_AVX512 void layer_norm_train_avx512(const float* x, int rows, int dim, const float* gamma,
+                                           const float* beta, float eps, float* y, float* xhat,
+                                           float* inv_std) {
+  for (int r = 0; r < rows; ++r) {
+    const float* v = x + static_cast<long>(r) * dim;
+    float* xh = xhat + static_cast<long>(r) * dim;
+    float* out = y + static_cast<long>(r) * dim;
+    __m512 acc = _mm512_setzero_ps();
+    for (int i = 0; i < dim; i += 16) acc = _mm512_add_ps(acc, load_row(v, i, dim));
+    const float mean = _mm512_reduce_add_ps(acc) / dim;
+    const __m512 vmean = _mm512_set1_ps(mean);
+    acc = _mm512_setzero_ps();
+    for (int i = 0; i < dim; i += 16) {
+      // Masked lanes load 0 and would add mean^2: mask the difference too.
+      const int left = dim - i;
+      const __mmask16 k = left >= 16 ? static_cast<__mmask16>(0xffff)
+                                     : static_cast<__mmask16>((1u << left) - 1);
+      const __m512 c = _mm512_maskz_sub_ps(k, load_row(v, i, dim), vmean);
+      acc = _mm512_fmadd_ps(c, c, acc);
+    }
+    const float inv = 1.0f / std::sqrt(_mm512_reduce_add_ps(acc) / dim + eps);
+    inv_std[r] = inv;
+    const __m512 vinv = _mm512_set1_ps(inv);
+    for (int i = 0; i < dim; i += 16) {
+      const __m512 h = _mm512_mul_ps(_mm512_sub_ps(load_row(v, i, dim), vmean), vinv);
+      store_row(xh, i, dim, h);
+      store_row(out, i, dim, _mm512_fmadd_ps(h, load_row(gamma, i, dim), load_row(beta, i, dim)));
+    }
+  }
+}
+
+FENLEI_AVX512 void layer_norm_backward_avx512(const float* dy, const float* xhat,
+                                              const float* inv_std, int rows, int dim,
+                                              const float* gamma, float* dx, float* dgamma,
+                                              float* dbeta) {
+  for (int r = 0; r < rows; ++r) {
+    const float* g = dy + static_cast<long>(r) * dim;
+    const float* xh = xhat + static_cast<long>(r) * dim;
+    float* out = dx + static_cast<long>(r) * dim;
+    __m512 sum_g = _mm512_setzero_ps(), sum_gx = _mm512_setzero_ps();
+    for (int i = 0; i < dim; i += 16) {
+      const __m512 gv = load_row(g, i, dim), xv = load_row(xh, i, dim);
+      store_row(dgamma, i, dim, _mm512_fmadd_ps(gv, xv, load_row(dgamma, i, dim)));
+      store_row(dbeta, i, dim, _mm512_add_ps(gv, load_row(dbeta, i, dim)));
+      const __m512 gi = _mm512_mul_ps(gv, load_row(gamma, i, dim));
+      sum_g = _mm512_add_ps(sum_g, gi);
+      sum_gx = _mm512_fmadd_ps(gi, xv, sum_gx);
+    }
+    const __m512 mean_g = _mm512_set1_ps(_mm512_reduce_add_ps(sum_g) / dim),
+                 mean_gx = _mm512_set1_ps(_mm512_reduce_add_ps(sum_gx) / dim),
+                 inv = _mm512_set1_ps(inv_std[r]);
+    for (int i = 0; i < dim; i += 16) {
+      const __m512 gi = _mm512_mul_ps(load_row(g, i, dim), load_row(gamma, i, dim));
+      const __m512 t = _mm512_fnmadd_ps(load_row(xh, i, dim), mean_gx, _mm512_sub_ps(gi, mean_g));
+      store_row(out, i, dim, _mm512_mul_ps(inv, t));
+    }
+  }
+}
 #undef FENLEI_AVX512
 #endif
 
@@ -227,6 +300,32 @@ void dropout_mask_apply(uint64_t key, float p, long n, uint8_t* keep, float* x) 
     keep[i] = u >= p ? 1 : 0;
     if (x) x[i] = keep[i] ? x[i] * scale : 0.0f;
   }
+}
+
+bool layer_norm_train_fast(const float* x, int rows, int dim, const float* gamma,
+                           const float* beta, float eps, float* y, float* xhat, float* inv_std) {
+#if defined(__x86_64__)
+  if (have_avx512()) {
+    layer_norm_train_avx512(x, rows, dim, gamma, beta, eps, y, xhat, inv_std);
+    return true;
+  }
+#endif
+  (void)x, (void)rows, (void)dim, (void)gamma, (void)beta, (void)eps, (void)y, (void)xhat,
+      (void)inv_std;
+  return false;
+}
+
+bool layer_norm_backward_fast(const float* dy, const float* xhat, const float* inv_std, int rows,
+                              int dim, const float* gamma, float* dx, float* dgamma, float* dbeta) {
+#if defined(__x86_64__)
+  if (have_avx512()) {
+    layer_norm_backward_avx512(dy, xhat, inv_std, rows, dim, gamma, dx, dgamma, dbeta);
+    return true;
+  }
+#endif
+  (void)dy, (void)xhat, (void)inv_std, (void)rows, (void)dim, (void)gamma, (void)dx, (void)dgamma,
+      (void)dbeta;
+  return false;
 }
 
 }  // namespace fenlei::transformer

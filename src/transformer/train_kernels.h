@@ -30,4 +30,11 @@ void adamw_update(const AdamWStep& s, float* p, float* m, float* v, const float*
 // 1 / (1 - p) where kept, zeroed where not (x may be null: the mask alone).
 void dropout_mask_apply(uint64_t key, float p, long n, uint8_t* keep, float* x);
 
+// AVX-512 bodies of layer_norm_train / layer_norm_backward (train_layers.h), with 16-lane
+// partial sums; false (nothing done) where the CPU lacks AVX-512.
+bool layer_norm_train_fast(const float* x, int rows, int dim, const float* gamma,
+                           const float* beta, float eps, float* y, float* xhat, float* inv_std);
+bool layer_norm_backward_fast(const float* dy, const float* xhat, const float* inv_std, int rows,
+                              int dim, const float* gamma, float* dx, float* dgamma, float* dbeta);
+
 }  // namespace fenlei::transformer

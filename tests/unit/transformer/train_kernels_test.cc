@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nn/rng.h"
+#include "transformer/train_layers.h"
 
 namespace fenlei::transformer {
 namespace {
@@ -94,6 +95,52 @@ TEST(TrainKernels, DropoutMaskIsTheCounterHashAndScalesKeptValues) {
     }
     if (n > 1000) {
       EXPECT_NEAR(double(kept) / n, 1.0 - p, 0.02);
+    }
+  }
+}
+
+// LayerNorm forward and backward at widths past one 16-lane block (the AVX-512 path's body and
+// masked tail) against double-precision formulas.
+TEST(TrainKernels, LayerNormForwardAndBackwardMatchDouble) {
+  for (int dim : {16, 37, 256}) {
+    const int rows = 3;
+    const float eps = 1e-12f;
+    std::vector<float> x = random_vec(rows * dim, 8, 2.0f), gamma = random_vec(dim, 9, 1.0f),
+                       beta = random_vec(dim, 10, 1.0f), dy = random_vec(rows * dim, 11, 1.0f);
+    std::vector<float> y(rows * dim), xhat(rows * dim), inv(rows), dx(rows * dim);
+    std::vector<float> dgamma(dim, 0.5f), dbeta(dim, -0.5f);
+    layer_norm_train(x.data(), rows, dim, gamma.data(), beta.data(), eps, y.data(), xhat.data(),
+                     inv.data());
+    layer_norm_backward(dy.data(), xhat.data(), inv.data(), rows, dim, gamma.data(), dx.data(),
+                        dgamma.data(), dbeta.data());
+    std::vector<double> want_dgamma(dim, 0.5), want_dbeta(dim, -0.5);
+    for (int r = 0; r < rows; ++r) {
+      const float* v = x.data() + r * dim;
+      double mean = 0, var = 0;
+      for (int i = 0; i < dim; ++i) mean += v[i];
+      mean /= dim;
+      for (int i = 0; i < dim; ++i) var += (v[i] - mean) * (v[i] - mean);
+      const double is = 1.0 / std::sqrt(var / dim + eps);
+      ASSERT_NEAR(inv[r], is, 1e-5 * is);
+      double mg = 0, mgx = 0;
+      for (int i = 0; i < dim; ++i) {
+        const double h = (v[i] - mean) * is, g = dy[r * dim + i];
+        ASSERT_NEAR(xhat[r * dim + i], h, 1e-5);
+        ASSERT_NEAR(y[r * dim + i], h * gamma[i] + beta[i], 1e-5 * (1 + std::fabs(gamma[i])));
+        want_dgamma[i] += g * h;
+        want_dbeta[i] += g;
+        mg += g * gamma[i] / dim;
+        mgx += g * gamma[i] * h / dim;
+      }
+      for (int i = 0; i < dim; ++i) {
+        const double h = (v[i] - mean) * is;
+        ASSERT_NEAR(dx[r * dim + i], is * (dy[r * dim + i] * gamma[i] - mg - h * mgx), 1e-4 * is)
+            << "dim " << dim << " row " << r << " i " << i;
+      }
+    }
+    for (int i = 0; i < dim; ++i) {
+      ASSERT_NEAR(dgamma[i], want_dgamma[i], 1e-5);
+      ASSERT_NEAR(dbeta[i], want_dbeta[i], 1e-5);
     }
   }
 }
