@@ -114,6 +114,32 @@ FENLEI_AVX512 void softmax_row_avx512(float* s, int n) {
   if (tail) _mm512_mask_storeu_ps(s + n16, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, s + n16), inv));
 }
 
+FENLEI_AVX512 void softmax_backward_row_avx512(const float* p, float* g, int n) {
+  const int n16 = n / 16 * 16;
+  const __mmask16 tail = static_cast<__mmask16>((1u << (n - n16)) - 1);
+  __m512 acc = _mm512_setzero_ps();
+  for (int j = 0; j < n16; j += 16)
+    acc = _mm512_fmadd_ps(_mm512_loadu_ps(g + j), _mm512_loadu_ps(p + j), acc);
+  acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, g + n16), _mm512_maskz_loadu_ps(tail, p + n16), acc);
+  const __m512 dot = _mm512_set1_ps(_mm512_reduce_add_ps(acc));
+  for (int j = 0; j < n16; j += 16)
+    _mm512_storeu_ps(g + j, _mm512_mul_ps(_mm512_loadu_ps(p + j), _mm512_sub_ps(_mm512_loadu_ps(g + j), dot)));
+  if (tail)
+    _mm512_mask_storeu_ps(g + n16, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, p + n16),
+                                                       _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, g + n16), dot)));
+}
+
+FENLEI_AVX512 long dropout_apply_avx512(float* x, long n, const uint8_t* keep, float p) {
+  const __m512 scale = _mm512_set1_ps(1.0f / (1.0f - p));
+  long i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i k = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(keep + i)));
+    const __mmask16 bits = _mm512_test_epi32_mask(k, k);
+    _mm512_storeu_ps(x + i, _mm512_maskz_mul_ps(bits, _mm512_loadu_ps(x + i), scale));
+  }
+  return i;
+}
+
 FENLEI_AVX512 long adamw_update_avx512(const AdamWStep& s, float* p, float* m, float* v,
                                        const float* g, long n) {
   const __m512 decay = _mm512_set1_ps(s.decay), b1c = _mm512_set1_ps(1.0f - s.b1),
@@ -270,6 +296,27 @@ void softmax_row(float* s, int n) {
   for (int j = 0; j < n; ++j) sum += (s[j] = std::exp(s[j] - mx));
   const float inv = 1.0f / sum;
   for (int j = 0; j < n; ++j) s[j] *= inv;
+}
+
+void softmax_backward_row(const float* p, float* g, int n) {
+#if defined(__x86_64__)
+  if (have_avx512()) {
+    softmax_backward_row_avx512(p, g, n);
+    return;
+  }
+#endif
+  float dot = 0;
+  for (int j = 0; j < n; ++j) dot += g[j] * p[j];
+  for (int j = 0; j < n; ++j) g[j] = p[j] * (g[j] - dot);
+}
+
+void dropout_apply(float* x, long n, const uint8_t* keep, float p) {
+  long i = 0;
+#if defined(__x86_64__)
+  if (have_avx512()) i = dropout_apply_avx512(x, n, keep, p);
+#endif
+  const float scale = 1.0f / (1.0f - p);
+  for (; i < n; ++i) x[i] = keep[i] ? x[i] * scale : 0.0f;
 }
 
 void adamw_update(const AdamWStep& s, float* p, float* m, float* v, const float* g, long n) {

@@ -16,6 +16,9 @@ void gelu_erf_backward(const float* pre, const float* dy, float* dx, long n);
 // s[j] = exp(s[j] - max) / sum, in place over one row of n.
 void softmax_row(float* s, int n);
 
+// Softmax backward over one row: g[j] = p[j] * (g[j] - sum_k g[k] p[k]), in place.
+void softmax_backward_row(const float* p, float* g, int n);
+
 // One AdamW step over n elements (torch.optim.AdamW's order: decoupled decay, moments, update
 // with epsilon after the bias correction). g null: a zero gradient (untouched embedding rows).
 struct AdamWStep {
@@ -29,6 +32,8 @@ void adamw_update(const AdamWStep& s, float* p, float* m, float* v, const float*
 // keep[i] = 1 with probability 1 - p from a counter-based hash of (key, i), and x[i] scaled by
 // 1 / (1 - p) where kept, zeroed where not (x may be null: the mask alone).
 void dropout_mask_apply(uint64_t key, float p, long n, uint8_t* keep, float* x);
+// x[i] = keep[i] ? x[i] / (1 - p) : 0 with an existing mask.
+void dropout_apply(float* x, long n, const uint8_t* keep, float p);
 
 // AVX-512 bodies of layer_norm_train / layer_norm_backward (train_layers.h), with 16-lane
 // partial sums; false (nothing done) where the CPU lacks AVX-512.

@@ -131,10 +131,7 @@ void make_dropout_mask(uint64_t key, float p, long n, uint8_t* keep) {
   dropout_mask_apply(key, p, n, keep, nullptr);
 }
 
-void apply_dropout(float* x, long n, const uint8_t* keep, float p) {
-  const float scale = 1.0f / (1.0f - p);
-  for (long i = 0; i < n; ++i) x[i] = keep[i] ? x[i] * scale : 0.0f;
-}
+void apply_dropout(float* x, long n, const uint8_t* keep, float p) { dropout_apply(x, n, keep, p); }
 
 void self_attention_train(const float* qkv, int len, int query_rows, int hidden, int heads,
                           const uint8_t* keep, float p, float* probs, float* ctx) {
@@ -191,13 +188,8 @@ void self_attention_backward(const float* qkv, int len, int query_rows, int hidd
                 hidden, v, stride, 0.0f, dp.data(), len);
     if (keep) apply_dropout(dp.data(), plane, keep + h * plane, p);
     // Softmax: dS = P * (dP - sum_j dP_j P_j), per row.
-    for (int r = 0; r < query_rows; ++r) {
-      float* g = dp.data() + static_cast<long>(r) * len;
-      const float* pp = pr + static_cast<long>(r) * len;
-      float dot = 0;
-      for (int j = 0; j < len; ++j) dot += g[j] * pp[j];
-      for (int j = 0; j < len; ++j) g[j] = pp[j] * (g[j] - dot);
-    }
+    for (int r = 0; r < query_rows; ++r)
+      softmax_backward_row(pr + static_cast<long>(r) * len, dp.data() + static_cast<long>(r) * len, len);
     // dQ (rows x d) = scale dS K; dK (len x d) = scale dS^T Q
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, query_rows, d, len, scale, dp.data(),
                 len, k, stride, 0.0f, dqkv + h * d, stride);

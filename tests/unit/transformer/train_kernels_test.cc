@@ -52,6 +52,27 @@ TEST(TrainKernels, SoftmaxRowMatchesDouble) {
   }
 }
 
+TEST(TrainKernels, SoftmaxBackwardRowMatchesDouble) {
+  for (int n : {3, 16, 45}) {
+    std::vector<float> p = random_vec(n, 12, 1.0f), g = random_vec(n, 13, 1.0f);
+    softmax_row(p.data(), n);
+    std::vector<float> out = g;
+    softmax_backward_row(p.data(), out.data(), n);
+    double dot = 0;
+    for (int j = 0; j < n; ++j) dot += double(g[j]) * p[j];
+    for (int j = 0; j < n; ++j) ASSERT_NEAR(out[j], p[j] * (g[j] - dot), 1e-6) << "n " << n;
+  }
+}
+
+TEST(TrainKernels, DropoutApplyUsesTheGivenMask) {
+  const long n = 37;
+  std::vector<uint8_t> keep(n);
+  for (long i = 0; i < n; ++i) keep[i] = i % 3 != 0;
+  std::vector<float> x = random_vec(n, 14, 1.0f), y = x;
+  dropout_apply(y.data(), n, keep.data(), 0.25f);
+  for (long i = 0; i < n; ++i) ASSERT_EQ(y[i], keep[i] ? x[i] * (1.0f / 0.75f) : 0.0f) << i;
+}
+
 TEST(TrainKernels, AdamWUpdateFollowsTorchFormula) {
   const long n = 53;
   AdamWStep s;
