@@ -120,10 +120,9 @@ void EncoderGrads::scale(float s) {
 
 double EncoderGrads::squared_norm() const {
   double sum = 0;
-  for_each_dense(const_cast<EncoderWeights*>(&d), [&](std::vector<float>* v) {
-    for (float x : *v) sum += double(x) * x;
-  });
-  for (float x : word.values) sum += double(x) * x;
+  for_each_dense(const_cast<EncoderWeights*>(&d),
+                 [&](std::vector<float>* v) { sum += sum_squares(v->data(), static_cast<long>(v->size())); });
+  sum += sum_squares(word.values.data(), static_cast<long>(word.values.size()));
   return sum;
 }
 

@@ -140,6 +140,17 @@ FENLEI_AVX512 long dropout_apply_avx512(float* x, long n, const uint8_t* keep, f
   return i;
 }
 
+FENLEI_AVX512 double sum_squares_avx512(const float* x, long n, long* done) {
+  __m512d acc = _mm512_setzero_pd();
+  long i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512d v = _mm512_cvtps_pd(_mm256_loadu_ps(x + i));
+    acc = _mm512_fmadd_pd(v, v, acc);
+  }
+  *done = i;
+  return _mm512_reduce_add_pd(acc);
+}
+
 FENLEI_AVX512 long adamw_update_avx512(const AdamWStep& s, float* p, float* m, float* v,
                                        const float* g, long n) {
   const __m512 decay = _mm512_set1_ps(s.decay), b1c = _mm512_set1_ps(1.0f - s.b1),
@@ -317,6 +328,16 @@ void dropout_apply(float* x, long n, const uint8_t* keep, float p) {
 #endif
   const float scale = 1.0f / (1.0f - p);
   for (; i < n; ++i) x[i] = keep[i] ? x[i] * scale : 0.0f;
+}
+
+double sum_squares(const float* x, long n) {
+  double sum = 0;
+  long i = 0;
+#if defined(__x86_64__)
+  if (have_avx512()) sum = sum_squares_avx512(x, n, &i);
+#endif
+  for (; i < n; ++i) sum += double(x[i]) * x[i];
+  return sum;
 }
 
 void adamw_update(const AdamWStep& s, float* p, float* m, float* v, const float* g, long n) {

@@ -19,6 +19,9 @@ void softmax_row(float* s, int n);
 // Softmax backward over one row: g[j] = p[j] * (g[j] - sum_k g[k] p[k]), in place.
 void softmax_backward_row(const float* p, float* g, int n);
 
+// sum x[i]^2 in double (8 partial sums on AVX-512: the gradient norm for clipping).
+double sum_squares(const float* x, long n);
+
 // One AdamW step over n elements (torch.optim.AdamW's order: decoupled decay, moments, update
 // with epsilon after the bias correction). g null: a zero gradient (untouched embedding rows).
 struct AdamWStep {

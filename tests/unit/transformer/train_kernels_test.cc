@@ -73,6 +73,15 @@ TEST(TrainKernels, DropoutApplyUsesTheGivenMask) {
   for (long i = 0; i < n; ++i) ASSERT_EQ(y[i], keep[i] ? x[i] * (1.0f / 0.75f) : 0.0f) << i;
 }
 
+TEST(TrainKernels, SumSquaresMatchesDouble) {
+  for (long n : {0L, 5L, 8L, 1001L}) {
+    std::vector<float> x = random_vec(n, 15, 2.0f);
+    double want = 0;
+    for (float v : x) want += double(v) * v;
+    EXPECT_NEAR(sum_squares(x.data(), n), want, 1e-12 * (1 + want)) << n;
+  }
+}
+
 TEST(TrainKernels, AdamWUpdateFollowsTorchFormula) {
   const long n = 53;
   AdamWStep s;
