@@ -250,6 +250,16 @@ void dropout_backward(const std::vector<uint8_t>& keep, float p, float* g, long 
   if (!keep.empty()) apply_dropout(g, n, keep.data(), p);
 }
 
+// act = activation(pre), keeping pre for the backward pass.
+void activation_forward(hf::Activation a, const float* pre, float* act, long n) {
+  if (a == hf::Activation::kGeluErf) {
+    gelu_erf_forward(pre, act, n);
+    return;
+  }
+  std::copy(pre, pre + n, act);
+  activate(a, act, n);
+}
+
 // Sizes a scratch buffer; growing past its capacity drops the old contents first, so they are
 // not copied (every caller overwrites the buffer).
 void resize(std::vector<float>* v, long n) {
@@ -346,8 +356,7 @@ void forward_train(const EncoderWeights& w, const DropoutSpec& drop, TrainWorksp
     resize(&lc.inter_pre, static_cast<long>(Q) * f);
     resize(&lc.inter_act, static_cast<long>(Q) * f);
     linear(lc.x1.data(), Q, layer.intermediate, lc.inter_pre.data());
-    std::copy(lc.inter_pre.begin(), lc.inter_pre.end(), lc.inter_act.begin());
-    activate(c.hidden_act, lc.inter_act.data(), static_cast<long>(Q) * f);
+    activation_forward(c.hidden_act, lc.inter_pre.data(), lc.inter_act.data(), static_cast<long>(Q) * f);
     // The layer's output goes straight into the next layer's input (or the [CLS] vectors).
     std::vector<float>* out = last ? &ws->cls : &ws->layers[l + 1].x_in;
     resize(out, static_cast<long>(Q) * h);
@@ -373,8 +382,8 @@ void forward_train(const EncoderWeights& w, const DropoutSpec& drop, TrainWorksp
     dropout_forward(drop, drop.classifier, kSiteHeadA, ws->keys, cls_off, h, ws->head_in.data(),
                     &ws->head_keep_a);
     linear(ws->head_in.data(), nb, w.head_dense, ws->head_pre.data());
-    std::copy(ws->head_pre.begin(), ws->head_pre.end(), ws->head_act.begin());
-    activate(hf::Activation::kGeluErf, ws->head_act.data(), static_cast<long>(nb) * h);
+    activation_forward(hf::Activation::kGeluErf, ws->head_pre.data(), ws->head_act.data(),
+                       static_cast<long>(nb) * h);
   }
   ws->head_act_dropped = ws->head_act;
   dropout_forward(drop, drop.classifier, kSiteHeadB, ws->keys, cls_off, h,

@@ -69,6 +69,24 @@ FENLEI_AVX512 inline __m512 exp512(__m512 a) {
   return _mm512_scalef_ps(p, n);
 }
 
+FENLEI_AVX512 long gelu_erf_forward_avx512(const float* pre, float* act, long n) {
+  const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f),
+               rsqrt2 = _mm512_set1_ps(kRsqrt2), hi = _mm512_set1_ps(4.0f),
+               lo = _mm512_set1_ps(-4.0f);
+  long i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(pre + i);
+    const __m512 t = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_mul_ps(v, rsqrt2)));
+    const __m512 z = _mm512_mul_ps(t, t);
+    __m512 p = _mm512_set1_ps(kErfP[0]), q = _mm512_set1_ps(kErfQ[0]);
+    for (int k = 1; k < 7; ++k) p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(kErfP[k]));
+    for (int k = 1; k < 6; ++k) q = _mm512_fmadd_ps(q, z, _mm512_set1_ps(kErfQ[k]));
+    const __m512 erf = _mm512_div_ps(_mm512_mul_ps(t, p), q);
+    _mm512_storeu_ps(act + i, _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, erf)));
+  }
+  return i;
+}
+
 FENLEI_AVX512 long gelu_erf_backward_avx512(const float* pre, const float* dy, float* dx, long n) {
   const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f),
                rsqrt2 = _mm512_set1_ps(kRsqrt2), rsqrt2pi = _mm512_set1_ps(kRsqrt2Pi),
@@ -282,6 +300,14 @@ FENLEI_AVX512 void layer_norm_backward_avx512(const float* dy, const float* xhat
 #endif
 
 }  // namespace
+
+void gelu_erf_forward(const float* pre, float* act, long n) {
+  long i = 0;
+#if defined(__x86_64__)
+  if (have_avx512()) i = gelu_erf_forward_avx512(pre, act, n);
+#endif
+  for (; i < n; ++i) act[i] = 0.5f * pre[i] * (1.0f + erf_rational(pre[i] * kRsqrt2));
+}
 
 void gelu_erf_backward(const float* pre, const float* dy, float* dx, long n) {
   long i = 0;

@@ -8,6 +8,10 @@
 
 namespace fenlei::transformer {
 
+// act[i] = GELU(pre[i]) (exact erf form) out of place, the same arithmetic as the inference
+// activation (layers.cc), so the training forward keeps pre-activations without a copy.
+void gelu_erf_forward(const float* pre, float* act, long n);
+
 // dx[i] = dy[i] * (Phi(x) + x phi(x)), x = pre[i] (dx may alias dy): the derivative of the
 // exact (erf) GELU, with the same rational erf as the forward (layers.cc) and a polynomial exp;
 // within 1e-6 of the double-precision derivative.

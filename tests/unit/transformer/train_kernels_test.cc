@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nn/rng.h"
+#include "transformer/layers.h"
 #include "transformer/train_layers.h"
 
 namespace fenlei::transformer {
@@ -37,6 +38,18 @@ TEST(TrainKernels, GeluErfBackwardMatchesTheDoubleDerivative) {
     std::vector<float> inplace = dy;
     gelu_erf_backward(pre.data(), inplace.data(), inplace.data(), n);
     EXPECT_EQ(inplace, dx);
+  }
+}
+
+TEST(TrainKernels, GeluErfForwardEqualsTheInferenceActivation) {
+  for (long n : {3L, 16L, 50L}) {
+    std::vector<float> pre = random_vec(n, 16, 3.0f), act(n), inplace = pre;
+    gelu_erf_forward(pre.data(), act.data(), n);
+    activate(hf::Activation::kGeluErf, inplace.data(), n);
+    for (long i = 0; i < n; ++i) {
+      ASSERT_NEAR(act[i], inplace[i], 1e-6 * (1 + std::fabs(inplace[i]))) << i;
+      ASSERT_NEAR(act[i], activate_ref(hf::Activation::kGeluErf, pre[i]), 1e-5 * (1 + std::fabs(pre[i])));
+    }
   }
 }
 
