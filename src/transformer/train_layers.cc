@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "nn/rng.h"
 #include "transformer/train_kernels.h"
 
 namespace fenlei::transformer {
