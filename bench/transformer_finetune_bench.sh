@@ -8,7 +8,8 @@
 # own length. Reports examples/s (wall and per CPU-second: on a shared machine wall time
 # measures the neighbours) and peak RSS (/usr/bin/time), one JSON line per run.
 #   PY=/work/benchvenv/bin/python bench/transformer_finetune_bench.sh [BUILD] [N]
-#   (THREADS="1 2" SHAPES="rbt3 electra-small")
+#   (THREADS="1 2" SHAPES="rbt3 electra-small"; BASELINE=OTHER_BUILD also times OTHER_BUILD/fenlei,
+#   e.g. main's, as "fenlei-baseline" in the same run)
 set -euo pipefail
 BUILD=${1:-build}; N=${2:-128}
 THREADS=${THREADS:-"1 2"}; SHAPES=${SHAPES:-"rbt3 electra-small"}
@@ -23,14 +24,17 @@ head -n $((N + 1)) "$SHARED/chnsenticorp_htl/train.tsv" > "$OUT/train.tsv"
 for shape in $SHAPES; do
   "$FENLEI" import "$OUT/shapes/$shape" -o "$OUT/$shape.fenlei" --max-len 128 -q
   for t in $THREADS; do
-    /usr/bin/time -f "peak_rss_kb %M" -o "$OUT/time.txt" "$FENLEI" train --init "$OUT/$shape.fenlei" \
-      -i "$OUT/train.tsv" --validation-split 0 -o "$OUT/out.fenlei" --epochs 1 --batch-size 16 \
-      --lr 2e-5 --threads "$t" 2> "$OUT/fenlei.log"
-    line=$(grep 'examples/s' "$OUT/fenlei.log")
-    wall=$(echo "$line" | sed 's/.* \([0-9.]*\) examples\/s.*/\1/')
-    cpu=$(echo "$line" | sed 's/.* \([0-9.]*\) per CPU-second.*/\1/')
-    rss=$(awk '/peak_rss_kb/{print $2}' "$OUT/time.txt")
-    echo "{\"shape\": \"$shape\", \"system\": \"fenlei\", \"threads\": $t, \"examples_per_s_wall\": $wall, \"examples_per_cpu_s\": $cpu, \"peak_rss_mb\": $((rss / 1024))}"
+    for bin in ${BASELINE:+"$BASELINE/fenlei"} "$FENLEI"; do
+      name=fenlei; [ "$bin" = "$FENLEI" ] || name=fenlei-baseline
+      /usr/bin/time -f "peak_rss_kb %M" -o "$OUT/time.txt" "$bin" train --init "$OUT/$shape.fenlei" \
+        -i "$OUT/train.tsv" --validation-split 0 -o "$OUT/out.fenlei" --epochs 1 --batch-size 16 \
+        --lr 2e-5 --threads "$t" 2> "$OUT/fenlei.log"
+      line=$(grep 'examples/s' "$OUT/fenlei.log")
+      wall=$(echo "$line" | sed 's/.* \([0-9.]*\) examples\/s.*/\1/')
+      cpu=$(echo "$line" | sed 's/.* \([0-9.]*\) per CPU-second.*/\1/')
+      rss=$(awk '/peak_rss_kb/{print $2}' "$OUT/time.txt")
+      echo "{\"shape\": \"$shape\", \"system\": \"$name\", \"threads\": $t, \"examples_per_s_wall\": $wall, \"examples_per_cpu_s\": $cpu, \"peak_rss_mb\": $((rss / 1024))}"
+    done
     /usr/bin/time -f "peak_rss_kb %M" -o "$OUT/time.txt" "$PY" "$HERE/reference/transformer_finetune_ref.py" \
       "$OUT/shapes/$shape" "$OUT/train.tsv" --threads "$t" --batch 16 --max-len 128 2>/dev/null |
       sed "s/^{/{\"shape\": \"$shape\", /"

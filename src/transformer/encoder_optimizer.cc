@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "transformer/train_kernels.h"
+
 namespace fenlei::transformer {
 
 StatusOr<EncoderOptimizerKind> parse_encoder_optimizer(const std::string& s) {
@@ -85,24 +87,21 @@ void EncoderOptimizer::step(EncoderWeights* w, const EncoderGrads& grads, float 
     auto grad_row = [&](long row) -> const float* { return word.find(static_cast<int32_t>(row)); };
     const int dim = is_word ? w->config.embedding_size : 0;
     if (adamw) {
+      AdamWStep s;
+      s.decay = params[t].decay ? 1.0f - lr * config_.weight_decay : 1.0f;
+      s.b1 = b1;
+      s.b2 = b2;
+      s.eps = eps;
+      s.step_size = step_size;
+      s.bc2_sqrt = bc2_sqrt;
       float* m = a_[t].data();
       float* v = b_[t].data();
-      const float decay = params[t].decay ? 1.0f - lr * config_.weight_decay : 1.0f;
-      auto update = [&](long i, float g) {
-        p[i] *= decay;
-        m[i] += (g - m[i]) * (1.0f - b1);
-        v[i] = v[i] * b2 + (1.0f - b2) * g * g;
-        const float denom = std::sqrt(v[i]) / bc2_sqrt + eps;
-        p[i] -= step_size * (m[i] / denom);
-      };
       if (is_word) {
-        for (long r = 0; r < n / dim; ++r) {
-          const float* g = grad_row(r);
-          for (int j = 0; j < dim; ++j) update(r * dim + j, g ? g[j] : 0.0f);
-        }
+        // Row by row: an untouched row's gradient is zero (null).
+        for (long r = 0; r < n / dim; ++r)
+          adamw_update(s, p + r * dim, m + r * dim, v + r * dim, grad_row(r), dim);
       } else {
-        const float* g = gviews[t].data;
-        for (long i = 0; i < n; ++i) update(i, g[i]);
+        adamw_update(s, p, m, v, gviews[t].data, n);
       }
       continue;
     }

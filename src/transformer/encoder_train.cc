@@ -5,6 +5,7 @@
 #include <random>
 
 #include "nn/rng.h"
+#include "transformer/train_kernels.h"
 #include "transformer/train_layers.h"
 
 namespace fenlei::transformer {
@@ -119,10 +120,9 @@ void EncoderGrads::scale(float s) {
 
 double EncoderGrads::squared_norm() const {
   double sum = 0;
-  for_each_dense(const_cast<EncoderWeights*>(&d), [&](std::vector<float>* v) {
-    for (float x : *v) sum += double(x) * x;
-  });
-  for (float x : word.values) sum += double(x) * x;
+  for_each_dense(const_cast<EncoderWeights*>(&d),
+                 [&](std::vector<float>* v) { sum += sum_squares(v->data(), static_cast<long>(v->size())); });
+  sum += sum_squares(word.values.data(), static_cast<long>(word.values.size()));
   return sum;
 }
 
@@ -242,16 +242,33 @@ void dropout_forward(const DropoutSpec& d, float p, uint64_t site, const std::ve
   }
   keep->resize(off.back() * width);
   for (size_t b = 0; b + 1 < off.size(); ++b)
-    make_dropout_mask(site_key(keys[b], site), p, (off[b + 1] - off[b]) * width,
-                      keep->data() + off[b] * width);
-  apply_dropout(x, off.back() * width, keep->data(), p);
+    dropout_mask_apply(site_key(keys[b], site), p, (off[b + 1] - off[b]) * width,
+                       keep->data() + off[b] * width, x + off[b] * width);
 }
 
 void dropout_backward(const std::vector<uint8_t>& keep, float p, float* g, long n) {
   if (!keep.empty()) apply_dropout(g, n, keep.data(), p);
 }
 
-void resize(std::vector<float>* v, long n) { v->resize(n); }
+// act = activation(pre), keeping pre for the backward pass.
+void activation_forward(hf::Activation a, const float* pre, float* act, long n) {
+  if (a == hf::Activation::kGeluErf) {
+    gelu_erf_forward(pre, act, n);
+    return;
+  }
+  std::copy(pre, pre + n, act);
+  activate(a, act, n);
+}
+
+// Sizes a scratch buffer; growing past its capacity drops the old contents first, so they are
+// not copied (every caller overwrites the buffer).
+void resize(std::vector<float>* v, long n) {
+  if (static_cast<size_t>(n) > v->capacity()) {
+    v->clear();
+    v->reserve(n);
+  }
+  v->resize(n);
+}
 
 // `all_rows`: the last layer computes every position and no head runs (masked-language
 // modelling reads ws->cls as R x hidden, text b's rows at off[b]).
@@ -339,8 +356,7 @@ void forward_train(const EncoderWeights& w, const DropoutSpec& drop, TrainWorksp
     resize(&lc.inter_pre, static_cast<long>(Q) * f);
     resize(&lc.inter_act, static_cast<long>(Q) * f);
     linear(lc.x1.data(), Q, layer.intermediate, lc.inter_pre.data());
-    std::copy(lc.inter_pre.begin(), lc.inter_pre.end(), lc.inter_act.begin());
-    activate(c.hidden_act, lc.inter_act.data(), static_cast<long>(Q) * f);
+    activation_forward(c.hidden_act, lc.inter_pre.data(), lc.inter_act.data(), static_cast<long>(Q) * f);
     // The layer's output goes straight into the next layer's input (or the [CLS] vectors).
     std::vector<float>* out = last ? &ws->cls : &ws->layers[l + 1].x_in;
     resize(out, static_cast<long>(Q) * h);
@@ -366,8 +382,8 @@ void forward_train(const EncoderWeights& w, const DropoutSpec& drop, TrainWorksp
     dropout_forward(drop, drop.classifier, kSiteHeadA, ws->keys, cls_off, h, ws->head_in.data(),
                     &ws->head_keep_a);
     linear(ws->head_in.data(), nb, w.head_dense, ws->head_pre.data());
-    std::copy(ws->head_pre.begin(), ws->head_pre.end(), ws->head_act.begin());
-    activate(hf::Activation::kGeluErf, ws->head_act.data(), static_cast<long>(nb) * h);
+    activation_forward(hf::Activation::kGeluErf, ws->head_pre.data(), ws->head_act.data(),
+                       static_cast<long>(nb) * h);
   }
   ws->head_act_dropped = ws->head_act;
   dropout_forward(drop, drop.classifier, kSiteHeadB, ws->keys, cls_off, h,

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "nn/rng.h"
+#include "transformer/train_kernels.h"
 
 namespace fenlei::transformer {
 
@@ -50,6 +50,7 @@ void linear_backward_ref(const float* x, int rows, const Linear& l, const float*
 
 void layer_norm_train(const float* x, int rows, int dim, const float* gamma, const float* beta,
                       float eps, float* y, float* xhat, float* inv_std) {
+  if (layer_norm_train_fast(x, rows, dim, gamma, beta, eps, y, xhat, inv_std)) return;
   for (int r = 0; r < rows; ++r) {
     const float* v = x + static_cast<long>(r) * dim;
     float* xh = xhat + static_cast<long>(r) * dim;
@@ -69,6 +70,7 @@ void layer_norm_train(const float* x, int rows, int dim, const float* gamma, con
 
 void layer_norm_backward(const float* dy, const float* xhat, const float* inv_std, int rows,
                          int dim, const float* gamma, float* dx, float* dgamma, float* dbeta) {
+  if (layer_norm_backward_fast(dy, xhat, inv_std, rows, dim, gamma, dx, dgamma, dbeta)) return;
   for (int r = 0; r < rows; ++r) {
     const float* g = dy + static_cast<long>(r) * dim;
     const float* xh = xhat + static_cast<long>(r) * dim;
@@ -105,15 +107,9 @@ double activation_derivative_ref(hf::Activation act, double x) {
 void activation_backward(hf::Activation act, const float* pre, const float* dy, float* dx,
                          long n) {
   switch (act) {
-    case hf::Activation::kGeluErf: {
-      constexpr float kRsqrt2 = 0.70710678118654752f, kRsqrt2Pi = 0.3989422804014327f;
-      for (long i = 0; i < n; ++i) {
-        const float x = pre[i];
-        const float d = 0.5f * (1.0f + std::erf(x * kRsqrt2)) + x * kRsqrt2Pi * std::exp(-0.5f * x * x);
-        dx[i] = dy[i] * d;
-      }
+    case hf::Activation::kGeluErf:
+      gelu_erf_backward(pre, dy, dx, n);
       return;
-    }
     case hf::Activation::kGeluTanh: {
       constexpr float k = 0.7978845608028654f, c = 0.044715f;
       for (long i = 0; i < n; ++i) {
@@ -131,18 +127,10 @@ void activation_backward(hf::Activation act, const float* pre, const float* dy, 
 }
 
 void make_dropout_mask(uint64_t key, float p, long n, uint8_t* keep) {
-  const uint64_t base = nn::mix64(key ^ 0x2545f4914f6cdd1dULL);
-  for (long i = 0; i < n; ++i) {
-    const float u = static_cast<float>(nn::mix64(base + static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ULL) >> 40) *
-                    (1.0f / 16777216.0f);
-    keep[i] = u >= p ? 1 : 0;
-  }
+  dropout_mask_apply(key, p, n, keep, nullptr);
 }
 
-void apply_dropout(float* x, long n, const uint8_t* keep, float p) {
-  const float scale = 1.0f / (1.0f - p);
-  for (long i = 0; i < n; ++i) x[i] = keep[i] ? x[i] * scale : 0.0f;
-}
+void apply_dropout(float* x, long n, const uint8_t* keep, float p) { dropout_apply(x, n, keep, p); }
 
 void self_attention_train(const float* qkv, int len, int query_rows, int hidden, int heads,
                           const uint8_t* keep, float p, float* probs, float* ctx) {
@@ -158,14 +146,7 @@ void self_attention_train(const float* qkv, int len, int query_rows, int hidden,
     float* s_all = probs + h * plane;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, query_rows, len, d, scale, q, stride, k,
                 stride, 0.0f, s_all, len);
-    for (int r = 0; r < query_rows; ++r) {
-      float* s = s_all + static_cast<long>(r) * len;
-      const float mx = *std::max_element(s, s + len);
-      float sum = 0;
-      for (int j = 0; j < len; ++j) sum += (s[j] = std::exp(s[j] - mx));
-      const float inv = 1.0f / sum;
-      for (int j = 0; j < len; ++j) s[j] *= inv;
-    }
+    for (int r = 0; r < query_rows; ++r) softmax_row(s_all + static_cast<long>(r) * len, len);
     const float* a = s_all;
     if (keep) {
       std::copy(s_all, s_all + plane, dropped.begin());
@@ -206,13 +187,8 @@ void self_attention_backward(const float* qkv, int len, int query_rows, int hidd
                 hidden, v, stride, 0.0f, dp.data(), len);
     if (keep) apply_dropout(dp.data(), plane, keep + h * plane, p);
     // Softmax: dS = P * (dP - sum_j dP_j P_j), per row.
-    for (int r = 0; r < query_rows; ++r) {
-      float* g = dp.data() + static_cast<long>(r) * len;
-      const float* pp = pr + static_cast<long>(r) * len;
-      float dot = 0;
-      for (int j = 0; j < len; ++j) dot += g[j] * pp[j];
-      for (int j = 0; j < len; ++j) g[j] = pp[j] * (g[j] - dot);
-    }
+    for (int r = 0; r < query_rows; ++r)
+      softmax_backward_row(pr + static_cast<long>(r) * len, dp.data() + static_cast<long>(r) * len, len);
     // dQ (rows x d) = scale dS K; dK (len x d) = scale dS^T Q
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, query_rows, d, len, scale, dp.data(),
                 len, k, stride, 0.0f, dqkv + h * d, stride);
