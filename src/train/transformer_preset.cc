@@ -117,8 +117,7 @@ std::string scratch_init_path(const std::string& output) { return output + ".scr
 
 StatusOr<EncoderFinetuneResult> train_transformer_preset(ScratchEncoderOptions arch,
                                                          EncoderFinetuneOptions o) {
-  if (arch.max_len == 0) arch.max_len = o.max_len > 0 ? o.max_len : 128;
-  if (o.max_len == 0) o.max_len = arch.max_len;
+  o.max_len = arch.max_len;  // the positions the encoder has
   arch.seed = o.seed;
   o.init = scratch_init_path(o.output);
   if (o.output.empty()) return invalid_argument_error("--output is required");

@@ -66,7 +66,7 @@ EncoderFinetuneOptions transformer_preset_training();
 std::string scratch_init_path(const std::string& output);
 
 // write_scratch_encoder on the training texts of `o`, then finetune_encoder from it (o.init is
-// ignored); the temporary file is removed afterwards. arch.max_len = 0 takes o.max_len.
+// ignored; o.max_len becomes arch.max_len); the temporary file is removed afterwards.
 StatusOr<EncoderFinetuneResult> train_transformer_preset(ScratchEncoderOptions arch,
                                                          EncoderFinetuneOptions o);
 
