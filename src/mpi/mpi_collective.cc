@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <string_view>
 #include <vector>
 
 #include "train/grads_codec.h"
@@ -42,9 +43,26 @@ MpiCollective::~MpiCollective() {
 
 Status MpiCollective::sum_grads(nn::Grads& grads, nn::Grads& scratch) {
   if (size_ == 1) return Status();
-  // Gather every rank's encoded gradients at rank 0.
   train::encode_grads(grads, &send_);
-  const int64_t mine = static_cast<int64_t>(send_.size());
+  // Rank 0 adds the others' gradients to its own in rank order and sends the sum back.
+  auto add_in_rank_order = [&](const std::vector<std::string_view>& all,
+                               std::string* sum) -> Status {
+    for (size_t r = 1; r < all.size(); ++r) {
+      FENLEI_RETURN_IF_ERROR(train::decode_grads(all[r], scratch));
+      grads.add(scratch);
+    }
+    train::encode_grads(grads, sum);
+    return Status();
+  };
+  FENLEI_RETURN_IF_ERROR(combine_at_root(&send_, add_in_rank_order));
+  if (rank_ != 0) FENLEI_RETURN_IF_ERROR(train::decode_grads(send_, grads));
+  return Status();
+}
+
+Status MpiCollective::combine_at_root(std::string* message, const Combine& combine) {
+  if (size_ == 1) return Status();
+  // Gather every rank's message at rank 0.
+  const int64_t mine = static_cast<int64_t>(message->size());
   std::vector<int64_t> sizes(static_cast<size_t>(size_));
   FENLEI_RETURN_IF_ERROR(check(
       MPI_Gather(&mine, 1, MPI_INT64_T, sizes.data(), 1, MPI_INT64_T, 0, MPI_COMM_WORLD),
@@ -61,32 +79,30 @@ Status MpiCollective::sum_grads(nn::Grads& grads, nn::Grads& scratch) {
     }
     recv_.resize(static_cast<size_t>(total));
   }
-  FENLEI_RETURN_IF_ERROR(check(MPI_Gatherv(send_.data(), static_cast<int>(mine), MPI_BYTE,
+  FENLEI_RETURN_IF_ERROR(check(MPI_Gatherv(message->data(), static_cast<int>(mine), MPI_BYTE,
                                            recv_.data(), counts.data(), offsets.data(), MPI_BYTE,
                                            0, MPI_COMM_WORLD),
                                "MPI_Gatherv of gradients"));
-  // Rank 0 adds them in rank order (its own first) and sends the sum back.
-  int64_t sum_size = 0;
+  // Rank 0 combines them and sends the result back.
+  int64_t combined_size = 0;
   if (rank_ == 0) {
-    for (int r = 1; r < size_; ++r) {
-      FENLEI_RETURN_IF_ERROR(train::decode_grads(
-          std::string_view(recv_).substr(size_t(offsets[size_t(r)]), size_t(counts[size_t(r)])),
-          scratch));
-      grads.add(scratch);
-    }
-    train::encode_grads(grads, &send_);
-    sum_size = static_cast<int64_t>(send_.size());
+    std::vector<std::string_view> all;
+    for (int r = 0; r < size_; ++r)
+      all.push_back(
+          std::string_view(recv_).substr(size_t(offsets[size_t(r)]), size_t(counts[size_t(r)])));
+    combined_.clear();
+    FENLEI_RETURN_IF_ERROR(combine(all, &combined_));
+    message->swap(combined_);
+    combined_size = static_cast<int64_t>(message->size());
   }
-  FENLEI_RETURN_IF_ERROR(check(MPI_Bcast(&sum_size, 1, MPI_INT64_T, 0, MPI_COMM_WORLD),
+  FENLEI_RETURN_IF_ERROR(check(MPI_Bcast(&combined_size, 1, MPI_INT64_T, 0, MPI_COMM_WORLD),
                                "MPI_Bcast of the gradient size"));
-  if (sum_size > INT32_MAX)
+  if (combined_size > INT32_MAX)
     return Status(StatusCode::kResourceExhausted, "gradient messages over 2 GiB per step");
-  if (rank_ != 0) send_.resize(static_cast<size_t>(sum_size));
-  FENLEI_RETURN_IF_ERROR(check(MPI_Bcast(send_.data(), static_cast<int>(sum_size), MPI_BYTE, 0,
-                                         MPI_COMM_WORLD),
-                               "MPI_Bcast of the gradient sum"));
-  if (rank_ != 0) FENLEI_RETURN_IF_ERROR(train::decode_grads(send_, grads));
-  return Status();
+  if (rank_ != 0) message->resize(static_cast<size_t>(combined_size));
+  return check(MPI_Bcast(message->data(), static_cast<int>(combined_size), MPI_BYTE, 0,
+                         MPI_COMM_WORLD),
+               "MPI_Bcast of the gradient sum");
 }
 
 Status MpiCollective::all_gather(const std::vector<double>& mine, std::vector<double>* all) {

@@ -24,13 +24,14 @@ class MpiCollective : public train::Collective {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   Status sum_grads(nn::Grads& grads, nn::Grads& scratch) override;
+  Status combine_at_root(std::string* message, const Combine& combine) override;
   Status all_gather(const std::vector<double>& mine, std::vector<double>* all) override;
   [[noreturn]] void abort(int exit_code) override;
 
  private:
   MpiCollective() = default;
   int rank_ = 0, size_ = 1;
-  std::string send_, recv_;  // reused message buffers
+  std::string send_, recv_, combined_;  // reused message buffers
 };
 
 }  // namespace fenlei::mpi

@@ -8,6 +8,9 @@
 // threads when T = 1 (the tests compare the model files byte for byte).
 #pragma once
 
+#include <functional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "fenlei/status.h"
@@ -23,6 +26,13 @@ class Collective {
   // Replaces `grads` on every process by ((g_0 + g_1) + g_2) + ... over ranks (Grads::add, so
   // sparse rows keep their first-touch order). `scratch` has the same layout as grads.
   virtual Status sum_grads(nn::Grads& grads, nn::Grads& scratch) = 0;
+  // The general form of sum_grads, for gradients of another layout (encoder fine-tuning's):
+  // every rank's `message` goes to rank 0, whose `combine` gets them all in rank order (its
+  // own first) and writes one message that then replaces `message` on every rank. With one
+  // process, `message` is left as it is (combine is not called).
+  using Combine = std::function<Status(const std::vector<std::string_view>& messages,
+                                       std::string* combined)>;
+  virtual Status combine_at_root(std::string* message, const Combine& combine) = 0;
   // The concatenation of every process's `mine`, in rank order (all of equal length).
   virtual Status all_gather(const std::vector<double>& mine, std::vector<double>* all) = 0;
   // Stops every process of the run (one failed: the others must not wait for it forever).

@@ -3,17 +3,24 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <thread>
 #include <sstream>
 
+#include "base/file_util.h"
 #include "base/thread_pool.h"
 #include "core/model_bundle.h"
 #include "fenlei/log.h"
+#include "format/model_file.h"
 #include "nn/network.h"
 #include "nn/rng.h"
+#include "train/encoder_checkpoint.h"
+#include "train/grads_codec.h"
 #include "transformer/checkpoint.h"
 #include "transformer/encoder_train.h"
 #include "transformer/train_layers.h"
@@ -132,6 +139,41 @@ std::vector<size_t> split_by_tokens(const std::vector<size_t>& batch, const Enco
   return bounds;
 }
 
+// What --resume compares for data: the encoded texts and labels, as a count and a digest (so
+// --format, the column flags, --validation-split and --max-len count as well as the files).
+nlohmann::json data_digest(const Encoded& e) {
+  uint64_t h = 0x6a09e667f3bcc909ULL;
+  for (size_t i = 0; i < e.ids.size(); ++i) {
+    h = nn::mix64(h ^ static_cast<uint64_t>(e.labels[i]));
+    for (int32_t id : e.ids[i]) h = nn::mix64(h + static_cast<uint64_t>(id));
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+  return {{"texts", e.ids.size()}, {"digest", hex}};
+}
+
+// The CRC-32 a model file stores in its last bytes (format::stored_checksum_hex), read without
+// reading the whole file.
+std::string stored_file_checksum(const std::string& path) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  const std::streamoff size = f ? static_cast<std::streamoff>(f.tellg()) : 0;
+  std::string tail(static_cast<size_t>(std::min<std::streamoff>(size, 8)), '\0');
+  f.seekg(size - static_cast<std::streamoff>(tail.size()));
+  f.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+  return format::stored_checksum_hex(tail);
+}
+
+// A float option as the shortest decimal that reads back as it (0.002, not 0.0020000000949...),
+// so that messages show what the user typed.
+double shortest(float v) {
+  char text[32];
+  for (int precision = 6; precision < 9; ++precision) {
+    std::snprintf(text, sizeof(text), "%.*g", precision, static_cast<double>(v));
+    if (std::strtof(text, nullptr) == v) return std::strtod(text, nullptr);
+  }
+  return static_cast<double>(v);
+}
+
 std::string format_double(double v, int precision = 4) {
   std::ostringstream s;
   s.setf(std::ios::fixed);
@@ -167,8 +209,11 @@ bool is_transformer_model(const std::string& path) {
 
 StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o) {
   FENLEI_RETURN_IF_ERROR(o.validate());
+  const int rank = o.collective ? o.collective->rank() : 0;
+  const int ranks = o.collective ? o.collective->size() : 1;
+  const bool writer = rank == 0;  // writes the model and checkpoints, reports progress
   auto say = [&](const std::string& line) {
-    if (o.on_progress) o.on_progress(line);
+    if (o.on_progress && writer) o.on_progress(line);
   };
   FENLEI_ASSIGN_OR_RETURN(transformer::TrainableEncoder model,
                           transformer::load_trainable_encoder(o.init));
@@ -260,13 +305,43 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
   }
   transformer::DropoutSpec dropout_rates;
   if (o.dropout) dropout_rates = transformer::DropoutSpec::from_config(w.config);
+  EncoderGrads rank_scratch;  // another rank's gradients, with MPI
+  std::string rank_message;
+  if (o.collective) rank_scratch = EncoderGrads::zeros_like(w);
+
+  // What a resumed run must share with the run that wrote its checkpoint.
+  const EncoderRunFingerprint fingerprint = {
+      {"--init", stored_file_checksum(o.init)},
+      {"--input", data_digest(train)},
+      {"--valid", data_digest(valid)},
+      {"--max-len", settings.model_max_length},
+      {"--batch-size", o.batch_size},
+      {"--grad-accum", o.grad_accum},
+      {"--lr", shortest(o.lr)},
+      {"--optimizer", transformer::encoder_optimizer_name(o.optimizer.kind)},
+      {"--beta1", shortest(o.optimizer.beta1)},
+      {"--beta2", shortest(o.optimizer.beta2)},
+      {"--epsilon", shortest(o.optimizer.epsilon)},
+      {"--weight-decay", shortest(o.optimizer.weight_decay)},
+      {"--momentum", shortest(o.optimizer.momentum)},
+      {"--lr-schedule", transformer::encoder_schedule_name(o.schedule)},
+      {"--warmup-ratio", o.warmup_ratio},
+      {"--warmup-steps", o.warmup_steps},
+      {"--clip-norm", shortest(o.clip_norm)},
+      {"--no-dropout", !o.dropout},
+      {"--patience", o.patience},
+      {"--monitor", o.monitor == Monitor::kValidLoss ? "valid_loss" : "valid_accuracy"},
+      {"--seed", o.seed}};
+  const std::string checkpoint_path = !writer || o.checkpoint == "none" ? ""
+                                      : o.checkpoint.empty()            ? o.output + ".ckpt"
+                                                                        : o.checkpoint;
 
   EncoderFinetuneResult result;
-  double best = 0;
-  int since_best = 0;
-  int64_t step = 0, micro = 0;
+  EncoderRunState run;
+  int64_t& step = run.steps;
+  int64_t& micro = run.micro_batches;
   bool stop = false;
-  auto save = [&]() -> Status {
+  auto current_model = [&]() {
     core::ModelBundle bundle;
     bundle.engine = std::make_shared<BorrowedEncoder>(w, model.source);
     bundle.tokenizer = std::shared_ptr<const core::Tokenizer>(&tokenizer, [](const core::Tokenizer*) {});
@@ -275,7 +350,7 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
     bundle.lineage["fine_tuned_from"] = o.init;
     bundle.training = {{"data", o.input},
                        {"examples", n},
-                       {"epochs", result.epochs_run},
+                       {"epochs", run.epochs_done},
                        {"steps", step},
                        {"options",
                         {{"optimizer", transformer::encoder_optimizer_name(o.optimizer.kind)},
@@ -290,13 +365,33 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
                          {"dropout", o.dropout},
                          {"seed", o.seed}}}};
     if (!valid.ids.empty())
-      bundle.metrics = {{"valid_loss", result.valid_loss},
-                        {"valid_accuracy", result.valid_accuracy}};
-    return core::save_bundle(o.output, bundle);
+      bundle.metrics = {{"valid_loss", run.valid_loss}, {"valid_accuracy", run.valid_accuracy}};
+    return bundle;
   };
+  auto save = [&]() -> Status { return core::save_bundle(o.output, current_model()); };
+  // The best epoch's model file while a later epoch's weights are being trained: what a
+  // checkpoint carries so that a resumed run ends with it (read back from the output).
+  std::string best_model_file;
+
+  if (!o.resume.empty()) {
+    FENLEI_RETURN_IF_ERROR(load_encoder_checkpoint(o.resume, fingerprint, &w, optimizer.get(),
+                                                   &run, &best_model_file));
+    FENLEI_LOG(kInfo) << "resuming from " << o.resume << " after epoch " << run.epochs_done;
+    // The output as the interrupted run left it: the best epoch's model so far.
+    if (writer && run.best_epoch > 0) {
+      if (run.best_epoch == run.epochs_done) {
+        FENLEI_RETURN_IF_ERROR(save());
+      } else {
+        FENLEI_RETURN_IF_ERROR(write_file_atomic(o.output, best_model_file));
+      }
+    }
+    stop = (o.max_steps > 0 && step >= o.max_steps) ||
+           (o.patience > 0 && run.epochs_without_improvement >= o.patience);
+  }
 
   double train_seconds = 0;
-  for (int epoch = 0; epoch < o.epochs && !stop; ++epoch) {
+  const int64_t examples_before = run.examples;  // by the run that wrote the checkpoint
+  for (int epoch = run.epochs_done; epoch < o.epochs && !stop; ++epoch) {
     const std::vector<size_t> order = data::shuffled_indices(n, o.seed + static_cast<uint64_t>(epoch));
     double epoch_loss = 0;
     int64_t epoch_examples = 0;
@@ -306,7 +401,8 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
       const size_t begin = static_cast<size_t>(b) * o.batch_size;
       const size_t end = std::min(n, begin + o.batch_size);
       const std::vector<size_t> batch(order.begin() + begin, order.begin() + end);
-      const std::vector<size_t> bounds = split_by_tokens(batch, train, threads);
+      // Parts for every thread of every rank; this rank's threads take theirs.
+      const std::vector<size_t> bounds = split_by_tokens(batch, train, threads * ranks);
       // The step's mean loss over its micro-batches, as transformers' Trainer divides it.
       const int64_t in_step = std::min<int64_t>(o.grad_accum, batches_per_epoch - (b / o.grad_accum) * o.grad_accum);
       const float scale = 1.0f / static_cast<float>(batch.size() * in_step);
@@ -318,8 +414,9 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
         std::vector<const std::vector<int32_t>*> ids;
         std::vector<int> chunk_labels;
         std::vector<uint64_t> keys;
-        size_t k = bounds[t];
-        while (k < bounds[t + 1]) {
+        const int part = rank * threads + t;
+        size_t k = bounds[part];
+        while (k < bounds[part + 1]) {
           ids.clear();
           chunk_labels.clear();
           keys.clear();
@@ -330,13 +427,20 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
             keys.push_back(nn::mix64(micro_key + k));
             tokens += train.ids[batch[k]].size();
             ++k;
-          } while (k < bounds[t + 1] && tokens + train.ids[batch[k]].size() <= kChunkTokens);
+          } while (k < bounds[part + 1] && tokens + train.ids[batch[k]].size() <= kChunkTokens);
           losses[t] += transformer::forward_backward_chunk(w, ids, chunk_labels, keys, scale,
                                                            dropout_rates, workspaces[t].get(),
                                                            &grads[t]);
         }
       });
       ++micro;
+      if (o.collective) {
+        double mine = 0;
+        for (double l : losses) mine += l;
+        std::vector<double> all;
+        FENLEI_RETURN_IF_ERROR(o.collective->all_gather({mine}, &all));
+        losses = all;
+      }
       for (double l : losses) epoch_loss += l;
       epoch_examples += static_cast<int64_t>(batch.size());
       const bool step_now = (b + 1) % o.grad_accum == 0 || b + 1 == batches_per_epoch;
@@ -345,6 +449,9 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
         grads[0].add(grads[t]);
         grads[t].clear();
       }
+      if (o.collective)
+        FENLEI_RETURN_IF_ERROR(
+            sum_encoder_grads(*o.collective, &grads[0], &rank_scratch, &rank_message));
       transformer::clip_grad_norm(&grads[0], o.clip_norm);
       const float lr = static_cast<float>(
           o.lr * transformer::lr_factor(o.schedule, step, warmup, total_steps));
@@ -359,15 +466,16 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
     }
     train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     result.train_cpu_seconds += static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
-    result.examples += epoch_examples;
-    if (epoch + 1 == o.epochs || stop) {
+    run.examples += epoch_examples;
+    const bool keeps_checkpoint = o.keep_checkpoint && !checkpoint_path.empty();
+    if ((epoch + 1 == o.epochs || stop) && !keeps_checkpoint) {
       // Training is over: the optimiser's moments, the gradients and the activations are not
       // needed to validate and save, and freeing them first lowers the run's peak memory.
       optimizer.reset();
       grads.clear();
       workspaces.clear();
     }
-    result.epochs_run = epoch + 1;
+    run.epochs_done = epoch + 1;
     std::string line = "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs) +
                        ": train loss " +
                        format_double(epoch_loss / std::max<int64_t>(1, epoch_examples));
@@ -375,25 +483,44 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
       const Validation v = validate_model(w, valid, pool);
       line += ", valid loss " + format_double(v.loss) + ", valid accuracy " + format_double(v.accuracy);
       const double score = o.monitor == Monitor::kValidLoss ? -v.loss : v.accuracy;
-      if (result.best_epoch == 0 || score > best) {
-        best = score;
-        since_best = 0;
-        result.best_epoch = epoch + 1;
-        result.valid_loss = v.loss;
-        result.valid_accuracy = v.accuracy;
-        FENLEI_RETURN_IF_ERROR(save());
+      if (run.best_epoch == 0 || score > run.best_score) {
+        run.best_score = score;
+        run.epochs_without_improvement = 0;
+        run.best_epoch = epoch + 1;
+        run.valid_loss = v.loss;
+        run.valid_accuracy = v.accuracy;
+        if (writer) FENLEI_RETURN_IF_ERROR(save());
+        best_model_file.clear();
         line += " (saved)";
-      } else if (o.patience > 0 && ++since_best >= o.patience) {
+      } else if (o.patience > 0 && ++run.epochs_without_improvement >= o.patience) {
         line += "; early stopping";
         stop = true;
       }
     }
     say(line);
+    // The last epoch's checkpoint would be removed right after the model is saved.
+    const bool last_epoch = epoch + 1 == o.epochs || stop;
+    if (!checkpoint_path.empty() && (o.keep_checkpoint || !last_epoch)) {
+      if (run.best_epoch > 0 && run.best_epoch != run.epochs_done && best_model_file.empty()) {
+        FENLEI_ASSIGN_OR_RETURN(best_model_file, read_file(o.output));
+      }
+      FENLEI_RETURN_IF_ERROR(save_encoder_checkpoint(
+          checkpoint_path, current_model(), w, *optimizer, run, fingerprint,
+          run.best_epoch == run.epochs_done ? std::string() : best_model_file));
+    }
+    if (o.on_epoch_end) FENLEI_RETURN_IF_ERROR(o.on_epoch_end(epoch + 1));
   }
-  if (valid.ids.empty()) FENLEI_RETURN_IF_ERROR(save());
+  if (valid.ids.empty() && writer) FENLEI_RETURN_IF_ERROR(save());
+  if (!checkpoint_path.empty() && !o.keep_checkpoint) std::remove(checkpoint_path.c_str());
+  result.epochs_run = run.epochs_done;
+  result.best_epoch = run.best_epoch;
+  result.valid_loss = run.valid_loss;
+  result.valid_accuracy = run.valid_accuracy;
+  result.examples = run.examples;
   result.steps = step;
   result.train_seconds = train_seconds;
-  result.examples_per_second = train_seconds > 0 ? result.examples / train_seconds : 0;
+  result.examples_per_second =
+      train_seconds > 0 ? (run.examples - examples_before) / train_seconds : 0;
   return result;
 }
 

@@ -4,7 +4,9 @@
 // count, every thread adds its examples' gradients into its own buffers, the buffers are summed
 // in thread order, and one optimiser step follows (transformer/encoder_optimizer.h). Batch order
 // depends on (seed, epoch) and dropout masks on (seed, step, example in batch), so a run is
-// reproducible for a given thread count and byte-identical with one thread.
+// reproducible for a given thread count and byte-identical with one thread. Checkpoints after
+// every epoch let --resume continue an interrupted run exactly (train/encoder_checkpoint.h);
+// a Collective spreads every batch over MPI processes.
 //
 //   train::EncoderFinetuneOptions o;
 //   o.init = "rbt3.fenlei"; o.input = "train.tsv"; o.valid = "dev.tsv"; o.output = "m.fenlei";
@@ -17,6 +19,7 @@
 
 #include "data/dataset.h"
 #include "fenlei/status.h"
+#include "train/collective.h"
 #include "train/training_choices.h"
 #include "transformer/encoder_optimizer.h"
 
@@ -49,8 +52,24 @@ struct EncoderFinetuneOptions {
   uint64_t seed = 42;
   int threads = 1;
 
-  std::string checkpoint;  // written after every epoch ("" = none)
-  std::string resume;      // continue from this checkpoint
+  // Data-parallel fine-tuning over several processes (fenlei train --init ... --mpi); null =
+  // this process alone. Not owned. Every process reads the data and validates; each computes
+  // the gradients of its share of every batch (split as over ranks x threads threads), the sums
+  // are added in rank order, and only rank 0 writes files and reports progress.
+  Collective* collective = nullptr;
+
+  // Checkpoints (train/encoder_checkpoint.h), as `fenlei train`'s: "" = <output>.ckpt, "none" =
+  // none. Written atomically after every epoch but the last; removed after a successful run
+  // unless keep_checkpoint (to --resume with more epochs later).
+  std::string checkpoint;
+  bool keep_checkpoint = false;
+  // Continue from this checkpoint. The run must be set up with the options it was written with
+  // (an error names every one that differs); only epochs, max_steps, threads and the files may
+  // change. With one thread the result is byte-identical to an uninterrupted run.
+  std::string resume;
+  // Called after each epoch (and its checkpoint) with the number of epochs done; an error ends
+  // the run with that error, the checkpoint left for --resume, as an interruption would.
+  std::function<Status(int epochs_done)> on_epoch_end;
   // One line per epoch and every `progress_every` steps; null = nowhere.
   std::function<void(const std::string&)> on_progress;
   int progress_every = 50;

@@ -49,6 +49,9 @@ class EncoderOptimizer {
   // State for --resume: moments (or momentum buffers) in param_views order, and the step count.
   std::vector<std::vector<float>>& state_a() { return a_; }
   std::vector<std::vector<float>>& state_b() { return b_; }
+  const std::vector<std::vector<float>>& state_a() const { return a_; }
+  const std::vector<std::vector<float>>& state_b() const { return b_; }
+  const EncoderOptimizerConfig& config() const { return config_; }
   void set_steps(int64_t s) { steps_ = s; }
 
  private:

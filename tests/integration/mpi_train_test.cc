@@ -59,5 +59,33 @@ TEST(MpiTrain, AFailingRunEndsEveryProcess) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("m.fenlei")));
 }
 
+// Transformer fine-tuning (fenlei train --init ... --mpi) splits and adds its batches the same
+// way: two processes of one thread each give the two-thread model byte for byte, and rank 0
+// alone writes the model and the checkpoint.
+TEST(MpiTrain, TransformerFineTuningTwoProcessesEqualTwoThreads) {
+  if (!FENLEI_TEST_HAVE_MPI) GTEST_SKIP() << "built without MPI";
+  TempDir dir;
+  const std::string base = dir.file("base.fenlei");
+  ASSERT_EQ(run_fenlei("import '" + test_data_dir() + "/hf/bert' -o '" + base + "'").exit_code, 0);
+  std::string data = "label\ttext\n";
+  for (int i = 0; i < 24; ++i)
+    data += std::string(i % 2 ? "yes\tit was good and nice " : "no\tit was bad and poor ") +
+            std::to_string(i) + "\n";
+  write_text_file(dir.file("train.tsv"), data);
+  const auto args = [&](const std::string& output) {
+    return "train --init '" + base + "' -i '" + dir.file("train.tsv") + "' -o '" +
+           dir.file(output) + "' --epochs 2 --batch-size 8 --lr 2e-3 --seed 3 --validation-split 0 -q";
+  };
+  const auto threads = run_fenlei(args("threads.fenlei") + " --threads 2 --checkpoint none");
+  ASSERT_EQ(threads.exit_code, 0) << threads.err;
+  const auto mpi = run_command(mpirun(2, args("mpi.fenlei") + " --threads 1 --mpi --keep-checkpoint"));
+  ASSERT_EQ(mpi.exit_code, 0) << mpi.out << mpi.err;
+  const std::string a = read_text_file(dir.file("threads.fenlei"));
+  ASSERT_FALSE(a.empty());
+  EXPECT_TRUE(a == read_text_file(dir.file("mpi.fenlei")))
+      << "the 2-process model differs from the 2-thread model";
+  EXPECT_TRUE(std::filesystem::exists(dir.file("mpi.fenlei.ckpt")));
+}
+
 }  // namespace
 }  // namespace fenlei::testing

@@ -88,8 +88,9 @@ TEST(TransformerFinetuneCli, HeadlessImportTrainPredictFinetune) {
   auto quantized = run_fenlei("quantize '" + tuned + "' -o '" + dir.file("q.fenlei") + "'");
   EXPECT_EQ(quantized.exit_code, 0) << quantized.err;
 
-  // `fenlei finetune` recognises a transformer base and continues with its head and labels.
-  auto again = run_fenlei("finetune '" + tuned + "' -i '" + dir.file("train.tsv") + "' -o '" +
+  // `fenlei finetune` recognises a transformer base and continues with its head and labels,
+  // also after a flag that takes no value (the base is not mistaken for `--no-dropout`'s value).
+  auto again = run_fenlei("finetune --no-dropout '" + tuned + "' -i '" + dir.file("train.tsv") + "' -o '" +
                           dir.file("again.fenlei") + "' --epochs 1 --validation-split 0");
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.err.find("new classification head"), std::string::npos) << again.err;
@@ -100,6 +101,40 @@ TEST(TransformerFinetuneCli, HeadlessImportTrainPredictFinetune) {
   // Flags the transformer trainer does not know are usage errors.
   auto bad = run_fenlei("train --init '" + bare + "' -i x.tsv -o y.fenlei --optimizer adam");
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
+}
+
+// Checkpoints through the CLI: removed after a successful run unless --keep-checkpoint; a kept
+// one resumes with more epochs (constant schedule: the same run as one with those epochs, byte
+// for byte); resuming with another --lr fails and names it.
+TEST(TransformerFinetuneCli, CheckpointKeepAndResume) {
+  TempDir dir;
+  const std::string base = dir.file("base.fenlei");
+  auto imported = run_fenlei("import '" + test_data_dir() + "/hf/bert' -o '" + base + "'");
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  write_data(dir.file("train.tsv"), 32, 0);
+  write_data(dir.file("dev.tsv"), 8, 1);
+  const std::string common = "train --init '" + base + "' -i '" + dir.file("train.tsv") +
+                             "' --valid '" + dir.file("dev.tsv") +
+                             "' --batch-size 8 --lr-schedule constant --threads 1 --seed 5 -q";
+  auto full = run_fenlei(common + " --lr 2e-3 --epochs 3 -o '" + dir.file("full.fenlei") + "'");
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("full.fenlei.ckpt")));
+
+  auto first = run_fenlei(common + " --lr 2e-3 --epochs 2 --keep-checkpoint --checkpoint '" +
+                          dir.file("run.ckpt") + "' -o '" + dir.file("first.fenlei") + "'");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  ASSERT_TRUE(std::filesystem::exists(dir.file("run.ckpt")));
+  auto resumed = run_fenlei(common + " --lr 2e-3 --epochs 3 --resume '" + dir.file("run.ckpt") +
+                            "' -o '" + dir.file("resumed.fenlei") + "'");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_TRUE(read_text_file(dir.file("full.fenlei")) == read_text_file(dir.file("resumed.fenlei")))
+      << "the resumed model differs from the uninterrupted one";
+
+  auto refused = run_fenlei(common + " --epochs 3 --lr 1e-3 --resume '" + dir.file("run.ckpt") +
+                            "' -o '" + dir.file("other.fenlei") + "'");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("--lr: the checkpoint's run used 0.002"), std::string::npos)
+      << refused.err;
 }
 
 }  // namespace

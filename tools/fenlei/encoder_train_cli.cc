@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli_common.h"
+#include "distributed.h"
 #include "fenlei/log.h"
 #include "train/encoder_finetune.h"
 
@@ -20,7 +21,20 @@ const char* kDescription =
     "Examples:\n"
     "  fenlei import ./rbt3 -o rbt3.fenlei\n"
     "  fenlei train --init rbt3.fenlei --input train.tsv --valid dev.tsv -o hotel.fenlei\n"
-    "  fenlei finetune hotel.fenlei -i more.tsv -o hotel2.fenlei --lr 2e-5 --epochs 1";
+    "  fenlei finetune hotel.fenlei -i more.tsv -o hotel2.fenlei --lr 2e-5 --epochs 1\n"
+    "  fenlei train --init rbt3.fenlei -i train.tsv -o hotel.fenlei --resume hotel.fenlei.ckpt\n"
+    "  mpirun -np 4 fenlei train --init rbt3.fenlei -i train.tsv -o hotel.fenlei --mpi";
+
+// The flags of `fenlei finetune` (both trainers) and the global ones that take no value.
+bool is_valueless_flag(const char* flag) {
+  static const char* const kFlags[] = {
+      "--allow-new-labels", "--normalize-labels", "--skip-bad-rows", "--no-dropout", "--mpi",
+      "--keep-checkpoint",  "--no-restore-best",  "-q",           "--quiet",
+      "-v",                 "--verbose"};
+  for (const char* known : kFlags)
+    if (std::strcmp(flag, known) == 0) return true;
+  return false;
+}
 
 }  // namespace
 
@@ -31,10 +45,14 @@ bool wants_encoder_training(const std::string& command, int argc, char** argv) {
         return true;
     return false;
   }
-  // finetune: BASE_MODEL is an argument that is neither a flag nor, as far as can be told
-  // without parsing, a flag's value (its predecessor is not a flag): not `-o old.fenlei`.
+  // finetune: BASE_MODEL is the first argument that is neither a flag nor a flag's value. The
+  // two trainers' flag sets differ, so nothing is parsed yet: an argument after a flag is that
+  // flag's value (`-o old.fenlei`) unless the flag takes none (`--mpi MODEL`) or is `--x=v`.
   for (int i = 1; i < argc; ++i) {
-    if (argv[i][0] == '-' || (i > 1 && argv[i - 1][0] == '-')) continue;
+    if (argv[i][0] == '-') continue;
+    const char* before = i > 1 ? argv[i - 1] : "";
+    if (before[0] == '-' && std::strchr(before, '=') == nullptr && !is_valueless_flag(before))
+      continue;
     return train::is_transformer_model(argv[i]);
   }
   return false;
@@ -83,6 +101,20 @@ int run_encoder_training(const std::string& command, int argc, char** argv) {
   app->add_option("--monitor", monitor, "valid_loss or valid_accuracy (best epoch, stopping)");
   app->add_option("--seed", o.seed, "Random seed (with --threads 1: byte-identical models)");
   app->add_option("-t,--threads", o.threads, "Worker threads (default 1; 0 = all cores)");
+  bool mpi = false;
+  app->add_flag("--mpi", mpi,
+                "Data-parallel over the processes of an MPI launch: mpirun -np N fenlei " +
+                    command + " --mpi ... (each process takes 1/N of every batch; rank 0 writes "
+                              "the files)");
+  app->add_option("--checkpoint", o.checkpoint,
+                  "Checkpoint written after every epoch: weights, optimiser state, counters "
+                  "(default MODEL.ckpt; 'none' disables)");
+  app->add_flag("--keep-checkpoint", o.keep_checkpoint,
+                "Keep the checkpoint after a successful run (default: removed once the model is "
+                "saved)");
+  app->add_option("--resume", o.resume,
+                  "Continue an interrupted run from its checkpoint (same options; --epochs, "
+                  "--max-steps and --threads may change)");
   if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
   o.dropout = !no_dropout;
   auto bad = [&](const Status& s) {
@@ -94,9 +126,23 @@ int run_encoder_training(const std::string& command, int argc, char** argv) {
   if (auto s = transformer::parse_encoder_schedule(schedule); s.ok()) o.schedule = *s; else return bad(s.status());
   if (auto m = train::parse_monitor(monitor); m.ok()) o.monitor = *m; else return bad(m.status());
   if (Status s = o.validate(); !s.ok()) return bad(s);
+  std::unique_ptr<train::Collective> collective;
+  if (mpi) {
+    auto joined = join_mpi_run();
+    if (!joined.ok()) return fail(command, joined.status());
+    collective = std::move(*joined);
+    o.collective = collective.get();
+    // One voice: the other ranks report warnings and errors only.
+    if (collective->rank() > 0 && log_level() < LogLevel::kWarning) set_log_level(LogLevel::kWarning);
+  }
   o.on_progress = [](const std::string& line) { FENLEI_LOG(kInfo) << line; };
   auto result = train::finetune_encoder(o);
-  if (!result.ok()) return fail(command, result.status());
+  if (!result.ok()) {
+    fail(command, result.status());
+    // The other processes would wait for this one forever in the next collective call.
+    if (collective && collective->size() > 1) collective->abort(kExitFailure);
+    return kExitFailure;
+  }
   FENLEI_LOG(kInfo) << "saved " << o.output << " (" << result->steps << " steps, "
                     << result->examples_per_second << " examples/s, "
                     << result->examples / std::max(1e-9, result->train_cpu_seconds)
