@@ -95,6 +95,29 @@ TEST_F(TransformerPresetCli, OneThreadSameSeedByteIdentical) {
   EXPECT_TRUE(first == read_text_file(m)) << "two runs with --threads 1 --seed 11 differ";
 }
 
+// The preset goes through the fine-tuning loop's command line, so it has that loop's --mpi: two
+// processes train the same model as two threads (the output path is the same for both runs, as
+// the lineage names the start file next to it).
+TEST_F(TransformerPresetCli, MpiInheritedFromFineTuning) {
+  if (!FENLEI_TEST_HAVE_MPI) GTEST_SKIP() << "built without MPI";
+  const std::string m = dir_.file("m.fenlei");
+  const std::string mpirun =
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+      "OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1 "
+      "ASAN_OPTIONS=detect_leaks=0 timeout 300 '" + std::string(FENLEI_MPIEXEC) + "' -np 2 '" +
+      fenlei_binary() + "' train --model transformer -i '" + dir_.file("train.tsv") +
+      "' --valid '" + dir_.file("dev.tsv") + "' -o '" + m +
+      "' --layers 1 --hidden-size 32 --heads 2 --ffn-size 64 --max-len 16 --epochs 2"
+      " --batch-size 8 --lr 3e-3 --seed 4 --mpi -q";
+  auto a = run_command(mpirun);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  const std::string by_processes = read_text_file(m);
+  auto b = train(m, "--threads 2 --seed 4", 2);
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_TRUE(by_processes == read_text_file(m)) << "2 MPI processes and 2 threads differ";
+  EXPECT_FALSE(std::filesystem::exists(m + ".scratch-init.tmp"));
+}
+
 TEST_F(TransformerPresetCli, HelpAndUsageErrors) {
   auto help = run_fenlei("train --model transformer --help");
   EXPECT_EQ(help.exit_code, 0) << help.err;
