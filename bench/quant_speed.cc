@@ -92,7 +92,6 @@ int main(int argc, char** argv) {
     const Classifier::Impl& impl = m.classifier->impl();
     const auto w = Clock::now();
     m.classifier->warm_up();
-    if (impl.bundle.int8) impl.bundle.int8->warm_up();
     m.warm_up_ms = ms_since(w);
     size_t correct = 0;
     for (const auto& e : data->examples) {
@@ -105,7 +104,7 @@ int main(int argc, char** argv) {
     for (size_t b = 0; b < texts.size(); b += batch) {
       fenlei::nn::Batch nb;
       for (size_t i = b; i < std::min(texts.size(), b + batch); ++i) {
-        impl.preprocessor->encode(texts[i], impl.bundle.vocabulary, &ids);
+        impl.model.tokenizer->encode(texts[i], &ids);
         nb.add(ids);
       }
       m.batches.push_back(std::move(nb));

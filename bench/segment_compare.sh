@@ -2,6 +2,9 @@
 # Compares fenlei's segmenter with Debian's python3-jieba on the same texts (all
 # shared/data/*/train.tsv texts), default mode, single thread, timing only the cut loop.
 # Usage: bench/segment_compare.sh [BUILD_DIR]   (BUILD_DIR configured with -DFENLEI_BUILD_BENCHMARKS=ON)
+# env: CPPJIEBA_PY=python with the PyPI `cppjieba` package (default /tmp/cppjieba-venv/bin/python
+#      when present; see bench/reference/cppjieba_speed.py) adds cppjieba in the same run;
+#      SKIP_JIEBA=1 leaves python3-jieba out.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$root/build-bench}"
@@ -13,6 +16,24 @@ echo "== fenlei"
 ours="$("$build/bench/bench_segment" --repeat 3)"
 echo "$ours"
 ours_mbs="$(echo "$ours" | sed -n 's/^throughput  *\([0-9.]*\) MB\/s.*/\1/p')"
+
+cppjieba_py="${CPPJIEBA_PY:-/tmp/cppjieba-venv/bin/python}"
+if [ -x "$cppjieba_py" ] && "$cppjieba_py" -c "import cppjieba_pybind" 2>/dev/null; then
+  echo "== cppjieba (PyPI cppjieba, same texts, same run)"
+  cj="$("$cppjieba_py" "$root/bench/reference/cppjieba_speed.py" --shared "$shared" --repeat 3)"
+  echo "$cj"
+  ours_cpu="$(echo "$ours" | sed -n 's/^throughput cpu  *\([0-9.]*\) MB\/s.*/\1/p')"
+  python3 - "$cj" "$ours_cpu" "$ours_mbs" <<'PY'
+import json, sys
+cj, cpu, wall = json.loads(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+print(f"== ratio fenlei / cppjieba, CPU time: {cpu / cj['core_mb_s_cpu']:.2f}x against its C++ core "
+      f"estimate ({cj['core_mb_s_cpu']} MB/s), {cpu / cj['chunked_mb_s_cpu']:.2f}x against 1 MB chunks "
+      f"through the binding, {cpu / cj['per_text_mb_s_cpu']:.2f}x against one call per text")
+PY
+else
+  echo "== cppjieba: not installed ($cppjieba_py lacks the cppjieba package); skipped"
+fi
+[ "${SKIP_JIEBA:-0}" = 1 ] && exit 0
 
 echo "== python3-jieba"
 jieba_mbs="$(/usr/bin/python3 - "$shared" <<'PY'

@@ -191,5 +191,78 @@ TEST(TokenProjection, WindowKernelEqualsTheReference) {
   EXPECT_NEAR(a[5], best, 1e-5);
 }
 
+TEST(TokenProjection, WindowKernelEqualsTheReferenceForEveryBlockSplit) {
+  // 128 filters: seed-cnn's shape, four 4-vector blocks; 40: one 4-vector block and one single
+  // vector; 8: a single vector. Width 5 and 1, texts shorter and longer than the width.
+  std::mt19937 gen(11);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  for (int padded : {8, 40, 128})
+    for (int width : {1, 5})
+      for (int len : {5, 6, 37}) {
+        const int offset = 16;
+        std::vector<std::vector<float>> storage(size_t(len),
+                                                std::vector<float>(size_t(offset + width * padded)));
+        std::vector<const float*> rows;
+        for (auto& r : storage) {
+          for (float& x : r) x = d(gen);
+          rows.push_back(r.data());
+        }
+        std::vector<float> a(static_cast<size_t>(padded)), b(static_cast<size_t>(padded), 7.0f);
+        const int steps = len - width + 1;
+        window_sum_max_ref(rows.data(), steps, width, offset, padded, a.data());
+        window_sum_max(rows.data(), steps, width, offset, padded, b.data());
+        EXPECT_EQ(a, b) << "padded " << padded << " width " << width << " len " << len;
+      }
+}
+
+TEST(TokenProjection, SeedCnnBatchFeaturesEqualEachTextAlone) {
+  // seed-cnn's shape (16-dim embeddings, one width-5 conv of 128 filters): every example of a
+  // ragged batch gets bit for bit the pooled features it gets alone, with the table cold and
+  // warm (the batch loop prefetches the next text's rows; that must change nothing).
+  ModelConfig c = *ModelConfig::preset("seed-cnn");
+  c.vocab_size = 300;
+  c.num_classes = 5;
+  Network net = *Network::create(c, 21);
+  std::mt19937 gen(21);
+  std::normal_distribution<float> noise(0.0f, 0.5f);
+  for (Tensor& t : net.params())
+    for (float& x : t.data) x = noise(gen);
+  const Batch b = ragged_batch(300, gen);
+  auto proj = TokenProjection::create(net, TokenProjection::kDefaultMaxBytes);
+  ASSERT_NE(proj, nullptr);
+  const int feat_dim = c.filters;
+  auto features = [&](const Segment& seg) {
+    ProjectionScratch s;
+    std::vector<float> f(size_t(seg.count) * size_t(feat_dim));
+    proj->features(seg, s, f.data(), feat_dim);
+    return f;
+  };
+  const Segment all{b.ids.data(), b.offsets.data(), int(b.size())};
+  const std::vector<float> cold = features(all);
+  const std::vector<float> warm = features(all);
+  EXPECT_EQ(cold, warm);
+  for (int i = 0; i < all.count; ++i) {
+    const Segment one{b.ids.data() + b.offsets[size_t(i)], b.offsets.data() + i, 1};
+    const std::vector<float> alone = features(one);
+    const std::vector<float> in_batch(warm.begin() + long(i) * feat_dim,
+                                      warm.begin() + long(i + 1) * feat_dim);
+    EXPECT_EQ(alone, in_batch) << "example " << i;
+  }
+  // Probabilities: the dense head is one sgemm over the batch, whose rounding may depend on the
+  // batch size (BLAS kernels), so alone and in a batch agree to rounding; the GEMM conv path too.
+  const std::vector<float> batch_p = probabilities(net, b, proj.get());
+  const std::vector<float> gemm_p = probabilities(net, b, nullptr);
+  const size_t classes = size_t(net.num_classes());
+  for (size_t i = 0; i < b.size(); ++i) {
+    Batch one;
+    one.add(b.ids.data() + b.offsets[i], size_t(b.length(i)));
+    const std::vector<float> alone = probabilities(net, one, proj.get());
+    for (size_t k = 0; k < classes; ++k) {
+      EXPECT_NEAR(alone[k], batch_p[i * classes + k], 1e-6) << i;
+      EXPECT_NEAR(gemm_p[i * classes + k], batch_p[i * classes + k], 1e-4) << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace fenlei::nn
