@@ -45,8 +45,9 @@ std::vector<std::string> read_texts(const std::string& contents) {
   return texts;
 }
 
-// A fresh encoder as transformers initialises one: weights normal(0, initializer_range), biases
-// zero, LayerNorm ones/zeros, the padding row of the word table zero.
+}  // namespace
+
+// A fresh encoder as transformers initialises one (pretrain.h).
 EncoderWeights random_encoder(const hf::EncoderConfig& c, uint64_t seed) {
   EncoderWeights w;
   w.config = c;
@@ -91,6 +92,8 @@ EncoderWeights random_encoder(const hf::EncoderConfig& c, uint64_t seed) {
     std::fill_n(w.word_embeddings.begin() + static_cast<long>(c.pad_token_id) * e, e, 0.0f);
   return w;
 }
+
+namespace {
 
 // AdamW (torch) on one tensor of the MLM head, with its moments.
 struct HeadParam {

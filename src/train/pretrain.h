@@ -20,6 +20,7 @@
 #include "fenlei/status.h"
 #include "hf/config.h"
 #include "train/mlm_masking.h"
+#include "transformer/encoder.h"
 
 namespace fenlei::train {
 
@@ -69,6 +70,11 @@ struct PretrainResult {
 // The from-scratch config of an architecture and size (vocab_size and max positions set by the
 // caller); INVALID_ARGUMENT for an unknown name.
 StatusOr<hf::EncoderConfig> pretrain_config(const std::string& arch, const std::string& size);
+
+// A fresh encoder of `config` as transformers initialises one: weights normal(0,
+// initializer_range), biases zero, LayerNorm ones/zeros, the padding row of the word table zero.
+// Also the start of the from-scratch `transformer` preset (train/transformer_preset.h).
+transformer::EncoderWeights random_encoder(const hf::EncoderConfig& config, uint64_t seed);
 
 StatusOr<PretrainResult> pretrain_encoder(const PretrainOptions& options);
 

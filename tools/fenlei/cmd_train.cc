@@ -12,6 +12,7 @@
 #include "output_paths.h"
 #include "train/preset_defaults.h"
 #include "train/trainer.h"
+#include "transformer_preset_cli.h"
 #include "train_flags.h"
 
 namespace fenlei::cli {
@@ -91,7 +92,7 @@ void add_train_flags(CLI::App& app, TrainFlags& f) {
                  "Tokens kept per text (0 = the 95th percentile of the training texts)")
       ->group("Preprocessing");
 
-  app.add_option("-m,--model", f.model, "Preset: seed-cnn, textcnn, fasttext, bilstm, gru, rcnn or dpcnn")->group("Model");
+  app.add_option("-m,--model", f.model, "Preset: seed-cnn, textcnn, fasttext, bilstm, gru, rcnn, dpcnn or transformer (own flags: --model transformer --help)")->group("Model");
   app.add_option("--model-config", f.model_json,
                  "JSON file with architecture fields (overrides the preset)")
       ->group("Model");
@@ -248,7 +249,9 @@ Status finish_train_flags(const CLI::App& app, TrainFlags& f) {
 namespace {
 
 int run_train(int argc, char** argv) {
-  // Transformer models have their own trainer and flags (docs/finetuning.md).
+  // Transformer models have their own trainer and flags (docs/finetuning.md); so has the
+  // from-scratch transformer preset, which goes through the same trainer.
+  if (wants_transformer_preset(argc, argv)) return run_transformer_preset(argc, argv);
   if (wants_encoder_training("train", argc, argv)) return run_encoder_training("train", argc, argv);
   TrainFlags flags;
   auto app = make_app("train", kDescription + train::describe_preset_defaults());
