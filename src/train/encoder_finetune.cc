@@ -347,7 +347,10 @@ StatusOr<EncoderFinetuneResult> finetune_encoder(const EncoderFinetuneOptions& o
     bundle.tokenizer = std::shared_ptr<const core::Tokenizer>(&tokenizer, [](const core::Tokenizer*) {});
     bundle.labels = labels;
     bundle.lineage = model.lineage;
-    bundle.lineage["fine_tuned_from"] = o.init;
+    if (bundle.lineage.contains("scratch_start"))
+      bundle.lineage.erase("scratch_start");  // the preset's temporary start file: nothing to name
+    else
+      bundle.lineage["fine_tuned_from"] = o.init;
     bundle.training = {{"data", o.input},
                        {"examples", n},
                        {"epochs", run.epochs_done},

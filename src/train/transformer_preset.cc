@@ -65,7 +65,9 @@ Status write_scratch_encoder(const ScratchEncoderOptions& o, const std::vector<s
                      {"model_type", config.model_type}});
   bundle.tokenizer =
       std::make_shared<transformer::WordPieceCoreTokenizer>(std::move(tokenizer), config.vocab_size);
-  bundle.lineage = {{"preset", "transformer"}, {"init_seed", o.seed}};
+  // "scratch_start" tells finetune_encoder that this file is a temporary start, not a model to
+  // name in the result's lineage (it is deleted after training).
+  bundle.lineage = {{"preset", "transformer"}, {"init_seed", o.seed}, {"scratch_start", true}};
   return core::save_bundle(path, bundle);
 }
 

@@ -71,6 +71,9 @@ TEST_F(TransformerPresetCli, TrainsAndServesEveryPath) {
   const auto meta = nlohmann::json::parse(info.out)["metadata"];
   EXPECT_EQ(meta["engine"], "transformer");
   EXPECT_EQ(meta["lineage"]["preset"], "transformer");
+  // The temporary start file is not a model the user has: the lineage does not name it.
+  EXPECT_FALSE(meta["lineage"].contains("fine_tuned_from")) << meta["lineage"].dump();
+  EXPECT_FALSE(meta["lineage"].contains("scratch_start")) << meta["lineage"].dump();
   EXPECT_EQ(meta["architecture"]["config"]["hidden_size"], 32);
   EXPECT_EQ(meta["training"]["options"]["lr"].get<double>(), 3e-3f);
 
@@ -97,7 +100,7 @@ TEST_F(TransformerPresetCli, OneThreadSameSeedByteIdentical) {
 
 // The preset goes through the fine-tuning loop's command line, so it has that loop's --mpi: two
 // processes train the same model as two threads (the output path is the same for both runs, as
-// the lineage names the start file next to it).
+// the metadata records the data and output paths).
 TEST_F(TransformerPresetCli, MpiInheritedFromFineTuning) {
   if (!FENLEI_TEST_HAVE_MPI) GTEST_SKIP() << "built without MPI";
   const std::string m = dir_.file("m.fenlei");
