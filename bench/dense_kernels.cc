@@ -1,6 +1,6 @@
 // GFLOP/s of the encoder's dense layers at the shapes of bert-base / ELECTRA-small for one text
 // of `rows` tokens, per kernel (fenlei float AVX-512 / AVX2, OpenBLAS sgemm as the encoder used
-// before, bf16 vdpbf16ps, int8 VNNI), against this core's measured FMA peak (12 independent
+// before, float on weights packed at load, bf16 vdpbf16ps, int8 VNNI), against this core's measured FMA peak (12 independent
 // 512-bit FMA chains). One thread, process CPU time.
 //   ./dense_kernels [--rows 45] [--seconds 0.3]
 #include <cblas.h>
@@ -17,6 +17,7 @@
 #include "quant/kernels.h"
 #include "transformer/dense_kernels.h"
 #include "transformer/int8_linear.h"
+#include "transformer/packed_dense.h"
 
 namespace {
 
@@ -94,6 +95,10 @@ int main(int argc, char** argv) {
     const double flop = 2.0 * rows * s.n * s.k;
     transformer::DenseCall c{x.data(), rows, s.k, w.data(), s.n, s.k, s.k, b.data(), y.data(), s.n, false};
     const double f32 = gflops(flop, seconds, [&] { transformer::best_dense_f32()(c); });
+    const transformer::PackedF32 pw = transformer::pack_f32(w.data(), s.n, s.k, s.k);
+    const transformer::PackedCall pc{x.data(), rows, s.k, &pw, b.data(), y.data(), s.n,
+                                     transformer::PackedEpilogue::kStore};
+    const double packed = gflops(flop, seconds, [&] { transformer::best_packed_f32()(pc); });
     const double blas = gflops(flop, seconds, [&] {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, s.n, s.k, 1.0f, x.data(), s.k,
                   w.data(), s.k, 0.0f, y.data(), s.n);
@@ -112,9 +117,9 @@ int main(int argc, char** argv) {
       transformer::linear_int8(x.data(), rows, q, y.data(), quant::best_gemm(), &scratch);
     });
     std::printf(
-        "{\"shape\": \"%s\", \"n\": %d, \"k\": %d, \"f32_%s\": %.1f, \"openblas_sgemm\": %.1f, "
+        "{\"shape\": \"%s\", \"n\": %d, \"k\": %d, \"f32_%s\": %.1f, \"f32_packed\": %.1f, \"openblas_sgemm\": %.1f, "
         "\"bf16_%s\": %.1f, \"int8_%s\": %.1f}\n",
-        s.name, s.n, s.k, transformer::best_dense_f32_name(), f32, blas,
+        s.name, s.n, s.k, transformer::best_dense_f32_name(), f32, packed, blas,
         quant::best_dense_bf16_name(), bf16, quant::best_gemm_name(), int8);
   }
   return 0;
