@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
     batch_texts += 32;
   }
   // FENLEI_F32_KERNEL=blas: the float encoder on OpenBLAS, as before the own kernels.
-  const char* kernel = int8   ? quant::best_gemm_name()
+  const char* kernel = int8   ? transformer::best_packed_int8_name()
                        : bf16 ? quant::best_dense_bf16_name()
                        : blas ? "openblas"
                               : transformer::best_dense_f32_name();

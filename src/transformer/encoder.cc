@@ -78,7 +78,7 @@ struct Ops {
   void (*linear)(const float*, int, const Linear&, float*);
   void (*layer_norm)(float*, int, int, const float*, const float*, float);
   bool reference;
-  quant::GemmFn gemm = nullptr;  // int8 dense layers of a quantised encoder
+  PackedInt8Fn int8 = nullptr;  // int8 dense layers of a quantised encoder (nullptr: the best)
 };
 
 // The fast path's dense layer: weights read in place by dense_kernels (no per-call packing).
@@ -218,7 +218,7 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
   float* ctx = s->ctx.data();
   float* tmp = s->tmp.data();
   float* inter = s->inter.data();
-  const quant::GemmFn gemm = ops.gemm ? ops.gemm : quant::best_gemm();
+  const PackedInt8Fn int8 = ops.int8 ? ops.int8 : best_packed_int8();
   const bool fast_float = !ops.reference && !w.quantized() && !w.bf16() && !use_blas();
   const bool pk = !ops.reference && w.packed();
   for (size_t l = 0; l < w.layers.size(); ++l) {
@@ -235,9 +235,9 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
     auto dense = [&](const float* in, int n, const Linear& f, const Int8Linear Int8Layer::*member,
                      float* out) {
       if (b16) {
-        linear_bf16(in, n, bf16_of(member), f.b.data(), out, false, &s->xb);
+        linear_bf16(in, n, bf16_of(member), f.b.data(), out, PackedEpilogue::kStore, &s->xb);
       } else if (q8) {
-        linear_int8(in, n, q8->*member, out, gemm, &s->int8);
+        linear_int8(in, n, q8->*member, out, int8, &s->int8);
       } else {
         ops.linear(in, n, f, out);
       }
@@ -251,6 +251,10 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
       }
       if (b16) {
         linear_bf16(in, n, bf16_of(member), f.b.data(), x.data(), /*accumulate=*/true, &s->xb);
+        return;
+      }
+      if (q8) {
+        linear_int8(in, n, q8->*member, x.data(), int8, &s->int8, PackedEpilogue::kAccumulate);
         return;
       }
       dense(in, n, f, member, tmp);
@@ -287,8 +291,15 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
     dense_residual(ctx, rows, layer.attention_out, &Int8Layer::attention_out);
     ops.layer_norm(x.data(), rows, h, layer.ln1_gamma.data(), layer.ln1_beta.data(),
                    c.layer_norm_eps);
-    dense(x.data(), rows, layer.intermediate, &Int8Layer::intermediate, inter);
-    act(ops, c.hidden_act, inter, static_cast<long>(rows) * c.intermediate_size);
+    if (b16 && c.hidden_act == hf::Activation::kGeluErf) {  // GELU in the kernel's epilogue
+      linear_bf16(x.data(), rows, b16->intermediate, layer.intermediate.b.data(), inter,
+                  PackedEpilogue::kGelu, &s->xb);
+    } else if (q8 && c.hidden_act == hf::Activation::kGeluErf) {
+      linear_int8(x.data(), rows, q8->intermediate, inter, int8, &s->int8, PackedEpilogue::kGelu);
+    } else {
+      dense(x.data(), rows, layer.intermediate, &Int8Layer::intermediate, inter);
+      act(ops, c.hidden_act, inter, static_cast<long>(rows) * c.intermediate_size);
+    }
     dense_residual(inter, rows, layer.output, &Int8Layer::output);
     ops.layer_norm(x.data(), rows, h, layer.ln2_gamma.data(), layer.ln2_beta.data(),
                    c.layer_norm_eps);
@@ -389,9 +400,9 @@ StatusOr<EncoderWeights> build_encoder(const hf::EncoderConfig& c, const hf::Ten
 }
 
 std::vector<float> classify_logits(const EncoderWeights& w, const std::vector<int32_t>& ids,
-                                   quant::GemmFn gemm, EncoderScratch* scratch) {
+                                   PackedInt8Fn int8, EncoderScratch* scratch) {
   Ops ops = kFast;
-  ops.gemm = gemm;
+  ops.int8 = int8;
   EncoderScratch* s = scratch ? scratch : &thread_scratch();
   forward(w, ids, ops, /*cls_only=*/true, s);
   return head(w, s->x.data(), kFast);

@@ -81,10 +81,10 @@ struct EncoderScratch {
 };
 
 // Logits of one text's ids (with [CLS]/[SEP]; at most max_position_embeddings). Needs a head.
-// A quantised encoder runs its dense layers on `gemm` (default: the best kernel for this CPU).
+// A quantised encoder runs its dense layers on `int8` (default: the best kernel for this CPU).
 // Without `scratch`, a buffer per calling thread is used.
 std::vector<float> classify_logits(const EncoderWeights& w, const std::vector<int32_t>& ids,
-                                   quant::GemmFn gemm = nullptr, EncoderScratch* scratch = nullptr);
+                                   PackedInt8Fn int8 = nullptr, EncoderScratch* scratch = nullptr);
 
 // The encoder with every transformer layer's dense layers in int8 (embeddings, pooler and
 // classifier stay float: they are a small share of the work and of the accuracy loss).
