@@ -15,6 +15,7 @@
 
 #include "quant/bf16.h"
 #include "quant/kernels.h"
+#include "transformer/bf16_linear.h"
 #include "transformer/dense_kernels.h"
 #include "transformer/int8_linear.h"
 #include "transformer/packed_dense.h"
@@ -103,14 +104,12 @@ int main(int argc, char** argv) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, s.n, s.k, 1.0f, x.data(), s.k,
                   w.data(), s.k, 0.0f, y.data(), s.n);
     });
-    std::vector<uint16_t> xb(x.size()), wb(w.size());
-    quant::floats_to_bf16_ref(w.data(), long(w.size()), wb.data());
-    quant::Bf16DenseCall cb{xb.data(), rows, s.k, wb.data(), s.n, s.k, s.k, b.data(), y.data(), s.n, false};
-    const double bf16 = gflops(flop, seconds, [&] {
-      quant::floats_to_bf16(x.data(), long(x.size()), xb.data());
-      quant::best_dense_bf16()(cb);
-    });
     transformer::Linear l{s.k, s.n, w, b};
+    const transformer::Bf16Linear lb = transformer::to_bf16_linear(l);
+    std::vector<uint16_t> xb;
+    const double bf16 = gflops(flop, seconds, [&] {
+      transformer::linear_bf16(x.data(), rows, lb, b.data(), y.data(), false, &xb);
+    });
     const transformer::Int8Linear q = transformer::quantize_linear(l);
     transformer::Int8Scratch scratch;
     const double int8 = gflops(flop, seconds, [&] {
@@ -130,7 +129,7 @@ int main(int argc, char** argv) {
     });
     std::printf(
         "{\"shape\": \"%s\", \"n\": %d, \"k\": %d, \"f32_%s\": %.1f, \"f32_packed\": %.1f, \"openblas_sgemm\": %.1f, "
-        "\"bf16_%s\": %.1f, \"int8_%s\": %.1f, \"int8_quant_gemm\": %.1f}\n",
+        "\"bf16_%s_packed\": %.1f, \"int8_%s\": %.1f, \"int8_quant_gemm\": %.1f}\n",
         s.name, s.n, s.k, transformer::best_dense_f32_name(), f32, packed, blas,
         quant::best_dense_bf16_name(), bf16, transformer::best_packed_int8_name(), int8, int8_gemm);
   }
