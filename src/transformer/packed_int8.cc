@@ -163,25 +163,79 @@ void packed_int8_avx512vnni(const PackedInt8Call& c) {
 
 #pragma GCC diagnostic pop
 
+namespace {
+
+// Without VNNI: the same integer sums in plain C++ over the panel layout, which GCC vectorises
+// over the 32 outputs with AVX2 (16-bit products widened to int32: exact, so equal to the
+// reference bit for bit). The epilogue is the reference's, element by element.
+template <int MR>
+__attribute__((target("avx2,fma"))) void tile_avx2(const PackedInt8Call& c, int r0, int panel) {
+  const PackedInt8& w = *c.w;
+  const int8_t* wp = panel_at(w, panel);
+  int32_t acc[MR][kPanelWidth] = {};
+  for (int q = 0; q < w.kp / 4; ++q) {
+    const int8_t* wq = wp + static_cast<size_t>(q) * 4 * kPanelWidth;
+    for (int i = 0; i < MR; ++i) {
+      const uint8_t* x = c.x + static_cast<long>(r0 + i) * c.ldx + 4 * q;
+      const int32_t x0 = x[0] - quant::kActivationZero, x1 = x[1] - quant::kActivationZero,
+                    x2 = x[2] - quant::kActivationZero, x3 = x[3] - quant::kActivationZero;
+      for (int j = 0; j < kPanelWidth; ++j)
+        acc[i][j] += x0 * wq[4 * j] + x1 * wq[4 * j + 1] + x2 * wq[4 * j + 2] + x3 * wq[4 * j + 3];
+    }
+  }
+  const int o0 = panel * kPanelWidth;
+  const int nvalid = std::min(kPanelWidth, w.n - o0);
+  for (int i = 0; i < MR; ++i) {
+    float* y = c.y + static_cast<long>(r0 + i) * c.ldy + o0;
+    for (int j = 0; j < nvalid; ++j) {
+      const float t = static_cast<float>(acc[i][j]) * c.x_scale[r0 + i];
+      float v = std::fma(t, c.w_scale[o0 + j], c.bias[o0 + j]);
+      if (c.epilogue == PackedEpilogue::kAccumulate) v = y[j] + v;
+      y[j] = v;
+    }
+  }
+  if (c.epilogue == PackedEpilogue::kGelu) gelu_panel(c, r0, MR, o0, nvalid);
+}
+
+}  // namespace
+
+void packed_int8_avx2(const PackedInt8Call& c) {
+  for (int panel = 0; panel < panel_count(c.w->n); ++panel) {
+    int r0 = 0;
+    for (; r0 + 4 <= c.rows; r0 += 4) tile_avx2<4>(c, r0, panel);
+    for (; r0 < c.rows; ++r0) tile_avx2<1>(c, r0, panel);
+  }
+}
+
 #else
 
 void packed_int8_avx512vnni(const PackedInt8Call& c) { packed_int8_ref(c); }
+void packed_int8_avx2(const PackedInt8Call& c) { packed_int8_ref(c); }
 
 #endif
 
 namespace {
 
-bool use_vnni() {
-  static const bool vnni = [] {
+struct Choice {
+  PackedInt8Fn fn;
+  const char* name;
+};
+
+const Choice& choice() {
+  static const Choice c = []() -> Choice {
     const char* env = std::getenv("FENLEI_INT8_KERNEL");
-    return quant::cpu_has_avx512vnni() && !(env && std::string(env) == "ref");
+    const std::string want = env ? env : "";
+    if (want == "ref") return {packed_int8_ref, "ref"};
+    if (quant::cpu_has_avx512vnni() && want != "avx2") return {packed_int8_avx512vnni, "avx512vnni-packed"};
+    if (quant::cpu_has_avx2()) return {packed_int8_avx2, "avx2-packed"};
+    return {packed_int8_ref, "ref"};
   }();
-  return vnni;
+  return c;
 }
 
 }  // namespace
 
-PackedInt8Fn best_packed_int8() { return use_vnni() ? packed_int8_avx512vnni : packed_int8_ref; }
-const char* best_packed_int8_name() { return use_vnni() ? "avx512vnni-packed" : "ref"; }
+PackedInt8Fn best_packed_int8() { return choice().fn; }
+const char* best_packed_int8_name() { return choice().name; }
 
 }  // namespace fenlei::transformer

@@ -43,7 +43,8 @@ struct PackedInt8Call {
 using PackedInt8Fn = void (*)(const PackedInt8Call& c);
 void packed_int8_ref(const PackedInt8Call& c);
 void packed_int8_avx512vnni(const PackedInt8Call& c);
-// VNNI when the CPU has it (and FENLEI_INT8_KERNEL does not ask for "ref"), else the reference.
+void packed_int8_avx2(const PackedInt8Call& c);  // CPUs without VNNI
+// VNNI when the CPU has it, else AVX2, else the reference; FENLEI_INT8_KERNEL=ref|avx2 forces one.
 PackedInt8Fn best_packed_int8();
 const char* best_packed_int8_name();
 

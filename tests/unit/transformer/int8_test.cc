@@ -15,6 +15,7 @@ std::string fixture(const std::string& name) { return std::string(FENLEI_TEST_DA
 std::vector<PackedInt8Fn> available_kernels() {
   std::vector<PackedInt8Fn> k = {packed_int8_ref};
   if (quant::cpu_has_avx512vnni()) k.push_back(packed_int8_avx512vnni);
+  if (quant::cpu_has_avx2()) k.push_back(packed_int8_avx2);
   return k;
 }
 

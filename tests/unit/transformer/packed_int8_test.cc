@@ -18,8 +18,8 @@ bool bit_equal(const std::vector<float>& a, const std::vector<float>& b) {
 struct Shape {
   int rows, n, k;
 };
-const Shape kShapes[] = {{1, 1, 1},    {1, 32, 16},  {2, 5, 7},     {3, 33, 17},  {12, 64, 34},
-                         {13, 47, 64}, {45, 96, 256}, {2, 40, 3072}};
+const Shape kShapes[] = {{1, 1, 1},    {1, 32, 16},  {2, 5, 7},     {3, 33, 17},
+                         {12, 64, 34}, {13, 47, 64}, {45, 96, 256}, {2, 40, 3072}};
 
 struct Case {
   std::vector<int8_t> w;
@@ -34,7 +34,8 @@ Case random_case(const Shape& s, int kp, std::mt19937* rng) {
   for (int i = 0; i < s.n * s.k; ++i) c.w.push_back(static_cast<int8_t>(q(*rng)));
   c.x.assign(static_cast<size_t>(s.rows) * kp, quant::kActivationZero);
   for (int r = 0; r < s.rows; ++r)
-    for (int i = 0; i < s.k; ++i) c.x[static_cast<size_t>(r) * kp + i] = static_cast<uint8_t>(q(*rng) + 128);
+    for (int i = 0; i < s.k; ++i)
+      c.x[static_cast<size_t>(r) * kp + i] = static_cast<uint8_t>(q(*rng) + 128);
   for (int r = 0; r < s.rows; ++r) c.xs.push_back(u(*rng));
   for (int o = 0; o < s.n; ++o) {
     c.ws.push_back(u(*rng));
@@ -66,8 +67,8 @@ TEST(PackedInt8, ReferenceIsTheScaledIntegerProduct) {
   const Case c = random_case(s, kp, &rng);
   const PackedInt8 p = pack_int8(c.w.data(), s.n, s.k, s.k);
   std::vector<float> y(s.rows * s.n);
-  PackedInt8Call call{c.x.data(), s.rows, kp, c.xs.data(), &p, c.ws.data(), c.b.data(), y.data(), s.n,
-                      PackedEpilogue::kStore};
+  PackedInt8Call call{c.x.data(),  s.rows,     kp,       c.xs.data(), &p,
+                      c.ws.data(), c.b.data(), y.data(), s.n,         PackedEpilogue::kStore};
   packed_int8_ref(call);
   for (int r = 0; r < s.rows; ++r)
     for (int o = 0; o < s.n; ++o) {
@@ -77,25 +78,30 @@ TEST(PackedInt8, ReferenceIsTheScaledIntegerProduct) {
     }
 }
 
-TEST(PackedInt8, VnniKernelEqualsTheReferenceBitForBit) {
-  if (!quant::cpu_has_avx512vnni()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+TEST(PackedInt8, FastKernelsEqualTheReferenceBitForBit) {
+  std::vector<PackedInt8Fn> kernels;
+  if (quant::cpu_has_avx512vnni()) kernels.push_back(packed_int8_avx512vnni);
+  if (quant::cpu_has_avx2()) kernels.push_back(packed_int8_avx2);
   std::mt19937 rng(3);
   std::normal_distribution<float> d(0.0f, 1.0f);
-  for (const Shape& s : kShapes) {
-    for (PackedEpilogue e : {PackedEpilogue::kStore, PackedEpilogue::kAccumulate, PackedEpilogue::kGelu}) {
-      const int kp = quant::padded_k(s.k);
-      const Case c = random_case(s, kp, &rng);
-      const PackedInt8 p = pack_int8(c.w.data(), s.n, s.k, s.k);
-      std::vector<float> y0(static_cast<size_t>(s.rows) * s.n);
-      for (float& v : y0) v = d(rng);
-      std::vector<float> got = y0, want = y0;
-      PackedInt8Call call{c.x.data(), s.rows, kp, c.xs.data(), &p, c.ws.data(), c.b.data(), got.data(),
-                          s.n, e};
-      packed_int8_avx512vnni(call);
-      call.y = want.data();
-      packed_int8_ref(call);
-      EXPECT_TRUE(bit_equal(got, want)) << "rows " << s.rows << " n " << s.n << " k " << s.k
-                                        << " epilogue " << int(e);
+  for (PackedInt8Fn fast : kernels) {
+    for (const Shape& s : kShapes) {
+      for (PackedEpilogue e :
+           {PackedEpilogue::kStore, PackedEpilogue::kAccumulate, PackedEpilogue::kGelu}) {
+        const int kp = quant::padded_k(s.k);
+        const Case c = random_case(s, kp, &rng);
+        const PackedInt8 p = pack_int8(c.w.data(), s.n, s.k, s.k);
+        std::vector<float> y0(static_cast<size_t>(s.rows) * s.n);
+        for (float& v : y0) v = d(rng);
+        std::vector<float> got = y0, want = y0;
+        PackedInt8Call call{c.x.data(),  s.rows,     kp,         c.xs.data(), &p,
+                            c.ws.data(), c.b.data(), got.data(), s.n,         e};
+        fast(call);
+        call.y = want.data();
+        packed_int8_ref(call);
+        EXPECT_TRUE(bit_equal(got, want))
+            << "rows " << s.rows << " n " << s.n << " k " << s.k << " epilogue " << int(e);
+      }
     }
   }
 }
