@@ -1,6 +1,6 @@
 // GFLOP/s of the encoder's dense layers at the shapes of bert-base / ELECTRA-small for one text
 // of `rows` tokens, per kernel (fenlei float AVX-512 / AVX2, OpenBLAS sgemm as the encoder used
-// before, bf16 vdpbf16ps, int8 VNNI), against this core's measured FMA peak (12 independent
+// before, float on weights packed at load, bf16 vdpbf16ps, int8 VNNI), against this core's measured FMA peak (12 independent
 // 512-bit FMA chains). One thread, process CPU time.
 //   ./dense_kernels [--rows 45] [--seconds 0.3]
 #include <cblas.h>
@@ -15,8 +15,10 @@
 
 #include "quant/bf16.h"
 #include "quant/kernels.h"
+#include "transformer/bf16_linear.h"
 #include "transformer/dense_kernels.h"
 #include "transformer/int8_linear.h"
+#include "transformer/packed_dense.h"
 
 namespace {
 
@@ -94,28 +96,42 @@ int main(int argc, char** argv) {
     const double flop = 2.0 * rows * s.n * s.k;
     transformer::DenseCall c{x.data(), rows, s.k, w.data(), s.n, s.k, s.k, b.data(), y.data(), s.n, false};
     const double f32 = gflops(flop, seconds, [&] { transformer::best_dense_f32()(c); });
+    const transformer::PackedF32 pw = transformer::pack_f32(w.data(), s.n, s.k, s.k);
+    const transformer::PackedCall pc{x.data(), rows, s.k, &pw, b.data(), y.data(), s.n,
+                                     transformer::PackedEpilogue::kStore};
+    const double packed = gflops(flop, seconds, [&] { transformer::best_packed_f32()(pc); });
     const double blas = gflops(flop, seconds, [&] {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, s.n, s.k, 1.0f, x.data(), s.k,
                   w.data(), s.k, 0.0f, y.data(), s.n);
     });
-    std::vector<uint16_t> xb(x.size()), wb(w.size());
-    quant::floats_to_bf16_ref(w.data(), long(w.size()), wb.data());
-    quant::Bf16DenseCall cb{xb.data(), rows, s.k, wb.data(), s.n, s.k, s.k, b.data(), y.data(), s.n, false};
-    const double bf16 = gflops(flop, seconds, [&] {
-      quant::floats_to_bf16(x.data(), long(x.size()), xb.data());
-      quant::best_dense_bf16()(cb);
-    });
     transformer::Linear l{s.k, s.n, w, b};
+    const transformer::Bf16Linear lb = transformer::to_bf16_linear(l);
+    std::vector<uint16_t> xb;
+    const double bf16 = gflops(flop, seconds, [&] {
+      transformer::linear_bf16(x.data(), rows, lb, b.data(), y.data(), false, &xb);
+    });
     const transformer::Int8Linear q = transformer::quantize_linear(l);
     transformer::Int8Scratch scratch;
     const double int8 = gflops(flop, seconds, [&] {
-      transformer::linear_int8(x.data(), rows, q, y.data(), quant::best_gemm(), &scratch);
+      transformer::linear_int8(x.data(), rows, q, y.data(), nullptr, &scratch);
+    });
+    // The previous int8 path: quant's VNNI GEMM (16 outputs x 8 rows, row blocks outer).
+    std::vector<int8_t> wq(size_t(s.n) * s.k);
+    for (int o = 0; o < s.n; ++o)
+      for (int i = 0; i < s.k; ++i) wq[size_t(o) * s.k + i] = transformer::int8_weight(q, o, i);
+    const quant::PackedWeights qw = quant::pack_weights(wq.data(), s.n, s.k);
+    std::vector<uint8_t> qx(size_t(rows) * qw.kp);
+    std::vector<float> qs(rows);
+    std::vector<int32_t> acc(size_t(rows) * s.n);
+    const double int8_gemm = gflops(flop, seconds, [&] {
+      quant::quantize_rows_u8(x.data(), rows, s.k, qw.kp, qx.data(), qs.data());
+      quant::best_gemm()(qx.data(), rows, qw, acc.data());
     });
     std::printf(
-        "{\"shape\": \"%s\", \"n\": %d, \"k\": %d, \"f32_%s\": %.1f, \"openblas_sgemm\": %.1f, "
-        "\"bf16_%s\": %.1f, \"int8_%s\": %.1f}\n",
-        s.name, s.n, s.k, transformer::best_dense_f32_name(), f32, blas,
-        quant::best_dense_bf16_name(), bf16, quant::best_gemm_name(), int8);
+        "{\"shape\": \"%s\", \"n\": %d, \"k\": %d, \"f32_%s\": %.1f, \"f32_packed\": %.1f, \"openblas_sgemm\": %.1f, "
+        "\"bf16_%s_packed\": %.1f, \"int8_%s\": %.1f, \"int8_quant_gemm\": %.1f}\n",
+        s.name, s.n, s.k, transformer::best_dense_f32_name(), f32, packed, blas,
+        quant::best_dense_bf16_name(), bf16, transformer::best_packed_int8_name(), int8, int8_gemm);
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Transformer encoders: fenlei (float, int8) against PyTorch and ONNX Runtime (float; int8 by its
+# Transformer encoders: fenlei (float on packed weights, float on [out][in] weights as before
+# (--unpacked), bf16, int8) against PyTorch and ONNX Runtime (float; int8 by its
 # dynamic quantisation; model exported by torch.onnx, transformer graph optimisations on), one
 # thread each, random weights of the shapes of bert-base-chinese, RBT3 and ELECTRA-small,
 # shared texts tokenised to at most 128 tokens. Model compute only (ids prepared beforehand).
@@ -28,7 +29,7 @@ for shape in $SHAPES; do
   {
     echo "{\"system\": \"load\", \"uptime\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
     "$LATENCY" "$d" "$d/ids.jsonl" --single "$SINGLE" --batches "$BATCHES"
-    FENLEI_F32_KERNEL=blas "$LATENCY" "$d" "$d/ids.jsonl" --single "$SINGLE" --batches "$BATCHES"
+    "$LATENCY" "$d" "$d/ids.jsonl" --single "$SINGLE" --batches "$BATCHES" --unpacked
     "$LATENCY" "$d" "$d/ids.jsonl" --single "$SINGLE" --batches "$BATCHES" --bf16
     "$LATENCY" "$d" "$d/ids.jsonl" --single "$SINGLE" --batches "$BATCHES" --int8
     "$PY" "$REF/transformer_ref.py" run "$d" --single "$SINGLE" --batches "$BATCHES" 2>/dev/null
@@ -42,12 +43,12 @@ done
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 # Same precision compared: float and bf16 against ORT float, int8 against ORT int8.
-base = {"fenlei": "onnxruntime", "fenlei-openblas": "onnxruntime", "fenlei-bf16": "onnxruntime",
+base = {"fenlei": "onnxruntime", "fenlei-openblas": "onnxruntime", "fenlei-unpacked": "onnxruntime", "fenlei-bf16": "onnxruntime",
         "fenlei-int8": "onnxruntime-int8"}
 timed = {(r["shape"], r["system"]): r for r in rows if "p50_ms" in r}
 rss = {(r["shape"], r["system"]): r for r in rows if "rss_mb" in r}
-print("\n| shape | system | p50 ms | p99 ms | batch 32 texts/s | p50 vs ORT | batch vs ORT | RSS MB (model) |")
-print("|---|---|---|---|---|---|---|---|")
+print("\n| shape | system | p50 ms | p99 ms | batch 32 texts/s | p50 vs ORT | batch vs ORT | RSS MB (model) | GFLOP/s |")
+print("|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     if r["system"] == "load":
         print("| %s | load average %s | | | | | | |" % (r["shape"], r["uptime"]))
@@ -58,6 +59,7 @@ for r in rows:
     ratio = ("%.2fx" % (o["p50_ms"] / r["p50_ms"]), "%.2fx" % (r["batch32_texts_per_s"] / o["batch32_texts_per_s"])) if o else ("", "")
     m = rss.get((r["shape"], r["system"]))
     mem = "%.0f (%.0f)" % (m["rss_mb"], m["rss_model_mb"]) if m else ""
-    print("| %s | %s | %.1f | %.1f | %.1f | %s | %s | %s |" % (r["shape"], r["system"], r["p50_ms"], r["p99_ms"],
-                                                       r["batch32_texts_per_s"], ratio[0], ratio[1], mem))
+    print("| %s | %s | %.1f | %.1f | %.1f | %s | %s | %s | %s |" % (r["shape"], r["system"], r["p50_ms"], r["p99_ms"],
+                                                       r["batch32_texts_per_s"], ratio[0], ratio[1], mem,
+                                                       "%.0f" % r["gflops"] if "gflops" in r else ""))
 PY

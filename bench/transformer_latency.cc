@@ -1,7 +1,9 @@
 // Encoder latency and throughput of fenlei on a Hugging Face checkpoint directory: model compute
 // only (texts are tokenised first), one thread. bench/transformer_bench.sh runs it next to
 // PyTorch and ONNX Runtime on the same ids.
-//   ./transformer_latency DIR IDS.jsonl [--int8 | --bf16] [--single N] [--batches N]
+//   ./transformer_latency DIR IDS.jsonl [--int8 | --bf16 | --unpacked] [--single N] [--batches N]
+// Float runs on weights packed at load as EncoderEngine holds them; --unpacked keeps the
+// [out][in] weights and the dot-product kernels (the path before packing).
 // IDS.jsonl: one JSON array of token ids per line (what the reference script wrote).
 // Prints one JSON object: single-text p50/p99 in ms, batch-of-32 texts/s, GFLOP/s, resident
 // memory (whole process, and what loading the model added). Times are this process's CPU time
@@ -58,11 +60,12 @@ int main(int argc, char** argv) {
     std::cerr << "usage: transformer_latency DIR IDS.jsonl [--int8] [--single N] [--batches N]\n";
     return 2;
   }
-  bool int8 = false, bf16 = false;
+  bool int8 = false, bf16 = false, unpacked = false;
   int single = 100, batches = 4;
   for (int i = 3; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--int8")) int8 = true;
     if (!std::strcmp(argv[i], "--bf16")) bf16 = true;
+    if (!std::strcmp(argv[i], "--unpacked")) unpacked = true;
     if (!std::strcmp(argv[i], "--single") && i + 1 < argc) single = std::atoi(argv[++i]);
     if (!std::strcmp(argv[i], "--batches") && i + 1 < argc) batches = std::atoi(argv[++i]);
   }
@@ -77,7 +80,10 @@ int main(int argc, char** argv) {
     w = int8   ? transformer::quantize_encoder(ck->encoder)
         : bf16 ? transformer::bf16_encoder(ck->encoder)
                : std::move(ck->encoder);
-  }  // the checkpoint's tensors are freed here, as after `fenlei import`
+  }
+  const char* env = std::getenv("FENLEI_F32_KERNEL");
+  const bool blas = !int8 && !bf16 && env && std::string(env) == "blas";
+  if (!blas && !unpacked) w = transformer::pack_encoder(std::move(w));  // the checkpoint's tensors are freed here, as after `fenlei import`
   malloc_trim(0);  // hand freed heap back, so that RSS counts what the model holds
   std::vector<std::vector<int32_t>> texts;
   std::ifstream in(argv[2]);
@@ -109,13 +115,15 @@ int main(int argc, char** argv) {
     batch_texts += 32;
   }
   // FENLEI_F32_KERNEL=blas: the float encoder on OpenBLAS, as before the own kernels.
-  const char* env = std::getenv("FENLEI_F32_KERNEL");
-  const bool blas = !int8 && !bf16 && env && std::string(env) == "blas";
-  const char* kernel = int8   ? quant::best_gemm_name()
+  const char* kernel = int8   ? transformer::best_packed_int8_name()
                        : bf16 ? quant::best_dense_bf16_name()
                        : blas ? "openblas"
                               : transformer::best_dense_f32_name();
-  const char* system = int8 ? "fenlei-int8" : bf16 ? "fenlei-bf16" : blas ? "fenlei-openblas" : "fenlei";
+  const char* system = int8       ? "fenlei-int8"
+                       : bf16     ? "fenlei-bf16"
+                       : blas     ? "fenlei-openblas"
+                       : unpacked ? "fenlei-unpacked"
+                                  : "fenlei";
   nlohmann::json out = {{"system", system},
                         {"kernel", kernel},
                         {"rss_mb", rss_mb()},

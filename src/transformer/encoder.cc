@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "transformer/checkpoint.h"
 #include "transformer/dense_kernels.h"
 
 namespace fenlei::transformer {
@@ -77,7 +78,7 @@ struct Ops {
   void (*linear)(const float*, int, const Linear&, float*);
   void (*layer_norm)(float*, int, int, const float*, const float*, float);
   bool reference;
-  quant::GemmFn gemm = nullptr;  // int8 dense layers of a quantised encoder
+  PackedInt8Fn int8 = nullptr;  // int8 dense layers of a quantised encoder (nullptr: the best)
 };
 
 // The fast path's dense layer: weights read in place by dense_kernels (no per-call packing).
@@ -172,6 +173,21 @@ void self_attention_fast(const float* qkv, int len, int query_rows, int hidden, 
   }
 }
 
+// y = x W^T + b with the weights packed at load (packed_dense.h).
+void packed_dense(const float* x, int rows, const PackedF32& w, const float* bias, float* y,
+                  PackedEpilogue epilogue) {
+  PackedCall c;
+  c.x = x;
+  c.rows = rows;
+  c.ldx = w.k;
+  c.w = &w;
+  c.bias = bias;
+  c.y = y;
+  c.ldy = w.n;
+  c.epilogue = epilogue;
+  best_packed_f32()(c);
+}
+
 // Runs the encoder into s->x; with `cls_only`, the last layer computes only row 0 (all a
 // classifier reads). Leaves rows x hidden in s->x, rows = 1 (cls_only) or ids.size().
 void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops& ops,
@@ -202,8 +218,9 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
   float* ctx = s->ctx.data();
   float* tmp = s->tmp.data();
   float* inter = s->inter.data();
-  const quant::GemmFn gemm = ops.gemm ? ops.gemm : quant::best_gemm();
+  const PackedInt8Fn int8 = ops.int8 ? ops.int8 : best_packed_int8();
   const bool fast_float = !ops.reference && !w.quantized() && !w.bf16() && !use_blas();
+  const bool pk = !ops.reference && w.packed();
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const EncoderLayer& layer = w.layers[l];
     const Int8Layer* q8 = w.quantized() ? &w.int8_layers[l] : nullptr;
@@ -218,9 +235,9 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
     auto dense = [&](const float* in, int n, const Linear& f, const Int8Linear Int8Layer::*member,
                      float* out) {
       if (b16) {
-        linear_bf16(in, n, bf16_of(member), f.b.data(), out, false, &s->xb);
+        linear_bf16(in, n, bf16_of(member), f.b.data(), out, PackedEpilogue::kStore, &s->xb);
       } else if (q8) {
-        linear_int8(in, n, q8->*member, out, gemm, &s->int8);
+        linear_int8(in, n, q8->*member, out, int8, &s->int8);
       } else {
         ops.linear(in, n, f, out);
       }
@@ -236,11 +253,33 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
         linear_bf16(in, n, bf16_of(member), f.b.data(), x.data(), /*accumulate=*/true, &s->xb);
         return;
       }
+      if (q8) {
+        linear_int8(in, n, q8->*member, x.data(), int8, &s->int8, PackedEpilogue::kAccumulate);
+        return;
+      }
       dense(in, n, f, member, tmp);
       for (long i = 0; i < static_cast<long>(n) * h; ++i) x[i] += tmp[i];
     };
     const bool last = l + 1 == w.layers.size();
     const int rows = cls_only && last ? 1 : len;
+    if (pk) {
+      // Packed float weights: bias, residual and GELU in the kernels' epilogue.
+      const PackedLayer& p = w.packed_layers[l];
+      const bool gelu = c.hidden_act == hf::Activation::kGeluErf;
+      packed_dense(x.data(), len, p.qkv, layer.qkv.b.data(), qkv, PackedEpilogue::kStore);
+      self_attention_fast(qkv, len, rows, h, c.num_heads, ctx, s);
+      packed_dense(ctx, rows, p.attention_out, layer.attention_out.b.data(), x.data(),
+                   PackedEpilogue::kAccumulate);
+      ops.layer_norm(x.data(), rows, h, layer.ln1_gamma.data(), layer.ln1_beta.data(),
+                     c.layer_norm_eps);
+      packed_dense(x.data(), rows, p.intermediate, layer.intermediate.b.data(), inter,
+                   gelu ? PackedEpilogue::kGelu : PackedEpilogue::kStore);
+      if (!gelu) act(ops, c.hidden_act, inter, static_cast<long>(rows) * c.intermediate_size);
+      packed_dense(inter, rows, p.output, layer.output.b.data(), x.data(), PackedEpilogue::kAccumulate);
+      ops.layer_norm(x.data(), rows, h, layer.ln2_gamma.data(), layer.ln2_beta.data(),
+                     c.layer_norm_eps);
+      continue;
+    }
     dense(x.data(), len, layer.qkv, &Int8Layer::qkv, qkv);
     if (ops.reference) {
       self_attention_ref(qkv, len, h, c.num_heads, ctx);
@@ -252,8 +291,15 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
     dense_residual(ctx, rows, layer.attention_out, &Int8Layer::attention_out);
     ops.layer_norm(x.data(), rows, h, layer.ln1_gamma.data(), layer.ln1_beta.data(),
                    c.layer_norm_eps);
-    dense(x.data(), rows, layer.intermediate, &Int8Layer::intermediate, inter);
-    act(ops, c.hidden_act, inter, static_cast<long>(rows) * c.intermediate_size);
+    if (b16 && c.hidden_act == hf::Activation::kGeluErf) {  // GELU in the kernel's epilogue
+      linear_bf16(x.data(), rows, b16->intermediate, layer.intermediate.b.data(), inter,
+                  PackedEpilogue::kGelu, &s->xb);
+    } else if (q8 && c.hidden_act == hf::Activation::kGeluErf) {
+      linear_int8(x.data(), rows, q8->intermediate, inter, int8, &s->int8, PackedEpilogue::kGelu);
+    } else {
+      dense(x.data(), rows, layer.intermediate, &Int8Layer::intermediate, inter);
+      act(ops, c.hidden_act, inter, static_cast<long>(rows) * c.intermediate_size);
+    }
     dense_residual(inter, rows, layer.output, &Int8Layer::output);
     ops.layer_norm(x.data(), rows, h, layer.ln2_gamma.data(), layer.ln2_beta.data(),
                    c.layer_norm_eps);
@@ -354,9 +400,9 @@ StatusOr<EncoderWeights> build_encoder(const hf::EncoderConfig& c, const hf::Ten
 }
 
 std::vector<float> classify_logits(const EncoderWeights& w, const std::vector<int32_t>& ids,
-                                   quant::GemmFn gemm, EncoderScratch* scratch) {
+                                   PackedInt8Fn int8, EncoderScratch* scratch) {
   Ops ops = kFast;
-  ops.gemm = gemm;
+  ops.int8 = int8;
   EncoderScratch* s = scratch ? scratch : &thread_scratch();
   forward(w, ids, ops, /*cls_only=*/true, s);
   return head(w, s->x.data(), kFast);
@@ -403,8 +449,57 @@ std::vector<float> encode_hidden(const EncoderWeights& w, const std::vector<int3
 }
 
 std::vector<float> classify_logits_ref(const EncoderWeights& w, const std::vector<int32_t>& ids) {
+  if (w.packed()) return classify_logits_ref(unpack_encoder(w), ids);
   const std::vector<float> hidden = forward_copy(w, ids, kRef, /*cls_only=*/false);
   return head(w, hidden.data(), kRef);
+}
+
+EncoderWeights pack_encoder(EncoderWeights w) {
+  if (w.quantized() || w.bf16() || w.packed()) return w;
+  for (EncoderLayer& layer : w.layers) {
+    PackedLayer p;
+    PackedF32* out[] = {&p.qkv, &p.attention_out, &p.intermediate, &p.output};
+    Linear* in[] = {&layer.qkv, &layer.attention_out, &layer.intermediate, &layer.output};
+    for (int i = 0; i < 4; ++i) {
+      *out[i] = pack_f32(in[i]->w.data(), in[i]->out, in[i]->in, in[i]->in);
+      in[i]->w.clear();  // held once: the packed copy replaces it
+      in[i]->w.shrink_to_fit();
+    }
+    w.packed_layers.push_back(std::move(p));
+  }
+  return w;
+}
+
+EncoderWeights unpack_encoder(const EncoderWeights& packed) {
+  EncoderWeights w = packed;
+  w.packed_layers.clear();
+  for (size_t l = 0; l < w.layers.size() && packed.packed(); ++l) {
+    const PackedLayer& p = packed.packed_layers[l];
+    w.layers[l].qkv.w = unpack_f32(p.qkv);
+    w.layers[l].attention_out.w = unpack_f32(p.attention_out);
+    w.layers[l].intermediate.w = unpack_f32(p.intermediate);
+    w.layers[l].output.w = unpack_f32(p.output);
+  }
+  return w;
+}
+
+int64_t encoder_parameter_count(const EncoderWeights& w) {
+  int64_t n = 0;
+  if (!w.packed()) {
+    for (const auto& t : encoder_to_tensors(w)) n += t.numel();
+    return n;
+  }
+  auto linear = [](const Linear& l) { return static_cast<int64_t>(l.in) * l.out + static_cast<int64_t>(l.b.size()); };
+  n += static_cast<int64_t>(w.word_embeddings.size() + w.position_embeddings.size() +
+                            w.token_type_embeddings.size() + w.embedding_ln_gamma.size() +
+                            w.embedding_ln_beta.size());
+  if (w.has_projection) n += linear(w.projection);
+  for (const EncoderLayer& l : w.layers)
+    n += linear(l.qkv) + linear(l.attention_out) + linear(l.intermediate) + linear(l.output) +
+         static_cast<int64_t>(l.ln1_gamma.size() + l.ln1_beta.size() + l.ln2_gamma.size() + l.ln2_beta.size());
+  if (!w.head_dense.b.empty()) n += linear(w.head_dense);
+  if (w.head != HeadKind::kNone) n += linear(w.head_out);
+  return n;
 }
 
 void softmax_in_place(std::vector<float>* v) {

@@ -15,6 +15,7 @@
 #include "transformer/bf16_linear.h"
 #include "transformer/int8_linear.h"
 #include "transformer/layers.h"
+#include "transformer/packed_dense.h"
 
 namespace fenlei::transformer {
 
@@ -40,6 +41,12 @@ struct Bf16Layer {
   Bf16Linear qkv, attention_out, intermediate, output;
 };
 
+// The float copies of a layer's four dense layers packed for inference (pack_encoder); their
+// [out][in] weights are then dropped from EncoderLayer (biases stay).
+struct PackedLayer {
+  PackedF32 qkv, attention_out, intermediate, output;
+};
+
 struct EncoderWeights {
   hf::EncoderConfig config;
   std::vector<float> word_embeddings, position_embeddings, token_type_embeddings;
@@ -52,6 +59,8 @@ struct EncoderWeights {
   Linear head_out;    // classifier or classifier.out_proj
   std::vector<Int8Layer> int8_layers;  // empty: float encoder
   std::vector<Bf16Layer> bf16_layers;  // empty: not bf16
+  std::vector<PackedLayer> packed_layers;  // empty: float weights in EncoderLayer (if float)
+  bool packed() const { return !packed_layers.empty(); }
   bool quantized() const { return !int8_layers.empty(); }
   bool bf16() const { return !bf16_layers.empty(); }
   int num_labels() const { return head == HeadKind::kNone ? 0 : head_out.out; }
@@ -72,10 +81,10 @@ struct EncoderScratch {
 };
 
 // Logits of one text's ids (with [CLS]/[SEP]; at most max_position_embeddings). Needs a head.
-// A quantised encoder runs its dense layers on `gemm` (default: the best kernel for this CPU).
+// A quantised encoder runs its dense layers on `int8` (default: the best kernel for this CPU).
 // Without `scratch`, a buffer per calling thread is used.
 std::vector<float> classify_logits(const EncoderWeights& w, const std::vector<int32_t>& ids,
-                                   quant::GemmFn gemm = nullptr, EncoderScratch* scratch = nullptr);
+                                   PackedInt8Fn int8 = nullptr, EncoderScratch* scratch = nullptr);
 
 // The encoder with every transformer layer's dense layers in int8 (embeddings, pooler and
 // classifier stay float: they are a small share of the work and of the accuracy loss).
@@ -84,6 +93,15 @@ EncoderWeights quantize_encoder(const EncoderWeights& w);
 // The encoder with every transformer layer's dense layers in bf16 (embeddings, LayerNorms,
 // pooler and classifier stay float).
 EncoderWeights bf16_encoder(const EncoderWeights& w);
+
+// A float encoder with its layers' dense weights packed for the inference kernel
+// (packed_dense.h) in place of the [out][in] copies: same memory, faster single texts. int8,
+// bf16 and already packed encoders are returned as they are. What EncoderEngine holds.
+EncoderWeights pack_encoder(EncoderWeights w);
+// The [out][in] weights back (exact), for whatever reads them: saving, quantising, export.
+EncoderWeights unpack_encoder(const EncoderWeights& w);
+// Every parameter, whichever form the weights are held in (as encoder_to_tensors would count).
+int64_t encoder_parameter_count(const EncoderWeights& w);
 
 // Final hidden states, ids.size() x hidden (for tests and embeddings).
 std::vector<float> encode_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids);

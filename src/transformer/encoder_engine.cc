@@ -6,18 +6,14 @@
 namespace fenlei::transformer {
 
 EncoderEngine::EncoderEngine(EncoderWeights weights, nlohmann::json source)
-    : weights_(std::move(weights)), source_(std::move(source)) {}
+    : weights_(pack_encoder(std::move(weights))), source_(std::move(source)) {}
 
 std::string EncoderEngine::architecture_name() const {
   const hf::EncoderConfig& c = weights_.config;
   return c.model_type + "-L" + std::to_string(c.num_layers) + "-H" + std::to_string(c.hidden_size);
 }
 
-int64_t EncoderEngine::parameter_count() const {
-  int64_t n = 0;
-  for (const auto& t : encoder_to_tensors(weights_)) n += t.numel();
-  return n;
-}
+int64_t EncoderEngine::parameter_count() const { return encoder_parameter_count(weights_); }
 
 void EncoderEngine::predict_proba(const nn::Batch& batch, core::Scratch& scratch,
                                   float* out) const {
@@ -44,9 +40,9 @@ StatusOr<std::unique_ptr<core::Engine>> EncoderEngine::quantize(
   source["quantized_from"] = "float32";
   if (options.precision == quant::QuantizeOptions::Precision::kBf16)
     return std::unique_ptr<core::Engine>(
-        std::make_unique<EncoderEngine>(bf16_encoder(weights_), std::move(source)));
+        std::make_unique<EncoderEngine>(bf16_encoder(weights()), std::move(source)));
   return std::unique_ptr<core::Engine>(
-      std::make_unique<EncoderEngine>(quantize_encoder(weights_), std::move(source)));
+      std::make_unique<EncoderEngine>(quantize_encoder(weights()), std::move(source)));
 }
 
 nlohmann::json EncoderEngine::architecture_json() const {
@@ -76,7 +72,8 @@ StatusOr<std::unique_ptr<core::Engine>> EncoderEngine::load(const core::EngineSo
 
 core::EngineFile EncoderEngine::to_file() const {
   core::EngineFile f;
-  f.tensors = encoder_to_tensors(weights_);
+  f.tensors = weights_.packed() ? encoder_to_tensors(unpack_encoder(weights_))
+                                : encoder_to_tensors(weights_);
   return f;
 }
 

@@ -35,7 +35,10 @@ class EncoderEngine : public core::Engine {
   nlohmann::json architecture_json() const override;
   core::EngineFile to_file() const override;
 
-  const EncoderWeights& weights() const { return weights_; }
+  // The weights with every float matrix [out][in] (a copy when the engine holds them packed).
+  EncoderWeights weights() const { return unpack_encoder(weights_); }
+  // What the engine runs on (float layers packed, see pack_encoder).
+  const EncoderWeights& packed_weights() const { return weights_; }
 
  private:
   EncoderWeights weights_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "quant/kernels.h"
+
 namespace fenlei::transformer {
 
 Int8Linear make_int8_linear(int in, int out, std::vector<int8_t> q, std::vector<float> scale,
@@ -12,7 +14,7 @@ Int8Linear make_int8_linear(int in, int out, std::vector<int8_t> q, std::vector<
   l.out = out;
   l.scale = std::move(scale);
   l.bias = std::move(bias);
-  l.packed = quant::pack_weights(q.data(), out, in);
+  l.packed = pack_int8(q.data(), out, in, in);
   return l;
 }
 
@@ -33,20 +35,24 @@ Int8Linear quantize_linear(const Linear& l) {
   return make_int8_linear(l.in, l.out, std::move(q), std::move(scale), l.b);
 }
 
-void linear_int8(const float* x, int rows, const Int8Linear& l, float* y, quant::GemmFn gemm,
-                 Int8Scratch* s) {
+void linear_int8(const float* x, int rows, const Int8Linear& l, float* y, PackedInt8Fn kernel,
+                 Int8Scratch* s, PackedEpilogue epilogue) {
   const int kp = l.packed.kp;
   s->qx.resize(static_cast<size_t>(rows) * kp);
   s->row_scale.resize(rows);
-  s->acc.resize(static_cast<size_t>(rows) * l.out);
   quant::quantize_rows_u8(x, rows, l.in, kp, s->qx.data(), s->row_scale.data());
-  gemm(s->qx.data(), rows, l.packed, s->acc.data());
-  for (int r = 0; r < rows; ++r) {
-    const int32_t* acc = s->acc.data() + static_cast<size_t>(r) * l.out;
-    float* yr = y + static_cast<size_t>(r) * l.out;
-    const float xs = s->row_scale[r];
-    for (int o = 0; o < l.out; ++o) yr[o] = static_cast<float>(acc[o]) * xs * l.scale[o] + l.bias[o];
-  }
+  PackedInt8Call c;
+  c.x = s->qx.data();
+  c.rows = rows;
+  c.ldx = kp;
+  c.x_scale = s->row_scale.data();
+  c.w = &l.packed;
+  c.w_scale = l.scale.data();
+  c.bias = l.bias.data();
+  c.y = y;
+  c.ldy = l.out;
+  c.epilogue = epilogue;
+  (kernel ? kernel : best_packed_int8())(c);
 }
 
 }  // namespace fenlei::transformer

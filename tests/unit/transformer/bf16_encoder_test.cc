@@ -31,8 +31,8 @@ TEST(Bf16Linear, EqualsTheReferenceKernelAndStaysCloseToFloat) {
     // The same through the scalar reference kernel.
     std::vector<uint16_t> xr(x.size());
     quant::floats_to_bf16_ref(x.data(), static_cast<long>(x.size()), xr.data());
-    quant::Bf16DenseCall c{xr.data(), rows, 70, b.w.data(), 21, 70, 70, f.b.data(), ref.data(), 21, false};
-    quant::dense_bf16_ref(c);
+    PackedBf16Call c{xr.data(), rows, 70, &b.packed, f.b.data(), ref.data(), 21, PackedEpilogue::kStore};
+    packed_bf16_ref(c);
     for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], ref[i]);  // bit for bit
     linear_ref(x.data(), rows, f, exact.data());
     // bf16 keeps 8 significant bits: |error| ~ 2^-9 * sqrt(70) * |x||w| per output.
@@ -51,7 +51,7 @@ TEST(Bf16Encoder, TheFileKeepsTheBf16ValuesExactly) {
   auto back = encoder_from_tensors(config_to_json(b.config), encoder_to_tensors(b), "m.fenlei");
   ASSERT_TRUE(back.ok()) << back.status().to_string();
   const EncoderWeights again = bf16_encoder(*back);
-  EXPECT_EQ(again.bf16_layers[0].intermediate.w, b.bf16_layers[0].intermediate.w);
+  EXPECT_EQ(bf16_weights(again.bf16_layers[0].intermediate), bf16_weights(b.bf16_layers[0].intermediate));
   EXPECT_EQ(classify_logits(again, ids), logits);
 }
 

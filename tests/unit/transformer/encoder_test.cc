@@ -88,6 +88,33 @@ TEST(Encoder, FastPathMatchesReferenceForBothArchitectures) {
   }
 }
 
+TEST(Encoder, PackedWeightsRunTheSameModelHeldOnce) {
+  for (const char* type : {"bert", "electra"}) {
+    const auto c = tiny(type);
+    auto w = build_encoder(c, random_checkpoint(c, 3), "ckpt");
+    ASSERT_TRUE(w.ok()) << w.status().to_string();
+    const EncoderWeights packed = pack_encoder(*w);
+    ASSERT_TRUE(packed.packed());
+    EXPECT_TRUE(packed.layers[0].intermediate.w.empty());  // the [out][in] copy is dropped
+    EXPECT_EQ(encoder_parameter_count(packed), encoder_parameter_count(*w));
+    const EncoderWeights back = unpack_encoder(packed);
+    EXPECT_FALSE(back.packed());
+    for (size_t l = 0; l < w->layers.size(); ++l) {
+      EXPECT_EQ(back.layers[l].qkv.w, w->layers[l].qkv.w);
+      EXPECT_EQ(back.layers[l].output.w, w->layers[l].output.w);
+    }
+    for (const auto& ids : {std::vector<int32_t>{2, 3}, std::vector<int32_t>(20, 11)}) {
+      const auto fast = classify_logits(packed, ids);
+      const auto ref = classify_logits_ref(packed, ids);  // unpacks for the reference layers
+      EXPECT_EQ(ref, classify_logits_ref(*w, ids));
+      for (size_t i = 0; i < fast.size(); ++i) EXPECT_NEAR(fast[i], ref[i], 1e-4f) << type;
+      const auto hidden = encode_hidden(packed, ids), hidden_dot = encode_hidden(*w, ids);
+      ASSERT_EQ(hidden.size(), hidden_dot.size());
+      for (size_t i = 0; i < hidden.size(); ++i) EXPECT_NEAR(hidden[i], hidden_dot[i], 1e-4f);
+    }
+  }
+}
+
 TEST(Encoder, AcceptsUnprefixedAndOldLayerNormNames) {
   const auto c = tiny("bert");
   hf::TensorMap renamed;

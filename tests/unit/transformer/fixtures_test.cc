@@ -47,8 +47,11 @@ void check_model(const std::string& model) {
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().to_string();
   const auto rows = expected_rows(model);
   ASSERT_GE(rows.size(), 2000u);
+  // What EncoderEngine runs: the layers' weights packed at load (packed_dense.h).
+  const EncoderWeights packed = pack_encoder(ck->encoder);
+  ASSERT_TRUE(packed.packed());
   int token_mismatches = 0;
-  float worst = 0;
+  float worst = 0, worst_packed = 0;
   for (const Row& r : rows) {
     const Encoding e = tokenizer->encode(r.text);
     if (e.ids != r.ids) {
@@ -60,9 +63,15 @@ void check_model(const std::string& model) {
     softmax_in_place(&p);
     ASSERT_EQ(p.size(), r.probs.size());
     for (size_t i = 0; i < p.size(); ++i) worst = std::max(worst, std::abs(p[i] - r.probs[i]));
+    std::vector<float> pp = classify_logits(packed, e.ids);
+    softmax_in_place(&pp);
+    ASSERT_EQ(pp.size(), r.probs.size());
+    for (size_t i = 0; i < pp.size(); ++i)
+      worst_packed = std::max(worst_packed, std::abs(pp[i] - r.probs[i]));
   }
   EXPECT_EQ(token_mismatches, 0) << model;
   EXPECT_LT(worst, 1e-4f) << model;
+  EXPECT_LT(worst_packed, 1e-4f) << model << " packed";
 }
 
 TEST(Fixtures, BertTokensAndProbabilitiesMatchTransformers) { check_model("bert"); }

@@ -12,10 +12,10 @@ namespace {
 
 std::string fixture(const std::string& name) { return std::string(FENLEI_TEST_DATA_DIR) + "/hf/" + name; }
 
-std::vector<quant::GemmFn> available_kernels() {
-  std::vector<quant::GemmFn> k = {quant::gemm_u8s8_ref};
-  if (quant::cpu_has_avx2()) k.push_back(quant::gemm_u8s8_avx2);
-  if (quant::cpu_has_avx512vnni()) k.push_back(quant::gemm_u8s8_avx512vnni);
+std::vector<PackedInt8Fn> available_kernels() {
+  std::vector<PackedInt8Fn> k = {packed_int8_ref};
+  if (quant::cpu_has_avx512vnni()) k.push_back(packed_int8_avx512vnni);
+  if (quant::cpu_has_avx2()) k.push_back(packed_int8_avx2);
   return k;
 }
 
@@ -31,8 +31,8 @@ TEST(Int8Linear, EveryKernelEqualsTheReferenceAndStaysCloseToFloat) {
     const Int8Linear q = quantize_linear(f);
     std::vector<float> ref(rows * 21), y(rows * 21), exact(rows * 21);
     Int8Scratch s;
-    linear_int8(x.data(), rows, q, ref.data(), quant::gemm_u8s8_ref, &s);
-    for (quant::GemmFn k : available_kernels()) {
+    linear_int8(x.data(), rows, q, ref.data(), packed_int8_ref, &s);
+    for (PackedInt8Fn k : available_kernels()) {
       linear_int8(x.data(), rows, q, y.data(), k, &s);
       for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], ref[i]);  // bit for bit
     }
@@ -47,12 +47,12 @@ TEST(Int8Encoder, KernelsAgreeBitForBitAndTheFileKeepsTheInt8Values) {
   const EncoderWeights q = quantize_encoder(ck->encoder);
   ASSERT_TRUE(q.quantized());
   const std::vector<int32_t> ids = {2, 100, 200, 300, 400, 500, 3};
-  const auto ref = classify_logits(q, ids, quant::gemm_u8s8_ref);
-  for (quant::GemmFn k : available_kernels()) EXPECT_EQ(classify_logits(q, ids, k), ref);
+  const auto ref = classify_logits(q, ids, packed_int8_ref);
+  for (PackedInt8Fn k : available_kernels()) EXPECT_EQ(classify_logits(q, ids, k), ref);
   auto back = encoder_from_tensors(config_to_json(q.config), encoder_to_tensors(q), "m.fenlei");
   ASSERT_TRUE(back.ok()) << back.status().to_string();
   EXPECT_TRUE(back->quantized());
-  EXPECT_EQ(classify_logits(*back, ids, quant::gemm_u8s8_ref), ref);
+  EXPECT_EQ(classify_logits(*back, ids, packed_int8_ref), ref);
 }
 
 TEST(Int8Encoder, AgreesWithFloatOnTheFixtureTexts) {

@@ -1,0 +1,235 @@
+// Packed float dense kernels (see packed_dense.h). Fast paths use per-function target
+// attributes, so the library runs on any x86-64.
+#include "transformer/packed_dense.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "transformer/dense_kernels.h"
+#include "transformer/layers.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define FENLEI_X86 1
+#endif
+
+namespace fenlei::transformer {
+
+namespace {
+
+int panel_count(int n) { return (n + kPanelWidth - 1) / kPanelWidth; }
+
+const float* panel_at(const PackedF32& p, int panel) {
+  return p.panels.data() + static_cast<size_t>(panel) * p.k * kPanelWidth;
+}
+
+// GELU over the stored outputs of one panel, row by row (what every kernel does last).
+void gelu_panel(const PackedCall& c, int r0, int rows, int o0, int nvalid) {
+  for (int r = r0; r < r0 + rows; ++r)
+    activate(hf::Activation::kGeluErf, c.y + static_cast<long>(r) * c.ldy + o0, nvalid);
+}
+
+}  // namespace
+
+PackedF32 pack_f32(const float* w, int n, int k, int ldw) {
+  PackedF32 p;
+  p.n = n;
+  p.k = k;
+  p.panels.assign(static_cast<size_t>(panel_count(n)) * k * kPanelWidth, 0.0f);
+  for (int o = 0; o < n; ++o) {
+    float* dst = p.panels.data() + static_cast<size_t>(o / kPanelWidth) * k * kPanelWidth + o % kPanelWidth;
+    const float* src = w + static_cast<long>(o) * ldw;
+    for (int i = 0; i < k; ++i) dst[static_cast<size_t>(i) * kPanelWidth] = src[i];
+  }
+  return p;
+}
+
+std::vector<float> unpack_f32(const PackedF32& p) {
+  std::vector<float> w(static_cast<size_t>(p.n) * p.k);
+  for (int o = 0; o < p.n; ++o) {
+    const float* src = panel_at(p, o / kPanelWidth) + o % kPanelWidth;
+    for (int i = 0; i < p.k; ++i) w[static_cast<size_t>(o) * p.k + i] = src[static_cast<size_t>(i) * kPanelWidth];
+  }
+  return w;
+}
+
+void packed_f32_ref(const PackedCall& c) {
+  const PackedF32& w = *c.w;
+  for (int r = 0; r < c.rows; ++r) {
+    const float* x = c.x + static_cast<long>(r) * c.ldx;
+    for (int o = 0; o < w.n; ++o) {
+      const float* col = panel_at(w, o / kPanelWidth) + o % kPanelWidth;
+      float acc = 0.0f;
+      for (int p = 0; p < w.k; ++p) acc = std::fma(x[p], col[static_cast<size_t>(p) * kPanelWidth], acc);
+      float v = acc;
+      if (c.bias) v = v + c.bias[o];
+      float* y = c.y + static_cast<long>(r) * c.ldy + o;
+      if (c.epilogue == PackedEpilogue::kAccumulate) v = *y + v;
+      *y = v;
+    }
+  }
+  if (c.epilogue == PackedEpilogue::kGelu)
+    for (int o0 = 0; o0 < w.n; o0 += kPanelWidth) gelu_panel(c, 0, c.rows, o0, std::min(kPanelWidth, w.n - o0));
+}
+
+#ifdef FENLEI_X86
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace {
+
+// Rows of a call split into blocks of at most `mr`, as even as possible (45 rows, mr 12:
+// 12 + 11 + 11 + 11), so that no block runs with a handful of rows.
+template <typename Tile>
+void for_each_row_block(int rows, int mr, Tile&& tile) {
+  const int blocks = (rows + mr - 1) / mr;
+  int r0 = 0;
+  for (int b = 0; b < blocks; ++b) {
+    const int n = (rows - r0 + (blocks - b) - 1) / (blocks - b);
+    tile(r0, n);
+    r0 += n;
+  }
+}
+
+// MR rows x 32 outputs: 2 x MR accumulators, k rows of the panel streamed once.
+template <int MR>
+__attribute__((target("avx512f"))) void tile_avx512(const PackedCall& c, int r0, int panel) {
+  const PackedF32& w = *c.w;
+  const float* wp = panel_at(w, panel);
+  const float* xr[MR];
+  for (int i = 0; i < MR; ++i) xr[i] = c.x + static_cast<long>(r0 + i) * c.ldx;
+  __m512 acc[MR][2];
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int p = 0; p < w.k; ++p) {
+    const __m512 w0 = _mm512_loadu_ps(wp + static_cast<size_t>(p) * kPanelWidth);
+    const __m512 w1 = _mm512_loadu_ps(wp + static_cast<size_t>(p) * kPanelWidth + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      const __m512 xv = _mm512_set1_ps(xr[i][p]);
+      acc[i][0] = _mm512_fmadd_ps(xv, w0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(xv, w1, acc[i][1]);
+    }
+  }
+  const int o0 = panel * kPanelWidth;
+  const int nvalid = std::min(kPanelWidth, w.n - o0);
+  const __mmask16 lo = nvalid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << nvalid) - 1u);
+  const __mmask16 hi = nvalid >= 32 ? 0xFFFF
+                       : nvalid > 16 ? static_cast<__mmask16>((1u << (nvalid - 16)) - 1u)
+                                     : 0;
+  __m512 b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
+  if (c.bias) {
+    b0 = _mm512_maskz_loadu_ps(lo, c.bias + o0);
+    b1 = _mm512_maskz_loadu_ps(hi, c.bias + o0 + 16);
+  }
+  for (int i = 0; i < MR; ++i) {
+    float* y = c.y + static_cast<long>(r0 + i) * c.ldy + o0;
+    __m512 v0 = acc[i][0], v1 = acc[i][1];
+    if (c.bias) {
+      v0 = _mm512_add_ps(v0, b0);
+      v1 = _mm512_add_ps(v1, b1);
+    }
+    if (c.epilogue == PackedEpilogue::kAccumulate) {
+      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(lo, y), v0);
+      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(hi, y + 16), v1);
+    }
+    _mm512_mask_storeu_ps(y, lo, v0);
+    _mm512_mask_storeu_ps(y + 16, hi, v1);
+  }
+  if (c.epilogue == PackedEpilogue::kGelu) gelu_panel(c, r0, MR, o0, nvalid);
+}
+
+// AVX2: MR rows x 32 outputs as 4 x MR 8-wide accumulators (16 registers in all).
+template <int MR>
+__attribute__((target("avx2,fma"))) void tile_avx2(const PackedCall& c, int r0, int panel) {
+  const PackedF32& w = *c.w;
+  const float* wp = panel_at(w, panel);
+  const float* xr[MR];
+  for (int i = 0; i < MR; ++i) xr[i] = c.x + static_cast<long>(r0 + i) * c.ldx;
+  __m256 acc[MR][4];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < 4; ++j) acc[i][j] = _mm256_setzero_ps();
+  for (int p = 0; p < w.k; ++p) {
+    const float* wr = wp + static_cast<size_t>(p) * kPanelWidth;
+    __m256 xv[MR];
+    for (int i = 0; i < MR; ++i) xv[i] = _mm256_broadcast_ss(xr[i] + p);
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      const __m256 wv = _mm256_loadu_ps(wr + 8 * j);
+      for (int i = 0; i < MR; ++i) acc[i][j] = _mm256_fmadd_ps(xv[i], wv, acc[i][j]);
+    }
+  }
+  const int o0 = panel * kPanelWidth;
+  const int nvalid = std::min(kPanelWidth, w.n - o0);
+  for (int i = 0; i < MR; ++i) {
+    alignas(32) float s[kPanelWidth];
+    for (int j = 0; j < 4; ++j) _mm256_store_ps(s + 8 * j, acc[i][j]);
+    float* y = c.y + static_cast<long>(r0 + i) * c.ldy + o0;
+    if (nvalid == kPanelWidth) {
+      for (int j = 0; j < 4; ++j) {
+        __m256 v = _mm256_load_ps(s + 8 * j);
+        if (c.bias) v = _mm256_add_ps(v, _mm256_loadu_ps(c.bias + o0 + 8 * j));
+        if (c.epilogue == PackedEpilogue::kAccumulate) v = _mm256_add_ps(_mm256_loadu_ps(y + 8 * j), v);
+        _mm256_storeu_ps(y + 8 * j, v);
+      }
+    } else {
+      for (int j = 0; j < nvalid; ++j) {
+        float v = s[j];
+        if (c.bias) v = v + c.bias[o0 + j];
+        if (c.epilogue == PackedEpilogue::kAccumulate) v = y[j] + v;
+        y[j] = v;
+      }
+    }
+  }
+  if (c.epilogue == PackedEpilogue::kGelu) gelu_panel(c, r0, MR, o0, nvalid);
+}
+
+template <int MR>
+void dispatch_avx512(const PackedCall& c, int r0, int rows, int panel) {
+  if constexpr (MR > 1) {
+    if (rows < MR) return dispatch_avx512<MR - 1>(c, r0, rows, panel);
+  }
+  tile_avx512<MR>(c, r0, panel);
+}
+
+}  // namespace
+
+// Panels outer (each is read from memory once; the row blocks after the first find it in L2),
+// row blocks of up to 12 inner (24 accumulators of the 32 registers).
+void packed_f32_avx512(const PackedCall& c) {
+  for (int panel = 0; panel < panel_count(c.w->n); ++panel)
+    for_each_row_block(c.rows, 12, [&](int r0, int n) { dispatch_avx512<12>(c, r0, n, panel); });
+}
+
+void packed_f32_avx2(const PackedCall& c) {
+  for (int panel = 0; panel < panel_count(c.w->n); ++panel)
+    for_each_row_block(c.rows, 3, [&](int r0, int n) {
+      if (n == 3) tile_avx2<3>(c, r0, panel);
+      else if (n == 2) tile_avx2<2>(c, r0, panel);
+      else tile_avx2<1>(c, r0, panel);
+    });
+}
+
+#pragma GCC diagnostic pop
+
+#else
+
+void packed_f32_avx512(const PackedCall& c) { packed_f32_ref(c); }
+void packed_f32_avx2(const PackedCall& c) { packed_f32_ref(c); }
+
+#endif
+
+PackedF32Fn best_packed_f32() {
+  static const PackedF32Fn fn = [] {
+    const std::string name = best_dense_f32_name();
+    if (name == "avx512") return packed_f32_avx512;
+    if (name == "avx2") return packed_f32_avx2;
+    return packed_f32_ref;
+  }();
+  return fn;
+}
+
+}  // namespace fenlei::transformer

@@ -1,0 +1,56 @@
+// Float dense layers on weights packed once, at model load, into the layout the microkernel
+// streams: panels of 32 output columns, each panel k rows of 32 contiguous floats
+// (panel[p][j] = w[o0 + j][p], zero past n). A text of M tokens then runs as an outer product
+// (M x 32 accumulators per panel, one broadcast of x[r][p] feeding two 16-wide FMAs), so:
+// - no lane sum per output (dense_kernels' dot products pay one per output, most at k = 256);
+// - each panel is read front to back, once from memory and again from L2 per block of rows;
+// - nothing is packed per call.
+// The packed copy replaces the [out][in] one (unpack_f32 restores it exactly), so the model is
+// held once.
+//
+// Order of the arithmetic, which the scalar reference defines and every kernel equals bit for
+// bit: acc = +0; for p = 0..k-1: acc = fma(x[r][p], w[o][p], acc); v = acc + bias[o] (if
+// any); v = y[r][o] + v (accumulate); then GELU (erf) as activate() computes it, applied to the
+// stored outputs of each 32-wide panel (so equal to activate() over the whole row when n is a
+// multiple of 16).
+#pragma once
+
+#include <vector>
+
+namespace fenlei::transformer {
+
+inline constexpr int kPanelWidth = 32;
+
+struct PackedF32 {
+  int n = 0, k = 0;
+  std::vector<float> panels;  // ceil(n / 32) panels of k x 32
+  bool empty() const { return panels.empty(); }
+};
+
+// w: n x k, row stride ldw ([out][in] as torch stores nn.Linear).
+PackedF32 pack_f32(const float* w, int n, int k, int ldw);
+// Back to [out][in], n x k (exact).
+std::vector<float> unpack_f32(const PackedF32& p);
+
+enum class PackedEpilogue { kStore, kAccumulate, kGelu };
+
+struct PackedCall {
+  const float* x = nullptr;  // rows x k, row stride ldx
+  int rows = 0, ldx = 0;
+  const PackedF32* w = nullptr;
+  const float* bias = nullptr;  // n, or nullptr
+  float* y = nullptr;           // rows x n, row stride ldy
+  int ldy = 0;
+  PackedEpilogue epilogue = PackedEpilogue::kStore;
+};
+
+using PackedF32Fn = void (*)(const PackedCall& c);
+
+void packed_f32_ref(const PackedCall& c);
+void packed_f32_avx512(const PackedCall& c);
+void packed_f32_avx2(const PackedCall& c);
+
+// The best kernel for this CPU (FENLEI_F32_KERNEL=ref|avx2|avx512 as for dense_kernels).
+PackedF32Fn best_packed_f32();
+
+}  // namespace fenlei::transformer
