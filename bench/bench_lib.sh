@@ -72,6 +72,18 @@ time_v_rss_mb() {
 
 # The serve benchmarks (bench/serve_*.sh) --------------------------------------------------------
 
+# bench_serve_paths: sets data (BENCH_DATA; default chnsenticorp_htl's train.tsv) and out
+# (BENCH_OUT; default bench/out/serve, created), where the serve scripts keep models and logs.
+bench_serve_paths() {
+  data=${BENCH_DATA:-$REPO_DIR/../shared/data/chnsenticorp_htl/train.tsv}
+  out=${BENCH_OUT:-$BENCH_DIR/out/serve}
+  mkdir -p "$out"
+}
+
+bench_require_wrk() {
+  command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
+}
+
 # bench_small_model FENLEI DATA OUT: OUT/small.fenlei, seed-cnn trained for one epoch on the first
 # 3,000 lines of DATA; trained once and kept, since serving speed does not depend on accuracy.
 bench_small_model() {

@@ -19,14 +19,11 @@ root=$(cd "$here/.." && pwd)
 source "$here/bench_lib.sh"
 duration=${1:-10s}
 fenlei=${2:-$root/build/fenlei}
-data=${BENCH_DATA:-$root/../shared/data/chnsenticorp_htl/train.tsv}
+bench_serve_paths
 epochs=${BENCH_EPOCHS:-2}
 systems=${BENCH_SYSTEMS:-fenlei-float fenlei-int8 flask}
-out=${BENCH_OUT:-$here/out/serve}
 python=${BENCH_PYTHON:-$here/.venv/bin/python}
-
-command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
-mkdir -p "$out"
+bench_require_wrk
 
 # The models: trained once (seed-cnn defaults except --epochs), kept for later runs.
 if [[ ! -s $out/float.fenlei ]]; then

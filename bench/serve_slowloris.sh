@@ -19,11 +19,9 @@ root=$(cd "$here/.." && pwd)
 source "$here/bench_lib.sh"
 duration=${1:-10s}
 fenlei=${2:-$root/build/fenlei}
-data=${BENCH_DATA:-$root/../shared/data/chnsenticorp_htl/train.tsv}
-out=${BENCH_OUT:-$here/out/serve}
+bench_serve_paths
 slow=${SLOW_CONNECTIONS:-500}
-command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
-mkdir -p "$out"
+bench_require_wrk
 bench_small_model "$fenlei" "$data" "$out"
 
 pid=""

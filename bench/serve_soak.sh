@@ -18,9 +18,7 @@ root=$(cd "$here/.." && pwd)
 source "$here/bench_lib.sh"
 minutes=${1:-1}
 fenlei=${2:-$root/build/fenlei}
-data=${BENCH_DATA:-$root/../shared/data/chnsenticorp_htl/train.tsv}
-out=${BENCH_OUT:-$here/out/serve}
-mkdir -p "$out"
+bench_serve_paths
 bench_small_model "$fenlei" "$data" "$out"
 
 : >"$out/soak.out"

@@ -29,8 +29,7 @@ duration=${1:-10s}
 shift || true
 binaries=("$@")
 [[ ${#binaries[@]} -gt 0 ]] || binaries=("$root/build/fenlei")
-data=${BENCH_DATA:-$root/../shared/data/chnsenticorp_htl/train.tsv}
-out=${BENCH_OUT:-$here/out/serve}
+bench_serve_paths
 connections=${CONNECTIONS:-16}
 server_cpu=${SERVER_CPU:-0}
 client_cpu=${CLIENT_CPU:-1}
@@ -41,7 +40,6 @@ use_perf=${PERF:-1}
 if [[ $use_perf == 1 ]] && ! perf stat -e raw_syscalls:sys_enter,context-switches -- true >/dev/null 2>&1; then
   use_perf=0
 fi
-mkdir -p "$out"
 bench_small_model "${binaries[0]}" "$data" "$out"
 if [[ ! -s $out/tls_key.pem ]]; then
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -sha256 -days 30 -nodes \
