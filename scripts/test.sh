@@ -3,8 +3,8 @@
 #   1. a Release build and every unit + integration test (ctest), then the packaging checks
 #      (scripts/test-packaging.sh: examples/cpp against the installed library; pip install . and
 #      pytest python/tests) and the browser tests (tests/browser/),
-#   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
-#   3. each libFuzzer target for a short, bounded time (clang).
+#   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer (clang, build-san/),
+#   3. each libFuzzer target, from that same build, for a short, bounded time.
 # Usage: scripts/test.sh [--quick]   (--quick: stage 1 only)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
