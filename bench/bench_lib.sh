@@ -69,3 +69,44 @@ bench_header() {
 time_v_rss_mb() {
   awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$1"
 }
+
+# The serve benchmarks (bench/serve_*.sh) --------------------------------------------------------
+
+# bench_serve_paths: sets data (BENCH_DATA; default chnsenticorp_htl's train.tsv) and out
+# (BENCH_OUT; default bench/out/serve, created), where the serve scripts keep models and logs.
+bench_serve_paths() {
+  data=${BENCH_DATA:-$REPO_DIR/../shared/data/chnsenticorp_htl/train.tsv}
+  out=${BENCH_OUT:-$BENCH_DIR/out/serve}
+  mkdir -p "$out"
+}
+
+bench_require_wrk() {
+  command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
+}
+
+# bench_small_model FENLEI DATA OUT: OUT/small.fenlei, seed-cnn trained for one epoch on the first
+# 3,000 lines of DATA; trained once and kept, since serving speed does not depend on accuracy.
+bench_small_model() {
+  local fenlei=$1 data=$2 out=$3
+  [[ -s $out/small.fenlei ]] && return 0
+  head -n 3000 "$data" >"$out/small.tsv"
+  "$fenlei" train --input "$out/small.tsv" -o "$out/small.fenlei" --epochs 1 --checkpoint none -q
+}
+
+# bench_wait_serving PID STDOUT_FILE LOG [TRIES]: waits (TRIES x 0.1 s, default 60 s) for the
+# server PID to print "serving on URL" to STDOUT_FILE and sets url. When the server exits first or
+# never says it, prints LOG and returns 1. Callers empty STDOUT_FILE before starting the server,
+# not by the background job's redirection, which may run after the first read.
+bench_wait_serving() {
+  local server_pid=$1 stdout_file=$2 log=$3 tries=${4:-600}
+  url=""
+  for _ in $(seq "$tries"); do
+    url=$(sed -n 's/^serving on //p' "$stdout_file" | head -n1)
+    [[ -n $url ]] && return 0
+    kill -0 "$server_pid" 2>/dev/null || { echo "server exited:" >&2; cat "$log" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "server did not start" >&2
+  cat "$log" >&2
+  return 1
+}

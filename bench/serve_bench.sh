@@ -15,16 +15,15 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+# shellcheck source=bench/bench_lib.sh
+source "$here/bench_lib.sh"
 duration=${1:-10s}
 fenlei=${2:-$root/build/fenlei}
-data=${BENCH_DATA:-$root/../shared/data/chnsenticorp_htl/train.tsv}
+bench_serve_paths
 epochs=${BENCH_EPOCHS:-2}
 systems=${BENCH_SYSTEMS:-fenlei-float fenlei-int8 flask}
-out=${BENCH_OUT:-$here/out/serve}
 python=${BENCH_PYTHON:-$here/.venv/bin/python}
-
-command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
-mkdir -p "$out"
+bench_require_wrk
 
 # The models: trained once (seed-cnn defaults except --epochs), kept for later runs.
 if [[ ! -s $out/float.fenlei ]]; then
@@ -55,14 +54,8 @@ start_server() {
   : >"$log.out"
   "$@" >>"$log.out" 2>"$log" &
   pid=$!
-  url=""
-  for _ in $(seq 1200); do  # 120 s: importing torch on a busy machine is slow
-    url=$(sed -n 's/^serving on //p' "$log.out" | head -n1)
-    [[ -n $url ]] && break
-    kill -0 "$pid" 2>/dev/null || { echo "server exited:" >&2; cat "$log" >&2; exit 1; }
-    sleep 0.1
-  done
-  [[ -n $url ]] || { echo "server did not start" >&2; exit 1; }
+  # 120 s: importing torch on a busy machine is slow.
+  bench_wait_serving "$pid" "$log.out" "$log" 1200 || exit 1
   # Werkzeug prints the line before it binds: wait for an answer.
   for _ in $(seq 100); do curl -sf "$url/v2/health/ready" >/dev/null && break; sleep 0.1; done
 }

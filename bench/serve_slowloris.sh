@@ -15,17 +15,14 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+# shellcheck source=bench/bench_lib.sh
+source "$here/bench_lib.sh"
 duration=${1:-10s}
 fenlei=${2:-$root/build/fenlei}
-data=${BENCH_DATA:-$root/../shared/data/chnsenticorp_htl/train.tsv}
-out=${BENCH_OUT:-$here/out/serve}
+bench_serve_paths
 slow=${SLOW_CONNECTIONS:-500}
-command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
-mkdir -p "$out"
-if [[ ! -s $out/small.fenlei ]]; then
-  head -n 3000 "$data" >"$out/small.tsv"
-  "$fenlei" train --input "$out/small.tsv" -o "$out/small.fenlei" --epochs 1 --checkpoint none -q
-fi
+bench_require_wrk
+bench_small_model "$fenlei" "$data" "$out"
 
 pid=""
 slow_pid=""
@@ -41,13 +38,7 @@ start_server() {
   "$fenlei" serve "$out/small.fenlei" --name bench --port 0 --log-level warning --threads 1 "$@" \
     >"$out/slowloris.out" 2>"$out/slowloris.log" &
   pid=$!
-  url=""
-  for _ in $(seq 600); do
-    url=$(sed -n 's/^serving on //p' "$out/slowloris.out" | head -n1)
-    [[ -n $url ]] && break
-    sleep 0.1
-  done
-  [[ -n $url ]] || { echo "server did not start" >&2; cat "$out/slowloris.log" >&2; exit 1; }
+  bench_wait_serving "$pid" "$out/slowloris.out" "$out/slowloris.log" || exit 1
 }
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), nproc=$(nproc); $(date -u +%FT%TZ)"

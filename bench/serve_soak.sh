@@ -14,15 +14,12 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+# shellcheck source=bench/bench_lib.sh
+source "$here/bench_lib.sh"
 minutes=${1:-1}
 fenlei=${2:-$root/build/fenlei}
-data=${BENCH_DATA:-$root/../shared/data/chnsenticorp_htl/train.tsv}
-out=${BENCH_OUT:-$here/out/serve}
-mkdir -p "$out"
-if [[ ! -s $out/small.fenlei ]]; then
-  head -n 3000 "$data" >"$out/small.tsv"
-  "$fenlei" train --input "$out/small.tsv" -o "$out/small.fenlei" --epochs 1 --checkpoint none -q
-fi
+bench_serve_paths
+bench_small_model "$fenlei" "$data" "$out"
 
 : >"$out/soak.out"
 # shellcheck disable=SC2086
@@ -30,13 +27,7 @@ fi
   --drain-timeout-s 5 ${FENLEI_SERVE_ARGS:-} >"$out/soak.out" 2>"$out/soak.log" &
 pid=$!
 trap 'kill -KILL $pid 2>/dev/null || true' EXIT
-url=""
-for _ in $(seq 600); do
-  url=$(sed -n 's/^serving on //p' "$out/soak.out" | head -n1)
-  [[ -n $url ]] && break
-  sleep 0.1
-done
-[[ -n $url ]] || { echo "server did not start" >&2; cat "$out/soak.log" >&2; exit 1; }
+bench_wait_serving "$pid" "$out/soak.out" "$out/soak.log" || exit 1
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), nproc=$(nproc); $(date -u +%FT%TZ); $minutes min"
 python3 "$here/hostile_load.py" soak "$url" --model soak --pid "$pid" \

@@ -23,12 +23,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+# shellcheck source=bench/bench_lib.sh
+source "$here/bench_lib.sh"
 duration=${1:-10s}
 shift || true
 binaries=("$@")
 [[ ${#binaries[@]} -gt 0 ]] || binaries=("$root/build/fenlei")
-data=${BENCH_DATA:-$root/../shared/data/chnsenticorp_htl/train.tsv}
-out=${BENCH_OUT:-$here/out/serve}
+bench_serve_paths
 connections=${CONNECTIONS:-16}
 server_cpu=${SERVER_CPU:-0}
 client_cpu=${CLIENT_CPU:-1}
@@ -39,11 +40,7 @@ use_perf=${PERF:-1}
 if [[ $use_perf == 1 ]] && ! perf stat -e raw_syscalls:sys_enter,context-switches -- true >/dev/null 2>&1; then
   use_perf=0
 fi
-mkdir -p "$out"
-if [[ ! -s $out/small.fenlei ]]; then
-  head -n 3000 "$data" >"$out/small.tsv"
-  "${binaries[0]}" train --input "$out/small.tsv" -o "$out/small.fenlei" --epochs 1 --checkpoint none -q
-fi
+bench_small_model "${binaries[0]}" "$data" "$out"
 if [[ ! -s $out/tls_key.pem ]]; then
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -sha256 -days 30 -nodes \
     -keyout "$out/tls_key.pem" -out "$out/tls_cert.pem" -subj /CN=localhost 2>/dev/null
@@ -91,13 +88,7 @@ for fenlei in "${binaries[@]}"; do
       --log-level warning --threads 1 "${args[@]}" \
       >"$out/tls.out" 2>"$out/tls.log" &
     pid=$!
-    url=""
-    for _ in $(seq 600); do
-      url=$(sed -n 's/^serving on //p' "$out/tls.out" | head -n1)
-      [[ -n $url ]] && break
-      sleep 0.1
-    done
-    [[ -n $url ]] || { echo "server did not start" >&2; cat "$out/tls.log" >&2; exit 1; }
+    bench_wait_serving "$pid" "$out/tls.out" "$out/tls.log" || exit 1
     FENLEI_BENCH_MODEL=bench FENLEI_BENCH_AUTH=$header "${client_pin[@]}" \
       wrk -t1 -c4 -d2s -s "$here/serve_predict.lua" "$url" >/dev/null
     before=$(cpu_ticks "$pid")

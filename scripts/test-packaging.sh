@@ -5,7 +5,10 @@
 #      through fenlei.pc; examples/cpp configured with add_subdirectory (configure only: compiling
 #      the library a second time would cost minutes and check nothing more);
 #   2. the Python package: `pip install .` in a fresh virtual environment (the build tools and
-#      the test packages come from PyPI), then pytest python/tests;
+#      the test packages come from PyPI), then pytest python/tests; when BUILD was configured with
+#      -DCMAKE_POSITION_INDEPENDENT_CODE=ON (scripts/test.sh does), the extension links the
+#      library installed in step 1 (python/CMakeLists.txt as its own project) instead of
+#      compiling fenlei_core and fenlei_train a second time;
 #   3. the official Triton client (tritonclient[http], PyPI) against `fenlei serve` (issue 13).
 # Usage: scripts/test-packaging.sh [BUILD]
 set -euo pipefail
@@ -40,7 +43,14 @@ echo "-- Python: pip install . in a fresh venv, then pytest"
 python3 -m venv "$tmp/venv"
 py="$tmp/venv/bin/python"
 "$py" -m pip install -q pytest numpy pandas scikit-learn jieba
-"$py" -m pip install -q "$root"
+if grep -q '^CMAKE_POSITION_INDEPENDENT_CODE:BOOL=ON$' "$build/CMakeCache.txt"; then
+  # Its own build folder: a CMake build folder belongs to one source folder.
+  "$py" -m pip install -q "$root" --config-settings=cmake.source-dir=python \
+    --config-settings=cmake.define.CMAKE_PREFIX_PATH="$tmp/prefix" \
+    --config-settings=build-dir="build-python-installed/{wheel_tag}"
+else
+  "$py" -m pip install -q "$root"
+fi
 # From outside the source tree, so that `import fenlei` is the installed package.
 rc=0
 (cd "$tmp" && "$py" -m pytest "$root/python/tests" -q -rs -p no:cacheprovider) || rc=$?

@@ -16,7 +16,6 @@ one to one):
 but the recurrences read packed sequences (each text at its own length, pad never enters a
 state) and attention / max pooling mask the pad positions, as a ragged implementation does.
 """
-import argparse
 import os
 import sys
 
@@ -92,45 +91,9 @@ def make_model(kind, vocab_rows, num_classes):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--speed", dest="mode", action="store_const", const="speed")
-    g.add_argument("--accuracy", dest="mode", action="store_const", const="accuracy")
-    g.add_argument("--inference", dest="mode", action="store_const", const="inference")
-    p.add_argument("--model", default="textrnn", choices=MODELS)
-    p.add_argument("--dataset", default="chnsenticorp_htl",
-                   choices=common.DATASETS + ["sst2_en", "trec_en"])
-    p.add_argument("--data-dir", default=common.default_data_dir())
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--epochs", type=int, default=8, help="--accuracy only")
-    p.add_argument("--maxlen", type=int, help="default 128 (32 for thucnews_titles)")
-    p.add_argument("--limit", type=int, help="first N rows of each split")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--warmup", type=int, default=5, help="untimed batches in --speed")
-    p.add_argument("--latency-samples", type=int, default=1000)
-    p.add_argument("--no-peak", action="store_true", help="skip the sgemm peak measurement")
-    args = p.parse_args()
-    args.maxlen = args.maxlen or common.default_maxlen(args.dataset)
-
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
     ref.forward_flops = forward_flops  # torch_textcnn's --speed mode reads it for its FLOP rate
-    data = ref.prepare(args)
-    nc = len(data["classes"])
-    model = make_model(args.model, common.VOCAB_WORDS + 2, nc)
-    common.log(f"torch {torch.__version__} {args.mode} {args.model} {args.dataset} "
-               f"n_train={len(data['train'][0])} classes={nc} maxlen={args.maxlen}")
-    run = {"speed": ref.run_speed, "accuracy": ref.run_accuracy,
-           "inference": ref.run_inference}[args.mode]
-    result = run(args, data, model)
-    common.emit({"system": "pytorch", "mode": args.mode, "model": args.model,
-                 "dataset": args.dataset, "batch_size": args.batch_size, "maxlen": args.maxlen,
-                 "threads": args.threads, "n_train": len(data["train"][0]), "classes": nc,
-                 "limit": args.limit, "torch": torch.__version__,
-                 "prepare_seconds": data["prepare_seconds"], **result,
-                 "peak_rss_mb": common.peak_rss_mb(), "machine": common.machine_info(),
-                 "command": " ".join([os.path.relpath(sys.argv[0], common.REPO)] + sys.argv[1:])})
+    ref.run_main(__doc__, MODELS, common.DATASETS + ["sst2_en", "trec_en"], "chnsenticorp_htl", 8,
+                 make_model)
 
 
 if __name__ == "__main__":

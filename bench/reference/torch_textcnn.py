@@ -253,17 +253,22 @@ def run_inference(args, data, model):
     return res
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+def run_main(description, models, datasets, default_dataset, default_epochs, build_model):
+    """The command line of this script and of the references built on it (dpcnn.py,
+    recurrent_nets.py): the same modes, flags and JSON output; only the networks differ.
+    build_model(name, vocab_rows, num_classes) makes the network of --model (models[0] by
+    default). A caller whose network is not a CNN sets this module's forward_flops first."""
+    p = argparse.ArgumentParser(description=description,
+                                formatter_class=argparse.RawTextHelpFormatter)
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--speed", dest="mode", action="store_const", const="speed")
     g.add_argument("--accuracy", dest="mode", action="store_const", const="accuracy")
     g.add_argument("--inference", dest="mode", action="store_const", const="inference")
-    p.add_argument("--dataset", default="online_shopping_cats", choices=common.DATASETS)
-    p.add_argument("--model", default="seed-cnn", choices=["seed-cnn", "textcnn"])
+    p.add_argument("--dataset", default=default_dataset, choices=datasets)
+    p.add_argument("--model", default=models[0], choices=models)
     p.add_argument("--data-dir", default=common.default_data_dir())
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--epochs", type=int, default=10, help="--accuracy only")
+    p.add_argument("--epochs", type=int, default=default_epochs, help="--accuracy only")
     p.add_argument("--maxlen", type=int, help="default 128 (32 for thucnews_titles)")
     p.add_argument("--limit", type=int, help="first N rows of each split (smoke tests)")
     p.add_argument("--threads", type=int, default=2)
@@ -278,7 +283,7 @@ def main():
     torch.manual_seed(args.seed)
     data = prepare(args)
     nc = len(data["classes"])
-    model = make_model(args.model, common.VOCAB_WORDS + 2, nc)
+    model = build_model(args.model, common.VOCAB_WORDS + 2, nc)
     common.log(f"torch {torch.__version__} {args.mode} {args.model} {args.dataset} "
                f"n_train={len(data['train'][0])} classes={nc} maxlen={args.maxlen}")
     run = {"speed": run_speed, "accuracy": run_accuracy, "inference": run_inference}[args.mode]
@@ -291,6 +296,11 @@ def main():
                  "prepare_seconds": data["prepare_seconds"], **result,
                  "peak_rss_mb": common.peak_rss_mb(), "machine": common.machine_info(),
                  "command": " ".join([os.path.relpath(sys.argv[0], common.REPO)] + sys.argv[1:])})
+
+
+def main():
+    run_main(__doc__, ["seed-cnn", "textcnn"], common.DATASETS, "online_shopping_cats", 10,
+             make_model)
 
 
 if __name__ == "__main__":

@@ -50,26 +50,34 @@ StatusOr<std::shared_ptr<const server::Predictor>> load_predictor(const std::str
       std::make_shared<ClassifierPredictor>(std::move(classifier)));
 }
 
+// A flag whose value must lie in [min, max]: CLI11 rejects others and shows the range in --help.
+template <typename T>
+void add_bounded(CLI::App& app, const std::string& flag, T& value, const std::string& help,
+                 int64_t min, int64_t max) {
+  app.add_option(flag, value, help)->check(CLI::Range(min, max));
+}
+
+// Milliseconds, from 1 to an hour: every per-phase deadline of a request.
+constexpr int64_t kMaxDeadlineMs = 3600000;
+
 // Connection caps and per-phase deadlines (docs/serving.md, "Slow and hostile clients").
 void add_connection_flags(CLI::App& app, server::FrontEndOptions& c) {
-  app.add_option("--max-connections", c.max_connections,
-                 "Open connections at most; more get 503 (a few extra slots stay for health probes)")
-      ->check(CLI::Range(1, 1000000));
-  app.add_option("--max-connections-per-client", c.max_connections_per_client,
-                 "Open connections per client IP address at most")
-      ->check(CLI::Range(1, 1000000));
-  app.add_option("--keep-alive-timeout-ms", c.idle_timeout_ms,
-                 "How long an idle connection may wait for its next request")
-      ->check(CLI::Range(1, 3600000));
-  app.add_option("--request-line-timeout-ms", c.request_line_timeout_ms,
-                 "From a request's first byte to the end of its request line; later gets 408")
-      ->check(CLI::Range(1, 3600000));
-  app.add_option("--header-timeout-ms", c.header_timeout_ms,
-                 "From a request's first byte to the end of its headers; later gets 408")
-      ->check(CLI::Range(1, 3600000));
-  app.add_option("--body-timeout-ms", c.body_timeout_ms,
-                 "From the end of the headers to the end of the body; later gets 408")
-      ->check(CLI::Range(1, 3600000));
+  add_bounded(app, "--max-connections", c.max_connections,
+              "Open connections at most; more get 503 (a few extra slots stay for health probes)",
+              1, 1000000);
+  add_bounded(app, "--max-connections-per-client", c.max_connections_per_client,
+              "Open connections per client IP address at most", 1, 1000000);
+  add_bounded(app, "--keep-alive-timeout-ms", c.idle_timeout_ms,
+              "How long an idle connection may wait for its next request", 1, kMaxDeadlineMs);
+  add_bounded(app, "--request-line-timeout-ms", c.request_line_timeout_ms,
+              "From a request's first byte to the end of its request line; later gets 408", 1,
+              kMaxDeadlineMs);
+  add_bounded(app, "--header-timeout-ms", c.header_timeout_ms,
+              "From a request's first byte to the end of its headers; later gets 408", 1,
+              kMaxDeadlineMs);
+  add_bounded(app, "--body-timeout-ms", c.body_timeout_ms,
+              "From the end of the headers to the end of the body; later gets 408", 1,
+              kMaxDeadlineMs);
 }
 
 // "reviews.int8.fenlei" -> "reviews.int8"
@@ -92,35 +100,30 @@ int run_serve(int argc, char** argv) {
   app->add_option("--name", name, "URL name of MODEL (default: the file name without extension)");
   app->add_option("--model", extra_models, "Serve another model, as NAME=PATH (repeatable)");
   app->add_option("--host", options.host, "Address to bind; 0.0.0.0 exposes it to the network");
-  app->add_option("--port", options.port, "Port to bind; 0 picks a free one")
-      ->check(CLI::Range(0, 65535));
-  app->add_option("--threads", options.service.batcher.threads, "Prediction worker threads")
-      ->check(CLI::Range(1, 256));
-  app->add_option("--http-threads", options.http_threads,
-                  "Threads that run requests (connections are not tied to threads)")
-      ->check(CLI::Range(1, 4096));
+  add_bounded(*app, "--port", options.port, "Port to bind; 0 picks a free one", 0, 65535);
+  add_bounded(*app, "--threads", options.service.batcher.threads,
+              "Prediction worker threads", 1, 256);
+  add_bounded(*app, "--http-threads", options.http_threads,
+              "Threads that run requests (connections are not tied to threads)", 1, 4096);
   add_connection_flags(*app, options.connections);
   app->add_option("--cors-origin", options.service.allowed_origins,
                   "Origin whose web pages may call this server, e.g. https://ops.example.com "
                   "(repeatable; default: none but the server's own)");
-  app->add_option("--max-batch-size", max_batch_size, "Most texts per model call")
-      ->check(CLI::Range(1, 4096));
-  app->add_option("--max-queue-delay-us", options.service.batcher.max_queue_delay_us,
-                  "Longest wait for a batch to fill; 0 never waits when a worker is idle")
-      ->check(CLI::Range(0, 10000000));
+  add_bounded(*app, "--max-batch-size", max_batch_size, "Most texts per model call", 1, 4096);
+  add_bounded(*app, "--max-queue-delay-us", options.service.batcher.max_queue_delay_us,
+              "Longest wait for a batch to fill; 0 never waits when a worker is idle",
+              0, 10000000);
   app->add_option("--caller-runs", options.service.batcher.caller_runs,
                   "Run a request on its connection thread when a worker slot is free "
                   "(true/false; false always hands it to a worker)");
-  app->add_option("--max-queue-size", max_queue_size, "Requests that may wait; more get 429")
-      ->check(CLI::Range(1, 1000000));
-  app->add_option("--max-body-bytes", max_body_bytes, "Largest request body; larger gets 413")
-      ->check(CLI::Range(64, 1 << 30));
-  app->add_option("--timeout-ms", options.service.timeout_ms,
-                  "Per-request time limit (queue + prediction); later gets 504")
-      ->check(CLI::Range(1, 3600000));
-  app->add_option("--drain-timeout-s", options.drain_timeout_s,
-                  "On SIGTERM/SIGINT, how long in-flight requests may take to finish")
-      ->check(CLI::Range(0, 3600));
+  add_bounded(*app, "--max-queue-size", max_queue_size,
+              "Requests that may wait; more get 429", 1, 1000000);
+  add_bounded(*app, "--max-body-bytes", max_body_bytes,
+              "Largest request body; larger gets 413", 64, 1 << 30);
+  add_bounded(*app, "--timeout-ms", options.service.timeout_ms,
+              "Per-request time limit (queue + prediction); later gets 504", 1, kMaxDeadlineMs);
+  add_bounded(*app, "--drain-timeout-s", options.drain_timeout_s,
+              "On SIGTERM/SIGINT, how long in-flight requests may take to finish", 0, 3600);
   std::string auth_token_file;
   app->add_option("--auth-token-file", auth_token_file,
                   "Bearer tokens, one a line ('TOKEN' or 'TOKEN admin'); every request but the "
@@ -131,10 +134,9 @@ int run_serve(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app->add_option("--tls-key", options.connections.tls_key, "PEM private key of --tls-cert")
       ->check(CLI::ExistingFile);
-  app->add_option("--admin-port", options.admin_port,
-                  "Serve reloads on this 127.0.0.1 port only (no token needed there); the data "
-                  "port then refuses them")
-      ->check(CLI::Range(0, 65535));
+  add_bounded(*app, "--admin-port", options.admin_port,
+              "Serve reloads on this 127.0.0.1 port only (no token needed there); the data "
+              "port then refuses them", 0, 65535);
   app->add_option("--access-log", options.service.access_log,
                   "Write one JSON line per request to FILE (appended) or - (stdout)");
   bool no_ui = false;

@@ -13,6 +13,7 @@
 #include "fake_predictor.h"
 #include "raw_client.h"
 #include "server/server.h"
+#include "server_fixture.h"
 
 namespace fenlei::server {
 namespace {
@@ -28,25 +29,7 @@ const std::string kPredict =
     "Content-Length: " + std::to_string(kPredictBody.size()) + "\r\n\r\n" + kPredictBody;
 const std::string kLive = "GET /v2/health/live HTTP/1.1\r\nHost: t\r\n\r\n";
 
-class HostileClientsTest : public ::testing::Test {
- protected:
-  void start(ServerOptions options = {}) {
-    options.host = "127.0.0.1";
-    options.port = 0;
-    auto server = Server::create({{"reviews", "good.fenlei"}}, testing::fake_loader(control_),
-                                 options);
-    ASSERT_TRUE(server.ok()) << server.status().message();
-    server_ = std::move(server).value();
-    ASSERT_TRUE(server_->start().ok());
-  }
-  void TearDown() override {
-    if (server_) server_->shutdown();
-  }
-  int port() const { return server_->port(); }
-
-  std::shared_ptr<FakeControl> control_ = std::make_shared<FakeControl>();
-  std::unique_ptr<Server> server_;
-};
+class HostileClientsTest : public testing::ServerFixture {};
 
 // Issue 16.1: 130 connections that each sent one header byte used to hold all of httplib's
 // threads, so a normal request timed out.

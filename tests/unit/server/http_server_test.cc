@@ -11,6 +11,7 @@
 
 #include "fake_predictor.h"
 #include "server/signal_watcher.h"
+#include "server_fixture.h"
 
 namespace fenlei::server {
 namespace {
@@ -20,21 +21,8 @@ using testing::FakeControl;
 
 const char* kPredictPath = "/v1/models/reviews:predict";
 
-class HttpServerTest : public ::testing::Test {
+class HttpServerTest : public testing::ServerFixture {
  protected:
-  void start(ServerOptions options = {}) {
-    options.host = "127.0.0.1";
-    options.port = 0;
-    auto server = Server::create({{"reviews", "good.fenlei"}}, testing::fake_loader(control_),
-                                 options);
-    ASSERT_TRUE(server.ok()) << server.status().message();
-    server_ = std::move(server).value();
-    ASSERT_TRUE(server_->start().ok());
-    ASSERT_GT(server_->port(), 0);
-  }
-  void TearDown() override {
-    if (server_) server_->shutdown();
-  }
   std::unique_ptr<httplib::Client> client() const {
     auto c = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
     c->set_connection_timeout(5, 0);
@@ -54,9 +42,6 @@ class HttpServerTest : public ::testing::Test {
     if (j.is_discarded() || !j.is_object() || !j.contains("error")) return "";
     return j["error"].get<std::string>();
   }
-
-  std::shared_ptr<FakeControl> control_ = std::make_shared<FakeControl>();
-  std::unique_ptr<Server> server_;
 };
 
 TEST_F(HttpServerTest, ServesPredictionsAndTheModelEndpoints) {

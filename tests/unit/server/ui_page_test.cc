@@ -6,26 +6,22 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include "fake_predictor.h"
 #include "server/server.h"
+#include "server_fixture.h"
 
 namespace fenlei::server {
 namespace {
 
-std::unique_ptr<Server> start_server(bool ui) {
-  ServerOptions options;
-  options.host = "127.0.0.1";
-  options.port = 0;
-  options.service.ui = ui;
-  auto control = std::make_shared<testing::FakeControl>();
-  auto server = Server::create({{"reviews", "good.fenlei"}}, testing::fake_loader(control), options);
-  EXPECT_TRUE(server.ok()) << server.status().message();
-  if (!server.ok()) return nullptr;
-  EXPECT_TRUE((*server)->start().ok());
-  return std::move(server).value();
-}
+class UiPage : public testing::ServerFixture {
+ protected:
+  void start_with_ui(bool ui) {
+    ServerOptions options;
+    options.service.ui = ui;
+    start(options);
+  }
+};
 
-TEST(UiPage, BuildsTheModelNamesInAndFetchesNothingFromElsewhere) {
+TEST_F(UiPage, BuildsTheModelNamesInAndFetchesNothingFromElsewhere) {
   const std::string page = ui_page_html({"reviews", "news</script><script>x"});
   EXPECT_NE(page.find(R"(["reviews","news\u003c/script>\u003cscript>x"])"), std::string::npos);
   EXPECT_EQ(page.find("__MODELS__"), std::string::npos);
@@ -35,10 +31,9 @@ TEST(UiPage, BuildsTheModelNamesInAndFetchesNothingFromElsewhere) {
   for (const char* api : {":predict", ":explain", "/metadata"}) EXPECT_NE(page.find(api), std::string::npos) << api;
 }
 
-TEST(UiPage, ServedAtTheRootWithAStrictPolicyAndTheApiStillWorks) {
-  auto server = start_server(true);
-  ASSERT_TRUE(server);
-  httplib::Client client("127.0.0.1", server->port());
+TEST_F(UiPage, ServedAtTheRootWithAStrictPolicyAndTheApiStillWorks) {
+  ASSERT_NO_FATAL_FAILURE(start_with_ui(true));
+  httplib::Client client("127.0.0.1", port());
   auto page = client.Get("/");
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200);
@@ -51,18 +46,15 @@ TEST(UiPage, ServedAtTheRootWithAStrictPolicyAndTheApiStillWorks) {
   auto meta = client.Get("/v1/models/reviews/metadata");
   ASSERT_TRUE(meta);
   EXPECT_EQ(meta->status, 200);
-  server->shutdown();
 }
 
-TEST(UiPage, OffWithoutUi) {
-  auto server = start_server(false);
-  ASSERT_TRUE(server);
-  httplib::Client client("127.0.0.1", server->port());
+TEST_F(UiPage, OffWithoutUi) {
+  ASSERT_NO_FATAL_FAILURE(start_with_ui(false));
+  httplib::Client client("127.0.0.1", port());
   auto page = client.Get("/");
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 404);
   EXPECT_EQ(page->get_header_value("Content-Type"), "application/json");
-  server->shutdown();
 }
 
 }  // namespace
