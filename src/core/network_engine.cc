@@ -48,7 +48,7 @@ void NetworkEngine::predict_proba(const nn::Batch& batch, Scratch& scratch, floa
 void NetworkEngine::warm_up() const {
   if (projection_ == nullptr) return;
   nn::ProjectionScratch scratch;
-  projection_->fill_all(scratch);
+  projection_->fill_frequent(scratch);
 }
 
 StatusOr<std::unique_ptr<Engine>> NetworkEngine::quantize(

@@ -68,7 +68,7 @@ class Int8Engine final : public Engine {
   bool multi_label() const override { return model_->config().multi_label(); }
   int64_t parameter_count() const override { return model_->parameter_count(); }
   void predict_proba(const nn::Batch& batch, Scratch& scratch, float* out) const override;
-  // Fills the int8 per-token conv projections up front (quant::Int8Projection).
+  // Fills the most frequent tokens' int8 conv projections up front (quant::Int8Projection).
   void warm_up() const override { model_->warm_up(); }
   StatusOr<std::unique_ptr<Engine>> quantize(
       const quant::QuantizeOptions& options) const override;

@@ -305,7 +305,7 @@ Int8Model& Int8Model::operator=(const Int8Model& o) {
 void Int8Model::warm_up() const {
   if (projection_ == nullptr) return;
   Int8ProjectionScratch scratch;
-  projection_->fill_all(scratch);
+  projection_->fill_frequent(scratch);
 }
 
 namespace {
