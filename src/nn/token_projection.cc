@@ -94,7 +94,7 @@ std::unique_ptr<TokenProjection> TokenProjection::create(const Network& net, siz
   p->packed_weights_.assign(size_t(dim) * size_t(p->row_floats_), 0.0f);
   for (size_t ci = 0; ci < net.conv_layers().size(); ++ci) {
     const Network::ConvIndex& conv = net.conv_layers()[ci];
-    const float* w = net.params()[conv.weight].data.data();
+    const float* w = net.params()[conv.weight].values();
     const int k = conv.width * dim;
     for (int j = 0; j < conv.width; ++j)
       for (int f = 0; f < p->filters_; ++f)
@@ -142,7 +142,7 @@ void TokenProjection::compute_missing(ProjectionScratch& s) const {
   const size_t chunks = (n + kRowChunk - 1) / kRowChunk;
   float* out = grow(s.new_rows, chunks * kRowChunk * r);
   float* in = grow(s.embeddings, size_t(kRowChunk) * size_t(dim_));
-  const float* table = net_->params()[net_->embed_index()].data.data();
+  const float* table = net_->params()[net_->embed_index()].values();
   for (size_t chunk = 0; chunk < chunks; ++chunk) {
     const size_t first_row = chunk * kRowChunk;
     for (size_t k = 0; k < size_t(kRowChunk); ++k) {
@@ -178,7 +178,7 @@ void TokenProjection::features(const Segment& seg, ProjectionScratch& s, float* 
       const Network::ConvIndex& conv = net_->conv_layers()[c];
       const int width = conv.width;
       window_sum_max(rows, conv_steps(len, width), width, conv_offset_[c], padded_filters_, mx);
-      const float* b = net_->params()[conv.bias].data.data();
+      const float* b = net_->params()[conv.bias].values();
       float* o = out + c * size_t(filters_);
       for (int f = 0; f < filters_; ++f) {
         const float v = mx[f] + b[f];
