@@ -121,12 +121,12 @@ class Classifier {
 
   const ModelInfo& info() const;
 
-  // Computes now, for the whole vocabulary, the per-token tables that float cnn models
-  // otherwise fill lazily during their first predictions (see docs/engine.md, "Inference"), so
-  // that later calls run at steady-state latency; a no-op for other models. Results are the
-  // same either way, bit for bit. Costs ~vocab x (conv widths x filters x dim) multiply-adds
-  // once (textcnn, 10k words: ~1.5 G, a fraction of a second) and keeps the table resident
-  // (textcnn: ~46 MiB). Thread-safe; `fenlei serve` calls it before a model takes traffic.
+  // Computes now the rows of the per-token tables that cnn models otherwise fill lazily during
+  // their first predictions (see docs/engine.md, "Inference") for the most frequent tokens, up
+  // to 8 MiB of table (textcnn, 10k words: the first ~1,700 of 46 MiB), so that later calls run
+  // at nearly steady-state latency; rarer tokens' rows are still computed on first use, which
+  // keeps a server's memory small. A no-op for other models. Results are the same either way,
+  // bit for bit. Thread-safe; `fenlei serve` calls it before a model takes traffic.
   void warm_up() const;
 
   // Implementation detail, public so that the engine can be shared with training and tools.

@@ -101,8 +101,11 @@ StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle mo
 }
 
 StatusOr<std::shared_ptr<const Classifier>> Classifier::load(const std::string& path) {
-  FENLEI_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
-  return load_from_memory(bytes, path);
+  // Mapped, not read: large float weights are used in place (format::map_model_file).
+  std::string_view bytes;
+  FENLEI_ASSIGN_OR_RETURN(format::ModelFile file, format::map_model_file(path, &bytes));
+  FENLEI_ASSIGN_OR_RETURN(core::ModelBundle bundle, core::bundle_from_model_file(file, path));
+  return make_classifier(std::move(bundle), bytes, file.format_version);
 }
 
 StatusOr<std::shared_ptr<const Classifier>> Classifier::load_from_memory(std::string_view bytes,

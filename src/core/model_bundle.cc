@@ -96,7 +96,7 @@ Status save_bundle(const std::string& path, const ModelBundle& bundle) {
 }
 
 StatusOr<ModelBundle> load_bundle(const std::string& path) {
-  FENLEI_ASSIGN_OR_RETURN(format::ModelFile file, format::read_model_file(path));
+  FENLEI_ASSIGN_OR_RETURN(format::ModelFile file, format::map_model_file(path));
   return bundle_from_model_file(file, path);
 }
 

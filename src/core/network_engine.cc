@@ -1,7 +1,16 @@
 #include "core/network_engine.h"
 
+#include <cstring>
+
 namespace fenlei::core {
 namespace {
+
+bool host_is_little_endian() {
+  const uint16_t probe = 1;
+  uint8_t first;
+  std::memcpy(&first, &probe, 1);
+  return first == 1;
+}
 
 StatusOr<nn::ModelConfig> config_of(const EngineSource& s) {
   if (!s.metadata.contains("architecture"))
@@ -26,19 +35,42 @@ std::unique_ptr<NetworkEngine> NetworkEngine::borrow(const nn::Network& network)
 StatusOr<std::unique_ptr<Engine>> NetworkEngine::load(const EngineSource& s) {
   FENLEI_ASSIGN_OR_RETURN(nn::ModelConfig config, config_of(s));
   auto corrupt = [&](const std::string& what) { return data_loss_error(s.name + ": " + what); };
-  // Fill a freshly allocated network's tensors by name, checking every shape.
-  auto net = nn::Network::allocate(config);
+  // Fill (or borrow) a network's tensors by name, checking every shape.
+  auto net = nn::Network::allocate_empty(config);
   if (!net.ok()) return corrupt("architecture: " + net.status().message());
+  // Weights of a mapped file are used in place where every inference read goes through
+  // nn::Tensor::values(): the fasttext and cnn forward paths. Recurrent and dpcnn networks copy.
+  const bool borrow = s.file.backing != nullptr && host_is_little_endian() &&
+                      (config.arch == nn::Arch::kFastText || config.arch == nn::Arch::kCnn);
+  bool borrowed_any = false;
   for (nn::Tensor& t : net->params()) {
     const format::Tensor* stored = s.file.find_tensor(t.name);
     if (stored == nullptr) return corrupt("missing weight tensor '" + t.name + "'");
     if (stored->shape != t.shape) return corrupt("tensor '" + t.name + "' has the wrong shape");
-    std::vector<float>().swap(t.data);  // the zeros allocate() put there: free them first
+    const std::string_view bytes = stored->bytes();
+    if (borrow && stored->dtype == format::DType::kF32 && !stored->borrowed.empty() &&
+        bytes.size() == size_t(t.shape_numel()) * sizeof(float) &&
+        reinterpret_cast<uintptr_t>(bytes.data()) % alignof(float) == 0) {
+      t.borrowed = reinterpret_cast<const float*>(bytes.data());
+      borrowed_any = true;
+      continue;
+    }
     auto values = format::tensor_to_f32(*stored);
     if (!values.ok()) return corrupt("tensor '" + t.name + "': " + values.status().message());
     t.data = std::move(*values);
   }
-  return std::unique_ptr<Engine>(new NetworkEngine(std::move(*net)));
+  std::unique_ptr<NetworkEngine> engine(new NetworkEngine(std::move(*net)));
+  if (borrowed_any) engine->backing_ = s.file.backing;
+  return std::unique_ptr<Engine>(std::move(engine));
+}
+
+const nn::Network* NetworkEngine::trainable_network() const {
+  if (backing_ == nullptr) return net_;
+  std::call_once(owned_copy_once_, [this] {
+    owned_copy_ = std::make_unique<nn::Network>(*net_);
+    for (nn::Tensor& t : owned_copy_->params()) t.take_ownership();
+  });
+  return owned_copy_.get();
 }
 
 void NetworkEngine::predict_proba(const nn::Batch& batch, Scratch& scratch, float* out) const {
@@ -48,12 +80,13 @@ void NetworkEngine::predict_proba(const nn::Batch& batch, Scratch& scratch, floa
 void NetworkEngine::warm_up() const {
   if (projection_ == nullptr) return;
   nn::ProjectionScratch scratch;
-  projection_->fill_all(scratch);
+  projection_->fill_frequent(scratch);
 }
 
 StatusOr<std::unique_ptr<Engine>> NetworkEngine::quantize(
     const quant::QuantizeOptions& options) const {
-  FENLEI_ASSIGN_OR_RETURN(quant::Int8Model m, quant::Int8Model::quantize(*net_, options));
+  FENLEI_ASSIGN_OR_RETURN(quant::Int8Model m,
+                          quant::Int8Model::quantize(*trainable_network(), options));
   return std::unique_ptr<Engine>(
       new Int8Engine(std::make_shared<const quant::Int8Model>(std::move(m))));
 }
@@ -61,7 +94,7 @@ StatusOr<std::unique_ptr<Engine>> NetworkEngine::quantize(
 EngineFile NetworkEngine::to_file() const {
   EngineFile f;
   for (const nn::Tensor& t : net_->params())
-    f.tensors.push_back(format::make_f32_tensor(t.name, t.shape, t.data));
+    f.tensors.push_back(format::make_f32_tensor(t.name, t.shape, t.values(), size_t(t.numel())));
   return f;
 }
 

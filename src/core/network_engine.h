@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "engine/engine.h"
@@ -40,16 +41,26 @@ class NetworkEngine final : public Engine {
   void warm_up() const override;
   StatusOr<std::unique_ptr<Engine>> quantize(
       const quant::QuantizeOptions& options) const override;
-  const nn::Network* trainable_network() const override { return net_; }
+  // For a network whose weights are borrowed from a mapped file, an owned copy made on first
+  // call (training, quantising and saving write or copy `data`; inference reads in place).
+  const nn::Network* trainable_network() const override;
   nlohmann::json architecture_json() const override { return net_->config().to_json(); }
   EngineFile to_file() const override;
 
-  const nn::Network& network() const { return *net_; }
+  const nn::Network& network() const { return *trainable_network(); }
+  // True when the weights are used in place from a mapped model file (load through
+  // format::map_model_file), not copied.
+  bool borrows_weights() const { return backing_ != nullptr; }
 
  private:
   NetworkEngine() = default;
   nn::Network owned_;
   const nn::Network* net_ = &owned_;
+  // The mapped model file that borrowed weights point into (null when they are owned), and the
+  // owned copy trainable_network() makes of such a network.
+  std::shared_ptr<const void> backing_;
+  mutable std::once_flag owned_copy_once_;
+  mutable std::unique_ptr<nn::Network> owned_copy_;
   // Per-token conv projections of a cnn (null otherwise): the fast inference path. Points into
   // *net_, so an engine is never copied or moved (it lives behind a pointer).
   std::unique_ptr<const nn::TokenProjection> projection_;
@@ -68,7 +79,7 @@ class Int8Engine final : public Engine {
   bool multi_label() const override { return model_->config().multi_label(); }
   int64_t parameter_count() const override { return model_->parameter_count(); }
   void predict_proba(const nn::Batch& batch, Scratch& scratch, float* out) const override;
-  // Fills the int8 per-token conv projections up front (quant::Int8Projection).
+  // Fills the most frequent tokens' int8 conv projections up front (quant::Int8Projection).
   void warm_up() const override { model_->warm_up(); }
   StatusOr<std::unique_ptr<Engine>> quantize(
       const quant::QuantizeOptions& options) const override;

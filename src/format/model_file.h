@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,14 +42,20 @@ std::string dtype_name(DType dtype);
 constexpr uint32_t kFlagHasOptimizerState = 1u << 0;  // a training checkpoint
 constexpr uint32_t kFlagHasInt8 = 1u << 1;            // at least one kI8 weight tensor
 
-// A named n-dimensional array. `data` holds the raw little-endian element bytes in row-major
-// order; its size must be numel(shape) * dtype_size(dtype). A rank-0 shape is a scalar.
+// A named n-dimensional array: raw little-endian element bytes in row-major order, of size
+// numel(shape) * dtype_size(dtype). A rank-0 shape is a scalar. The bytes are either owned
+// (`data`) or, for a tensor read by map_model_file, borrowed from the mapped file (`borrowed`,
+// `data` then empty; the ModelFile's `backing` keeps them alive). Read them through bytes().
 struct Tensor {
   std::string name;  // scoped, e.g. "conv3/weight", "conv3/weight_scale"; UTF-8, unique per list
   DType dtype = DType::kF32;
   std::vector<int64_t> shape;
   std::string data;
+  std::string_view borrowed;
 
+  std::string_view bytes() const {
+    return borrowed.data() != nullptr ? borrowed : std::string_view(data);
+  }
   // Product of the dims (1 for a scalar). Only meaningful for a validated shape.
   int64_t numel() const;
 };
@@ -57,6 +64,8 @@ struct Tensor {
 // values.size() == product(shape); a mismatch is reported when the file is written.
 Tensor make_f32_tensor(std::string name, std::vector<int64_t> shape,
                        const std::vector<float>& values);
+Tensor make_f32_tensor(std::string name, std::vector<int64_t> shape, const float* values,
+                       size_t count);
 Tensor make_i8_tensor(std::string name, std::vector<int64_t> shape,
                       const std::vector<int8_t>& values);
 Tensor make_i32_tensor(std::string name, std::vector<int64_t> shape,
@@ -80,6 +89,9 @@ struct ModelFile {
   std::string user_dictionary;          // jieba user-dictionary text (UTF-8), may be empty
   std::vector<Tensor> tensors;          // model weights, in the order given (names unique)
   std::vector<Tensor> optimizer_state;  // checkpoints only, e.g. "adam/m/fc/weight"; may be empty
+  // What borrowed tensor bytes point into (the mapped file), shared by copies of this value;
+  // null when every tensor owns its bytes. An engine that keeps borrowed pointers keeps this.
+  std::shared_ptr<const void> backing;
 
   // The tensor called `name`, or nullptr. Linear scan: models hold tens of tensors.
   const Tensor* find_tensor(std::string_view name) const;
@@ -105,6 +117,10 @@ struct ParseOptions {
   // Verify the per-section and whole-file CRC-32s. Only fuzzers and forensics turn this off:
   // every structural check still runs, so a corrupt file still cannot crash the parser.
   bool verify_checksums = true;
+  // Tensors of an uncompressed data section borrow their bytes from the parsed buffer instead of
+  // copying them (Tensor::borrowed); the caller keeps the buffer alive (map_model_file sets
+  // ModelFile::backing to the mapping).
+  bool borrow_tensor_data = false;
 };
 
 // Encodes `model` into file bytes. Deterministic: equal models and options give equal bytes.
@@ -126,6 +142,14 @@ StatusOr<ModelFile> parse_model_file(std::string_view bytes, const std::string& 
 
 // read_file() then parse_model_file(); also NOT_FOUND if the file does not exist.
 StatusOr<ModelFile> read_model_file(const std::string& path, const ParseOptions& options = {});
+
+// The file mapped read-only (base/mapped_file.h) and parsed with borrow_tensor_data: no copy of
+// the weights is made, and only the pages that are read become resident. The checks are those
+// of parse_model_file, checksums included (one pass over the file). The returned value's
+// `backing` holds the mapping; `file_bytes`, if given, receives a view of the whole file (valid
+// while `backing` lives) for checksum and size reporting. Errors as read_model_file.
+StatusOr<ModelFile> map_model_file(const std::string& path, std::string_view* file_bytes = nullptr,
+                                   const ParseOptions& options = {});
 
 // The file's checksum as 8 lowercase hex digits: the CRC-32 of every byte except the trailing
 // stored CRC (for a valid file, equal to that stored value). What `fenlei info` shows.

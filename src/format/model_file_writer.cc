@@ -61,7 +61,7 @@ Status for_each_piece(const PendingSection& s, const Piece& piece) {
   uint64_t at = 0;
   for (size_t i = 0; i < s.tensors->size(); ++i) {
     FENLEI_RETURN_IF_ERROR(piece(std::string_view(kZeros, s.offsets[i] - at)));
-    const std::string& data = (*s.tensors)[i].data;
+    const std::string_view data = (*s.tensors)[i].bytes();
     FENLEI_RETURN_IF_ERROR(piece(std::string_view(data)));
     at = s.offsets[i] + data.size();
   }

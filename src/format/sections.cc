@@ -72,7 +72,7 @@ std::vector<uint64_t> tensor_data_offsets(const std::vector<Tensor>& tensors, ui
   for (const Tensor& t : tensors) {
     at = (at + kAlignment - 1) / kAlignment * kAlignment;
     offsets.push_back(at);
-    at += t.data.size();
+    at += t.bytes().size();
   }
   *size = at;
   return offsets;
@@ -91,7 +91,7 @@ std::string encode_tensor_index(const std::vector<Tensor>& tensors) {
     index.put_u16(0);  // reserved
     for (int64_t d : t.shape) index.put_i64(d);
     index.put_u64(offsets[i]);
-    index.put_u64(t.data.size());
+    index.put_u64(t.bytes().size());
   }
   return index.take();
 }
@@ -103,7 +103,8 @@ EncodedTensors encode_tensors(const std::vector<Tensor>& tensors) {
   // copies of a model-sized table at the moment of each reallocation.
   std::string data(static_cast<size_t>(size), '\0');
   for (size_t i = 0; i < tensors.size(); ++i) {
-    std::copy(tensors[i].data.begin(), tensors[i].data.end(),
+    const std::string_view bytes = tensors[i].bytes();
+    std::copy(bytes.begin(), bytes.end(),
               data.begin() + static_cast<std::ptrdiff_t>(offsets[i]));
   }
   return {encode_tensor_index(tensors), std::move(data)};
@@ -177,7 +178,7 @@ StatusOr<std::vector<Tensor>> decode_tensors(std::string_view index, std::string
 
 StatusOr<std::vector<Tensor>> attach_tensor_data(std::vector<TensorIndexEntry> entries,
                                                  std::string_view data,
-                                                 const std::string& context) {
+                                                 const std::string& context, bool borrow) {
   struct Extent {
     uint64_t offset, size;
     size_t index;
@@ -194,7 +195,10 @@ StatusOr<std::vector<Tensor>> attach_tensor_data(std::vector<TensorIndexEntry> e
                              std::to_string(e.offset) + ", " + std::to_string(e.nbytes) +
                              " bytes, section " + std::to_string(data.size()) + " bytes)");
     }
-    t.data.assign(data.data() + e.offset, static_cast<size_t>(e.nbytes));
+    if (borrow)
+      t.borrowed = data.substr(static_cast<size_t>(e.offset), static_cast<size_t>(e.nbytes));
+    else
+      t.data.assign(data.data() + e.offset, static_cast<size_t>(e.nbytes));
     extents.push_back({e.offset, e.nbytes, out.size()});
     out.push_back(std::move(t));
   }
@@ -264,9 +268,9 @@ std::string check_tensors(const std::vector<Tensor>& tensors, const char* what) 
     if (!byte_size(t.shape, dtype_size(t.dtype), &expected)) {
       return "tensor '" + t.name + "' has an invalid shape " + shape_string(t.shape);
     }
-    if (t.data.size() != expected) {
+    if (t.bytes().size() != expected) {
       return "tensor '" + t.name + "' " + dtype_name(t.dtype) + shape_string(t.shape) + " needs " +
-             std::to_string(expected) + " bytes but holds " + std::to_string(t.data.size());
+             std::to_string(expected) + " bytes but holds " + std::to_string(t.bytes().size());
     }
   }
   return "";

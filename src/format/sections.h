@@ -44,9 +44,10 @@ StatusOr<std::vector<TensorIndexEntry>> decode_tensor_index(std::string_view ind
                                                             const std::string& context);
 // The bytes the data section must hold: the end of the last tensor.
 uint64_t tensor_data_extent(const std::vector<TensorIndexEntry>& index);
+// With `borrow`, each tensor views its bytes in `data` (Tensor::borrowed) instead of copying.
 StatusOr<std::vector<Tensor>> attach_tensor_data(std::vector<TensorIndexEntry> index,
                                                  std::string_view data,
-                                                 const std::string& context);
+                                                 const std::string& context, bool borrow = false);
 
 // Checks everything the format promises about content; returns "" if valid, else what is wrong
 // (the writer reports it as INVALID_ARGUMENT, the reader as DATA_LOSS).

@@ -78,16 +78,21 @@ bool host_is_little_endian() {
 }
 
 template <typename T>
-std::string to_le_bytes(const std::vector<T>& values) {
-  std::string out(values.size() * sizeof(T), '\0');
+std::string to_le_bytes(const T* values, size_t count) {
+  std::string out(count * sizeof(T), '\0');
   if (out.empty()) return out;
-  std::memcpy(out.data(), values.data(), out.size());
+  std::memcpy(out.data(), values, out.size());
   if (!host_is_little_endian()) {
     for (size_t i = 0; i < out.size(); i += sizeof(T)) {
       for (size_t a = 0, b = sizeof(T) - 1; a < b; ++a, --b) std::swap(out[i + a], out[i + b]);
     }
   }
   return out;
+}
+
+template <typename T>
+std::string to_le_bytes(const std::vector<T>& values) {
+  return to_le_bytes(values.data(), values.size());
 }
 
 template <typename T>
@@ -103,18 +108,19 @@ StatusOr<std::vector<T>> from_le_bytes(const Tensor& t, DType want) {
     }
     n *= d;
   }
-  if (t.data.size() != static_cast<uint64_t>(n) * sizeof(T)) {
-    return invalid_argument_error("tensor '" + t.name + "' holds " + std::to_string(t.data.size()) +
+  const std::string_view bytes = t.bytes();
+  if (bytes.size() != static_cast<uint64_t>(n) * sizeof(T)) {
+    return invalid_argument_error("tensor '" + t.name + "' holds " + std::to_string(bytes.size()) +
                                   " bytes but its shape needs " +
                                   std::to_string(static_cast<uint64_t>(n) * sizeof(T)));
   }
   // Straight into the result, swapped there if need be: no copy of a model-sized byte string.
   std::vector<T> out(static_cast<size_t>(n));
-  if (!t.data.empty()) std::memcpy(out.data(), t.data.data(), t.data.size());
+  if (!bytes.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
   if (!host_is_little_endian()) {
-    char* bytes = reinterpret_cast<char*>(out.data());
-    for (size_t i = 0; i < t.data.size(); i += sizeof(T)) {
-      for (size_t a = 0, b = sizeof(T) - 1; a < b; ++a, --b) std::swap(bytes[i + a], bytes[i + b]);
+    char* host = reinterpret_cast<char*>(out.data());
+    for (size_t i = 0; i < bytes.size(); i += sizeof(T)) {
+      for (size_t a = 0, b = sizeof(T) - 1; a < b; ++a, --b) std::swap(host[i + a], host[i + b]);
     }
   }
   return out;
@@ -124,17 +130,22 @@ StatusOr<std::vector<T>> from_le_bytes(const Tensor& t, DType want) {
 
 Tensor make_f32_tensor(std::string name, std::vector<int64_t> shape,
                        const std::vector<float>& values) {
-  return Tensor{std::move(name), DType::kF32, std::move(shape), to_le_bytes(values)};
+  return Tensor{std::move(name), DType::kF32, std::move(shape), to_le_bytes(values), {}};
+}
+
+Tensor make_f32_tensor(std::string name, std::vector<int64_t> shape, const float* values,
+                       size_t count) {
+  return Tensor{std::move(name), DType::kF32, std::move(shape), to_le_bytes(values, count), {}};
 }
 
 Tensor make_i8_tensor(std::string name, std::vector<int64_t> shape,
                       const std::vector<int8_t>& values) {
-  return Tensor{std::move(name), DType::kI8, std::move(shape), to_le_bytes(values)};
+  return Tensor{std::move(name), DType::kI8, std::move(shape), to_le_bytes(values), {}};
 }
 
 Tensor make_i32_tensor(std::string name, std::vector<int64_t> shape,
                        const std::vector<int32_t>& values) {
-  return Tensor{std::move(name), DType::kI32, std::move(shape), to_le_bytes(values)};
+  return Tensor{std::move(name), DType::kI32, std::move(shape), to_le_bytes(values), {}};
 }
 
 StatusOr<std::vector<float>> tensor_to_f32(const Tensor& t) {

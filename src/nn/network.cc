@@ -24,9 +24,10 @@ void use_single_threaded_blas() {
   std::call_once(once, [] { openblas_set_num_threads(1); });
 }
 
-Network Network::build(const ModelConfig& c) {
+Network Network::build(const ModelConfig& c, bool zero_fill) {
   Network n;
   n.config_ = c;
+  n.params_.set_zero_fill(zero_fill);
   const int64_t d = c.embed_dim;
   n.embed_ = n.params_.add("embed/weight", {c.vocab_size, d});
   if (c.arch == Arch::kFastText && c.bigram_buckets > 0)
@@ -54,6 +55,7 @@ Network Network::build(const ModelConfig& c) {
     n.dense_.push_back(di);
     in = out;
   }
+  n.params_.set_zero_fill(true);
   return n;
 }
 
@@ -82,6 +84,12 @@ StatusOr<Network> Network::allocate(const ModelConfig& config) {
   FENLEI_RETURN_IF_ERROR(config.validate());
   use_single_threaded_blas();
   return build(config);
+}
+
+StatusOr<Network> Network::allocate_empty(const ModelConfig& config) {
+  FENLEI_RETURN_IF_ERROR(config.validate());
+  use_single_threaded_blas();
+  return build(config, /*zero_fill=*/false);
 }
 
 StatusOr<Network> Network::from_params(const ModelConfig& config, const Params& params) {
@@ -183,7 +191,7 @@ void features_forward(const Network& net, const Batch& b, size_t begin, int m, W
   const Params& p = net.params();
   const int fd = c.feature_dim();
   float* feat = grow(ws.feat, size_t(m) * fd);
-  const float* table = p[net.embed_index()].data.data();
+  const float* table = p[net.embed_index()].values();  // values(): weights may be borrowed
   Segment seg{b.ids.data() + b.offsets[begin], b.offsets.data() + begin, m};
   if (projection != nullptr) {
     projection->features(seg, ws.projection, feat, fd);
@@ -195,11 +203,11 @@ void features_forward(const Network& net, const Batch& b, size_t begin, int m, W
     if (ws.conv.size() < net.conv_layers().size()) ws.conv.resize(net.conv_layers().size());
     for (size_t wi = 0; wi < net.conv_layers().size(); ++wi) {
       const Network::ConvIndex& ci = net.conv_layers()[wi];
-      conv_pool_forward(table, c.embed_dim, p[ci.weight].data.data(), p[ci.bias].data.data(),
+      conv_pool_forward(table, c.embed_dim, p[ci.weight].values(), p[ci.bias].values(),
                         ci.width, c.filters, seg, ws.conv[wi], feat + wi * c.filters, fd);
     }
   } else {
-    const float* bt = net.bigram_index() >= 0 ? p[net.bigram_index()].data.data() : nullptr;
+    const float* bt = net.bigram_index() >= 0 ? p[net.bigram_index()].values() : nullptr;
     for (int i = 0; i < m; ++i) {
       const int len = seg.length(i);
       int32_t* bg = grow(ws.bigrams, size_t(std::max(len, 1)));
@@ -235,7 +243,7 @@ const float* head_forward(const Network& net, size_t begin, int m, Workspace& ws
     const Network::DenseIndex& di = net.dense_layers()[l];
     float* pre = grow(ws.pre[l], size_t(m) * di.out);
     float* act = grow(ws.act[l], size_t(m) * di.out);
-    dense_forward(x, m, di.in, p[di.weight].data.data(), p[di.bias].data.data(), di.out, pre);
+    dense_forward(x, m, di.in, p[di.weight].values(), p[di.bias].values(), di.out, pre);
     activation_forward(c.activation, pre, int64_t(m) * di.out, act);
     if (drop) {
       uint8_t* keep = grow(ws.keep[l], size_t(m) * di.out);
@@ -247,7 +255,7 @@ const float* head_forward(const Network& net, size_t begin, int m, Workspace& ws
   }
   const Network::DenseIndex& out = net.dense_layers().back();
   float* logits = grow(ws.logits, size_t(m) * out.out);
-  dense_forward(x, m, out.in, p[out.weight].data.data(), p[out.bias].data.data(), out.out, logits);
+  dense_forward(x, m, out.in, p[out.weight].values(), p[out.bias].values(), out.out, logits);
   return logits;
 }
 

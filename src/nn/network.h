@@ -39,6 +39,9 @@ class Network {
   // Validates the config and allocates every tensor zero-filled, without the random init: for
   // callers that overwrite all weights next (model loading, dequantisation). Errors: as create.
   static StatusOr<Network> allocate(const ModelConfig& config);
+  // The same tensors with their shapes but no values (empty data): for a loader that fills or
+  // borrows every tensor (core::NetworkEngine::load). Errors: as create.
+  static StatusOr<Network> allocate_empty(const ModelConfig& config);
   // Builds a network around loaded tensors; every expected tensor must be present with the
   // expected shape, and no unexpected tensor may be present. Errors: kInvalidArgument.
   static StatusOr<Network> from_params(const ModelConfig& config, const Params& params);
@@ -73,7 +76,7 @@ class Network {
   const DpcnnIndex& dpcnn() const { return dpcnn_; }                      // kDpcnn only
 
  private:
-  static Network build(const ModelConfig& config);
+  static Network build(const ModelConfig& config, bool zero_fill = true);
 
   ModelConfig config_;
   Params params_;

@@ -7,6 +7,18 @@
 
 namespace fenlei::nn {
 
+int64_t Tensor::shape_numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+void Tensor::take_ownership() {
+  if (borrowed == nullptr) return;
+  data.assign(borrowed, borrowed + shape_numel());
+  borrowed = nullptr;
+}
+
 int64_t Tensor::cols() const {
   int64_t c = 1;
   for (size_t i = 1; i < shape.size(); ++i) c *= shape[i];
@@ -20,7 +32,7 @@ int Params::add(const std::string& name, std::vector<int64_t> shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   t.shape = std::move(shape);
-  t.data.assign(static_cast<size_t>(n), 0.0f);
+  if (zero_fill_) t.data.assign(static_cast<size_t>(n), 0.0f);
   tensors_.push_back(std::move(t));
   return size() - 1;
 }

@@ -12,14 +12,27 @@ namespace fenlei::nn {
 
 // A named, contiguous, row-major float32 buffer. rows() is shape[0]; cols() the product of the
 // remaining dimensions (1 for a vector).
+//
+// The values are owned (`data`), or, in a network loaded for inference from a mapped model
+// file, borrowed read-only from the mapping (`borrowed`, `data` then empty): the weights are
+// used in place instead of copied (core::NetworkEngine::load). Inference code reads values();
+// code that writes or trains uses `data` and only ever sees owned tensors (the engine hands
+// out an owned copy of a borrowed network: NetworkEngine::trainable_network).
 struct Tensor {
   std::string name;
   std::vector<int64_t> shape;
   std::vector<float> data;
+  const float* borrowed = nullptr;
 
+  const float* values() const { return borrowed != nullptr ? borrowed : data.data(); }
   int64_t rows() const { return shape.empty() ? 1 : shape[0]; }
   int64_t cols() const;
-  int64_t numel() const { return static_cast<int64_t>(data.size()); }
+  int64_t numel() const {
+    return borrowed != nullptr ? shape_numel() : static_cast<int64_t>(data.size());
+  }
+  int64_t shape_numel() const;
+  // Copies borrowed values into `data` (no-op for an owned tensor).
+  void take_ownership();
 };
 
 // An ordered set of tensors. Order is insertion order and is part of the model: iteration,
@@ -30,6 +43,10 @@ class Params {
   // Adds a zero-filled tensor and returns its index. Names must be unique (checked by assert;
   // the network builds names itself).
   int add(const std::string& name, std::vector<int64_t> shape);
+  // Whether add() allocates zero-filled values (the default) or leaves `data` empty, for a
+  // loader that fills or borrows every tensor next (zeroing a model-sized table costs a page
+  // fault per 4 KiB for values that are thrown away).
+  void set_zero_fill(bool on) { zero_fill_ = on; }
   int size() const { return static_cast<int>(tensors_.size()); }
   Tensor& operator[](int i) { return tensors_[i]; }
   const Tensor& operator[](int i) const { return tensors_[i]; }
@@ -50,6 +67,7 @@ class Params {
 
  private:
   std::vector<Tensor> tensors_;
+  bool zero_fill_ = true;
 };
 
 // Gradients mirroring a Params by index. Tensors marked sparse (embedding tables) store only

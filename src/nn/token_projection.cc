@@ -2,7 +2,6 @@
 #include "nn/token_projection.h"
 
 #include <cblas.h>
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -16,9 +15,9 @@
 namespace fenlei::nn {
 namespace {
 
-constexpr uint8_t kEmpty = 0, kWriting = 1, kReady = 2;
 constexpr int kVector = 8;  // floats per AVX register; rows are padded to this
 constexpr int kRowChunk = 8;  // rows per projection sgemm (fixed, see gather_rows)
+constexpr int32_t kFillSlice = 512;  // rows per compute_missing when filling ahead of use
 
 bool gemm_forced() {
   const char* v = std::getenv("FENLEI_CONV_KERNEL");
@@ -105,15 +104,15 @@ std::unique_ptr<TokenProjection> TokenProjection::create(const Network& net, siz
     offset += ci.width * p->padded_filters_;
   }
   p->row_floats_ = offset;
-  p->table_bytes_ = size_t(p->vocab_) * size_t(p->row_floats_) * sizeof(float);
-  if (p->table_bytes_ == 0 || p->table_bytes_ > max_bytes) return nullptr;
+  const size_t table_bytes = size_t(p->vocab_) * size_t(p->row_floats_) * sizeof(float);
+  if (table_bytes == 0 || table_bytes > max_bytes) return nullptr;
 
   // packed_weights_[e, (c, j, f)] = W_c[f, j*dim + e]; padding columns stay zero.
   const int dim = p->dim_;
   p->packed_weights_.assign(size_t(dim) * size_t(p->row_floats_), 0.0f);
   for (size_t ci = 0; ci < net.conv_layers().size(); ++ci) {
     const Network::ConvIndex& conv = net.conv_layers()[ci];
-    const float* w = net.params()[conv.weight].data.data();
+    const float* w = net.params()[conv.weight].values();
     const int k = conv.width * dim;
     for (int j = 0; j < conv.width; ++j)
       for (int f = 0; f < p->filters_; ++f)
@@ -123,49 +122,30 @@ std::unique_ptr<TokenProjection> TokenProjection::create(const Network& net, siz
               w[size_t(f) * size_t(k) + size_t(j) * size_t(dim) + size_t(e)];
   }
 
-  // Untouched pages of an anonymous mapping cost no memory: only used rows become resident.
-  void* mem = mmap(nullptr, p->table_bytes_, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (mem == MAP_FAILED) return nullptr;  // the GEMM path still works
-  p->table_ = static_cast<float*>(mem);
-  p->state_.reset(new std::atomic<uint8_t>[size_t(p->vocab_)]());
+  // Rows never used cost no memory (LazyRowTable); without a mapping the GEMM path still works.
+  if (!p->table_.allocate(p->vocab_, size_t(p->row_floats_))) return nullptr;
   return p;
 }
 
-TokenProjection::~TokenProjection() {
-  if (table_ != nullptr) munmap(table_, table_bytes_);
-}
+TokenProjection::~TokenProjection() = default;
 
-size_t TokenProjection::rows_filled() const {
-  size_t n = 0;
-  for (int32_t v = 0; v < vocab_; ++v)
-    n += state_[size_t(v)].load(std::memory_order_acquire) == kReady;
-  return n;
-}
+size_t TokenProjection::rows_filled() const { return table_.rows_filled(); }
 
 void TokenProjection::gather_rows(const Segment& seg, ProjectionScratch& s) const {
   // Ids of the segment whose rows are not ready (pad id 0 included: short texts read it).
-  s.missing.clear();
-  const int32_t* first = seg.ids;
-  const int32_t* last = seg.ids + (seg.offsets[seg.count] - seg.offsets[0]);
-  if (state_[0].load(std::memory_order_acquire) != kReady) s.missing.push_back(0);
-  for (const int32_t* id = first; id != last; ++id)
-    if (state_[size_t(*id)].load(std::memory_order_acquire) != kReady) s.missing.push_back(*id);
-  if (s.missing.empty()) return;
-  std::sort(s.missing.begin(), s.missing.end());
-  s.missing.erase(std::unique(s.missing.begin(), s.missing.end()), s.missing.end());
+  const size_t n = size_t(seg.offsets[seg.count] - seg.offsets[0]);
+  table_.find_missing(seg.ids, n, /*also=*/0, &s.missing);
   compute_missing(s);
 }
 
 void TokenProjection::fill_all(ProjectionScratch& s) const {
-  // In slices, so that the scratch stays small however large the vocabulary.
-  constexpr int32_t kSlice = 512;
-  for (int32_t begin = 0; begin < vocab_; begin += kSlice) {
-    s.missing.clear();
-    for (int32_t id = begin; id < std::min(vocab_, begin + kSlice); ++id)
-      if (state_[size_t(id)].load(std::memory_order_acquire) != kReady) s.missing.push_back(id);
-    compute_missing(s);
-  }
+  table_.fill_first(vocab_, kFillSlice, &s.missing, [&](const auto&) { compute_missing(s); });
+}
+
+void TokenProjection::fill_frequent(ProjectionScratch& s) const {
+  const size_t row_bytes = size_t(row_floats_) * sizeof(float);
+  const auto rows = static_cast<int32_t>(std::min(size_t(vocab_), kWarmUpBytes / row_bytes));
+  table_.fill_first(rows, kFillSlice, &s.missing, [&](const auto&) { compute_missing(s); });
 }
 
 void TokenProjection::compute_missing(ProjectionScratch& s) const {
@@ -180,7 +160,7 @@ void TokenProjection::compute_missing(ProjectionScratch& s) const {
   const size_t chunks = (n + kRowChunk - 1) / kRowChunk;
   float* out = grow(s.new_rows, chunks * kRowChunk * r);
   float* in = grow(s.embeddings, size_t(kRowChunk) * size_t(dim_));
-  const float* table = net_->params()[net_->embed_index()].data.data();
+  const float* table = net_->params()[net_->embed_index()].values();
   for (size_t chunk = 0; chunk < chunks; ++chunk) {
     const size_t first_row = chunk * kRowChunk;
     for (size_t k = 0; k < size_t(kRowChunk); ++k) {
@@ -195,38 +175,27 @@ void TokenProjection::compute_missing(ProjectionScratch& s) const {
                 in, dim_, packed_weights_.data(), row_floats_, 0.0f, out + first_row * r,
                 row_floats_);
   }
-  for (size_t m = 0; m < n; ++m) {
-    const int32_t id = s.missing[m];
-    uint8_t expected = kEmpty;
-    if (state_[size_t(id)].compare_exchange_strong(expected, kWriting,
-                                                   std::memory_order_acq_rel)) {
-      std::memcpy(table_ + size_t(id) * r, out + m * r, r * sizeof(float));
-      state_[size_t(id)].store(kReady, std::memory_order_release);
-    }
-  }
+  table_.publish(s.missing, out);
 }
 
 void TokenProjection::features(const Segment& seg, ProjectionScratch& s, float* feat,
                                int feat_stride) const {
   gather_rows(seg, s);
-  const size_t r = size_t(row_floats_);
-  auto row_of = [&](int32_t id) -> const float* {
-    if (state_[size_t(id)].load(std::memory_order_acquire) == kReady) return table_ + size_t(id) * r;
-    // Another caller is still writing it: use the copy computed into our scratch.
-    const auto it = std::lower_bound(s.missing.begin(), s.missing.end(), id);
-    return s.new_rows.data() + size_t(it - s.missing.begin()) * r;
-  };
+  // A row another caller is still writing is read from the copy computed into our scratch.
+  auto row_of = [&](int32_t id) { return table_.row_or_own(id, s.missing, s.new_rows.data()); };
   // The next text's rows are fetched into L2 while this one is summed: the kernel's time is
   // mostly waiting for row loads (a seed-cnn row is 40 cache lines, read once per text).
+  const size_t row_bytes = table_.row_elems() * sizeof(float);
   auto prefetch_rows = [&](const int32_t* ids, int n) {
 #if defined(__x86_64__)
     for (int p = 0; p < n; ++p) {
-      const char* row = reinterpret_cast<const char*>(table_ + size_t(ids[p]) * r);
-      for (size_t b = 0; b < r * sizeof(float); b += 64) _mm_prefetch(row + b, _MM_HINT_T1);
+      const char* row = reinterpret_cast<const char*>(table_.row_address(ids[p]));
+      for (size_t b = 0; b < row_bytes; b += 64) _mm_prefetch(row + b, _MM_HINT_T1);
     }
 #else
     (void)ids;
     (void)n;
+    (void)row_bytes;
 #endif
   };
   const int max_width = net_->config().max_width();
@@ -243,7 +212,7 @@ void TokenProjection::features(const Segment& seg, ProjectionScratch& s, float* 
       const Network::ConvIndex& conv = net_->conv_layers()[c];
       const int width = conv.width;
       window_sum_max(rows, conv_steps(len, width), width, conv_offset_[c], padded_filters_, mx);
-      const float* b = net_->params()[conv.bias].data.data();
+      const float* b = net_->params()[conv.bias].values();
       float* o = out + c * size_t(filters_);
       for (int f = 0; f < filters_; ++f) {
         const float v = mx[f] + b[f];

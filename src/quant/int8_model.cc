@@ -116,9 +116,10 @@ StatusOr<std::vector<float>> scale_values(const format::Tensor& t) {
   if (t.dtype != format::DType::kF16)
     return invalid_argument_error("scale tensor must be f16 or f32, not " +
                                   format::dtype_name(t.dtype));
-  std::vector<float> out(t.data.size() / 2);
+  const std::string_view bytes = t.bytes();
+  std::vector<float> out(bytes.size() / 2);
   for (size_t i = 0; i < out.size(); ++i) {
-    const uint16_t h = uint16_t(uint8_t(t.data[2 * i])) | uint16_t(uint8_t(t.data[2 * i + 1]) << 8);
+    const uint16_t h = uint16_t(uint8_t(bytes[2 * i])) | uint16_t(uint8_t(bytes[2 * i + 1]) << 8);
     out[i] = half_to_float(h);
   }
   return out;
@@ -305,7 +306,7 @@ Int8Model& Int8Model::operator=(const Int8Model& o) {
 void Int8Model::warm_up() const {
   if (projection_ == nullptr) return;
   Int8ProjectionScratch scratch;
-  projection_->fill_all(scratch);
+  projection_->fill_frequent(scratch);
 }
 
 namespace {

@@ -89,8 +89,9 @@ class Int8Model {
   StatusOr<nn::Network> dequantize() const;
   // The conv block's per-token projections (null: not a cnn, or the GEMM path is forced).
   const Int8Projection* projection() const { return projection_.get(); }
-  // Computes every projection row now instead of on first use (the first texts then run at
-  // full speed; ~1 ms per 1,000 vocabulary rows for textcnn). Thread-safe; no-op without one.
+  // Computes the projection rows of the most frequent tokens now (up to
+  // Int8Projection::kWarmUpBytes; the rest on first use), so the first texts run at nearly full
+  // speed (~1 ms per 1,000 vocabulary rows for textcnn). Thread-safe; no-op without one.
   void warm_up() const;
 
  private:

@@ -1,8 +1,6 @@
 // The int8 engine's per-token conv projections (see int8_projection.h).
 #include "quant/int8_projection.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -19,7 +17,7 @@
 namespace fenlei::quant {
 namespace {
 
-constexpr uint8_t kEmpty = 0, kWriting = 1, kReady = 2;
+constexpr int32_t kFillSlice = 512;  // rows per compute_missing when filling ahead of use
 constexpr int kLanes = 16;  // int16 per AVX2 register; each conv offset block is padded to this
 
 bool gemm_forced() {
@@ -134,8 +132,8 @@ std::unique_ptr<Int8Projection> Int8Projection::create(const Int8Embedding& embe
     offset += w * p->padded_filters_;
   }
   p->row_int16s_ = offset;
-  p->table_bytes_ = size_t(p->vocab_) * size_t(p->row_int16s_) * sizeof(int16_t);
-  if (p->table_bytes_ == 0 || p->table_bytes_ > max_bytes) return nullptr;
+  const size_t table_bytes = size_t(p->vocab_) * size_t(p->row_int16s_) * sizeof(int16_t);
+  if (table_bytes == 0 || table_bytes > max_bytes) return nullptr;
 
   const int dim = p->dim_, filters = p->filters_;
   p->step_.assign(conv.size() * size_t(filters), 1.0);
@@ -177,47 +175,29 @@ std::unique_ptr<Int8Projection> Int8Projection::create(const Int8Embedding& embe
     }
   }
 
-  // Untouched pages of an anonymous mapping cost no memory: only used rows become resident.
-  void* mem = mmap(nullptr, p->table_bytes_, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (mem == MAP_FAILED) return nullptr;  // the GEMM path still works
-  p->table_ = static_cast<int16_t*>(mem);
-  p->state_.reset(new std::atomic<uint8_t>[size_t(p->vocab_)]());
+  // Rows never used cost no memory (LazyRowTable); without a mapping the GEMM path still works.
+  if (!p->table_.allocate(p->vocab_, size_t(p->row_int16s_))) return nullptr;
   return p;
 }
 
-Int8Projection::~Int8Projection() {
-  if (table_ != nullptr) munmap(table_, table_bytes_);
-}
+Int8Projection::~Int8Projection() = default;
 
-size_t Int8Projection::rows_filled() const {
-  size_t n = 0;
-  for (int32_t v = 0; v < vocab_; ++v)
-    n += state_[size_t(v)].load(std::memory_order_acquire) == kReady;
-  return n;
-}
+size_t Int8Projection::rows_filled() const { return table_.rows_filled(); }
 
 void Int8Projection::fill_all(Int8ProjectionScratch& s) const {
-  constexpr int32_t kSlice = 512;  // keeps the scratch small however large the vocabulary
-  for (int32_t begin = 0; begin < vocab_; begin += kSlice) {
-    s.missing.clear();
-    for (int32_t id = begin; id < std::min(vocab_, begin + kSlice); ++id)
-      if (state_[size_t(id)].load(std::memory_order_acquire) != kReady) s.missing.push_back(id);
-    compute_missing(s);
-  }
+  table_.fill_first(vocab_, kFillSlice, &s.missing, [&](const auto&) { compute_missing(s); });
+}
+
+void Int8Projection::fill_frequent(Int8ProjectionScratch& s) const {
+  const size_t row_bytes = size_t(row_int16s_) * sizeof(int16_t);
+  const auto rows = static_cast<int32_t>(std::min(size_t(vocab_), kWarmUpBytes / row_bytes));
+  table_.fill_first(rows, kFillSlice, &s.missing, [&](const auto&) { compute_missing(s); });
 }
 
 void Int8Projection::gather_rows(const nn::Segment& seg, Int8ProjectionScratch& s) const {
   // Ids whose rows are not ready (pad id 0 included: short texts read it).
-  s.missing.clear();
-  const int32_t* first = seg.ids;
-  const int32_t* last = seg.ids + (seg.offsets[seg.count] - seg.offsets[0]);
-  if (state_[0].load(std::memory_order_acquire) != kReady) s.missing.push_back(0);
-  for (const int32_t* id = first; id != last; ++id)
-    if (state_[size_t(*id)].load(std::memory_order_acquire) != kReady) s.missing.push_back(*id);
-  if (s.missing.empty()) return;
-  std::sort(s.missing.begin(), s.missing.end());
-  s.missing.erase(std::unique(s.missing.begin(), s.missing.end()), s.missing.end());
+  const size_t n = size_t(seg.offsets[seg.count] - seg.offsets[0]);
+  table_.find_missing(seg.ids, n, /*also=*/0, &s.missing);
   compute_missing(s);
 }
 
@@ -289,26 +269,14 @@ void Int8Projection::compute_missing(Int8ProjectionScratch& s) const {
       }
     }
   }
-  for (int m = 0; m < n; ++m) {
-    const int32_t id = s.missing[size_t(m)];
-    uint8_t expected = kEmpty;
-    if (state_[size_t(id)].compare_exchange_strong(expected, kWriting, std::memory_order_acq_rel)) {
-      std::memcpy(table_ + size_t(id) * r, out + size_t(m) * r, r * sizeof(int16_t));
-      state_[size_t(id)].store(kReady, std::memory_order_release);
-    }
-  }
+  table_.publish(s.missing, out);
 }
 
 void Int8Projection::features(const nn::Segment& seg, Int8ProjectionScratch& s, float* feat,
                               int feat_stride) const {
   gather_rows(seg, s);
-  const size_t r = size_t(row_int16s_);
-  auto row_of = [&](int32_t id) -> const int16_t* {
-    if (state_[size_t(id)].load(std::memory_order_acquire) == kReady) return table_ + size_t(id) * r;
-    // Another caller is still writing it: use the copy computed into our scratch.
-    const auto it = std::lower_bound(s.missing.begin(), s.missing.end(), id);
-    return s.new_rows.data() + size_t(it - s.missing.begin()) * r;
-  };
+  // A row another caller is still writing is read from the copy computed into our scratch.
+  auto row_of = [&](int32_t id) { return table_.row_or_own(id, s.missing, s.new_rows.data()); };
   int16_t* mx = nn::grow(s.mx, size_t(padded_filters_));
   for (int i = 0; i < seg.count; ++i) {
     const int len = seg.length(i);

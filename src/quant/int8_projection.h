@@ -28,12 +28,12 @@
 // and a caller that finds it unpublished uses the copy it computed into its own scratch.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "base/lazy_row_table.h"
 #include "nn/conv1d.h"
 #include "quant/kernels.h"
 
@@ -75,11 +75,15 @@ class Int8Projection {
                 int feat_stride) const;
 
   int row_int16s() const { return row_int16s_; }
-  size_t table_bytes() const { return table_bytes_; }
+  size_t table_bytes() const { return table_.bytes(); }
   // The int16 unit of conv c, filter f, in the GEMM's int32 units times s_e (for tests).
   double step(int c, int f) const { return step_[size_t(c) * size_t(filters_) + size_t(f)]; }
   // Computes every row not yet in the table. Thread-safe.
   void fill_all(Int8ProjectionScratch& s) const;
+  // Computes the rows of the first ids up to kWarmUpBytes of table (warm_up): vocabularies
+  // are sorted by count, so the most frequent tokens; the rest stay lazy. Thread-safe.
+  void fill_frequent(Int8ProjectionScratch& s) const;
+  static constexpr size_t kWarmUpBytes = size_t(8) << 20;
   size_t rows_filled() const;
 
  private:
@@ -107,9 +111,7 @@ class Int8Projection {
   std::vector<double> step_;           // [convs, filters]
   std::vector<double> inv_step_;       // [convs, filters] 1 / step
   std::vector<float> out_scale_;       // [convs, filters] step * s_w[f]: int16 sum -> float
-  int16_t* table_ = nullptr;           // [vocab, row_int16s], anonymous mapping
-  size_t table_bytes_ = 0;
-  std::unique_ptr<std::atomic<uint8_t>[]> state_;  // per row: 0 empty, 1 being written, 2 ready
+  LazyRowTable<int16_t> table_;        // [vocab, row_int16s]
   int32_t vocab_ = 0;
 };
 

@@ -145,9 +145,10 @@ StatusOr<EncoderWeights> encoder_from_tensors(const nlohmann::json& config_json,
     if (t.dtype != format::DType::kF32) continue;
     hf::Tensor h;
     h.shape = t.shape;
-    if (t.data.size() % 4) return data_loss_error(where + ": tensor '" + t.name + "' size");
-    h.data.resize(t.data.size() / 4);
-    std::memcpy(h.data.data(), t.data.data(), t.data.size());
+    const std::string_view bytes = t.bytes();  // owned or borrowed from a mapped file
+    if (bytes.size() % 4) return data_loss_error(where + ": tensor '" + t.name + "' size");
+    h.data.resize(bytes.size() / 4);
+    std::memcpy(h.data.data(), bytes.data(), bytes.size());
     map.emplace(t.name, std::move(h));
   }
   // An int8 weight stands in for its float original while the encoder is built and checked
@@ -157,12 +158,12 @@ StatusOr<EncoderWeights> encoder_from_tensors(const nlohmann::json& config_json,
     auto scale = map.find(name + "_scale");
     if (t->shape.size() != 2 || scale == map.end() || scale->second.shape.size() != 1 ||
         scale->second.shape[0] != t->shape[0] ||
-        static_cast<int64_t>(t->data.size()) != t->shape[0] * t->shape[1])
+        static_cast<int64_t>(t->bytes().size()) != t->shape[0] * t->shape[1])
       return data_loss_error(where + ": int8 tensor '" + name + "' without a matching _scale");
     hf::Tensor h;
     h.shape = t->shape;
-    std::vector<int8_t> q(t->data.size());
-    std::memcpy(q.data(), t->data.data(), q.size());
+    std::vector<int8_t> q(t->bytes().size());
+    std::memcpy(q.data(), t->bytes().data(), q.size());
     h.data.resize(q.size());
     for (size_t i = 0; i < q.size(); ++i)
       h.data[i] = q[i] * scale->second.data[i / t->shape[1]];

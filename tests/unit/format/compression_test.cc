@@ -116,7 +116,8 @@ TEST(CompressionTest, Int8FileIsAtLeast3Point5TimesSmaller) {
   ModelFile qm = fm;
   qm.tensors.clear();
   qm.tensors.push_back(make_i8_tensor("embed/weight", {v, e}, std::vector<int8_t>(v * e, 3)));
-  qm.tensors.push_back(Tensor{"embed/weight_scale", DType::kF16, {v}, std::string(v * 2, '\x01')});
+  qm.tensors.push_back(
+      Tensor{"embed/weight_scale", DType::kF16, {v}, std::string(v * 2, '\x01'), {}});
   qm.tensors.push_back(
       make_i8_tensor("conv5/weight", {f, k * e}, std::vector<int8_t>(f * k * e, 3)));
   qm.tensors.push_back(make_f32_tensor("conv5/weight_scale", {f}, std::vector<float>(f, 0.5f)));

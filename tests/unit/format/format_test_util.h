@@ -37,9 +37,9 @@ inline ModelFile sample_model() {
   m.tensors.push_back(make_i8_tensor("conv3/weight", {4, 3, 8}, q));
   m.tensors.push_back(make_f32_tensor("conv3/weight_scale", {4}, {0.1f, 0.2f, 0.3f, 0.4f}));
   m.tensors.push_back(Tensor{
-      "conv3/bias_f16", DType::kF16, {4}, std::string("\x00\x3c\x00\xc0\x00\x00\xff\x7b", 8)});
+      "conv3/bias_f16", DType::kF16, {4}, std::string("\x00\x3c\x00\xc0\x00\x00\xff\x7b", 8), {}});
   m.tensors.push_back(make_i32_tensor("fc/counts", {2, 2}, {1, -2, 3, 2147483647}));
-  m.tensors.push_back(Tensor{"mask", DType::kU8, {3}, std::string("\x01\x00\xff", 3)});
+  m.tensors.push_back(Tensor{"mask", DType::kU8, {3}, std::string("\x01\x00\xff", 3), {}});
   m.tensors.push_back(make_f32_tensor("temperature", {}, {1.5f}));  // rank-0 scalar
   m.tensors.push_back(make_f32_tensor("empty", {0, 8}, {}));        // zero-size
   m.optimizer_state.push_back(make_f32_tensor("adam/m/conv3/weight_scale", {4}, {0, 1, 2, 3}));

@@ -134,6 +134,24 @@ TEST(TokenProjection, ResultsDoNotDependOnTheCacheHistory) {
   EXPECT_EQ(probabilities(net, probe, c.get()), expected);
 }
 
+TEST(TokenProjection, WarmUpFillsOnlyTheMostFrequentRowsAndResultsStayIdentical) {
+  // A row of width 2 and 8 padded filters is 64 bytes: 8 MiB hold 131,072 of 140,000 rows.
+  const int vocab = 140000;
+  Network net = make_net(vocab, 3, 8, {2}, 2, 4);
+  auto lazy = TokenProjection::create(net, TokenProjection::kDefaultMaxBytes);
+  auto warm = TokenProjection::create(net, TokenProjection::kDefaultMaxBytes);
+  ProjectionScratch scratch;
+  warm->fill_frequent(scratch);
+  const size_t budget_rows = TokenProjection::kWarmUpBytes / (size_t(warm->row_floats()) * 4);
+  EXPECT_EQ(budget_rows, 131072u);
+  EXPECT_EQ(warm->rows_filled(), budget_rows);
+  Batch b;  // frequent ids (in the warm part) and rare ones (beyond it)
+  b.add(std::vector<int32_t>{2, 3, 4, vocab - 1, vocab - 2});
+  b.add(std::vector<int32_t>{vocab - 3, 17});
+  EXPECT_EQ(probabilities(net, b, warm.get()), probabilities(net, b, lazy.get()));
+  EXPECT_EQ(warm->rows_filled(), budget_rows + 3);  // the rare rows, computed on first use
+}
+
 TEST(TokenProjection, ConcurrentCallersAgree) {
   Network net = make_net(300, 8, 16, {3, 4, 5}, 3, 5);
   auto proj = TokenProjection::create(net, TokenProjection::kDefaultMaxBytes);
