@@ -492,6 +492,31 @@ TEST_F(ServeCli, ReloadSwitchesToTheNewModelsPredictions) {
   expect_same_predictions(nlohmann::json::parse(r.body)["predictions"], want_b);
 }
 
+// A served file overwritten in place (not replaced by rename, as `cp` over it does) must not
+// change or crash the running model: the server holds its own copy until it is told to reload.
+TEST_F(ServeCli, ServedFileOverwrittenInPlaceKeepsServingThenReloads) {
+  const std::string served = dir_->file("inplace.fenlei");
+  std::filesystem::copy_file(model_a_, served, std::filesystem::copy_options::overwrite_existing);
+  auto server = serve({served, "--name", "reviews"});
+  ASSERT_GT(server->port(), 0);
+  auto c = server->client();
+  const auto texts = sample_texts();
+  const auto want_a = cli_predictions(model_a_, texts, 2);
+  const auto want_b = cli_predictions(model_b_, texts, 2);
+  // Truncated to nothing, then rewritten with the other model's bytes, in place.
+  testing::write_text_file(served, "");
+  testing::write_text_file(served, testing::read_text_file(model_b_));
+  Reply before = post(*c, "/v1/models/reviews:predict", instances(texts, 2));
+  ASSERT_EQ(before.status, 200) << before.body;
+  expect_same_predictions(nlohmann::json::parse(before.body)["predictions"], want_a);
+  auto reload = c->Post("/v1/models/reviews:reload", "", "application/json");
+  ASSERT_TRUE(reload);
+  ASSERT_EQ(reload->status, 200) << reload->body;
+  Reply after = post(*c, "/v1/models/reviews:predict", instances(texts, 2));
+  ASSERT_EQ(after.status, 200) << after.body;
+  expect_same_predictions(nlohmann::json::parse(after.body)["predictions"], want_b);
+}
+
 TEST_F(ServeCli, SigtermDuringLoadFinishesInFlightRequestsAndExitsZero) {
   auto server =
       serve({model_a_, "--name", "reviews", "--threads", "1", "--max-body-bytes", kSlowBodyLimit});

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/file_util.h"
 #include "cli_common.h"
 #include "command.h"
 #include "fenlei/classifier.h"
@@ -42,7 +43,14 @@ class ClassifierPredictor : public server::Predictor {
 };
 
 StatusOr<std::shared_ptr<const server::Predictor>> load_predictor(const std::string& path) {
-  FENLEI_ASSIGN_OR_RETURN(auto classifier, Classifier::load(path));
+  // Read, not mapped (Classifier::load maps): a long-running server must survive its model
+  // file being overwritten in place (`cp new.fenlei served.fenlei`, then a reload), which would
+  // change or cut off a mapping's pages under it (SIGBUS). A copy costs no more memory here: the
+  // checksum pass makes every page of a mapping resident anyway, and the bytes are freed once
+  // the model is built from them.
+  FENLEI_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+  FENLEI_ASSIGN_OR_RETURN(auto classifier, Classifier::load_from_memory(bytes, path));
+  bytes = std::string();
   // Before the model takes traffic (and, on reload, before it replaces the old one): the first
   // requests then run at steady-state latency.
   classifier->warm_up();
