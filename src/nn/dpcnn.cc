@@ -13,9 +13,16 @@
 namespace fenlei::nn {
 namespace {
 
+// Scratch of at least n elements. No caller needs a buffer's old contents once it grows, so a
+// larger size allocates afresh instead of resize's copy of the old elements, with a quarter of
+// headroom so that the next slightly longer batch does not grow it again (perf: regrowth of
+// the stage buffers, their copies, zero fills and fresh-page faults, was ~5% of training).
 template <typename T>
 T* grow_to(std::vector<T>& v, size_t n) {
-  if (v.size() < n) v.resize(n);
+  if (v.size() < n) {
+    std::vector<T>().swap(v);
+    v.resize(n + n / 4);
+  }
   return v.data();
 }
 
