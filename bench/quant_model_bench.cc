@@ -1,7 +1,9 @@
 // Model compute only (no segmentation): float nn::predict_proba vs the int8 engine, per preset,
 // for one text and for a batch of 256 texts of 40 tokens (about a review's length). Both cnn
 // engines run their default per-token projections, filled before timing (warm_up);
-// FENLEI_CONV_KERNEL=gemm times both conv GEMM paths instead.
+// FENLEI_CONV_KERNEL=gemm times both conv GEMM paths instead. The recurrent presets also run
+// their int8 model with float input projections W_ih (as files from before issue 15's int8
+// W_ih load), to time that step alone.
 //   ./quant_model_bench --benchmark_filter=textcnn
 #include <benchmark/benchmark.h>
 
@@ -57,6 +59,24 @@ void BM_Int8(benchmark::State& state, const std::string& preset) {
   state.SetLabel(quant::best_gemm_name());
 }
 
+// The int8 model with W_ih in float: its tensors with each i8 w_ih replaced by the float one.
+void BM_Int8FloatInputs(benchmark::State& state, const std::string& preset) {
+  const nn::Network net = make(preset);
+  const auto q = *quant::Int8Model::quantize(net, {});
+  std::vector<format::Tensor> tensors;
+  for (const auto& t : q.to_tensors()) {
+    if (t.name.find("/w_ih_scale") != std::string::npos) continue;
+    const nn::Tensor* w = t.name.find("/w_ih") != std::string::npos ? net.params().find(t.name) : nullptr;
+    tensors.push_back(w ? format::make_f32_tensor(t.name, w->shape, w->data) : t);
+  }
+  const auto old = *quant::Int8Model::from_tensors(net.config(), tensors, "bench");
+  const nn::Batch b = batch_of(int(state.range(0)));
+  std::vector<float> out(b.size() * 2);
+  quant::Int8Workspace ws;
+  for (auto _ : state) quant::predict_proba_int8(old, b, ws, out.data());
+  state.SetItemsProcessed(state.iterations() * int64_t(b.size()));
+}
+
 }  // namespace
 
 BENCHMARK_CAPTURE(BM_Float, seed_cnn, std::string("seed-cnn"))->Arg(1)->Arg(256);
@@ -65,4 +85,13 @@ BENCHMARK_CAPTURE(BM_Float, textcnn, std::string("textcnn"))->Arg(1)->Arg(256);
 BENCHMARK_CAPTURE(BM_Int8, textcnn, std::string("textcnn"))->Arg(1)->Arg(256);
 BENCHMARK_CAPTURE(BM_Float, fasttext, std::string("fasttext"))->Arg(1)->Arg(256);
 BENCHMARK_CAPTURE(BM_Int8, fasttext, std::string("fasttext"))->Arg(1)->Arg(256);
+BENCHMARK_CAPTURE(BM_Float, bilstm, std::string("bilstm"))->Arg(1)->Arg(256);
+BENCHMARK_CAPTURE(BM_Int8FloatInputs, bilstm, std::string("bilstm"))->Arg(1)->Arg(256);
+BENCHMARK_CAPTURE(BM_Int8, bilstm, std::string("bilstm"))->Arg(1)->Arg(256);
+BENCHMARK_CAPTURE(BM_Float, gru, std::string("gru"))->Arg(1)->Arg(256);
+BENCHMARK_CAPTURE(BM_Int8FloatInputs, gru, std::string("gru"))->Arg(1)->Arg(256);
+BENCHMARK_CAPTURE(BM_Int8, gru, std::string("gru"))->Arg(1)->Arg(256);
+BENCHMARK_CAPTURE(BM_Float, rcnn, std::string("rcnn"))->Arg(1)->Arg(256);
+BENCHMARK_CAPTURE(BM_Int8FloatInputs, rcnn, std::string("rcnn"))->Arg(1)->Arg(256);
+BENCHMARK_CAPTURE(BM_Int8, rcnn, std::string("rcnn"))->Arg(1)->Arg(256);
 BENCHMARK_MAIN();

@@ -1,10 +1,7 @@
 #include "nn/gru.h"
 
-#include <cblas.h>
-
-#include <cstring>
-
 #include "nn/fast_math.h"
+#include "nn/recurrent_steps.h"
 #include "nn/workspace.h"
 
 namespace fenlei::nn {
@@ -25,34 +22,55 @@ void gates_row(float* __restrict a, const float* __restrict hidden_pre, float* _
   }
 }
 
+// The gradient of one row: from dh (the output's gradient) to the input-side pre-activations
+// dg and the hidden-side ones dhh, adding the part that flows straight to h_prev into dh_prev.
+void gates_row_backward(const float* __restrict a, const float* __restrict hidden_pre,
+                        const float* __restrict dout, const float* __restrict h_prev,
+                        float* __restrict dg, float* __restrict dhh, float* __restrict dh_prev,
+                        int H) {
+  for (int j = 0; j < H; ++j) {
+    const float rg = a[j], z = a[H + j], n = a[2 * H + j];
+    const float d = dout[j];
+    const float dan = d * (1.0f - z) * (1.0f - n * n);
+    const float daz = d * (h_prev[j] - n) * z * (1.0f - z);
+    const float dar = dan * hidden_pre[2 * H + j] * rg * (1.0f - rg);
+    dg[j] = dar;
+    dg[H + j] = daz;
+    dg[2 * H + j] = dan;
+    dhh[j] = dar;
+    dhh[H + j] = daz;
+    dhh[2 * H + j] = dan * rg;
+    dh_prev[j] += d * z;
+  }
+}
+
 }  // namespace
+
+void gru_recurrence(const PackedLayout& L, const float* w_hh, const float* b_hh, int H,
+                    CellScratch& s, float* h) {
+  const int rows = L.rows();
+  if (rows == 0) return;
+  const int G = 3 * H;
+  float* a = s.gates.data();
+  float* hh = grow(s.hidden, size_t(rows) * G);
+  s.zeros.assign(size_t(H), 0.0f);
+  fill_rows(b_hh, rows, G, hh);
+  for_each_step(L, false, [&](const StepRows& st) {
+    add_hidden_projection(st, h, H, w_hh, G, hh);
+    for (int k = 0; k < st.count; ++k) {
+      const size_t r = size_t(st.first + k);
+      gates_row(a + r * G, hh + r * G, h + r * H, st.prev_row(h, k, H, s.zeros.data()), H);
+    }
+  });
+}
 
 void gru_forward(const PackedLayout& L, const float* x, int in, const float* w_ih,
                  const float* w_hh, const float* b_ih, const float* b_hh, int H, CellScratch& s,
                  float* h) {
   const int rows = L.rows();
   if (rows == 0) return;
-  const int G = 3 * H;
-  float* a = grow(s.gates, size_t(rows) * G);
-  float* hh = grow(s.hidden, size_t(rows) * G);
-  s.zeros.assign(size_t(H), 0.0f);
-  for (int r = 0; r < rows; ++r) {
-    std::memcpy(a + size_t(r) * G, b_ih, sizeof(float) * size_t(G));
-    std::memcpy(hh + size_t(r) * G, b_hh, sizeof(float) * size_t(G));
-  }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, G, in, 1.0f, x, in, w_ih, in, 1.0f,
-              a, G);
-  for (int t = 0; t < L.steps(); ++t) {
-    const int r0 = L.step_offset[size_t(t)];
-    const int bs = L.active(t);
-    const int p0 = t > 0 ? L.step_offset[size_t(t) - 1] : 0;
-    if (t > 0)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bs, G, H, 1.0f, h + size_t(p0) * H, H,
-                  w_hh, H, 1.0f, hh + size_t(r0) * G, G);
-    for (int k = 0; k < bs; ++k)
-      gates_row(a + size_t(r0 + k) * G, hh + size_t(r0 + k) * G, h + size_t(r0 + k) * H,
-                t > 0 ? h + size_t(p0 + k) * H : s.zeros.data(), H);
-  }
+  project_rows(x, rows, in, w_ih, b_ih, 3 * H, grow(s.gates, size_t(rows) * 3 * H));
+  gru_recurrence(L, w_hh, b_hh, H, s, h);
 }
 
 void gru_backward(const PackedLayout& L, const float* x, int in, const float* w_ih,
@@ -67,51 +85,16 @@ void gru_backward(const PackedLayout& L, const float* x, int in, const float* w_
   float* dhh = grow(s.dhidden, size_t(rows) * G);
   s.zeros.assign(size_t(H), 0.0f);
   float* sink = grow(s.sink, size_t(H));
-  for (int t = L.steps() - 1; t >= 0; --t) {
-    const int r0 = L.step_offset[size_t(t)];
-    const int bs = L.active(t);
-    const int p0 = t > 0 ? L.step_offset[size_t(t) - 1] : 0;
-    for (int k = 0; k < bs; ++k) {
-      const size_t r = size_t(r0 + k);
-      const float* __restrict ar = a + r * G;
-      const float* __restrict hr_pre = hh + r * G;
-      float* __restrict dgr = dg + r * G;
-      float* __restrict dhr = dhh + r * G;
-      const float* __restrict dout = dh + r * H;
-      const float* __restrict hp = t > 0 ? h + size_t(p0 + k) * H : s.zeros.data();
-      float* __restrict dhp = t > 0 ? dh + size_t(p0 + k) * H : sink;
-      for (int j = 0; j < H; ++j) {
-        const float rg = ar[j], z = ar[H + j], n = ar[2 * H + j];
-        const float hprev = hp[j];
-        const float d = dout[j];
-        const float dan = d * (1.0f - z) * (1.0f - n * n);
-        const float daz = d * (hprev - n) * z * (1.0f - z);
-        const float dar = dan * hr_pre[2 * H + j] * rg * (1.0f - rg);
-        dgr[j] = dar;
-        dgr[H + j] = daz;
-        dgr[2 * H + j] = dan;
-        dhr[j] = dar;
-        dhr[H + j] = daz;
-        dhr[2 * H + j] = dan * rg;
-        dhp[j] += d * z;
-      }
+  for_each_step(L, true, [&](const StepRows& st) {
+    for (int k = 0; k < st.count; ++k) {
+      const size_t r = size_t(st.first + k);
+      gates_row_backward(a + r * G, hh + r * G, dh + r * H, st.prev_row(h, k, H, s.zeros.data()),
+                         dg + r * G, dhh + r * G, st.prev_row(dh, k, H, sink), H);
     }
-    if (t > 0) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bs, H, G, 1.0f, dhh + size_t(r0) * G,
-                  G, w_hh, H, 1.0f, dh + size_t(p0) * H, H);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, bs, 1.0f, dhh + size_t(r0) * G, G,
-                  h + size_t(p0) * H, H, 1.0f, dw_hh, H);
-    }
-  }
-  for (int r = 0; r < rows; ++r)
-    for (int j = 0; j < G; ++j) {
-      db_ih[j] += dg[size_t(r) * G + j];
-      db_hh[j] += dhh[size_t(r) * G + j];
-    }
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, in, rows, 1.0f, dg, G, x, in, 1.0f,
-              dw_ih, in);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, in, G, 1.0f, dg, G, w_ih, in, 0.0f,
-              dx, in);
+    hidden_projection_backward(st, dhh, G, h, H, w_hh, dh, dw_hh);
+  });
+  add_column_sums(dhh, rows, G, db_hh);
+  project_rows_backward(dg, rows, G, x, in, w_ih, dw_ih, db_ih, dx);
 }
 
 }  // namespace fenlei::nn

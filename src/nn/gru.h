@@ -14,6 +14,10 @@ void gru_forward(const PackedLayout& layout, const float* x, int in, const float
                  const float* w_hh, const float* b_ih, const float* b_hh, int hidden,
                  CellScratch& s, float* h);
 
+// The recurrence alone (as lstm_recurrence): s.gates must hold x W_ih^T + b_ih, [rows, 3H].
+void gru_recurrence(const PackedLayout& layout, const float* w_hh, const float* b_hh, int hidden,
+                    CellScratch& s, float* h);
+
 // Given dh:[rows, H] (overwritten), accumulates the weight/bias gradients and writes dx:[rows, in].
 void gru_backward(const PackedLayout& layout, const float* x, int in, const float* w_ih,
                   const float* w_hh, int hidden, CellScratch& s, const float* h, float* dh,

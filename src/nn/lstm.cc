@@ -1,10 +1,9 @@
 #include "nn/lstm.h"
 
-#include <cblas.h>
-
 #include <cstring>
 
 #include "nn/fast_math.h"
+#include "nn/recurrent_steps.h"
 #include "nn/workspace.h"
 
 namespace fenlei::nn {
@@ -49,28 +48,28 @@ void gates_row_backward(const float* __restrict a, const float* __restrict c,
 
 }  // namespace
 
+void lstm_recurrence(const PackedLayout& L, const float* w_hh, int H, CellScratch& s, float* h) {
+  const int rows = L.rows();
+  if (rows == 0) return;
+  const int G = 4 * H;
+  float* a = s.gates.data();
+  float* c = grow(s.state, size_t(rows) * H);
+  s.zeros.assign(size_t(H), 0.0f);
+  for_each_step(L, false, [&](const StepRows& st) {
+    add_hidden_projection(st, h, H, w_hh, G, a);
+    for (int k = 0; k < st.count; ++k) {
+      const size_t r = size_t(st.first + k);
+      gates_row(a + r * G, c + r * H, h + r * H, st.prev_row(c, k, H, s.zeros.data()), H);
+    }
+  });
+}
+
 void lstm_forward(const PackedLayout& L, const float* x, int in, const float* w_ih,
                   const float* w_hh, const float* bias, int H, CellScratch& s, float* h) {
   const int rows = L.rows();
   if (rows == 0) return;
-  const int G = 4 * H;
-  float* a = grow(s.gates, size_t(rows) * G);
-  float* c = grow(s.state, size_t(rows) * H);
-  s.zeros.assign(size_t(H), 0.0f);
-  for (int r = 0; r < rows; ++r) std::memcpy(a + size_t(r) * G, bias, sizeof(float) * size_t(G));
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, G, in, 1.0f, x, in, w_ih, in, 1.0f,
-              a, G);
-  for (int t = 0; t < L.steps(); ++t) {
-    const int r0 = L.step_offset[size_t(t)];
-    const int bs = L.active(t);
-    const int p0 = t > 0 ? L.step_offset[size_t(t) - 1] : 0;
-    if (t > 0)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bs, G, H, 1.0f, h + size_t(p0) * H, H,
-                  w_hh, H, 1.0f, a + size_t(r0) * G, G);
-    for (int k = 0; k < bs; ++k)
-      gates_row(a + size_t(r0 + k) * G, c + size_t(r0 + k) * H, h + size_t(r0 + k) * H,
-                t > 0 ? c + size_t(p0 + k) * H : s.zeros.data(), H);
-  }
+  project_rows(x, rows, in, w_ih, bias, 4 * H, grow(s.gates, size_t(rows) * 4 * H));
+  lstm_recurrence(L, w_hh, H, s, h);
 }
 
 void lstm_backward(const PackedLayout& L, const float* x, int in, const float* w_ih,
@@ -86,29 +85,15 @@ void lstm_backward(const PackedLayout& L, const float* x, int in, const float* w
   std::memset(dc, 0, sizeof(float) * size_t(rows) * H);
   s.zeros.assign(size_t(H), 0.0f);
   float* sink = grow(s.sink, size_t(H));
-  for (int t = L.steps() - 1; t >= 0; --t) {
-    const int r0 = L.step_offset[size_t(t)];
-    const int bs = L.active(t);
-    const int p0 = t > 0 ? L.step_offset[size_t(t) - 1] : 0;
-    for (int k = 0; k < bs; ++k) {
-      const size_t r = size_t(r0 + k);
-      gates_row_backward(a + r * G, c + r * H, t > 0 ? c + size_t(p0 + k) * H : s.zeros.data(),
-                         dh + r * H, dc + r * H, da + r * G,
-                         t > 0 ? dc + size_t(p0 + k) * H : sink, H);
+  for_each_step(L, true, [&](const StepRows& st) {
+    for (int k = 0; k < st.count; ++k) {
+      const size_t r = size_t(st.first + k);
+      gates_row_backward(a + r * G, c + r * H, st.prev_row(c, k, H, s.zeros.data()), dh + r * H,
+                         dc + r * H, da + r * G, st.prev_row(dc, k, H, sink), H);
     }
-    if (t > 0) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bs, H, G, 1.0f, da + size_t(r0) * G,
-                  G, w_hh, H, 1.0f, dh + size_t(p0) * H, H);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, bs, 1.0f, da + size_t(r0) * G, G,
-                  h + size_t(p0) * H, H, 1.0f, dw_hh, H);
-    }
-  }
-  for (int r = 0; r < rows; ++r)
-    for (int j = 0; j < G; ++j) dbias[j] += da[size_t(r) * G + j];
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, in, rows, 1.0f, da, G, x, in, 1.0f,
-              dw_ih, in);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, in, G, 1.0f, da, G, w_ih, in, 0.0f,
-              dx, in);
+    hidden_projection_backward(st, da, G, h, H, w_hh, dh, dw_hh);
+  });
+  project_rows_backward(da, rows, G, x, in, w_ih, dw_ih, dbias, dx);
 }
 
 }  // namespace fenlei::nn

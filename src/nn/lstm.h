@@ -14,6 +14,11 @@ namespace fenlei::nn {
 void lstm_forward(const PackedLayout& layout, const float* x, int in, const float* w_ih,
                   const float* w_hh, const float* bias, int hidden, CellScratch& s, float* h);
 
+// The recurrence alone, for callers that compute the input projection themselves (the int8
+// engine, quant/int8_recurrent.h): s.gates must hold x W_ih^T + bias, [rows, 4H], on entry.
+void lstm_recurrence(const PackedLayout& layout, const float* w_hh, int hidden, CellScratch& s,
+                     float* h);
+
 // Given dh:[rows, H] (the gradient of the outputs; used as scratch and overwritten), accumulates
 // dw_ih, dw_hh, dbias and writes dx:[rows, in]. Needs the scratch of the matching forward.
 void lstm_backward(const PackedLayout& layout, const float* x, int in, const float* w_ih,

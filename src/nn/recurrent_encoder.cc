@@ -37,7 +37,8 @@ void max_pool(const float* x, int len, int dim, float* feat, int32_t* argmax) {
 }  // namespace
 
 void recurrent_features_forward(const Network& net, const Segment& seg, RecurrentScratch& s,
-                                float* feat, int fd, const EmbeddingSource* source) {
+                                float* feat, int fd, const EmbeddingSource* source,
+                                const InputProjection* projection) {
   const ModelConfig& c = net.config();
   const Params& P = net.params();
   const RecurrentIndex& ri = net.recurrent();
@@ -61,6 +62,17 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
         fetch(tok[dir == 0 ? t : len - 1 - t], x + size_t(L.row(i, t)) * d);
     }
     float* h = grow(s.h[dir], size_t(rows) * H);
+    if (projection != nullptr && rows > 0) {
+      const int G = (c.cell == Cell::kLstm ? 4 : 3) * H;
+      projection->project(projection->context, dir, x, rows,
+                          grow(s.cell[dir].gates, size_t(rows) * G));
+      if (c.cell == Cell::kLstm)
+        lstm_recurrence(L, P[ri.w_hh[dir]].data.data(), H, s.cell[dir], h);
+      else
+        gru_recurrence(L, P[ri.w_hh[dir]].data.data(), P[ri.b_hh[dir]].data.data(), H,
+                       s.cell[dir], h);
+      continue;
+    }
     if (c.cell == Cell::kLstm)
       lstm_forward(L, x, d, P[ri.w_ih[dir]].data.data(), P[ri.w_hh[dir]].data.data(),
                    P[ri.b_ih[dir]].data.data(), H, s.cell[dir], h);

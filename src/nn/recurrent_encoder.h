@@ -21,9 +21,19 @@ struct EmbeddingSource {
   void (*row)(const void* context, int32_t id, float* out);  // writes embed_dim floats
 };
 
-// Writes feat[i * fd + j] for the examples of seg; keeps in s what the backward pass needs.
+// Where the encoder gets each direction's input-side gate pre-activations, x W_ih^T + b_ih for
+// the rows x:[rows, embed_dim] (packed order) into gates:[rows, G*H]: the network's float
+// tensors when null; the int8 engine passes its integer GEMM (quant/int8_recurrent.h).
+struct InputProjection {
+  const void* context;
+  void (*project)(const void* context, int direction, const float* x, int rows, float* gates);
+};
+
+// Writes feat[i * fd + j] for the examples of seg; keeps in s what the backward pass needs
+// (a pass with a `projection` is inference only).
 void recurrent_features_forward(const Network& net, const Segment& seg, RecurrentScratch& s,
-                                float* feat, int fd, const EmbeddingSource* source = nullptr);
+                                float* feat, int fd, const EmbeddingSource* source = nullptr,
+                                const InputProjection* projection = nullptr);
 
 // From dfeat [count, fd], accumulates the recurrent, pooling and embedding gradients into g.
 // Needs the scratch of the forward pass on the same segment.

@@ -240,7 +240,9 @@ void mean_embed_int8(const Int8Embedding& e, const Int8Embedding* b, const int32
 StatusOr<Int8Model> Int8Model::quantize(const nn::Network& net, const QuantizeOptions& options) {
   Int8Model m;
   if (net.config().recurrent()) {
-    FENLEI_ASSIGN_OR_RETURN(m.recurrent_, quant::recurrent_part(net));
+    FENLEI_ASSIGN_OR_RETURN(m.recurrent_input_,
+                            quantize_recurrent_inputs(net, options.per_channel));
+    FENLEI_ASSIGN_OR_RETURN(m.recurrent_, quant::recurrent_part(net, m.recurrent_input_));
   }
   m.config_ = net.config();
   const nn::Params& p = net.params();
@@ -274,6 +276,7 @@ void Int8Model::finish() {
   if (has_bigram_) finish_embedding(bigram_);
   for (auto& l : conv_) finish_linear(l);
   for (auto& l : dense_) finish_linear(l);
+  for (auto& l : recurrent_input_) finish_linear(l);
   build_projection();
 }
 
@@ -291,7 +294,8 @@ Int8Model::Int8Model(const Int8Model& o)
       has_bigram_(o.has_bigram_),
       conv_(o.conv_),
       dense_(o.dense_),
-      recurrent_(o.recurrent_) {
+      recurrent_(o.recurrent_),
+      recurrent_input_(o.recurrent_input_) {
   if (o.projection_) build_projection();  // the copy's own buffers
 }
 
@@ -346,7 +350,7 @@ std::vector<format::Tensor> Int8Model::to_tensors() const {
   const std::vector<std::string> dense_names = layer_names(config_, &conv_names);
   for (size_t i = 0; i < conv_.size(); ++i) add_linear(out, conv_names[i], conv_[i]);
   for (size_t i = 0; i < dense_.size(); ++i) add_linear(out, dense_names[i], dense_[i]);
-  if (recurrent_) add_recurrent_tensors(*recurrent_, &out);
+  if (recurrent_) add_recurrent_tensors(*recurrent_, recurrent_input_, &out);
   return out;
 }
 
@@ -449,7 +453,8 @@ StatusOr<Int8Model> Int8Model::from_tensors(const nn::ModelConfig& config,
     in = out;
   }
   if (config.recurrent()) {
-    FENLEI_ASSIGN_OR_RETURN(m.recurrent_, load_recurrent_part(config, find, name));
+    FENLEI_ASSIGN_OR_RETURN(m.recurrent_,
+                            load_recurrent_part(config, find, name, &m.recurrent_input_));
   }
   for (size_t i = 0; i < tensors.size(); ++i)
     if (!used[i]) return corrupt("unexpected tensor '" + tensors[i].name + "' for this model config");
@@ -507,6 +512,11 @@ void int8_linear_forward(const Int8Linear& l, const float* x, int m, Int8Workspa
   linear_forward(l, x, m, ws, y);
 }
 
+StatusOr<Int8Linear> quantize_int8_linear(const nn::Tensor& w, const nn::Tensor& b,
+                                          bool per_channel) {
+  return quantize_linear(w, b, per_channel);
+}
+
 bool has_int8_tensors(const format::ModelFile& file) {
   for (const auto& t : file.tensors)
     if (t.dtype == format::DType::kI8) return true;
@@ -529,7 +539,8 @@ void predict_proba_int8(const Int8Model& model, const nn::Batch& batch, Int8Work
     else
       conv_features_int8_gemm(model, seg, ws, feat, fd);
   } else if (model.recurrent_part() != nullptr) {
-    recurrent_features_int8(*model.recurrent_part(), model.embed(), seg, ws.recurrent, feat, fd);
+    recurrent_features_int8(*model.recurrent_part(), model.embed(), model.recurrent_input(), seg,
+                            ws, feat, fd);
   } else {
     for (int i = 0; i < m; ++i) {
       const int len = seg.length(i);

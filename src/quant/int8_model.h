@@ -84,6 +84,9 @@ class Int8Model {
   const std::vector<Int8Linear>& dense() const { return dense_; }  // hidden..., output
   // bilstm / gru / rcnn: the float recurrent layers (quant/int8_recurrent.h); else null.
   const nn::Network* recurrent_part() const { return recurrent_.get(); }
+  // Their int8 input projections W_ih, one per direction (empty: a file that predates them,
+  // whose W_ih runs in float).
+  const std::vector<Int8Linear>& recurrent_input() const { return recurrent_input_; }
   int64_t parameter_count() const;
   // Dequantised float copy (for tests and for comparing against the float engine).
   StatusOr<nn::Network> dequantize() const;
@@ -103,6 +106,7 @@ class Int8Model {
   std::vector<Int8Linear> conv_;
   std::vector<Int8Linear> dense_;
   std::shared_ptr<const nn::Network> recurrent_;  // immutable, so copies share it
+  std::vector<Int8Linear> recurrent_input_;
   // Points into the heap buffers of embed_ and conv_: a move carries them along, a copy
   // builds its own (see the special members).
   std::shared_ptr<const Int8Projection> projection_;
@@ -133,6 +137,11 @@ struct Int8Workspace {
 // One int8 linear layer: y[m, out] = dequant(quant_u8(x[m, in]) * W^T) + b (dynamic per-row
 // activation scales). The dense layers and a dpcnn's convs run on it.
 void int8_linear_forward(const Int8Linear& l, const float* x, int m, Int8Workspace& ws, float* y);
+
+// Quantises weight w [out, in] (one scale per output row if per_channel) with bias b; the caller
+// fills the derived fields (Int8Model does). Errors: kInvalidArgument (non-finite values).
+StatusOr<Int8Linear> quantize_int8_linear(const nn::Tensor& w, const nn::Tensor& b,
+                                          bool per_channel);
 
 // True if any weight tensor of the file is int8 (the file is a quantised model).
 bool has_int8_tensors(const format::ModelFile& file);

@@ -1,5 +1,7 @@
 #include "quant/int8_recurrent.h"
 
+#include <cmath>
+
 #include "nn/recurrent_encoder.h"
 #include "quant/int8_model.h"
 
@@ -18,17 +20,62 @@ void dequantised_row(const void* context, int32_t id, float* out) {
   for (int d = 0; d < e.dim; ++d) out[d] = float(q[d]) * s;
 }
 
+// W_ih as the float part holds it: q * the scale of its output row.
+void dequantise_into(const Int8Linear& l, nn::Tensor* w) {
+  for (int o = 0; o < l.out; ++o) {
+    const float s = l.per_channel ? l.scale[size_t(o)] : l.scale[0];
+    for (int i = 0; i < l.in; ++i)
+      w->data[size_t(o) * l.in + i] = float(l.q[size_t(o) * l.in + i]) * s;
+  }
+}
+
+struct ProjectionContext {
+  const std::vector<Int8Linear>* inputs;
+  Int8Workspace* ws;
+};
+
+void project_int8(const void* context, int direction, const float* x, int rows, float* gates) {
+  const auto& c = *static_cast<const ProjectionContext*>(context);
+  int8_linear_forward((*c.inputs)[size_t(direction)], x, rows, *c.ws, gates);
+}
+
 }  // namespace
 
-StatusOr<std::shared_ptr<const nn::Network>> recurrent_part(const nn::Network& net) {
+StatusOr<std::vector<Int8Linear>> quantize_recurrent_inputs(const nn::Network& net,
+                                                            bool per_channel) {
+  const nn::RecurrentIndex& ri = net.recurrent();
+  std::vector<Int8Linear> out;
+  for (int d = 0; d < 2; ++d) {
+    FENLEI_ASSIGN_OR_RETURN(Int8Linear l, quantize_int8_linear(net.params()[ri.w_ih[d]],
+                                                               net.params()[ri.b_ih[d]],
+                                                               per_channel));
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+StatusOr<std::shared_ptr<const nn::Network>> recurrent_part(const nn::Network& net,
+                                                            const std::vector<Int8Linear>& inputs) {
   FENLEI_ASSIGN_OR_RETURN(nn::Network part, nn::Network::allocate(with_dummy_table(net.config())));
   for (int i : nn::recurrent_tensor_indices(net.recurrent())) part.params()[i].data = net.params()[i].data;
+  for (size_t d = 0; d < inputs.size(); ++d)
+    dequantise_into(inputs[d], &part.params()[part.recurrent().w_ih[d]]);
   return std::shared_ptr<const nn::Network>(new nn::Network(std::move(part)));
 }
 
-void add_recurrent_tensors(const nn::Network& part, std::vector<format::Tensor>* out) {
-  for (int i : nn::recurrent_tensor_indices(part.recurrent())) {
+void add_recurrent_tensors(const nn::Network& part, const std::vector<Int8Linear>& inputs,
+                           std::vector<format::Tensor>* out) {
+  const nn::RecurrentIndex& ri = part.recurrent();
+  for (int i : nn::recurrent_tensor_indices(ri)) {
     const nn::Tensor& t = part.params()[i];
+    const int d = i == ri.w_ih[0] ? 0 : i == ri.w_ih[1] ? 1 : -1;
+    if (d >= 0 && !inputs.empty()) {
+      const Int8Linear& l = inputs[size_t(d)];
+      out->push_back(format::make_i8_tensor(t.name, t.shape, l.q));
+      out->push_back(format::make_f32_tensor(t.name + "_scale",
+                                             {l.per_channel ? int64_t(l.out) : 1}, l.scale));
+      continue;
+    }
     out->push_back(format::make_f32_tensor(t.name, t.shape, t.data));
   }
 }
@@ -36,18 +83,54 @@ void add_recurrent_tensors(const nn::Network& part, std::vector<format::Tensor>*
 StatusOr<std::shared_ptr<const nn::Network>> load_recurrent_part(
     const nn::ModelConfig& config,
     const std::function<const format::Tensor*(const std::string&)>& find,
-    const std::string& name) {
+    const std::string& name, std::vector<Int8Linear>* inputs) {
   auto corrupt = [&](const std::string& what) { return data_loss_error(name + ": " + what); };
   auto part = nn::Network::allocate(with_dummy_table(config));
   if (!part.ok()) return corrupt("architecture: " + part.status().message());
-  for (int i : nn::recurrent_tensor_indices(part->recurrent())) {
+  const nn::RecurrentIndex& ri = part->recurrent();
+  inputs->clear();
+  std::vector<Int8Linear> q_inputs(2);
+  int int8_inputs = 0;
+  for (int i : nn::recurrent_tensor_indices(ri)) {
     nn::Tensor& t = part->params()[i];
     const format::Tensor* stored = find(t.name);
     if (stored == nullptr) return corrupt("missing weight tensor '" + t.name + "'");
     if (stored->shape != t.shape) return corrupt("tensor '" + t.name + "' has the wrong shape");
+    const int d = i == ri.w_ih[0] ? 0 : i == ri.w_ih[1] ? 1 : -1;
+    if (d >= 0 && stored->dtype == format::DType::kI8) {
+      const format::Tensor* scale = find(t.name + "_scale");
+      if (scale == nullptr) return corrupt("missing weight tensor '" + t.name + "_scale'");
+      Int8Linear& l = q_inputs[size_t(d)];
+      l.out = int(t.shape[0]);
+      l.in = int(t.shape[1]);
+      if (scale->shape == std::vector<int64_t>{l.out})
+        l.per_channel = true;
+      else if (scale->shape == std::vector<int64_t>{1})
+        l.per_channel = false;
+      else
+        return corrupt("tensor '" + scale->name + "' has the wrong shape");
+      auto q = format::tensor_to_i8(*stored);
+      auto s = format::tensor_to_f32(*scale);
+      if (!q.ok() || !s.ok()) return corrupt("tensor '" + t.name + "' has bad data");
+      for (float v : *s)
+        if (!(v > 0.0f) || !std::isfinite(v)) return corrupt("'" + scale->name + "' holds a scale <= 0");
+      l.q = std::move(*q);
+      l.scale = std::move(*s);
+      ++int8_inputs;
+      continue;
+    }
     auto values = format::tensor_to_f32(*stored);
     if (!values.ok()) return corrupt("tensor '" + t.name + "': " + values.status().message());
     t.data = std::move(*values);
+  }
+  if (int8_inputs == 1) return corrupt("one direction's w_ih is int8 and the other's is not");
+  if (int8_inputs == 2) {
+    for (int d = 0; d < 2; ++d) {
+      Int8Linear& l = q_inputs[size_t(d)];
+      l.bias = part->params()[ri.b_ih[d]].data;
+      dequantise_into(l, &part->params()[ri.w_ih[d]]);
+    }
+    *inputs = std::move(q_inputs);
   }
   return std::shared_ptr<const nn::Network>(new nn::Network(std::move(*part)));
 }
@@ -63,10 +146,16 @@ int64_t recurrent_parameter_count(const nn::Network& part) {
 }
 
 void recurrent_features_int8(const nn::Network& part, const Int8Embedding& embed,
-                             const nn::Segment& seg, nn::RecurrentScratch& s, float* feat,
-                             int fd) {
+                             const std::vector<Int8Linear>& inputs, const nn::Segment& seg,
+                             Int8Workspace& ws, float* feat, int fd) {
   const nn::EmbeddingSource source{&embed, &dequantised_row};
-  nn::recurrent_features_forward(part, seg, s, feat, fd, &source);
+  if (inputs.empty()) {
+    nn::recurrent_features_forward(part, seg, ws.recurrent, feat, fd, &source);
+    return;
+  }
+  const ProjectionContext context{&inputs, &ws};
+  const nn::InputProjection projection{&context, &project_int8};
+  nn::recurrent_features_forward(part, seg, ws.recurrent, feat, fd, &source, &projection);
 }
 
 }  // namespace fenlei::quant

@@ -1,9 +1,15 @@
 // int8 models of the recurrent presets (issue 15): the embedding table and the dense head are
-// int8 as for every preset; the recurrent layers (W_ih, W_hh, biases, attention, rcnn projection)
-// stay float32 and run the float encoder (nn/recurrent_encoder.h) on dequantised embedding rows.
-// The embedding is most of such a model's bytes (1.28M of 1.54M parameters for bilstm on a 10k
-// vocabulary), and the recurrence is latency-bound on its per-step GEMMs, where int8 would gain
-// little. The file keeps the recurrent tensors as f32 under their float names.
+// int8 as for every preset, and so is each direction's input projection W_ih: one GEMM over all
+// tokens of a batch (per-output-channel weight scales, dynamic per-row activation scales, int32
+// accumulation on the u8 x s8 kernels of quant/kernels.h), the bulk of a recurrent layer's
+// multiply-adds at the presets' sizes (embed_dim 128 vs rnn_hidden 128 per direction, computed
+// once per token either way, but as one large GEMM that int8 speeds up). The recurrence (W_hh,
+// its biases), the attention vector and the rcnn projection stay float32: the per-step GEMMs
+// are small and latency-bound, and rounding errors there compound over the steps.
+//
+// In the file, W_ih is "<cell>_<dir>/w_ih" i8 with "<cell>_<dir>/w_ih_scale" f32 ([4H or 3H]
+// per channel, or [1]); the other recurrent tensors are f32 under their float names. Files
+// written before W_ih was quantised (w_ih f32) still load, and run W_ih in float.
 #pragma once
 
 #include <functional>
@@ -19,20 +25,34 @@
 namespace fenlei::quant {
 
 struct Int8Embedding;
+struct Int8Linear;
+struct Int8Workspace;
+
+// The int8 input projection of each direction (W_ih with the input-side bias: the lstm's bias,
+// the gru's b_ih), quantised like a dense layer (per_channel: one scale per gate unit).
+// Errors: kInvalidArgument (non-finite weights). The caller finishes them (packing).
+StatusOr<std::vector<Int8Linear>> quantize_recurrent_inputs(const nn::Network& net,
+                                                            bool per_channel);
 
 // A float network holding `net`'s recurrent tensors, with a dummy 2-row embedding table (the
-// real one is int8). Errors: as nn::Network::allocate.
-StatusOr<std::shared_ptr<const nn::Network>> recurrent_part(const nn::Network& net);
+// real one is int8); W_ih replaced by the dequantised `inputs` where given (non-empty).
+// Errors: as nn::Network::allocate.
+StatusOr<std::shared_ptr<const nn::Network>> recurrent_part(const nn::Network& net,
+                                                            const std::vector<Int8Linear>& inputs);
 
-// The recurrent tensors of `part` as f32 file tensors.
-void add_recurrent_tensors(const nn::Network& part, std::vector<format::Tensor>* out);
+// The recurrent tensors of `part` as file tensors: W_ih as i8 + scale from `inputs` (when
+// non-empty), the rest f32.
+void add_recurrent_tensors(const nn::Network& part, const std::vector<Int8Linear>& inputs,
+                           std::vector<format::Tensor>* out);
 
 // Rebuilds the recurrent part of config from file tensors; `find` returns the tensor of a name
-// (or null) and marks it used. Errors: kDataLoss naming the tensor.
+// (or null) and marks it used. An i8 W_ih fills `inputs` (one per direction, unfinished) and
+// its dequantised values go into the part; an f32 one (older files) leaves `inputs` empty.
+// Errors: kDataLoss naming the tensor.
 StatusOr<std::shared_ptr<const nn::Network>> load_recurrent_part(
     const nn::ModelConfig& config,
     const std::function<const format::Tensor*(const std::string&)>& find,
-    const std::string& name_for_errors);
+    const std::string& name_for_errors, std::vector<Int8Linear>* inputs);
 
 // Copies the recurrent tensors of `part` into the full float network `net` (dequantising).
 void copy_recurrent_tensors(const nn::Network& part, nn::Network* net);
@@ -40,8 +60,10 @@ void copy_recurrent_tensors(const nn::Network& part, nn::Network* net);
 // Number of float parameters in the recurrent layers of `part`.
 int64_t recurrent_parameter_count(const nn::Network& part);
 
-// Pooled features [count, fd] of seg: the float encoder over rows of the int8 table.
+// Pooled features [count, fd] of seg: the encoder over rows of the int8 table, with the int8
+// input projections `inputs` (finished; float W_ih of `part` when empty).
 void recurrent_features_int8(const nn::Network& part, const Int8Embedding& embed,
-                             const nn::Segment& seg, nn::RecurrentScratch& s, float* feat, int fd);
+                             const std::vector<Int8Linear>& inputs, const nn::Segment& seg,
+                             Int8Workspace& ws, float* feat, int fd);
 
 }  // namespace fenlei::quant

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <random>
 
-#include "grad_check.h"
+#include "network_checks.h"
 #include "nn/network.h"
 #include "nn/optimizer.h"
 #include "test_util.h"
@@ -15,17 +15,7 @@
 namespace fenlei::nn {
 namespace {
 
-Batch random_batch(int n, int vocab, int classes, int max_len, std::mt19937& gen) {
-  Batch b;
-  std::uniform_int_distribution<int> len_d(0, max_len), id_d(1, vocab - 1), lab_d(0, classes - 1);
-  std::uniform_real_distribution<float> w_d(0.5f, 2.0f);
-  for (int i = 0; i < n; ++i) {
-    std::vector<int32_t> t(len_d(gen));
-    for (auto& x : t) x = id_d(gen);
-    b.add(t, lab_d(gen), w_d(gen));
-  }
-  return b;
-}
+using testing::random_batch;
 
 ModelConfig tiny(const std::string& preset, int classes) {
   ModelConfig c = *ModelConfig::preset(preset);
@@ -49,19 +39,7 @@ void grad_check_network(const ModelConfig& c, bool train) {
     for (float& x : t.data) x *= 4.0f;
   Batch b = random_batch(6, 11, c.num_classes, 7, gen);
   b.ids.insert(b.ids.end(), {});  // keep last example possibly empty
-  ASSERT_TRUE(net.validate_batch(b, true).ok());
-  Workspace ws;
-  Rng rng(9);
-  rng.set_step(4);
-  Grads g = net.make_grads();
-  forward_backward(net, b, 0, b.size(), ws, g, rng, train);
-  Grads scratch = net.make_grads();
-  auto f = [&] {
-    return forward_backward(net, b, 0, b.size(), ws, scratch, rng, train) / b.size();
-  };
-  for (int i = 0; i < net.params().size(); ++i)
-    testing::check_grad(net.params()[i].data, g.dense(i), f, net.params()[i].name.c_str(), 3e-3,
-                        2e-2, 3e-4);
+  testing::check_network_grads(net, b, train, 3e-3);
 }
 
 TEST(NetworkGrad, SeedCnnSigmoid) { grad_check_network(tiny("seed-cnn", 2), false); }
@@ -145,44 +123,15 @@ TEST_P(NetworkAllArchs, TwoThreadSplitEqualsOneThread) {
   Network net = *Network::create(c, 3);
   std::mt19937 gen(5);
   Batch b = random_batch(13, 60, 2, 40, gen);
-  Rng rng(77);
-  rng.set_step(12);
-  Workspace ws0, ws1, ws2;
-  Grads whole = net.make_grads(), a = net.make_grads(), bg = net.make_grads();
-  const double l = forward_backward(net, b, 0, 13, ws0, whole, rng, true);
-  const double la = forward_backward(net, b, 0, 6, ws1, a, rng, true);
-  const double lb = forward_backward(net, b, 6, 13, ws2, bg, rng, true);
-  EXPECT_NEAR(l, la + lb, 1e-5 * std::fabs(l));
-  a.add(bg);
-  for (int i = 0; i < whole.size(); ++i)
-    fenlei::testing::expect_array_near(a.dense(i), whole.dense(i), 1e-6);
-  EXPECT_GT(whole.global_norm(), 0.0);
+  testing::expect_split_equals_whole(net, b, 6, 1e-6);
 }
 
 TEST_P(NetworkAllArchs, DeterministicRunToRun) {
-  auto run = [&] {
-    ModelConfig c = *ModelConfig::preset(GetParam());
-    c.vocab_size = 40;
-    c.num_classes = 3;
-    if (c.arch == Arch::kFastText) c.bigram_buckets = 20;
-    Network net = *Network::create(c, 8);
-    Optimizer opt = *Optimizer::create(OptimizerConfig{}, net.params());
-    std::mt19937 gen(6);
-    Workspace ws;
-    Grads g = net.make_grads();
-    Rng rng(1);
-    for (int step = 0; step < 3; ++step) {
-      Batch b = random_batch(8, 40, 3, 20, gen);
-      g.zero();
-      rng.set_step(step);
-      forward_backward(net, b, 0, b.size(), ws, g, rng, true);
-      opt.step(net.params(), g, 1e-2f);
-    }
-    return net.params();
-  };
-  Params p1 = run(), p2 = run();
-  for (int i = 0; i < p1.size(); ++i)
-    EXPECT_EQ(0, std::memcmp(p1[i].data.data(), p2[i].data.data(), p1[i].data.size() * 4));
+  ModelConfig c = *ModelConfig::preset(GetParam());
+  c.vocab_size = 40;
+  c.num_classes = 3;
+  if (c.arch == Arch::kFastText) c.bigram_buckets = 20;
+  testing::expect_identical_params(testing::train_three_steps(c), testing::train_three_steps(c));
 }
 
 TEST_P(NetworkAllArchs, LearnsToySeparableProblem) {

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <random>
 
-#include "grad_check.h"
+#include "network_checks.h"
 #include "nn/conv1d.h"
 #include "nn/fast_math.h"
 #include "nn/network.h"
@@ -19,17 +19,7 @@
 namespace fenlei::nn {
 namespace {
 
-Batch random_batch(int n, int vocab, int classes, int max_len, std::mt19937& gen) {
-  Batch b;
-  std::uniform_int_distribution<int> len_d(0, max_len), id_d(1, vocab - 1), lab_d(0, classes - 1);
-  std::uniform_real_distribution<float> w_d(0.5f, 2.0f);
-  for (int i = 0; i < n; ++i) {
-    std::vector<int32_t> t(len_d(gen));
-    for (auto& x : t) x = id_d(gen);
-    b.add(t, lab_d(gen), w_d(gen));
-  }
-  return b;
-}
+using testing::random_batch;
 
 // A small version of a recurrent preset, with the given cell / pooling.
 ModelConfig small(const std::string& preset, int classes, int vocab = 11) {
@@ -56,19 +46,7 @@ void grad_check_network(const ModelConfig& c, bool train) {
   Batch b = random_batch(6, 11, c.num_classes, 7, gen);
   b.add(std::vector<int32_t>{}, 0);  // an empty text
   b.add(std::vector<int32_t>{4}, 1 % c.num_classes);
-  ASSERT_TRUE(net.validate_batch(b, true).ok());
-  Workspace ws;
-  Rng rng(9);
-  rng.set_step(4);
-  Grads g = net.make_grads();
-  forward_backward(net, b, 0, b.size(), ws, g, rng, train);
-  Grads scratch = net.make_grads();
-  auto f = [&] {
-    return forward_backward(net, b, 0, b.size(), ws, scratch, rng, train) / b.size();
-  };
-  for (int i = 0; i < net.params().size(); ++i)
-    testing::check_grad(net.params()[i].data, g.dense(i), f, net.params()[i].name.c_str(), 1e-3,
-                        2e-2, 3e-4);
+  testing::check_network_grads(net, b, train, 1e-3);
 }
 
 TEST(FastMath, ExpTanhSigmoidMatchLibm) {
@@ -155,44 +133,15 @@ TEST_P(RecurrentPresets, TwoThreadSplitEqualsOneThread) {
   Network net = *Network::create(c, 3);
   std::mt19937 gen(5);
   Batch b = random_batch(13, 60, 2, 40, gen);
-  Rng rng(77);
-  rng.set_step(12);
-  Workspace ws0, ws1, ws2;
-  Grads whole = net.make_grads(), a = net.make_grads(), bg = net.make_grads();
-  const double l = forward_backward(net, b, 0, 13, ws0, whole, rng, true);
-  const double la = forward_backward(net, b, 0, 6, ws1, a, rng, true);
-  const double lb = forward_backward(net, b, 6, 13, ws2, bg, rng, true);
-  EXPECT_NEAR(l, la + lb, 1e-5 * std::fabs(l));
-  a.add(bg);
-  for (int i = 0; i < whole.size(); ++i)
-    fenlei::testing::expect_array_near(a.dense(i), whole.dense(i), 1e-5);
-  EXPECT_GT(whole.global_norm(), 0.0);
+  testing::expect_split_equals_whole(net, b, 6, 1e-5);
 }
 
 TEST_P(RecurrentPresets, DeterministicRunToRun) {
-  auto run = [&] {
-    ModelConfig c = *ModelConfig::preset(GetParam());
-    c.vocab_size = 40;
-    c.num_classes = 3;
-    c.rnn_hidden = 8;
-    Network net = *Network::create(c, 8);
-    Optimizer opt = *Optimizer::create(OptimizerConfig{}, net.params());
-    std::mt19937 gen(6);
-    Workspace ws;
-    Grads g = net.make_grads();
-    Rng rng(1);
-    for (int step = 0; step < 3; ++step) {
-      Batch b = random_batch(8, 40, 3, 20, gen);
-      g.zero();
-      rng.set_step(step);
-      forward_backward(net, b, 0, b.size(), ws, g, rng, true);
-      opt.step(net.params(), g, 1e-2f);
-    }
-    return net.params();
-  };
-  Params p1 = run(), p2 = run();
-  for (int i = 0; i < p1.size(); ++i)
-    EXPECT_EQ(0, std::memcmp(p1[i].data.data(), p2[i].data.data(), p1[i].data.size() * 4));
+  ModelConfig c = *ModelConfig::preset(GetParam());
+  c.vocab_size = 40;
+  c.num_classes = 3;
+  c.rnn_hidden = 8;
+  testing::expect_identical_params(testing::train_three_steps(c), testing::train_three_steps(c));
 }
 
 // The label is whether token 2 comes before token 3 in the text: no bag-of-words model can
