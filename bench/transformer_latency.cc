@@ -2,6 +2,10 @@
 // only (texts are tokenised first), one thread. bench/transformer_bench.sh runs it next to
 // PyTorch and ONNX Runtime on the same ids.
 //   ./transformer_latency DIR IDS.jsonl [--int8 | --bf16 | --unpacked] [--single N] [--batches N]
+//                         [--threads N] [--wall]
+// --threads N (N > 1): one text's packed float layers and attention heads split over N threads
+// (EncoderScratch::pool); times are then wall-clock (CPU time would add the threads up), as
+// with --wall.
 // Float runs on weights packed at load as EncoderEngine holds them; --unpacked keeps the
 // [out][in] weights and the dot-product kernels (the path before packing).
 // IDS.jsonl: one JSON array of token ids per line (what the reference script wrote).
@@ -11,6 +15,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "base/thread_pool.h"
 #include "quant/bf16.h"
 #include "transformer/checkpoint.h"
 #include "transformer/dense_kernels.h"
@@ -60,15 +66,26 @@ int main(int argc, char** argv) {
     std::cerr << "usage: transformer_latency DIR IDS.jsonl [--int8] [--single N] [--batches N]\n";
     return 2;
   }
-  bool int8 = false, bf16 = false, unpacked = false;
-  int single = 100, batches = 4;
+  bool int8 = false, bf16 = false, unpacked = false, wall_clock = false;
+  int single = 100, batches = 4, threads = 1;
   for (int i = 3; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--int8")) int8 = true;
     if (!std::strcmp(argv[i], "--bf16")) bf16 = true;
     if (!std::strcmp(argv[i], "--unpacked")) unpacked = true;
+    if (!std::strcmp(argv[i], "--wall")) wall_clock = true;
     if (!std::strcmp(argv[i], "--single") && i + 1 < argc) single = std::atoi(argv[++i]);
     if (!std::strcmp(argv[i], "--batches") && i + 1 < argc) batches = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
   }
+  ThreadPool pool(threads);
+  transformer::EncoderScratch scratch;
+  scratch.pool = &pool;
+  const bool wall = threads > 1 || wall_clock;
+  const auto now_ms = [&] {
+    return wall ? std::chrono::duration<double, std::milli>(
+                      std::chrono::steady_clock::now().time_since_epoch()).count()
+                : cpu_ms();
+  };
   const double rss_before = rss_mb();
   transformer::EncoderWeights w;
   {
@@ -91,14 +108,14 @@ int main(int argc, char** argv) {
   while (std::getline(in, line)) texts.push_back(nlohmann::json::parse(line).get<std::vector<int32_t>>());
   if (texts.empty()) return 1;
 
-  for (int i = 0; i < 3; ++i) transformer::classify_logits(w, texts[i % texts.size()]);  // warm-up
+  for (int i = 0; i < 3; ++i) transformer::classify_logits(w, texts[i % texts.size()], nullptr, &scratch);  // warm-up
   std::vector<double> lat;
   double total_flops = 0, total_ms = 0;
   for (int i = 0; i < single; ++i) {
     const auto& ids = texts[i % texts.size()];
-    const double t = cpu_ms();
-    transformer::classify_logits(w, ids);
-    lat.push_back(cpu_ms() - t);
+    const double t = now_ms();
+    transformer::classify_logits(w, ids, nullptr, &scratch);
+    lat.push_back(now_ms() - t);
     total_flops += flops(w.config, static_cast<int>(ids.size()));
     total_ms += lat.back();
   }
@@ -109,9 +126,10 @@ int main(int argc, char** argv) {
   double batch_ms = 0;
   int batch_texts = 0;
   for (int b = 0; b < batches; ++b) {
-    const double t = cpu_ms();
-    for (int i = 0; i < 32; ++i) transformer::classify_logits(w, texts[(b * 32 + i) % texts.size()]);
-    batch_ms += cpu_ms() - t;
+    const double t = now_ms();
+    for (int i = 0; i < 32; ++i)
+      transformer::classify_logits(w, texts[(b * 32 + i) % texts.size()], nullptr, &scratch);
+    batch_ms += now_ms() - t;
     batch_texts += 32;
   }
   // FENLEI_F32_KERNEL=blas: the float encoder on OpenBLAS, as before the own kernels.
@@ -125,6 +143,8 @@ int main(int argc, char** argv) {
                        : unpacked ? "fenlei-unpacked"
                                   : "fenlei";
   nlohmann::json out = {{"system", system},
+                        {"threads", threads},
+                        {"clock", wall ? "wall" : "process_cpu"},
                         {"kernel", kernel},
                         {"rss_mb", rss_mb()},
                         {"rss_model_mb", rss_mb() - rss_before},

@@ -16,6 +16,7 @@
 #include "transformer/int8_linear.h"
 #include "transformer/layers.h"
 #include "transformer/packed_dense.h"
+#include "transformer/packed_parallel.h"
 
 namespace fenlei::transformer {
 
@@ -74,7 +75,13 @@ StatusOr<EncoderWeights> build_encoder(const hf::EncoderConfig& config, const hf
 
 // Buffers of one forward pass, reused across calls by one thread (they only grow).
 struct EncoderScratch {
-  std::vector<float> emb, x, qkv, ctx, tmp, inter, scores, vt;
+  std::vector<float> emb, x, qkv, ctx, tmp, inter, scores, vt;  // scores, vt: one per head task
+  // Threads for one text (not owned; nullptr or 1 thread: the caller's alone). The packed float
+  // encoder splits each large dense layer's output panels and the attention heads over them
+  // (packed_parallel.h); logits are bit-identical for any number of threads. Only the thread
+  // that owns this scratch may run a forward pass with it (ThreadPool is not re-entrant).
+  ThreadPool* pool = nullptr;
+  int64_t min_parallel_macs = kMinParallelMacs;  // tests set 0 to split tiny layers too
   std::vector<int32_t> ids;  // EncoderEngine's copy of one text's ids
   std::vector<uint16_t> xb;  // a bf16 layer's input rows
   Int8Scratch int8;

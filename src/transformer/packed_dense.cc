@@ -55,11 +55,20 @@ std::vector<float> unpack_f32(const PackedF32& p) {
   return w;
 }
 
+void packed_panel_range(const PackedCall& c, int* begin, int* end) {
+  const int panels = panel_count(c.w->n);
+  *end = c.panel_end < 0 ? panels : std::min(c.panel_end, panels);
+  *begin = std::clamp(c.panel_begin, 0, *end);
+}
+
 void packed_f32_ref(const PackedCall& c) {
   const PackedF32& w = *c.w;
+  int pb, pe;
+  packed_panel_range(c, &pb, &pe);
+  const int o_begin = pb * kPanelWidth, o_end = std::min(w.n, pe * kPanelWidth);
   for (int r = 0; r < c.rows; ++r) {
     const float* x = c.x + static_cast<long>(r) * c.ldx;
-    for (int o = 0; o < w.n; ++o) {
+    for (int o = o_begin; o < o_end; ++o) {
       const float* col = panel_at(w, o / kPanelWidth) + o % kPanelWidth;
       float acc = 0.0f;
       for (int p = 0; p < w.k; ++p) acc = std::fma(x[p], col[static_cast<size_t>(p) * kPanelWidth], acc);
@@ -71,7 +80,7 @@ void packed_f32_ref(const PackedCall& c) {
     }
   }
   if (c.epilogue == PackedEpilogue::kGelu)
-    for (int o0 = 0; o0 < w.n; o0 += kPanelWidth) gelu_panel(c, 0, c.rows, o0, std::min(kPanelWidth, w.n - o0));
+    for (int o0 = o_begin; o0 < o_end; o0 += kPanelWidth) gelu_panel(c, 0, c.rows, o0, std::min(kPanelWidth, w.n - o0));
 }
 
 #ifdef FENLEI_X86
@@ -200,12 +209,16 @@ void dispatch_avx512(const PackedCall& c, int r0, int rows, int panel) {
 // Panels outer (each is read from memory once; the row blocks after the first find it in L2),
 // row blocks of up to 12 inner (24 accumulators of the 32 registers).
 void packed_f32_avx512(const PackedCall& c) {
-  for (int panel = 0; panel < panel_count(c.w->n); ++panel)
+  int pb, pe;
+  packed_panel_range(c, &pb, &pe);
+  for (int panel = pb; panel < pe; ++panel)
     for_each_row_block(c.rows, 12, [&](int r0, int n) { dispatch_avx512<12>(c, r0, n, panel); });
 }
 
 void packed_f32_avx2(const PackedCall& c) {
-  for (int panel = 0; panel < panel_count(c.w->n); ++panel)
+  int pb, pe;
+  packed_panel_range(c, &pb, &pe);
+  for (int panel = pb; panel < pe; ++panel)
     for_each_row_block(c.rows, 3, [&](int r0, int n) {
       if (n == 3) tile_avx2<3>(c, r0, panel);
       else if (n == 2) tile_avx2<2>(c, r0, panel);

@@ -42,7 +42,14 @@ struct PackedCall {
   float* y = nullptr;           // rows x n, row stride ldy
   int ldy = 0;
   PackedEpilogue epilogue = PackedEpilogue::kStore;
+  // Only panels [panel_begin, panel_end) (outputs 32 * panel_begin .. 32 * panel_end - 1);
+  // panel_end < 0: to the last. Each output is computed the same way whatever the range, so
+  // threads that split the panels (packed_parallel.h) write exactly what one call would.
+  int panel_begin = 0, panel_end = -1;
 };
+
+// The panels a call covers: [*begin, *end).
+void packed_panel_range(const PackedCall& c, int* begin, int* end);
 
 using PackedF32Fn = void (*)(const PackedCall& c);
 
