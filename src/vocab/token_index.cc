@@ -1,21 +1,7 @@
 #include "vocab/token_index.h"
 
-#include <cstring>
-
 namespace fenlei::vocab {
 namespace {
-
-uint64_t load64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-uint32_t load32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 // 64x64 -> 128-bit multiply folded to 64 bits: every input bit reaches many output bits in one
 // multiplication, which is what makes a short-key hash both fast and well spread.
@@ -78,7 +64,7 @@ size_t TokenIndex::probe(uint64_t h, std::string_view token) const {
     const Slot& s = slots_[i];
     if (s.id == kAbsent) return i;
     if (s.tag == tag && s.length == token.size() &&
-        std::char_traits<char>::compare(arena_.data() + s.offset, token.data(), token.size()) == 0)
+        same_bytes(arena_.data() + s.offset, token.data(), token.size()))
       return i;
   }
 }

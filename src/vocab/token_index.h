@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,8 +39,7 @@ class TokenIndex {
       const Slot& s = slots_[i];
       if (s.id == kAbsent) return kAbsent;
       if (s.tag == tag && s.length == token.size() &&
-          std::char_traits<char>::compare(arena_.data() + s.offset, token.data(), token.size()) ==
-              0)
+          same_bytes(arena_.data() + s.offset, token.data(), token.size()))
         return s.id;
     }
   }
@@ -48,6 +48,34 @@ class TokenIndex {
 
   // The 64-bit hash of the bytes (exposed for tests: its spread, not its values, matters).
   static uint64_t hash(std::string_view bytes);
+
+  // a[0, n) == b[0, n). Inline word compares for keys up to 16 bytes (almost every token): with
+  // the tag and length already equal they nearly always match, and the memcmp call this replaces
+  // had 2.6 % of Classifier::predict's samples (issue 17 profile).
+  static bool same_bytes(const char* a, const char* b, size_t n) {
+    if (n >= 8 && n <= 16) {
+      return load64(a) == load64(b) && load64(a + n - 8) == load64(b + n - 8);
+    }
+    if (n >= 4 && n < 8) {
+      return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+    }
+    if (n < 4) {
+      for (size_t i = 0; i < n; ++i)
+        if (a[i] != b[i]) return false;
+      return true;
+    }
+    return std::memcmp(a, b, n) == 0;
+  }
+  static uint64_t load64(const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static uint32_t load32(const char* p) {
+    uint32_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
 
  private:
   struct Slot {

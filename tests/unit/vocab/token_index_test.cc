@@ -86,6 +86,21 @@ TEST(TokenIndex, MatchesUnorderedMapOnRandomKeys) {
   }
 }
 
+TEST(TokenIndex, SameBytesFindsEveryDifferingByte) {
+  // Every length around the word-compare boundaries, a difference at every position.
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string a(n, '\0');
+    for (size_t i = 0; i < n; ++i) a[i] = static_cast<char>('a' + i % 26);
+    std::string b = a;
+    ASSERT_TRUE(TokenIndex::same_bytes(a.data(), b.data(), n)) << n;
+    for (size_t i = 0; i < n; ++i) {
+      b[i] = static_cast<char>(b[i] ^ 0x80);
+      ASSERT_FALSE(TokenIndex::same_bytes(a.data(), b.data(), n)) << n << " " << i;
+      b[i] = a[i];
+    }
+  }
+}
+
 TEST(TokenIndex, CopiesAreIndependent) {
   TokenIndex a;
   a.insert("s", 0);
