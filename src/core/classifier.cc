@@ -23,10 +23,11 @@ Status check_texts(const std::vector<std::string>& texts) {
   return Status();
 }
 
+// order: scratch reused across a batch's texts (one allocation per call of predict, not per text).
 Prediction make_prediction(const float* probs, const std::vector<std::string>& labels,
-                           const PredictOptions& options) {
+                           const PredictOptions& options, std::vector<int>& order) {
   const int c = static_cast<int>(labels.size());
-  std::vector<int> order(static_cast<size_t>(c));
+  order.resize(static_cast<size_t>(c));
   std::iota(order.begin(), order.end(), 0);
   const int k = std::max(1, std::min(options.k, c));
   std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int a, int b) {
@@ -35,6 +36,7 @@ Prediction make_prediction(const float* probs, const std::vector<std::string>& l
   Prediction p;
   p.label = labels[static_cast<size_t>(order[0])];
   p.score = probs[order[0]];
+  p.top_k.reserve(static_cast<size_t>(k));
   for (int i = 0; i < k; ++i) {
     const float s = probs[order[static_cast<size_t>(i)]];
     if (s < options.threshold) break;
@@ -132,12 +134,14 @@ StatusOr<std::vector<Prediction>> Classifier::predict(const std::vector<std::str
   const size_t c = impl_->info.labels.size();
   std::vector<Prediction> out;
   out.reserve(texts.size());
+  std::vector<int> order;
   for (size_t begin = 0; begin < texts.size(); begin += kChunk) {
     const size_t end = std::min(texts.size(), begin + kChunk);
     ws->probabilities.resize((end - begin) * c);
     impl_->probabilities(texts, begin, end, *ws, ws->probabilities.data());
     for (size_t i = 0; i < end - begin; ++i) {
-      out.push_back(make_prediction(ws->probabilities.data() + i * c, impl_->info.labels, options));
+      out.push_back(make_prediction(ws->probabilities.data() + i * c, impl_->info.labels, options,
+                                    order));
     }
   }
   return out;

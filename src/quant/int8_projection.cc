@@ -281,6 +281,17 @@ void Int8Projection::features(const nn::Segment& seg, Int8ProjectionScratch& s, 
   for (int i = 0; i < seg.count; ++i) {
     const int len = seg.length(i);
     const int32_t* tok = seg.tokens(i);
+#if defined(__x86_64__)
+    // As in nn::TokenProjection::features: fetch the next text's rows into L2 while this one is
+    // summed (the window loop mostly waits for row loads).
+    if (i + 1 < seg.count) {
+      const int32_t* next = seg.tokens(i + 1);
+      for (int p = 0, n = seg.length(i + 1); p < n; ++p) {
+        const char* row = reinterpret_cast<const char*>(table_ + size_t(next[p]) * r);
+        for (size_t b = 0; b < r * sizeof(int16_t); b += 64) _mm_prefetch(row + b, _MM_HINT_T1);
+      }
+    }
+#endif
     const int padded = std::max(len, max_width_);
     const int16_t** rows = nn::grow(s.rows, size_t(padded));
     for (int p = 0; p < padded; ++p) rows[p] = row_of(p < len ? tok[p] : 0);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fenlei/status.h"
+#include "vocab/token_index.h"
 
 namespace fenlei::vocab {
 
@@ -37,14 +38,12 @@ class Vocabulary {
   // unless tokens[0] == "<pad>", tokens[1] == "<unk>", and no token is empty or repeated.
   static StatusOr<Vocabulary> from_tokens(std::vector<std::string> tokens);
 
-  Vocabulary(const Vocabulary& other);
-  Vocabulary& operator=(const Vocabulary& other);
-  Vocabulary(Vocabulary&&) noexcept = default;
-  Vocabulary& operator=(Vocabulary&&) noexcept = default;
-
   // kUnkId for tokens not in the vocabulary. One hash lookup, no allocation.
-  int32_t id(std::string_view token) const;
-  bool contains(std::string_view token) const { return index_.count(token) != 0; }
+  int32_t id(std::string_view token) const {
+    const int32_t id = index_.find(token);
+    return id == TokenIndex::kAbsent ? kUnkId : id;
+  }
+  bool contains(std::string_view token) const { return index_.find(token) != TokenIndex::kAbsent; }
   // id must be in [0, size()).
   const std::string& token(int32_t id) const { return tokens_[static_cast<size_t>(id)]; }
   size_t size() const { return tokens_.size(); }
@@ -58,10 +57,8 @@ class Vocabulary {
   void rebuild_index();
   void append_unchecked(std::string token);
 
-  // index_ keys view the strings in tokens_. Moving the vector keeps its elements in place, so
-  // the defaulted moves are safe; copies rebuild the index.
   std::vector<std::string> tokens_;
-  std::unordered_map<std::string_view, int32_t> index_;
+  TokenIndex index_;  // owns a copy of the token bytes, so the defaulted copies and moves are safe
 };
 
 // Counts the tokens of n_docs documents. tokenize(i, &out) fills `out` with document i's tokens;

@@ -10,33 +10,16 @@ Vocabulary::Vocabulary() {
   rebuild_index();
 }
 
-Vocabulary::Vocabulary(const Vocabulary& other) : tokens_(other.tokens_) { rebuild_index(); }
-
-Vocabulary& Vocabulary::operator=(const Vocabulary& other) {
-  if (this != &other) {
-    tokens_ = other.tokens_;
-    rebuild_index();
-  }
-  return *this;
-}
-
 void Vocabulary::rebuild_index() {
   index_.clear();
   index_.reserve(tokens_.size());
   for (size_t i = 0; i < tokens_.size(); ++i)
-    index_.emplace(std::string_view(tokens_[i]), static_cast<int32_t>(i));
+    index_.insert(tokens_[i], static_cast<int32_t>(i));
 }
 
 void Vocabulary::append_unchecked(std::string token) {
-  // push_back may reallocate the vector; the strings are moved, and a moved SSO string changes
-  // address, so the views in index_ must be rebuilt when capacity changes.
-  const bool reallocates = tokens_.size() == tokens_.capacity();
+  index_.insert(token, static_cast<int32_t>(tokens_.size()));
   tokens_.push_back(std::move(token));
-  if (reallocates) {
-    rebuild_index();
-  } else {
-    index_.emplace(std::string_view(tokens_.back()), static_cast<int32_t>(tokens_.size() - 1));
-  }
 }
 
 Vocabulary Vocabulary::build(const TokenCounts& counts, size_t max_size, int64_t min_count) {
@@ -77,24 +60,19 @@ StatusOr<Vocabulary> Vocabulary::from_tokens(std::vector<std::string> tokens) {
   for (size_t i = 0; i < v.tokens_.size(); ++i) {
     if (v.tokens_[i].empty())
       return invalid_argument_error("vocabulary: token " + std::to_string(i) + " is empty");
-    auto [it, inserted] = v.index_.emplace(std::string_view(v.tokens_[i]), static_cast<int32_t>(i));
-    if (!inserted) {
+    const int32_t first = v.index_.insert(v.tokens_[i], static_cast<int32_t>(i));
+    if (first != static_cast<int32_t>(i)) {
       return invalid_argument_error("vocabulary: token '" + v.tokens_[i] + "' appears twice (ids " +
-                                    std::to_string(it->second) + " and " + std::to_string(i) + ")");
+                                    std::to_string(first) + " and " + std::to_string(i) + ")");
     }
   }
   return v;
 }
 
-int32_t Vocabulary::id(std::string_view token) const {
-  const auto it = index_.find(token);
-  return it == index_.end() ? kUnkId : it->second;
-}
-
 Vocabulary Vocabulary::extend(const std::vector<std::string>& new_tokens) const {
   Vocabulary v(*this);
   v.tokens_.reserve(tokens_.size() + new_tokens.size());
-  v.rebuild_index();  // reserve may have moved the strings
+  v.index_.reserve(tokens_.size() + new_tokens.size());
   for (const auto& t : new_tokens) {
     if (t.empty() || v.contains(t)) continue;
     v.append_unchecked(t);
