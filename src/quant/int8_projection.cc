@@ -278,6 +278,7 @@ void Int8Projection::features(const nn::Segment& seg, Int8ProjectionScratch& s, 
   // A row another caller is still writing is read from the copy computed into our scratch.
   auto row_of = [&](int32_t id) { return table_.row_or_own(id, s.missing, s.new_rows.data()); };
   int16_t* mx = nn::grow(s.mx, size_t(padded_filters_));
+  [[maybe_unused]] const size_t row_bytes = table_.row_elems() * sizeof(int16_t);
   for (int i = 0; i < seg.count; ++i) {
     const int len = seg.length(i);
     const int32_t* tok = seg.tokens(i);
@@ -287,8 +288,8 @@ void Int8Projection::features(const nn::Segment& seg, Int8ProjectionScratch& s, 
     if (i + 1 < seg.count) {
       const int32_t* next = seg.tokens(i + 1);
       for (int p = 0, n = seg.length(i + 1); p < n; ++p) {
-        const char* row = reinterpret_cast<const char*>(table_ + size_t(next[p]) * r);
-        for (size_t b = 0; b < r * sizeof(int16_t); b += 64) _mm_prefetch(row + b, _MM_HINT_T1);
+        const char* row = reinterpret_cast<const char*>(table_.row_address(next[p]));
+        for (size_t b = 0; b < row_bytes; b += 64) _mm_prefetch(row + b, _MM_HINT_T1);
       }
     }
 #endif
