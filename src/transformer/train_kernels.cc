@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "nn/rng.h"
+#include "transformer/erf_rational.h"
 
 // GCC 12 reports the _mm512_undefined_*() merge source inside AVX-512 intrinsics
 // (_mm512_reduce_add_ps, _mm512_reduce_max_ps) as uninitialised: a false positive.
@@ -19,23 +20,6 @@ namespace fenlei::transformer {
 namespace {
 
 constexpr float kRsqrt2 = 0.70710678118654752f, kRsqrt2Pi = 0.3989422804014327f;
-
-// The rational erf of layers.cc (x P(x^2) / Q(x^2) on [-4, 4], max error 3.6e-7), so the
-// derivative matches the forward's GELU.
-constexpr float kErfP[] = {-1.385830283e-08f, 4.818248657e-06f, 3.841561964e-04f,
-                           3.844400276e-03f,  5.436675285e-02f, 1.847193842e-01f,
-                           1.128379179e+00f};
-constexpr float kErfQ[] = {6.437150661e-05f, 1.312579977e-03f, 1.546801157e-02f,
-                           1.138592730e-01f, 4.970368199e-01f, 1.0f};
-
-float erf_rational(float x) {
-  x = std::min(4.0f, std::max(-4.0f, x));
-  const float z = x * x;
-  float p = kErfP[0], q = kErfQ[0];
-  for (int i = 1; i < 7; ++i) p = p * z + kErfP[i];
-  for (int i = 1; i < 6; ++i) q = q * z + kErfQ[i];
-  return x * p / q;
-}
 
 bool have_avx512() {
 #if defined(__x86_64__)
@@ -71,17 +55,11 @@ FENLEI_AVX512 inline __m512 exp512(__m512 a) {
 
 FENLEI_AVX512 long gelu_erf_forward_avx512(const float* pre, float* act, long n) {
   const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f),
-               rsqrt2 = _mm512_set1_ps(kRsqrt2), hi = _mm512_set1_ps(4.0f),
-               lo = _mm512_set1_ps(-4.0f);
+               rsqrt2 = _mm512_set1_ps(kRsqrt2);
   long i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m512 v = _mm512_loadu_ps(pre + i);
-    const __m512 t = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_mul_ps(v, rsqrt2)));
-    const __m512 z = _mm512_mul_ps(t, t);
-    __m512 p = _mm512_set1_ps(kErfP[0]), q = _mm512_set1_ps(kErfQ[0]);
-    for (int k = 1; k < 7; ++k) p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(kErfP[k]));
-    for (int k = 1; k < 6; ++k) q = _mm512_fmadd_ps(q, z, _mm512_set1_ps(kErfQ[k]));
-    const __m512 erf = _mm512_div_ps(_mm512_mul_ps(t, p), q);
+    const __m512 erf = erf_rational16(_mm512_mul_ps(v, rsqrt2));
     _mm512_storeu_ps(act + i, _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, erf)));
   }
   return i;
@@ -90,17 +68,12 @@ FENLEI_AVX512 long gelu_erf_forward_avx512(const float* pre, float* act, long n)
 FENLEI_AVX512 long gelu_erf_backward_avx512(const float* pre, const float* dy, float* dx, long n) {
   const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f),
                rsqrt2 = _mm512_set1_ps(kRsqrt2), rsqrt2pi = _mm512_set1_ps(kRsqrt2Pi),
-               hi = _mm512_set1_ps(4.0f), lo = _mm512_set1_ps(-4.0f),
                mhalf = _mm512_set1_ps(-0.5f);
   long i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m512 x = _mm512_loadu_ps(pre + i);
-    const __m512 t = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_mul_ps(x, rsqrt2)));
-    const __m512 z = _mm512_mul_ps(t, t);
-    __m512 p = _mm512_set1_ps(kErfP[0]), q = _mm512_set1_ps(kErfQ[0]);
-    for (int k = 1; k < 7; ++k) p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(kErfP[k]));
-    for (int k = 1; k < 6; ++k) q = _mm512_fmadd_ps(q, z, _mm512_set1_ps(kErfQ[k]));
-    const __m512 cdf = _mm512_mul_ps(half, _mm512_add_ps(one, _mm512_div_ps(_mm512_mul_ps(t, p), q)));
+    const __m512 erf = erf_rational16(_mm512_mul_ps(x, rsqrt2));
+    const __m512 cdf = _mm512_mul_ps(half, _mm512_add_ps(one, erf));
     const __m512 pdf = _mm512_mul_ps(rsqrt2pi, exp512(_mm512_mul_ps(mhalf, _mm512_mul_ps(x, x))));
     const __m512 d = _mm512_fmadd_ps(x, pdf, cdf);
     _mm512_storeu_ps(dx + i, _mm512_mul_ps(_mm512_loadu_ps(dy + i), d));
