@@ -79,7 +79,9 @@ void dense_bf16_ref(const Bf16DenseCall& c) {
 // uninitialised (a false positive: the intrinsic's merge source is never read).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and no such false positive)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #define FENLEI_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
 

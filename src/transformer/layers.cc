@@ -13,7 +13,9 @@
 // GCC 12 reports the _mm512_undefined_*() merge source inside AVX-512 intrinsics
 // (_mm512_reduce_add_ps, _mm512_max_ps) as uninitialised: a false positive.
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and no such false positive)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace fenlei::transformer {
 
