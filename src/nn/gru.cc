@@ -105,7 +105,7 @@ void gru_recurrence(const PackedLayout& L, const float* w_hh, const float* b_hh,
   });
 }
 
-void gru_sequence_inference(const float* const* in, int len, const float* w_hh_t,
+void gru_sequence_inference(const float* const* in, int len, const float* w_hh_packed,
                             const float* b_hh, int H, std::vector<float>& scratch, float* h) {
   const int G = 3 * H;
   float* a = grow(scratch, size_t(2 * G + H));
@@ -118,7 +118,7 @@ void gru_sequence_inference(const float* const* in, int len, const float* w_hh_t
     if (t == 0)
       std::memcpy(hh, b_hh, sizeof(float) * size_t(G));
     else
-      gemv_transposed(h + size_t(t - 1) * H, H, w_hh_t, G, b_hh, hh);
+      gemv_packed(h + size_t(t - 1) * H, H, w_hh_packed, G, b_hh, hh);
     gates(a, hh, h + size_t(t) * H, t == 0 ? zeros : h + size_t(t - 1) * H, H);
   }
 }

@@ -21,8 +21,8 @@ void gru_recurrence(const PackedLayout& layout, const float* w_hh, const float* 
                     CellScratch& s, float* h);
 
 // Inference over one sequence (as lstm_sequence_inference): step t reads in[t][0, 3H) = x_t W_ih^T
-// + b_ih; w_hh_t:[H, 3H] is W_hh transposed. Writes h:[len, H]; `scratch` grows to 7H floats.
-void gru_sequence_inference(const float* const* in, int len, const float* w_hh_t,
+// + b_ih; w_hh_packed is pack_for_gemv(W_hh) (recurrent_steps.h). Writes h:[len, H]; `scratch` grows to 7H floats.
+void gru_sequence_inference(const float* const* in, int len, const float* w_hh_packed,
                             const float* b_hh, int hidden, std::vector<float>& scratch, float* h);
 
 // Given dh:[rows, H] (overwritten), accumulates the weight/bias gradients and writes dx:[rows, in].

@@ -104,7 +104,7 @@ void lstm_recurrence(const PackedLayout& L, const float* w_hh, int H, CellScratc
   });
 }
 
-void lstm_sequence_inference(const float* const* in, int len, const float* w_hh_t, int H,
+void lstm_sequence_inference(const float* const* in, int len, const float* w_hh_packed, int H,
                              std::vector<float>& scratch, float* h) {
   const int G = 4 * H;
   float* a = grow(scratch, size_t(G + 3 * H));
@@ -116,7 +116,7 @@ void lstm_sequence_inference(const float* const* in, int len, const float* w_hh_
     if (t == 0)
       std::memcpy(a, in[0], sizeof(float) * size_t(G));
     else
-      gemv_transposed(h + size_t(t - 1) * H, H, w_hh_t, G, in[t], a);
+      gemv_packed(h + size_t(t - 1) * H, H, w_hh_packed, G, in[t], a);
     gates(a, cell[t & 1], h + size_t(t) * H, t == 0 ? zeros : cell[(t - 1) & 1], H);
   }
 }

@@ -22,10 +22,10 @@ void lstm_recurrence(const PackedLayout& layout, const float* w_hh, int hidden, 
                      float* h);
 
 // Inference over one sequence of `len` steps whose input-side pre-activations are precomputed:
-// step t reads in[t][0, 4H) = x_t W_ih^T + bias (nn/recurrent_token_projection.h); w_hh_t:[H, 4H]
-// is W_hh transposed. Writes h:[len, H], row t = step t; `scratch` grows to 7H floats. Equals
+// step t reads in[t][0, 4H) = x_t W_ih^T + bias (nn/recurrent_token_projection.h); w_hh_packed is
+// pack_for_gemv(W_hh) (recurrent_steps.h). Writes h:[len, H], row t = step t; `scratch` grows to 7H floats. Equals
 // lstm_recurrence on a one-sequence layout up to float rounding (summation order).
-void lstm_sequence_inference(const float* const* in, int len, const float* w_hh_t, int hidden,
+void lstm_sequence_inference(const float* const* in, int len, const float* w_hh_packed, int hidden,
                              std::vector<float>& scratch, float* h);
 
 // Given dh:[rows, H] (the gradient of the outputs; used as scratch and overwritten), accumulates

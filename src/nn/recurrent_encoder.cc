@@ -57,9 +57,9 @@ void cached_recurrence(const Network& net, const Segment& seg, const RecurrentTo
       const float** in = grow(s.cached.steps, size_t(std::max(len, 1)));
       for (int t = 0; t < len; ++t) in[t] = tok_rows[dir == 0 ? t : len - 1 - t] + size_t(dir) * G;
       if (lstm)
-        lstm_sequence_inference(in, len, cache.w_hh_transposed(dir), H, s.cached.step, h);
+        lstm_sequence_inference(in, len, cache.w_hh_packed(dir), H, s.cached.step, h);
       else
-        gru_sequence_inference(in, len, cache.w_hh_transposed(dir), P[ri.b_hh[dir]].values(), H,
+        gru_sequence_inference(in, len, cache.w_hh_packed(dir), P[ri.b_hh[dir]].values(), H,
                                s.cached.step, h);
       continue;
     }

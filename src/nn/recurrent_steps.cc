@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -11,43 +12,38 @@
 namespace fenlei::nn {
 namespace {
 
-// Columns [0, cols) of the product, w_t's rows `stride` floats apart.
-void gemv_columns(const float* x, int K, const float* w_t, int stride, int cols,
-                  const float* init, float* y) {
-  for (int j = 0; j < cols; ++j) {
+constexpr int kGemvBlock = 64;  // columns per block of the packed layout (8 AVX registers)
+
+// One block of `width` columns, stored [K, width]: y[j] = init[j] + sum_k x[k] * block[k, j].
+void gemv_block_ref(const float* x, int K, const float* block, int width, const float* init,
+                    float* y) {
+  for (int j = 0; j < width; ++j) {
     float acc = init[j];
-    for (int k = 0; k < K; ++k) acc += x[k] * w_t[size_t(k) * size_t(stride) + j];
+    for (int k = 0; k < K; ++k) acc += x[k] * block[size_t(k) * size_t(width) + j];
     y[j] = acc;
   }
 }
 
 #if defined(__x86_64__)
-// 8 vectors of 8 outputs per pass down w_t: eight independent FMA chains hide the FMA latency,
-// and each row slice of w_t is read once per step.
-__attribute__((target("avx2,fma"))) void gemv_transposed_avx2(const float* x, int K,
-                                                               const float* w_t, int n,
-                                                               const float* init, float* y) {
-  constexpr int kLanes = 8, kBlock = 8;
+// A full block: eight independent FMA chains (hiding the FMA latency), its K x 64 floats read
+// front to back once, so the hardware prefetcher streams them from L2.
+__attribute__((target("avx2,fma"))) void gemv_packed_avx2(const float* x, int K,
+                                                           const float* packed, int n,
+                                                           const float* init, float* y) {
+  constexpr int kLanes = 8, kRegs = kGemvBlock / kLanes;
   int j = 0;
-  for (; j + kLanes * kBlock <= n; j += kLanes * kBlock) {
-    __m256 acc[kBlock];
-    for (int b = 0; b < kBlock; ++b) acc[b] = _mm256_loadu_ps(init + j + kLanes * b);
-    for (int k = 0; k < K; ++k) {
+  for (; j + kGemvBlock <= n; j += kGemvBlock) {
+    __m256 acc[kRegs];
+    for (int b = 0; b < kRegs; ++b) acc[b] = _mm256_loadu_ps(init + j + kLanes * b);
+    const float* r = packed + size_t(j) * size_t(K);
+    for (int k = 0; k < K; ++k, r += kGemvBlock) {
       const __m256 xk = _mm256_set1_ps(x[k]);
-      const float* r = w_t + size_t(k) * size_t(n) + j;
-      for (int b = 0; b < kBlock; ++b)
+      for (int b = 0; b < kRegs; ++b)
         acc[b] = _mm256_fmadd_ps(xk, _mm256_loadu_ps(r + kLanes * b), acc[b]);
     }
-    for (int b = 0; b < kBlock; ++b) _mm256_storeu_ps(y + j + kLanes * b, acc[b]);
+    for (int b = 0; b < kRegs; ++b) _mm256_storeu_ps(y + j + kLanes * b, acc[b]);
   }
-  for (; j + kLanes <= n; j += kLanes) {
-    __m256 acc = _mm256_loadu_ps(init + j);
-    for (int k = 0; k < K; ++k)
-      acc = _mm256_fmadd_ps(_mm256_set1_ps(x[k]), _mm256_loadu_ps(w_t + size_t(k) * size_t(n) + j),
-                            acc);
-    _mm256_storeu_ps(y + j, acc);
-  }
-  gemv_columns(x, K, w_t + j, n, n - j, init + j, y + j);
+  if (j < n) gemv_block_ref(x, K, packed + size_t(j) * size_t(K), n - j, init + j, y + j);
 }
 #endif
 
@@ -55,9 +51,9 @@ using GemvFn = void (*)(const float*, int, const float*, int, const float*, floa
 
 GemvFn best_gemv() {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return gemv_transposed_avx2;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return gemv_packed_avx2;
 #endif
-  return gemv_transposed_ref;
+  return gemv_packed_ref;
 }
 
 }  // namespace
@@ -103,21 +99,29 @@ void project_rows_backward(const float* d, int rows, int n, const float* x, int 
               in);
 }
 
-void gemv_transposed_ref(const float* x, int K, const float* w_t, int n, const float* init,
-                         float* y) {
-  gemv_columns(x, K, w_t, n, n, init, y);
+void gemv_packed_ref(const float* x, int K, const float* packed, int n, const float* init,
+                     float* y) {
+  for (int j = 0; j < n; j += kGemvBlock) {
+    const int width = std::min(kGemvBlock, n - j);
+    gemv_block_ref(x, K, packed + size_t(j) * size_t(K), width, init + j, y + j);
+  }
 }
 
-void gemv_transposed(const float* x, int K, const float* w_t, int n, const float* init, float* y) {
+void gemv_packed(const float* x, int K, const float* packed, int n, const float* init, float* y) {
   static const GemvFn fn = best_gemv();
-  fn(x, K, w_t, n, init, y);
+  fn(x, K, packed, n, init, y);
 }
 
-std::vector<float> transposed(const float* w, int n, int k) {
-  std::vector<float> t(size_t(n) * size_t(k));
-  for (int r = 0; r < n; ++r)
-    for (int c = 0; c < k; ++c) t[size_t(c) * size_t(n) + r] = w[size_t(r) * size_t(k) + c];
-  return t;
+std::vector<float> pack_for_gemv(const float* w, int n, int K) {
+  std::vector<float> p(size_t(n) * size_t(K));
+  for (int j0 = 0; j0 < n; j0 += kGemvBlock) {
+    const int width = std::min(kGemvBlock, n - j0);
+    float* block = p.data() + size_t(j0) * size_t(K);
+    for (int k = 0; k < K; ++k)
+      for (int j = 0; j < width; ++j)
+        block[size_t(k) * size_t(width) + j] = w[size_t(j0 + j) * size_t(K) + k];
+  }
+  return p;
 }
 
 }  // namespace fenlei::nn

@@ -36,7 +36,7 @@ std::unique_ptr<RecurrentTokenProjection> RecurrentTokenProjection::create(const
   p->gate_floats_ = G;
   p->vocab_ = vocab;
   for (int d = 0; d < 2; ++d)
-    p->w_hh_t_[d] = transposed(net.params()[net.recurrent().w_hh[d]].values(), G, H);
+    p->w_hh_packed_[d] = pack_for_gemv(net.params()[net.recurrent().w_hh[d]].values(), G, H);
   if (!p->table_.allocate(vocab, row_floats)) return nullptr;
   return p;
 }

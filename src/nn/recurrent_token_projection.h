@@ -13,8 +13,8 @@
 // uncached path computes for the token (int8: bit for bit, the GEMM being exact per row; float:
 // up to the BLAS's summation order for a different number of rows).
 //
-// The object also holds W_hh transposed ([H, G*H] per direction) for the one-text recurrence,
-// a matrix-vector product per step that streams W_hh once (nn/recurrent_steps.h).
+// The object also holds each direction's W_hh in gemv_packed's layout for the one-text
+// recurrence, a matrix-vector product per step that streams W_hh once (nn/recurrent_steps.h).
 //
 // Table size: vocab x 2*G*H floats (bilstm, 10k words: 40 MiB of address space, 4 KiB a row).
 //
@@ -63,7 +63,7 @@ class RecurrentTokenProjection {
                      RecurrentCacheScratch& s) const;
 
   int gate_floats() const { return gate_floats_; }  // G*H: one direction's part of a row
-  const float* w_hh_transposed(int direction) const { return w_hh_t_[direction].data(); }
+  const float* w_hh_packed(int direction) const { return w_hh_packed_[direction].data(); }
   size_t rows_filled() const { return table_.rows_filled(); }
 
  private:
@@ -75,7 +75,7 @@ class RecurrentTokenProjection {
   const Network* net_ = nullptr;
   int gate_floats_ = 0;
   int32_t vocab_ = 0;
-  std::vector<float> w_hh_t_[2];  // [H, G*H] per direction
+  std::vector<float> w_hh_packed_[2];  // pack_for_gemv(W_hh) per direction
   LazyRowTable<float> table_;     // [vocab, 2 * G*H]
 };
 

@@ -73,24 +73,29 @@ float worst_relative(const std::vector<float>& a, const std::vector<float>& b) {
   return worst;
 }
 
-TEST(GemvTransposed, MatchesReference) {
+TEST(GemvPacked, MatchesReferenceAndPlainProduct) {
   std::mt19937 gen(1);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   for (int n : {512, 384, 96, 72, 13, 1}) {
     const int K = 37;
-    std::vector<float> x(K), w(size_t(K) * n), init(n), got(n), want(n);
+    std::vector<float> x(K), w(size_t(n) * K), init(n), got(n), want(n);  // w:[n, K]
     for (float& v : x) v = nd(gen);
     for (float& v : w) v = nd(gen);
     for (float& v : init) v = nd(gen);
-    gemv_transposed(x.data(), K, w.data(), n, init.data(), got.data());
-    gemv_transposed_ref(x.data(), K, w.data(), n, init.data(), want.data());
+    const std::vector<float> packed = pack_for_gemv(w.data(), n, K);
+    gemv_packed(x.data(), K, packed.data(), n, init.data(), got.data());
+    gemv_packed_ref(x.data(), K, packed.data(), n, init.data(), want.data());
     for (int j = 0; j < n; ++j) {
-      double mag = std::fabs(init[j]);
-      for (int k = 0; k < K; ++k) mag += std::fabs(double(x[k]) * w[size_t(k) * n + j]);
+      double exact = init[j], mag = std::fabs(init[j]);
+      for (int k = 0; k < K; ++k) {
+        exact += double(x[k]) * w[size_t(j) * K + k];
+        mag += std::fabs(double(x[k]) * w[size_t(j) * K + k]);
+      }
       // Same order, fused or not: each of the K steps rounds at most once more.
       EXPECT_NEAR(got[j], want[j], 2.0 * K * 6e-8 * mag) << n << " " << j;
+      EXPECT_NEAR(want[j], exact, K * 6e-8 * mag) << n << " " << j;  // the layout is W's
     }
-    gemv_transposed(x.data(), K, w.data(), n, init.data(), init.data());  // y may alias init
+    gemv_packed(x.data(), K, packed.data(), n, init.data(), init.data());  // y may alias init
     EXPECT_EQ(init, got);
   }
 }
