@@ -43,5 +43,11 @@ __attribute__((target("avx2"))) inline __m256 fast_tanh8(__m256 x) {
   return _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
 }
 
+// The AVX2 form of a kernel where the CPU has AVX2, else the fallback.
+template <typename Fn>
+Fn avx2_or(Fn avx2, Fn fallback) {
+  return __builtin_cpu_supports("avx2") ? avx2 : fallback;
+}
+
 }  // namespace fenlei::nn
 #endif

@@ -53,14 +53,11 @@ __attribute__((target("avx2"))) void gates_row_avx2(float* a, const float* hidde
   }
   gates_row_from(a, hidden_pre, h, h_prev, H, j);
 }
-#endif
 
-GatesFn inference_gates() {
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2")) return gates_row_avx2;
+GatesFn inference_gates() { return avx2_or<GatesFn>(gates_row_avx2, gates_row); }
+#else
+GatesFn inference_gates() { return gates_row; }
 #endif
-  return gates_row;
-}
 
 // The gradient of one row: from dh (the output's gradient) to the input-side pre-activations
 // dg and the hidden-side ones dhh, adding the part that flows straight to h_prev into dh_prev.

@@ -58,14 +58,11 @@ __attribute__((target("avx2"))) void gates_row_avx2(float* a, float* c, float* h
   }
   gates_row_from(a, c, h, c_prev, H, j);
 }
-#endif
 
-GatesFn inference_gates() {
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2")) return gates_row_avx2;
+GatesFn inference_gates() { return avx2_or<GatesFn>(gates_row_avx2, gates_row); }
+#else
+GatesFn inference_gates() { return gates_row; }
 #endif
-  return gates_row;
-}
 
 // The gradient of one row: from dh and the dc carried from the next step to the gate
 // pre-activations da, adding the carried dc of the previous step into dc_prev.
