@@ -1,6 +1,6 @@
 // The Engine implementations of fenlei's own networks (nn/): NetworkEngine runs the float32
-// network (cnn presets through per-token conv projections, fasttext through its mean of
-// embeddings), Int8Engine runs the same network quantised (quant/int8_model.h). Registered as
+// network (cnn presets through per-token conv projections, recurrent presets through per-token
+// input gates, fasttext through its mean of embeddings), Int8Engine runs the same network quantised (quant/int8_model.h). Registered as
 // engine kinds "nn" and "nn-int8" (engine_registry.cc).
 #pragma once
 
