@@ -4,14 +4,16 @@
 # steady state, and batch-256 texts/s) for every model found, and torch_textcnn.py --inference
 # (one thread, passive OpenMP waiting: the stronger reference) for each CNN preset, and
 # torch_fasttext.py for the fasttext preset (on python jieba words, the issue's "PyTorch + python
-# jieba" pipeline, and on characters, the preset's own tokens, which need no segmenter). The
-# report prints fenlei / (PyTorch + jieba) ratios.
+# jieba" pipeline, and on characters, the preset's own tokens, which need no segmenter), and
+# torch_textrnn.py for the recurrent presets (bilstm, gru, rcnn: nn.LSTM/nn.GRU over packed
+# sequences; fenlei float and int8 both with and without the per-token input-gate cache,
+# FENLEI_RECURRENT_KERNEL=gemm). The report prints fenlei / (PyTorch + jieba) ratios.
 #
 #   bench/infer_inprocess.sh [DATASET] [BUILD_DIR]   (defaults online_shopping_cats, build-bench)
 #   env: MODELS_DIR=dir holding DATASET.PRESET.fenlei and DATASET.PRESET.int8.fenlei
 #          (bench/accuracy_table.sh and bench/quant_accuracy.sh write them; default: train each
 #          CNN preset with its default flags here, then quantise it)
-#        PRESETS="seed-cnn textcnn fasttext"  SAMPLES=2000 (PyTorch single-text samples)  LIMIT=N
+#        PRESETS="seed-cnn textcnn fasttext" (or "bilstm gru rcnn", e.g. with chnsenticorp_htl)  SAMPLES=2000 (PyTorch single-text samples)  LIMIT=N
 set -euo pipefail
 # shellcheck source=bench/bench_lib.sh
 source "$(dirname "$0")/bench_lib.sh"
@@ -48,8 +50,16 @@ for preset in $presets; do
   if [ ! -f "$int8" ]; then
     run_logged "$FENLEI" quantize "$float" --output "$int8" >"$out/$preset.quantize.log" 2>&1
   fi
+  recurrent=false
+  case $preset in bilstm | gru | rcnn) recurrent=true ;; esac
+  # A recurrent model (float and int8) also without its per-token input-gate cache.
+  if $recurrent; then
+    FENLEI_RECURRENT_KERNEL=gemm run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" \
+      >"$out/fenlei.$preset.gemm.json"
+    FENLEI_RECURRENT_KERNEL=gemm run_logged "$latency" "$int8" "$test_file" "${limit_args[@]}" \
+      >"$out/fenlei.$preset.int8-gemm.json"
   # A cnn's float model twice: the im2col + sgemm path and the per-token projections.
-  if [ "$preset" != fasttext ]; then
+  elif [ "$preset" != fasttext ]; then
     FENLEI_CONV_KERNEL=gemm run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" \
       >"$out/fenlei.$preset.gemm.json"
   fi
@@ -57,7 +67,11 @@ for preset in $presets; do
   run_logged "$latency" "$int8" "$test_file" "${limit_args[@]}" >"$out/fenlei.$preset.int8.json"
   common=(--inference --dataset "$dataset" --threads 1 --latency-samples "${SAMPLES:-2000}"
     "${limit_args[@]}")
-  if [ "$preset" != fasttext ]; then
+  if $recurrent; then
+    run_logged "$PY" "$REF/torch_textrnn.py" "${common[@]}" --model "$preset" \
+      >"$out/torch.$preset.json" 2>"$out/torch.$preset.log" \
+      || echo '{"error": "torch run failed"}' >"$out/torch.$preset.json"
+  elif [ "$preset" != fasttext ]; then
     run_logged "$PY" "$REF/torch_textcnn.py" "${common[@]}" --model "$preset" \
       >"$out/torch.$preset.json" 2>"$out/torch.$preset.log" \
       || echo '{"error": "torch run failed"}' >"$out/torch.$preset.json"
@@ -72,5 +86,8 @@ for preset in $presets; do
 done
 
 "$PY" "$REF/report.py" infer-inprocess "$out" --presets "$presets" | tee "$out/table.md"
+echo
+echo "CPU time (thread CPU per text, process CPU per batch; steadier on a shared machine):"
+"$PY" "$REF/report.py" infer-inprocess "$out" --presets "$presets" --cpu | tee "$out/table-cpu.md"
 echo
 echo "raw results: $out"

@@ -136,9 +136,14 @@ def infer_table(run):
     return "\n".join(rows)
 
 
-def _reference(t):
+def _reference(t, cpu=False):
     """(name suffix, ids-ready p50/p99, end-to-end p50/p99, end-to-end batch texts/s) of a
-    torch_textcnn.py or torch_fasttext.py --inference result."""
+    torch_textcnn.py or torch_fasttext.py --inference result; cpu: its CPU-time figures."""
+    if cpu:  # torch_textcnn.py and the references built on it (torch_textrnn.py)
+        rate = t["batch256_examples_per_cpu_second"]
+        jieba_rate = 1e6 / t["jieba_only_cpu"]["mean_us"]
+        both = 1.0 / (1.0 / rate + 1.0 / jieba_rate)
+        return " + python jieba", t["single_ids_cpu"], t["single_with_jieba_cpu"], both, rate
     s = t["single_ids"]
     if "single_with_jieba" in t:  # torch_textcnn.py: the model's batch rate and jieba's, combined
         j = t["single_with_jieba"]
@@ -150,9 +155,11 @@ def _reference(t):
     return suffix, s, e, t["batch256_end_to_end_texts_per_second"], None
 
 
-def infer_inprocess_table(run, presets):
+def infer_inprocess_table(run, presets, cpu=False):
     """fenlei's predict_latency runs against PyTorch (+ python jieba), one row per system; the
-    ratios are against the first reference of each preset (the issue's PyTorch + python jieba)."""
+    ratios are against the first reference of each preset (the issue's PyTorch + python jieba).
+    cpu: CPU time instead of wall clock (both sides measure it; runs since 2026-12-02)."""
+    k = "_cpu" if cpu else ""
     rows = ["| system | single text p50 / p99 (µs) | first pass p50 / p99 (µs) | batch-256 texts/s "
             "| vs first PyTorch row (p50 / p99 / batch) |", "|---|---|---|---|---|"]
     for preset in presets:
@@ -164,7 +171,9 @@ def infer_inprocess_table(run, presets):
             if "error" in t:
                 rows.append(f"| PyTorch {preset}{suffix} | failed: {t['error']} | | | |")
                 continue
-            name, ids, e2e, batch, model_rate = _reference(t)
+            if cpu and "jieba_only_cpu" not in t:
+                continue
+            name, ids, e2e, batch, model_rate = _reference(t, cpu)
             if model_rate is not None:
                 rows.append(f"| PyTorch {preset}, ids ready | {ids['p50_us']:,.0f} / {ids['p99_us']:,.0f} "
                             f"| — | {model_rate:,.0f} | |")
@@ -172,21 +181,28 @@ def infer_inprocess_table(run, presets):
                         f"| — | **≈ {batch:,.0f}** | {'1×' if not refs else ''} |")
             refs.append((e2e["p50_us"], e2e["p99_us"], batch))
         ref = refs[0] if refs else None
-        for kind, name in (("gemm", "float, im2col + sgemm"), ("float", "float"), ("int8", "int8")):
+        recurrent = preset in ("bilstm", "gru", "rcnn")
+        kinds = (("gemm", "float, uncached input gates"), ("float", "float, cached input gates"),
+                 ("int8-gemm", "int8, uncached input gates"), ("int8", "int8, cached input gates")) \
+            if recurrent else (("gemm", "float, im2col + sgemm"), ("float", "float"), ("int8", "int8"))
+        for kind, name in kinds:
             f = load_json(os.path.join(run, f"fenlei.{preset}.{kind}.json"))
             if not f:
                 continue
             if preset == "fasttext" and kind == "gemm":
                 continue  # no conv: the same path as "float"
-            if kind == "float" and preset != "fasttext":
+            if kind == "float" and preset != "fasttext" and not recurrent:
                 name = "float, token projections"
+            if cpu and "single_cpu_p50_us" not in f:
+                continue
+            p50, p99 = f[f"single{k}_p50_us"], f[f"single{k}_p99_us"]
+            rate = f["batch_texts_per_cpu_second" if cpu else "batch_texts_per_second"]
             ratio = "—"
             if ref:
-                ratio = (f"{ref[0] / f['single_p50_us']:.1f}× / {ref[1] / f['single_p99_us']:.1f}× / "
-                         f"{f['batch_texts_per_second'] / ref[2]:.1f}×")
-            rows.append(f"| fenlei {preset} {name} | {f['single_p50_us']:,.1f} / "
-                        f"{f['single_p99_us']:,.0f} | {f['first_pass_p50_us']:,.1f} / "
-                        f"{f['first_pass_p99_us']:,.0f} | {f['batch_texts_per_second']:,.0f} | {ratio} |")
+                ratio = f"{ref[0] / p50:.1f}× / {ref[1] / p99:.1f}× / {rate / ref[2]:.1f}×"
+            rows.append(f"| fenlei {preset} {name} | {p50:,.1f} / {p99:,.0f} | "
+                        f"{f[f'first_pass{k}_p50_us']:,.1f} / {f[f'first_pass{k}_p99_us']:,.0f} | "
+                        f"{rate:,.0f} | {ratio} |")
     return "\n".join(rows)
 
 
@@ -195,6 +211,7 @@ def main():
     p.add_argument("kind", choices=["train", "accuracy", "infer", "infer-inprocess"])
     p.add_argument("run")
     p.add_argument("--models", default="seed-cnn textcnn")
+    p.add_argument("--cpu", action="store_true", help="infer-inprocess: CPU time, not wall clock")
     p.add_argument("--batches", default="32 128")
     p.add_argument("--datasets", default=" ".join(ANCHORS))
     p.add_argument("--presets", default="seed-cnn textcnn fasttext")
@@ -204,7 +221,7 @@ def main():
     elif a.kind == "accuracy":
         print(accuracy_table(a.run, a.datasets.split(), a.presets.split()))
     elif a.kind == "infer-inprocess":
-        print(infer_inprocess_table(a.run, a.presets.split()))
+        print(infer_inprocess_table(a.run, a.presets.split(), a.cpu))
     else:
         print(infer_table(a.run))
 

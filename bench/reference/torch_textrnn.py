@@ -7,6 +7,9 @@ fenlei, no recurrent work is spent on padding.
 
   --speed      examples/s of one epoch's training loop (tokenisation and warm-up batches
                excluded) and peak RSS, as torch_textcnn.py --speed
+  --inference  single-text latency (ids ready / including python jieba) and batch-256
+               throughput of the untrained network on the test texts, as torch_textcnn.py
+               --inference (bench/infer_inprocess.sh runs it against fenlei)
 
 Prints one JSON object on stdout; progress goes to stderr. CPU only.
 """
@@ -60,7 +63,9 @@ class TextRnn(nn.Module):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--speed", dest="mode", action="store_const", const="speed", required=True)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--speed", dest="mode", action="store_const", const="speed")
+    g.add_argument("--inference", dest="mode", action="store_const", const="inference")
     p.add_argument("--dataset", default="chnsenticorp_htl", choices=common.DATASETS)
     p.add_argument("--model", default="bilstm", choices=["bilstm", "gru", "rcnn"])
     p.add_argument("--data-dir", default=common.default_data_dir())
@@ -70,6 +75,7 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--warmup", type=int, default=5, help="untimed batches")
+    p.add_argument("--latency-samples", type=int, default=1000, help="--inference only")
     args = p.parse_args()
     args.maxlen = args.maxlen or common.default_maxlen(args.dataset)
     torch.set_num_threads(args.threads)
@@ -77,6 +83,16 @@ def main():
     data = ref.prepare(args)
     nc = len(data["classes"])
     model = TextRnn(args.model, common.VOCAB_WORDS + 2, 1 if nc == 2 else nc)
+    if args.mode == "inference":
+        common.log(f"torch {torch.__version__} inference {args.model} {args.dataset}")
+        res = ref.run_inference(args, data, model)
+        common.emit({"system": "pytorch", "mode": "inference", "model": args.model,
+                     "dataset": args.dataset, "maxlen": args.maxlen, "threads": args.threads,
+                     "classes": nc, "limit": args.limit, "torch": torch.__version__,
+                     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), **res,
+                     "peak_rss_mb": common.peak_rss_mb(),
+                     "command": " ".join([os.path.relpath(sys.argv[0], common.REPO)] + sys.argv[1:])})
+        return
     x, y = data["train"]
     common.log(f"torch {torch.__version__} speed {args.model} {args.dataset} n_train={len(x)}")
     gen = torch.Generator().manual_seed(args.seed)

@@ -24,6 +24,9 @@ StatusOr<nn::ModelConfig> config_of(const EngineSource& s) {
 
 NetworkEngine::NetworkEngine(nn::Network network) : owned_(std::move(network)) {
   projection_ = nn::TokenProjection::create(owned_, nn::TokenProjection::kDefaultMaxBytes);
+  recurrent_projection_ = nn::RecurrentTokenProjection::create(
+      owned_, static_cast<int32_t>(owned_.config().vocab_size),
+      nn::RecurrentTokenProjection::kDefaultMaxBytes);
 }
 
 std::unique_ptr<NetworkEngine> NetworkEngine::borrow(const nn::Network& network) {
@@ -74,10 +77,15 @@ const nn::Network* NetworkEngine::trainable_network() const {
 }
 
 void NetworkEngine::predict_proba(const nn::Batch& batch, Scratch& scratch, float* out) const {
-  nn::predict_proba(*net_, batch, scratch.get<nn::Workspace>(), out, projection_.get());
+  nn::predict_proba(*net_, batch, scratch.get<nn::Workspace>(), out, projection_.get(),
+                    recurrent_projection_.get());
 }
 
 void NetworkEngine::warm_up() const {
+  if (recurrent_projection_ != nullptr) {
+    nn::RecurrentCacheScratch scratch;
+    recurrent_projection_->fill_frequent(nullptr, nullptr, scratch);
+  }
   if (projection_ == nullptr) return;
   nn::ProjectionScratch scratch;
   projection_->fill_frequent(scratch);

@@ -1,6 +1,6 @@
 // The Engine implementations of fenlei's own networks (nn/): NetworkEngine runs the float32
-// network (cnn presets through per-token conv projections, fasttext through its mean of
-// embeddings), Int8Engine runs the same network quantised (quant/int8_model.h). Registered as
+// network (cnn presets through per-token conv projections, recurrent presets through per-token
+// input gates, fasttext through its mean of embeddings), Int8Engine runs the same network quantised (quant/int8_model.h). Registered as
 // engine kinds "nn" and "nn-int8" (engine_registry.cc).
 #pragma once
 
@@ -13,6 +13,7 @@
 #include "core/model_bundle.h"
 #include "core/vocab_tokenizer.h"
 #include "nn/network.h"
+#include "nn/recurrent_token_projection.h"
 #include "nn/token_projection.h"
 #include "quant/int8_model.h"
 
@@ -64,6 +65,8 @@ class NetworkEngine final : public Engine {
   // Per-token conv projections of a cnn (null otherwise): the fast inference path. Points into
   // *net_, so an engine is never copied or moved (it lives behind a pointer).
   std::unique_ptr<const nn::TokenProjection> projection_;
+  // A recurrent preset's per-token input gates (null otherwise), likewise.
+  std::unique_ptr<const nn::RecurrentTokenProjection> recurrent_projection_;
 };
 
 class Int8Engine final : public Engine {

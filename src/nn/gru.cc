@@ -1,6 +1,9 @@
 #include "nn/gru.h"
 
+#include <cstring>
+
 #include "nn/fast_math.h"
+#include "nn/fast_math_avx2.h"
 #include "nn/recurrent_steps.h"
 #include "nn/workspace.h"
 
@@ -9,9 +12,11 @@ namespace {
 
 // One row's gates in place (input-side pre-activations -> r, z, n) and output; restrict-qualified
 // parameters so the loop vectorises.
-void gates_row(float* __restrict a, const float* __restrict hidden_pre, float* __restrict h,
-               const float* __restrict h_prev, int H) {
-  for (int j = 0; j < H; ++j) {
+// One row's gates in place (input-side pre-activations -> r, z, n) and output, units [j0, H);
+// restrict-qualified parameters so the loop vectorises.
+void gates_row_from(float* __restrict a, const float* __restrict hidden_pre, float* __restrict h,
+                    const float* __restrict h_prev, int H, int j0) {
+  for (int j = j0; j < H; ++j) {
     const float rg = fast_sigmoid(a[j] + hidden_pre[j]);
     const float z = fast_sigmoid(a[H + j] + hidden_pre[H + j]);
     const float n = fast_tanh(a[2 * H + j] + rg * hidden_pre[2 * H + j]);
@@ -21,6 +26,38 @@ void gates_row(float* __restrict a, const float* __restrict hidden_pre, float* _
     h[j] = (1.0f - z) * n + z * h_prev[j];
   }
 }
+
+void gates_row(float* a, const float* hidden_pre, float* h, const float* h_prev, int H) {
+  gates_row_from(a, hidden_pre, h, h_prev, H, 0);
+}
+
+// As in lstm.cc: the one-sequence inference path's gate loop, 8 lanes wide where the CPU can.
+using GatesFn = void (*)(float*, const float*, float*, const float*, int);
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void gates_row_avx2(float* a, const float* hidden_pre, float* h,
+                                                     const float* h_prev, int H) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  int j = 0;
+  for (; j + 8 <= H; j += 8) {
+    const __m256 rg = fast_sigmoid8(
+        _mm256_add_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(hidden_pre + j)));
+    const __m256 z = fast_sigmoid8(
+        _mm256_add_ps(_mm256_loadu_ps(a + H + j), _mm256_loadu_ps(hidden_pre + H + j)));
+    const __m256 n = fast_tanh8(_mm256_add_ps(
+        _mm256_loadu_ps(a + 2 * H + j), _mm256_mul_ps(rg, _mm256_loadu_ps(hidden_pre + 2 * H + j))));
+    _mm256_storeu_ps(a + j, rg);
+    _mm256_storeu_ps(a + H + j, z);
+    _mm256_storeu_ps(a + 2 * H + j, n);
+    _mm256_storeu_ps(h + j, _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(one, z), n),
+                                          _mm256_mul_ps(z, _mm256_loadu_ps(h_prev + j))));
+  }
+  gates_row_from(a, hidden_pre, h, h_prev, H, j);
+}
+
+GatesFn inference_gates() { return avx2_or<GatesFn>(gates_row_avx2, gates_row); }
+#else
+GatesFn inference_gates() { return gates_row; }
+#endif
 
 // The gradient of one row: from dh (the output's gradient) to the input-side pre-activations
 // dg and the hidden-side ones dhh, adding the part that flows straight to h_prev into dh_prev.
@@ -55,13 +92,32 @@ void gru_recurrence(const PackedLayout& L, const float* w_hh, const float* b_hh,
   float* hh = grow(s.hidden, size_t(rows) * G);
   s.zeros.assign(size_t(H), 0.0f);
   fill_rows(b_hh, rows, G, hh);
+  static const GatesFn gates = inference_gates();  // lane for lane gates_row
   for_each_step(L, false, [&](const StepRows& st) {
     add_hidden_projection(st, h, H, w_hh, G, hh);
     for (int k = 0; k < st.count; ++k) {
       const size_t r = size_t(st.first + k);
-      gates_row(a + r * G, hh + r * G, h + r * H, st.prev_row(h, k, H, s.zeros.data()), H);
+      gates(a + r * G, hh + r * G, h + r * H, st.prev_row(h, k, H, s.zeros.data()), H);
     }
   });
+}
+
+void gru_sequence_inference(const float* const* in, int len, const float* w_hh_packed,
+                            const float* b_hh, int H, std::vector<float>& scratch, float* h) {
+  const int G = 3 * H;
+  float* a = grow(scratch, size_t(2 * G + H));
+  float* hh = a + G;
+  float* zeros = hh + G;
+  std::memset(zeros, 0, sizeof(float) * size_t(H));
+  static const GatesFn gates = inference_gates();
+  for (int t = 0; t < len; ++t) {
+    std::memcpy(a, in[t], sizeof(float) * size_t(G));  // the cached row stays untouched
+    if (t == 0)
+      std::memcpy(hh, b_hh, sizeof(float) * size_t(G));
+    else
+      gemv_packed(h + size_t(t - 1) * H, H, w_hh_packed, G, b_hh, hh);
+    gates(a, hh, h + size_t(t) * H, t == 0 ? zeros : h + size_t(t - 1) * H, H);
+  }
 }
 
 void gru_forward(const PackedLayout& L, const float* x, int in, const float* w_ih,

@@ -10,6 +10,7 @@
 #include "nn/fast_math.h"
 #include "nn/gru.h"
 #include "nn/lstm.h"
+#include "nn/recurrent_token_projection.h"
 
 namespace fenlei::nn {
 namespace {
@@ -34,11 +35,56 @@ void max_pool(const float* x, int len, int dim, float* feat, int32_t* argmax) {
   }
 }
 
+// Both directions' outputs s.h[dir] (packed order) from the cached input-gate rows: a single
+// text through the one-sequence recurrence (no GEMM), a batch by copying the rows into the
+// packed gate buffers and running the batched recurrence.
+void cached_recurrence(const Network& net, const Segment& seg, const RecurrentTokenProjection& cache,
+                       const EmbeddingSource* source, const InputProjection* projection,
+                       RecurrentScratch& s) {
+  const ModelConfig& c = net.config();
+  const Params& P = net.params();
+  const RecurrentIndex& ri = net.recurrent();
+  const int H = c.rnn_hidden, G = cache.gate_floats(), m = seg.count;
+  const bool lstm = c.cell == Cell::kLstm;
+  const PackedLayout& L = s.layout;
+  const int rows = L.rows();
+  cache.gather(seg, source, projection, s.cached);
+  const float* const* tok_rows = s.cached.rows.data();
+  for (int dir = 0; dir < 2; ++dir) {
+    float* h = grow(s.h[dir], size_t(std::max(rows, 1)) * H);
+    if (m == 1) {  // packed row t = step t
+      const int len = rows;
+      const float** in = grow(s.cached.steps, size_t(std::max(len, 1)));
+      for (int t = 0; t < len; ++t) in[t] = tok_rows[dir == 0 ? t : len - 1 - t] + size_t(dir) * G;
+      if (lstm)
+        lstm_sequence_inference(in, len, cache.w_hh_packed(dir), H, s.cached.step, h);
+      else
+        gru_sequence_inference(in, len, cache.w_hh_packed(dir), P[ri.b_hh[dir]].values(), H,
+                               s.cached.step, h);
+      continue;
+    }
+    if (rows == 0) continue;
+    float* gates = grow(s.cell[dir].gates, size_t(rows) * G);
+    for (int i = 0, q0 = 0; i < m; q0 += seg.length(i), ++i) {
+      const int len = seg.length(i);
+      for (int t = 0; t < len; ++t)
+        std::memcpy(gates + size_t(L.row(i, t)) * G,
+                    tok_rows[q0 + (dir == 0 ? t : len - 1 - t)] + size_t(dir) * G,
+                    sizeof(float) * size_t(G));
+    }
+    if (lstm)
+      lstm_recurrence(L, P[ri.w_hh[dir]].values(), H, s.cell[dir], h);
+    else
+      gru_recurrence(L, P[ri.w_hh[dir]].values(), P[ri.b_hh[dir]].values(), H, s.cell[dir], h);
+  }
+}
+
 }  // namespace
 
 void recurrent_features_forward(const Network& net, const Segment& seg, RecurrentScratch& s,
                                 float* feat, int fd, const EmbeddingSource* source,
-                                const InputProjection* projection) {
+                                const InputProjection* projection,
+                                const RecurrentTokenProjection* cache) {
   const ModelConfig& c = net.config();
   const Params& P = net.params();
   const RecurrentIndex& ri = net.recurrent();
@@ -53,7 +99,8 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
   PackedLayout& L = s.layout;
   build_packed_layout(seg, &L);
   const int rows = L.rows();  // = tokens in the segment
-  for (int dir = 0; dir < 2; ++dir) {
+  if (cache != nullptr) cached_recurrence(net, seg, *cache, source, projection, s);
+  for (int dir = 0; dir < 2 && cache == nullptr; ++dir) {
     float* x = grow(s.x[dir], size_t(rows) * d);
     for (int i = 0; i < m; ++i) {
       const int len = seg.length(i);

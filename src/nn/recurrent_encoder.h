@@ -29,11 +29,17 @@ struct InputProjection {
   void (*project)(const void* context, int direction, const float* x, int rows, float* gates);
 };
 
+class RecurrentTokenProjection;  // nn/recurrent_token_projection.h
+
 // Writes feat[i * fd + j] for the examples of seg; keeps in s what the backward pass needs
-// (a pass with a `projection` is inference only).
+// (a pass with a `projection` or a `cache` is inference only). With a cache (built once for
+// this network, and always used with the same kind of source and projection) the input-side
+// gates are per-token row lookups, and a single text runs its recurrence as one matrix-vector
+// product per step; the features differ from the uncached path only by float rounding.
 void recurrent_features_forward(const Network& net, const Segment& seg, RecurrentScratch& s,
                                 float* feat, int fd, const EmbeddingSource* source = nullptr,
-                                const InputProjection* projection = nullptr);
+                                const InputProjection* projection = nullptr,
+                                const RecurrentTokenProjection* cache = nullptr);
 
 // From dfeat [count, fd], accumulates the recurrent, pooling and embedding gradients into g.
 // Needs the scratch of the forward pass on the same segment.

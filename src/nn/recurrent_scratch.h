@@ -21,7 +21,19 @@ struct CellScratch {
   std::vector<float> sink;    // [H] where step 0 writes the gradient of that state
 };
 
+// Scratch of RecurrentTokenProjection (inference only).
+struct RecurrentCacheScratch {
+  std::vector<int32_t> missing;     // sorted ids whose rows were not in the table
+  std::vector<float> embeddings;    // [chunk, dim] embeddings of the rows being computed
+  std::vector<float> gates;         // [chunk, G] one direction's rows being computed
+  std::vector<float> new_rows;      // [missing rounded up to a chunk, 2G] rows computed
+  std::vector<const float*> rows;   // each token's row, segment order
+  std::vector<const float*> steps;  // one direction's rows in step order (one-text path)
+  std::vector<float> step;          // the one-text recurrence's per-step buffers
+};
+
 struct RecurrentScratch {
+  RecurrentCacheScratch cached;  // RecurrentTokenProjection (inference only)
   PackedLayout layout;
   std::vector<float> x[2];    // [rows, dim] embeddings in packed order, per direction
   std::vector<float> h[2];    // [rows, H] outputs per direction

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "nn/packed_sequence.h"
 
@@ -66,5 +67,18 @@ void add_column_sums(const float* d, int rows, int n, float* dbias);
 // dw += d^T x, dx = d W (overwritten).
 void project_rows_backward(const float* d, int rows, int n, const float* x, int in, const float* w,
                            float* dw, float* dbias, float* dx);
+
+// Inference over one sequence (nn/recurrent_token_projection.h): y[j] = init[j] + sum_k x[k] *
+// W[j, k] for j < n, W:[n, K] given as pack_for_gemv(W): column blocks of 64 (the last one
+// narrower), each stored [K, width] contiguously. So one step's hidden projection h_{t-1} W_hh^T
+// of every gate is one front-to-back pass over W_hh, 64 outputs at a time in registers (no
+// BLAS call per step, no packing per call). y may alias init. The production kernel (AVX2 + FMA
+// when the CPU has them) sums in the reference's order but with fused multiply-adds.
+void gemv_packed_ref(const float* x, int K, const float* packed, int n, const float* init,
+                     float* y);
+void gemv_packed(const float* x, int K, const float* packed, int n, const float* init, float* y);
+
+// W:[n, K] in gemv_packed's layout.
+std::vector<float> pack_for_gemv(const float* w, int n, int K);
 
 }  // namespace fenlei::nn

@@ -285,6 +285,11 @@ void Int8Model::build_projection() {
   if (config_.arch == nn::Arch::kCnn)
     projection_ = Int8Projection::create(embed_, conv_, config_.widths,
                                          Int8Projection::kDefaultMaxBytes);
+  recurrent_projection_.reset();
+  if (recurrent_ != nullptr)
+    recurrent_projection_ = nn::RecurrentTokenProjection::create(
+        *recurrent_, static_cast<int32_t>(config_.vocab_size),
+        nn::RecurrentTokenProjection::kDefaultMaxBytes);
 }
 
 Int8Model::Int8Model(const Int8Model& o)
@@ -296,7 +301,7 @@ Int8Model::Int8Model(const Int8Model& o)
       dense_(o.dense_),
       recurrent_(o.recurrent_),
       recurrent_input_(o.recurrent_input_) {
-  if (o.projection_) build_projection();  // the copy's own buffers
+  if (o.projection_ || o.recurrent_projection_) build_projection();  // the copy's own buffers
 }
 
 Int8Model& Int8Model::operator=(const Int8Model& o) {
@@ -308,6 +313,8 @@ Int8Model& Int8Model::operator=(const Int8Model& o) {
 }
 
 void Int8Model::warm_up() const {
+  if (recurrent_projection_ != nullptr)
+    warm_up_recurrent_int8(*recurrent_projection_, embed_, recurrent_input_);
   if (projection_ == nullptr) return;
   Int8ProjectionScratch scratch;
   projection_->fill_frequent(scratch);
@@ -540,7 +547,7 @@ void predict_proba_int8(const Int8Model& model, const nn::Batch& batch, Int8Work
       conv_features_int8_gemm(model, seg, ws, feat, fd);
   } else if (model.recurrent_part() != nullptr) {
     recurrent_features_int8(*model.recurrent_part(), model.embed(), model.recurrent_input(), seg,
-                            ws, feat, fd);
+                            ws, feat, fd, model.recurrent_projection());
   } else {
     for (int i = 0; i < m; ++i) {
       const int len = seg.length(i);

@@ -92,6 +92,10 @@ class Int8Model {
   StatusOr<nn::Network> dequantize() const;
   // The conv block's per-token projections (null: not a cnn, or the GEMM path is forced).
   const Int8Projection* projection() const { return projection_.get(); }
+  // A recurrent preset's per-token input gates (null: not recurrent, or the GEMM path is forced).
+  const nn::RecurrentTokenProjection* recurrent_projection() const {
+    return recurrent_projection_.get();
+  }
   // Computes the projection rows of the most frequent tokens now (up to
   // Int8Projection::kWarmUpBytes; the rest on first use), so the first texts run at nearly full
   // speed (~1 ms per 1,000 vocabulary rows for textcnn). Thread-safe; no-op without one.
@@ -110,6 +114,8 @@ class Int8Model {
   // Points into the heap buffers of embed_ and conv_: a move carries them along, a copy
   // builds its own (see the special members).
   std::shared_ptr<const Int8Projection> projection_;
+  // Points at *recurrent_ (shared, immutable); a copy builds its own anyway (its own cache).
+  std::shared_ptr<const nn::RecurrentTokenProjection> recurrent_projection_;
   void build_projection();
 
  public:

@@ -147,15 +147,25 @@ int64_t recurrent_parameter_count(const nn::Network& part) {
 
 void recurrent_features_int8(const nn::Network& part, const Int8Embedding& embed,
                              const std::vector<Int8Linear>& inputs, const nn::Segment& seg,
-                             Int8Workspace& ws, float* feat, int fd) {
+                             Int8Workspace& ws, float* feat, int fd,
+                             const nn::RecurrentTokenProjection* cache) {
   const nn::EmbeddingSource source{&embed, &dequantised_row};
   if (inputs.empty()) {
-    nn::recurrent_features_forward(part, seg, ws.recurrent, feat, fd, &source);
+    nn::recurrent_features_forward(part, seg, ws.recurrent, feat, fd, &source, nullptr, cache);
     return;
   }
   const ProjectionContext context{&inputs, &ws};
   const nn::InputProjection projection{&context, &project_int8};
-  nn::recurrent_features_forward(part, seg, ws.recurrent, feat, fd, &source, &projection);
+  nn::recurrent_features_forward(part, seg, ws.recurrent, feat, fd, &source, &projection, cache);
+}
+
+void warm_up_recurrent_int8(const nn::RecurrentTokenProjection& cache, const Int8Embedding& embed,
+                            const std::vector<Int8Linear>& inputs) {
+  Int8Workspace ws;
+  const nn::EmbeddingSource source{&embed, &dequantised_row};
+  const ProjectionContext context{&inputs, &ws};
+  const nn::InputProjection projection{&context, &project_int8};
+  cache.fill_frequent(&source, inputs.empty() ? nullptr : &projection, ws.recurrent.cached);
 }
 
 }  // namespace fenlei::quant

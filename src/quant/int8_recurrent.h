@@ -21,6 +21,7 @@
 #include "fenlei/status.h"
 #include "nn/network.h"
 #include "nn/recurrent_scratch.h"
+#include "nn/recurrent_token_projection.h"
 
 namespace fenlei::quant {
 
@@ -61,9 +62,16 @@ void copy_recurrent_tensors(const nn::Network& part, nn::Network* net);
 int64_t recurrent_parameter_count(const nn::Network& part);
 
 // Pooled features [count, fd] of seg: the encoder over rows of the int8 table, with the int8
-// input projections `inputs` (finished; float W_ih of `part` when empty).
+// input projections `inputs` (finished; float W_ih of `part` when empty). With a `cache` made
+// for `part` and the table's vocabulary (nn/recurrent_token_projection.h), each token's input
+// gates are computed once by the same int8 GEMM, bit for bit, and then looked up.
 void recurrent_features_int8(const nn::Network& part, const Int8Embedding& embed,
                              const std::vector<Int8Linear>& inputs, const nn::Segment& seg,
-                             Int8Workspace& ws, float* feat, int fd);
+                             Int8Workspace& ws, float* feat, int fd,
+                             const nn::RecurrentTokenProjection* cache = nullptr);
+
+// Fills the cache's rows of the most frequent tokens (Int8Model::warm_up).
+void warm_up_recurrent_int8(const nn::RecurrentTokenProjection& cache, const Int8Embedding& embed,
+                            const std::vector<Int8Linear>& inputs);
 
 }  // namespace fenlei::quant
