@@ -24,6 +24,7 @@ StatusOr<nn::ModelConfig> config_of(const EngineSource& s) {
 
 NetworkEngine::NetworkEngine(nn::Network network) : owned_(std::move(network)) {
   projection_ = nn::TokenProjection::create(owned_, nn::TokenProjection::kDefaultMaxBytes);
+  dpcnn_packed_ = DpcnnPackedConvs::create(owned_);
 }
 
 std::unique_ptr<NetworkEngine> NetworkEngine::borrow(const nn::Network& network) {
@@ -74,10 +75,12 @@ const nn::Network* NetworkEngine::trainable_network() const {
 }
 
 void NetworkEngine::predict_proba(const nn::Batch& batch, Scratch& scratch, float* out) const {
-  nn::predict_proba(*net_, batch, scratch.get<nn::Workspace>(), out, projection_.get());
+  nn::predict_proba(*net_, batch, scratch.get<nn::Workspace>(), out, projection_.get(),
+                    dpcnn_packed_ ? &dpcnn_packed_->ops() : nullptr);
 }
 
 void NetworkEngine::warm_up() const {
+  if (dpcnn_packed_ != nullptr) dpcnn_packed_->warm_up();
   if (projection_ == nullptr) return;
   nn::ProjectionScratch scratch;
   projection_->fill_frequent(scratch);

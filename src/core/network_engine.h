@@ -10,6 +10,7 @@
 
 #include "engine/engine.h"
 #include "engine/engine_registry.h"
+#include "core/dpcnn_packed_convs.h"
 #include "core/model_bundle.h"
 #include "core/vocab_tokenizer.h"
 #include "nn/network.h"
@@ -64,6 +65,8 @@ class NetworkEngine final : public Engine {
   // Per-token conv projections of a cnn (null otherwise): the fast inference path. Points into
   // *net_, so an engine is never copied or moved (it lives behind a pointer).
   std::unique_ptr<const nn::TokenProjection> projection_;
+  // A dpcnn's convs on weights packed once (null otherwise); points into *net_ as projection_.
+  std::unique_ptr<const DpcnnPackedConvs> dpcnn_packed_;
 };
 
 class Int8Engine final : public Engine {

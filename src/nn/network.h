@@ -103,12 +103,16 @@ double forward_backward(const Network& net, const Batch& batch, size_t begin, si
                         Workspace& ws, Grads& grads, const Rng& rng, bool train);
 
 class TokenProjection;
+struct DpcnnOps;
 
 // Class probabilities for every example, row-major [batch.size(), num_classes]. A sigmoid model
 // writes [1-p, p], so callers always see num_classes columns. No dropout. With a projection
 // (built once for this network, see token_projection.h) the conv block runs as per-token
-// lookups instead of im2col + sgemm; the result differs only by float rounding.
+// lookups instead of im2col + sgemm; the result differs only by float rounding. With dpcnn_ops
+// (a dpcnn only) its pyramid runs on those embedding and conv steps instead of the network's
+// own (core::DpcnnPackedConvs: weights packed once), again equal up to float rounding.
 void predict_proba(const Network& net, const Batch& batch, Workspace& ws, float* out,
-                   const TokenProjection* projection = nullptr);
+                   const TokenProjection* projection = nullptr,
+                   const DpcnnOps* dpcnn_ops = nullptr);
 
 }  // namespace fenlei::nn
