@@ -5,7 +5,9 @@
 # (one thread, passive OpenMP waiting: the stronger reference) for each CNN preset, and
 # torch_fasttext.py for the fasttext preset (on python jieba words, the issue's "PyTorch + python
 # jieba" pipeline, and on characters, the preset's own tokens, which need no segmenter). The
-# report prints fenlei / (PyTorch + jieba) ratios.
+# report prints fenlei / (PyTorch + jieba) ratios. For dpcnn (PRESETS=dpcnn, issue #15) the
+# reference is bench/reference/dpcnn.py, and the gemm row is the float forward on im2col +
+# OpenBLAS sgemm instead of the convs on weights packed at load (core/dpcnn_packed_convs.h).
 #
 #   bench/infer_inprocess.sh [DATASET] [BUILD_DIR]   (defaults online_shopping_cats, build-bench)
 #   env: MODELS_DIR=dir holding DATASET.PRESET.fenlei and DATASET.PRESET.int8.fenlei
@@ -58,7 +60,9 @@ for preset in $presets; do
   common=(--inference --dataset "$dataset" --threads 1 --latency-samples "${SAMPLES:-2000}"
     "${limit_args[@]}")
   if [ "$preset" != fasttext ]; then
-    run_logged "$PY" "$REF/torch_textcnn.py" "${common[@]}" --model "$preset" \
+    script=$REF/torch_textcnn.py
+    [ "$preset" = dpcnn ] && script=$REF/dpcnn.py
+    run_logged "$PY" "$script" "${common[@]}" --model "$preset" \
       >"$out/torch.$preset.json" 2>"$out/torch.$preset.log" \
       || echo '{"error": "torch run failed"}' >"$out/torch.$preset.json"
   else

@@ -4,13 +4,16 @@
 // Single-text latency is measured twice: the first pass over the texts (a float cnn computes
 // the per-token conv projections of every token it has not seen yet: first_pass_*), then the
 // steady state a long-running process reaches (single_*). FENLEI_CONV_KERNEL=gemm measures
-// the im2col + sgemm path instead.
+// the im2col + sgemm path instead. On a shared, loaded machine the wall-clock numbers include
+// time the process waited for a core; single_cpu_* (the thread's CPU time per text) and
+// batch_texts_per_cpu_second (process CPU time, meaningful with --threads 1) do not.
 //   predict_latency MODEL TEXTS.tsv [--batch 256] [--limit N] [--threads T]
 // TEXTS.tsv: fenlei's TSV (label<TAB>text with a header); only the text column is used.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +24,14 @@
 #include "data/dataset.h"
 
 using Clock = std::chrono::steady_clock;
+
+namespace {
+double cpu_seconds(clockid_t clock) {
+  timespec t{};
+  clock_gettime(clock, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -64,16 +75,21 @@ int main(int argc, char** argv) {
   // pass below still sees almost every token for the first time).
   for (size_t i = 0; i < std::min<size_t>(20, texts.size()); ++i) (void)(*model)->predict_one(texts[i], options);
 
+  std::vector<double> cpu_us;
   auto time_pass = [&](std::vector<double>& us) {
     us.clear();
     us.reserve(texts.size());
+    cpu_us.clear();
     for (const auto& t : texts) {
+      const double c = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
       const auto s = Clock::now();
       auto p = (*model)->predict_one(t, options);
       us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - s).count());
+      cpu_us.push_back((cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - c) * 1e6);
       if (!p.ok()) return false;
     }
     std::sort(us.begin(), us.end());
+    std::sort(cpu_us.begin(), cpu_us.end());
     return true;
   };
   auto pct = [](const std::vector<double>& us, double q) {
@@ -84,6 +100,7 @@ int main(int argc, char** argv) {
 
   // Batch throughput: T threads, each classifying its share in batches.
   const auto start = Clock::now();
+  const double cpu_start = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
@@ -96,6 +113,7 @@ int main(int argc, char** argv) {
   }
   for (auto& th : pool) th.join();
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu_secs = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
   nlohmann::json j = {{"system", "fenlei"},
                       {"model", (*model)->info().architecture},
                       {"quantized", (*model)->info().quantized},
@@ -106,9 +124,12 @@ int main(int argc, char** argv) {
                       {"first_pass_p99_us", pct(first, 0.99)},
                       {"single_p50_us", pct(steady, 0.50)},
                       {"single_p99_us", pct(steady, 0.99)},
+                      {"single_cpu_p50_us", pct(cpu_us, 0.50)},
+                      {"single_cpu_p99_us", pct(cpu_us, 0.99)},
                       {"batch", batch},
                       {"threads", threads},
-                      {"batch_texts_per_second", static_cast<double>(texts.size()) / secs}};
+                      {"batch_texts_per_second", static_cast<double>(texts.size()) / secs},
+                      {"batch_texts_per_cpu_second", static_cast<double>(texts.size()) / cpu_secs}};
   std::printf("%s\n", j.dump().c_str());
   return 0;
 }

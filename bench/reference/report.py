@@ -178,7 +178,9 @@ def infer_inprocess_table(run, presets):
                 continue
             if preset == "fasttext" and kind == "gemm":
                 continue  # no conv: the same path as "float"
-            if kind == "float" and preset != "fasttext":
+            if kind == "float" and preset == "dpcnn":
+                name = "float, convs packed at load"
+            elif kind == "float" and preset != "fasttext":
                 name = "float, token projections"
             ratio = "—"
             if ref:
@@ -188,6 +190,37 @@ def infer_inprocess_table(run, presets):
                         f"{f['single_p99_us']:,.0f} | {f['first_pass_p50_us']:,.1f} / "
                         f"{f['first_pass_p99_us']:,.0f} | {f['batch_texts_per_second']:,.0f} | {ratio} |")
     return "\n".join(rows)
+
+
+def infer_inprocess_cpu_table(run, presets):
+    """The same runs in CPU time (thread CPU per single text, process CPU per batch text; one
+    thread each), which the waits of a loaded shared machine do not inflate. Only for runs whose
+    JSON has the *_cpu fields (predict_latency and torch_textcnn.py since 2026-12-02)."""
+    rows = ["| system | single text CPU p50 / p99 (µs) | batch-256 texts per CPU s "
+            "| vs PyTorch + python jieba (p50 / p99 / batch) |", "|---|---|---|---|"]
+    any_row = False
+    for preset in presets:
+        t = load_json(os.path.join(run, f"torch.{preset}.json"))
+        if not t or "single_with_jieba_cpu" not in t:
+            continue
+        ids, e2e = t["single_ids_cpu"], t["single_with_jieba_cpu"]
+        model_rate = t["batch256_examples_per_cpu_second"]
+        both = 1.0 / (1.0 / model_rate + t["jieba_only_cpu"]["mean_us"] / 1e6)
+        rows.append(f"| PyTorch {preset}, ids ready | {ids['p50_us']:,.0f} / {ids['p99_us']:,.0f} "
+                    f"| {model_rate:,.0f} | |")
+        rows.append(f"| **PyTorch {preset} + python jieba** | **{e2e['p50_us']:,.0f} / "
+                    f"{e2e['p99_us']:,.0f}** | **≈ {both:,.0f}** | 1× |")
+        for kind, name in (("gemm", "float, im2col + sgemm"), ("float", "float"), ("int8", "int8")):
+            f = load_json(os.path.join(run, f"fenlei.{preset}.{kind}.json"))
+            if not f or "single_cpu_p50_us" not in f:
+                continue
+            any_row = True
+            rows.append(f"| fenlei {preset} {name} | {f['single_cpu_p50_us']:,.1f} / "
+                        f"{f['single_cpu_p99_us']:,.0f} | {f['batch_texts_per_cpu_second']:,.0f} | "
+                        f"{e2e['p50_us'] / f['single_cpu_p50_us']:.1f}× / "
+                        f"{e2e['p99_us'] / f['single_cpu_p99_us']:.1f}× / "
+                        f"{f['batch_texts_per_cpu_second'] / both:.1f}× |")
+    return "\n".join(rows) if any_row else ""
 
 
 def main():
@@ -205,6 +238,10 @@ def main():
         print(accuracy_table(a.run, a.datasets.split(), a.presets.split()))
     elif a.kind == "infer-inprocess":
         print(infer_inprocess_table(a.run, a.presets.split()))
+        cpu = infer_inprocess_cpu_table(a.run, a.presets.split())
+        if cpu:
+            print("\nCPU time:\n")
+            print(cpu)
     else:
         print(infer_table(a.run))
 
