@@ -1,7 +1,8 @@
 // The Engine implementations of fenlei's own networks (nn/): NetworkEngine runs the float32
-// network (cnn presets through per-token conv projections, fasttext through its mean of
-// embeddings), Int8Engine runs the same network quantised (quant/int8_model.h). Registered as
-// engine kinds "nn" and "nn-int8" (engine_registry.cc).
+// network (cnn presets through per-token conv projections, dpcnn through convs packed at load
+// (core/dpcnn_packed_convs.h), fasttext through its mean of embeddings), Int8Engine runs the
+// same network quantised (quant/int8_model.h). Registered as engine kinds "nn" and "nn-int8"
+// (engine_registry.cc).
 #pragma once
 
 #include <memory>
