@@ -7,7 +7,10 @@
 # jieba" pipeline, and on characters, the preset's own tokens, which need no segmenter), and
 # torch_textrnn.py for the recurrent presets (bilstm, gru, rcnn: nn.LSTM/nn.GRU over packed
 # sequences; fenlei float and int8 both with and without the per-token input-gate cache,
-# FENLEI_RECURRENT_KERNEL=gemm). The report prints fenlei / (PyTorch + jieba) ratios.
+# FENLEI_RECURRENT_KERNEL=gemm). The report prints fenlei / (PyTorch + jieba) ratios. For dpcnn
+# (PRESETS=dpcnn, issue #15) the reference is bench/reference/dpcnn.py, and the gemm row is the
+# float forward on im2col + OpenBLAS sgemm instead of the convs on weights packed at load
+# (core/dpcnn_packed_convs.h).
 #
 #   bench/infer_inprocess.sh [DATASET] [BUILD_DIR]   (defaults online_shopping_cats, build-bench)
 #   env: MODELS_DIR=dir holding DATASET.PRESET.fenlei and DATASET.PRESET.int8.fenlei
@@ -72,7 +75,9 @@ for preset in $presets; do
       >"$out/torch.$preset.json" 2>"$out/torch.$preset.log" \
       || echo '{"error": "torch run failed"}' >"$out/torch.$preset.json"
   elif [ "$preset" != fasttext ]; then
-    run_logged "$PY" "$REF/torch_textcnn.py" "${common[@]}" --model "$preset" \
+    script=$REF/torch_textcnn.py
+    [ "$preset" = dpcnn ] && script=$REF/dpcnn.py
+    run_logged "$PY" "$script" "${common[@]}" --model "$preset" \
       >"$out/torch.$preset.json" 2>"$out/torch.$preset.log" \
       || echo '{"error": "torch run failed"}' >"$out/torch.$preset.json"
   else

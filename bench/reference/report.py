@@ -191,7 +191,9 @@ def infer_inprocess_table(run, presets, cpu=False):
                 continue
             if preset == "fasttext" and kind == "gemm":
                 continue  # no conv: the same path as "float"
-            if kind == "float" and preset != "fasttext" and not recurrent:
+            if kind == "float" and preset == "dpcnn":
+                name = "float, convs packed at load"
+            elif kind == "float" and preset != "fasttext" and not recurrent:
                 name = "float, token projections"
             if cpu and "single_cpu_p50_us" not in f:
                 continue

@@ -27,6 +27,7 @@ NetworkEngine::NetworkEngine(nn::Network network) : owned_(std::move(network)) {
   recurrent_projection_ = nn::RecurrentTokenProjection::create(
       owned_, static_cast<int32_t>(owned_.config().vocab_size),
       nn::RecurrentTokenProjection::kDefaultMaxBytes);
+  dpcnn_packed_ = DpcnnPackedConvs::create(owned_);
 }
 
 std::unique_ptr<NetworkEngine> NetworkEngine::borrow(const nn::Network& network) {
@@ -78,7 +79,7 @@ const nn::Network* NetworkEngine::trainable_network() const {
 
 void NetworkEngine::predict_proba(const nn::Batch& batch, Scratch& scratch, float* out) const {
   nn::predict_proba(*net_, batch, scratch.get<nn::Workspace>(), out, projection_.get(),
-                    recurrent_projection_.get());
+                    recurrent_projection_.get(), dpcnn_packed_ ? &dpcnn_packed_->ops() : nullptr);
 }
 
 void NetworkEngine::warm_up() const {
@@ -86,6 +87,7 @@ void NetworkEngine::warm_up() const {
     nn::RecurrentCacheScratch scratch;
     recurrent_projection_->fill_frequent(nullptr, nullptr, scratch);
   }
+  if (dpcnn_packed_ != nullptr) dpcnn_packed_->warm_up();
   if (projection_ == nullptr) return;
   nn::ProjectionScratch scratch;
   projection_->fill_frequent(scratch);

@@ -1,7 +1,8 @@
 // The Engine implementations of fenlei's own networks (nn/): NetworkEngine runs the float32
 // network (cnn presets through per-token conv projections, recurrent presets through per-token
-// input gates, fasttext through its mean of embeddings), Int8Engine runs the same network quantised (quant/int8_model.h). Registered as
-// engine kinds "nn" and "nn-int8" (engine_registry.cc).
+// input gates, dpcnn through convs packed at load (core/dpcnn_packed_convs.h), fasttext through
+// its mean of embeddings), Int8Engine runs the same network quantised (quant/int8_model.h).
+// Registered as engine kinds "nn" and "nn-int8" (engine_registry.cc).
 #pragma once
 
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "engine/engine.h"
 #include "engine/engine_registry.h"
+#include "core/dpcnn_packed_convs.h"
 #include "core/model_bundle.h"
 #include "core/vocab_tokenizer.h"
 #include "nn/network.h"
@@ -67,6 +69,8 @@ class NetworkEngine final : public Engine {
   std::unique_ptr<const nn::TokenProjection> projection_;
   // A recurrent preset's per-token input gates (null otherwise), likewise.
   std::unique_ptr<const nn::RecurrentTokenProjection> recurrent_projection_;
+  // A dpcnn's convs on weights packed once (null otherwise); points into *net_ as projection_.
+  std::unique_ptr<const DpcnnPackedConvs> dpcnn_packed_;
 };
 
 class Int8Engine final : public Engine {

@@ -156,6 +156,31 @@ void stage_backward(const Params& p, const DpcnnIndex& idx, int stage, int ch,
   for (size_t i = 0; i < n; ++i) dx[i] = (x[i] > 0.0f ? dx[i] : 0.0f) + dh[i];
 }
 
+// Stage 0's input through the ops' embedding rows and region conv: im2col of the embeddings
+// (zero rows outside each text) and one GEMM.
+void region_forward(int dim, const DpcnnOps& ops, const Segment& seg, const int32_t* rs,
+                    DpcnnScratch& s, float* x0) {
+  const int m = seg.count;
+  const int rows0 = rs[m];
+  const int k0 = 3 * dim;
+  float* col0 = grow_to(s.col0, size_t(rows0) * k0);
+  for (int i = 0; i < m; ++i) {
+    const int len = seg.length(i);
+    const int32_t* tok = seg.tokens(i);
+    for (int t = 0; t < rs[i + 1] - rs[i]; ++t) {
+      float* dst = col0 + size_t(rs[i] + t) * k0;
+      for (int j = 0; j < 3; ++j, dst += dim) {
+        const int q = t - 1 + j;
+        if (q < 0 || q >= len)
+          std::memset(dst, 0, sizeof(float) * size_t(dim));
+        else
+          ops.embed_row(tok[q], dst);
+      }
+    }
+  }
+  ops.conv(0, col0, rows0, k0, x0);
+}
+
 }  // namespace
 
 int dpcnn_length(int len, int stage) {
@@ -232,23 +257,11 @@ void dpcnn_forward_ops(int dim, int ch, int blocks, const DpcnnOps& ops, const S
     rs[i + 1] = rs[i] + std::max(seg.length(i), 1);
   }
   const int rows0 = rs[m];
-  const int k0 = 3 * dim;
-  float* col0 = grow_to(s.col0, size_t(rows0) * k0);
-  for (int i = 0; i < m; ++i) {
-    const int len = seg.length(i);
-    const int32_t* tok = seg.tokens(i);
-    for (int t = 0; t < rs[i + 1] - rs[i]; ++t) {
-      float* dst = col0 + size_t(rs[i] + t) * k0;
-      for (int j = 0; j < 3; ++j, dst += dim) {
-        const int q = t - 1 + j;
-        if (q < 0 || q >= len)
-          std::memset(dst, 0, sizeof(float) * size_t(dim));
-        else
-          ops.embed_row(tok[q], dst);
-      }
-    }
+  if (ops.region) {
+    ops.region(seg, rs, grow_to(s0.x, size_t(rows0) * ch));
+  } else {
+    region_forward(dim, ops, seg, rs, s, grow_to(s0.x, size_t(rows0) * ch));
   }
-  ops.conv(0, col0, rows0, k0, grow_to(s0.x, size_t(rows0) * ch));
 
   for (int st = 0; st < nstages; ++st) {
     DpcnnStage& cur = s.stage[size_t(st)];

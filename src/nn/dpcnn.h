@@ -55,6 +55,10 @@ void dpcnn_forward(const ModelConfig& c, const Params& p, const DpcnnIndex& idx,
 struct DpcnnOps {
   std::function<void(int32_t id, float* dst)> embed_row;
   std::function<void(int layer, const float* col, int rows, int k, float* y)> conv;
+  // Optional: stage 0's input in one step, x0[rows, C] = the region conv of the embeddings
+  // (bias included) for the segment's texts, stacked as row_start[0..count] gives their rows
+  // (max(len, 1) each). Empty: embed_row + im2col + conv(0, ...).
+  std::function<void(const Segment& seg, const int32_t* row_start, float* x0)> region;
 };
 void dpcnn_forward_ops(int dim, int channels, int blocks, const DpcnnOps& ops, const Segment& seg,
                        DpcnnScratch& s, float* feat, int feat_stride);

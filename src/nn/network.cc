@@ -188,7 +188,8 @@ void apply_mask(const float* x, const uint8_t* keep, float rate, int64_t n, floa
 // Features of examples [begin, begin+m) into ws.feat [m, feature_dim].
 void features_forward(const Network& net, const Batch& b, size_t begin, int m, Workspace& ws,
                       const TokenProjection* projection = nullptr,
-                      const RecurrentTokenProjection* recurrent = nullptr) {
+                      const RecurrentTokenProjection* recurrent = nullptr,
+                      const DpcnnOps* dpcnn_ops = nullptr) {
   const ModelConfig& c = net.config();
   const Params& p = net.params();
   const int fd = c.feature_dim();
@@ -199,6 +200,8 @@ void features_forward(const Network& net, const Batch& b, size_t begin, int m, W
     projection->features(seg, ws.projection, feat, fd);
   } else if (c.recurrent()) {
     recurrent_features_forward(net, seg, ws.recurrent, feat, fd, nullptr, nullptr, recurrent);
+  } else if (c.arch == Arch::kDpcnn && dpcnn_ops != nullptr) {
+    dpcnn_forward_ops(c.embed_dim, c.filters, c.blocks, *dpcnn_ops, seg, ws.dpcnn, feat, fd);
   } else if (c.arch == Arch::kDpcnn) {
     dpcnn_forward(c, p, net.dpcnn(), net.embed_index(), seg, ws.dpcnn, feat, fd);
   } else if (c.arch == Arch::kCnn) {
@@ -392,10 +395,11 @@ double forward_backward(const Network& net, const Batch& batch, size_t begin, si
 }
 
 void predict_proba(const Network& net, const Batch& batch, Workspace& ws, float* out,
-                   const TokenProjection* projection, const RecurrentTokenProjection* recurrent) {
+                   const TokenProjection* projection, const RecurrentTokenProjection* recurrent,
+                   const DpcnnOps* dpcnn_ops) {
   const int m = static_cast<int>(batch.size());
   if (m == 0) return;
-  features_forward(net, batch, 0, m, ws, projection, recurrent);
+  features_forward(net, batch, 0, m, ws, projection, recurrent, dpcnn_ops);
   const float* logits = head_forward(net, 0, m, ws, nullptr);
   const ModelConfig& c = net.config();
   const int classes = c.num_classes;

@@ -104,14 +104,18 @@ double forward_backward(const Network& net, const Batch& batch, size_t begin, si
 
 class TokenProjection;
 class RecurrentTokenProjection;
+struct DpcnnOps;
 
 // Class probabilities for every example, row-major [batch.size(), num_classes]. A sigmoid model
 // writes [1-p, p], so callers always see num_classes columns. No dropout. With a projection
 // (built once for this network, see token_projection.h) the conv block runs as per-token
 // lookups instead of im2col + sgemm; with a recurrent one (recurrent_token_projection.h) the
-// recurrent presets' input gates do; the result differs only by float rounding.
+// recurrent presets' input gates do; the result differs only by float rounding. With dpcnn_ops
+// (a dpcnn only) its pyramid runs on those embedding and conv steps instead of the network's
+// own (core::DpcnnPackedConvs: weights packed once), again equal up to float rounding.
 void predict_proba(const Network& net, const Batch& batch, Workspace& ws, float* out,
                    const TokenProjection* projection = nullptr,
-                   const RecurrentTokenProjection* recurrent = nullptr);
+                   const RecurrentTokenProjection* recurrent = nullptr,
+                   const DpcnnOps* dpcnn_ops = nullptr);
 
 }  // namespace fenlei::nn
