@@ -99,7 +99,7 @@ TEST(TransformerCli, IntraOpThreadsFlag) {
   const std::string model = dir.file("bert.fenlei");
   auto imported = run_fenlei("import '" + hf_dir("bert") + "' --output '" + model + "'");
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
-  std::string texts, labelled;
+  std::string texts, labelled = "label\ttext\n";
   for (const auto& r : expected("bert", 40)) {
     texts += r["text"].get<std::string>() + "\n";
     labelled += "pos\t" + r["text"].get<std::string>() + "\n";
