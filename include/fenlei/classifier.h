@@ -58,6 +58,21 @@ struct ExplainOptions {
   std::string label;  // the label to explain; empty: the predicted one
 };
 
+// How a loaded model runs (Classifier::load).
+struct LoadOptions {
+  // Threads one text's forward pass may use (ONNX Runtime's intra_op_num_threads). A transformer
+  // model splits each large dense layer's outputs (float, bf16 and int8) and its attention heads
+  // over them; the probabilities are bit-identical for any number. 1 (the default): the calling
+  // thread alone. Each thread that calls predict, probabilities or explain (each Workspace) gets
+  // its own N - 1 helper threads, started on its first call and asleep between calls, so C
+  // concurrent callers run up to C x N threads: keep that within the cores. Parallelism across
+  // texts is the caller's (call from several threads, as `fenlei test --threads` does). Other
+  // models (cnn, fasttext) run one text on one thread and ignore it.
+  // INVALID_ARGUMENT outside [1, kMaxIntraOpThreads].
+  int intra_op_threads = 1;
+};
+inline constexpr int kMaxIntraOpThreads = 256;
+
 // What `fenlei info` and the server's metadata endpoint show.
 struct ModelInfo {
   std::string architecture;          // preset name, e.g. "seed-cnn"
@@ -91,10 +106,11 @@ class Classifier {
   // Loads and validates a model file (float or int8).
   // Errors: NOT_FOUND (no file), DATA_LOSS (truncated/corrupt), UNIMPLEMENTED (newer format),
   // INVALID_ARGUMENT (not a model file), FAILED_PRECONDITION (dictionary unavailable).
-  static StatusOr<std::shared_ptr<const Classifier>> load(const std::string& path);
+  static StatusOr<std::shared_ptr<const Classifier>> load(const std::string& path,
+                                                          const LoadOptions& options = {});
   // Same, from the bytes of a model file already in memory.
-  static StatusOr<std::shared_ptr<const Classifier>> load_from_memory(std::string_view bytes,
-                                                                      const std::string& name);
+  static StatusOr<std::shared_ptr<const Classifier>> load_from_memory(
+      std::string_view bytes, const std::string& name, const LoadOptions& options = {});
 
   virtual ~Classifier();
 

@@ -23,6 +23,14 @@ Status check_texts(const std::vector<std::string>& texts) {
   return Status();
 }
 
+Status check_load_options(const LoadOptions& options) {
+  if (options.intra_op_threads < 1 || options.intra_op_threads > kMaxIntraOpThreads)
+    return invalid_argument_error("intra_op_threads must be in [1, " +
+                                  std::to_string(kMaxIntraOpThreads) + "], got " +
+                                  std::to_string(options.intra_op_threads));
+  return Status();
+}
+
 // order: scratch reused across a batch's texts (one allocation per call of predict, not per text).
 Prediction make_prediction(const float* probs, const std::vector<std::string>& labels,
                            const PredictOptions& options, std::vector<int>& order) {
@@ -58,6 +66,8 @@ void Classifier::Impl::probabilities(const std::vector<std::string>& texts, size
 }
 
 void Classifier::Impl::run(const nn::Batch& batch, Classifier::Workspace& ws, float* out) const {
+  // Per call: one thread's workspace serves every model it runs (a server holds several).
+  ws.scratch.intra_op_threads = intra_op_threads;
   model.engine->predict_proba(batch, ws.scratch, out);
 }
 
@@ -79,10 +89,13 @@ void Classifier::warm_up() const { impl_->model.engine->warm_up(); }
 
 StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle model,
                                                             std::string_view file_bytes,
-                                                            uint32_t format_version) {
+                                                            uint32_t format_version,
+                                                            const LoadOptions& options) {
   if (!model.engine || !model.tokenizer)
     return invalid_argument_error("a model needs an engine and a tokenizer");
+  FENLEI_RETURN_IF_ERROR(check_load_options(options));
   auto impl = std::make_unique<Classifier::Impl>();
+  impl->intra_op_threads = options.intra_op_threads;
   ModelInfo& info = impl->info;
   const core::Engine& engine = *model.engine;
   info.architecture = engine.architecture_name();
@@ -102,19 +115,22 @@ StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle mo
   return std::shared_ptr<const Classifier>(std::make_shared<Classifier>(std::move(impl)));
 }
 
-StatusOr<std::shared_ptr<const Classifier>> Classifier::load(const std::string& path) {
+StatusOr<std::shared_ptr<const Classifier>> Classifier::load(const std::string& path,
+                                                             const LoadOptions& options) {
+  FENLEI_RETURN_IF_ERROR(check_load_options(options));  // before reading a large file
   // Mapped, not read: large float weights are used in place (format::map_model_file).
   std::string_view bytes;
   FENLEI_ASSIGN_OR_RETURN(format::ModelFile file, format::map_model_file(path, &bytes));
   FENLEI_ASSIGN_OR_RETURN(core::ModelBundle bundle, core::bundle_from_model_file(file, path));
-  return make_classifier(std::move(bundle), bytes, file.format_version);
+  return make_classifier(std::move(bundle), bytes, file.format_version, options);
 }
 
-StatusOr<std::shared_ptr<const Classifier>> Classifier::load_from_memory(std::string_view bytes,
-                                                                         const std::string& name) {
+StatusOr<std::shared_ptr<const Classifier>> Classifier::load_from_memory(
+    std::string_view bytes, const std::string& name, const LoadOptions& options) {
+  FENLEI_RETURN_IF_ERROR(check_load_options(options));
   FENLEI_ASSIGN_OR_RETURN(format::ModelFile file, format::parse_model_file(bytes, name));
   FENLEI_ASSIGN_OR_RETURN(core::ModelBundle bundle, core::bundle_from_model_file(file, name));
-  return make_classifier(std::move(bundle), bytes, file.format_version);
+  return make_classifier(std::move(bundle), bytes, file.format_version, options);
 }
 
 Classifier::Workspace& thread_workspace() {

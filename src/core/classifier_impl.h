@@ -24,6 +24,7 @@ class Classifier::Workspace {
 struct Classifier::Impl {
   core::ModelBundle model;
   ModelInfo info;
+  int intra_op_threads = 1;  // LoadOptions::intra_op_threads, handed to the engine per call
 
   // Probabilities (n x labels) for texts [begin, end), which must be valid UTF-8.
   void probabilities(const std::vector<std::string>& texts, size_t begin, size_t end,
@@ -41,6 +42,7 @@ Classifier::Workspace& thread_workspace();
 // `format_version` the version the file was written with.
 StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle model,
                                                             std::string_view file_bytes,
-                                                            uint32_t format_version);
+                                                            uint32_t format_version,
+                                                            const LoadOptions& options = {});
 
 }  // namespace fenlei

@@ -42,6 +42,10 @@ namespace fenlei::core {
 // so one Scratch serves every model a thread runs (the server runs several). Not thread-safe.
 class Scratch {
  public:
+  // Threads one text may use (Classifier's LoadOptions::intra_op_threads), set by whoever owns
+  // this scratch before each call; engines that cannot split a text ignore it.
+  int intra_op_threads = 1;
+
   template <typename T>
   T& get() {
     const void* key = type_key<T>();

@@ -86,6 +86,7 @@ Evaluation evaluate(const core::Engine& engine, size_t n, const FillBatch& fill,
   if (tasks > 0) {
     pool.run(tasks, [&](int t) {
       core::Scratch scratch;
+      scratch.intra_op_threads = options.intra_op_threads;
       nn::Batch batch;
       std::vector<float> probs;
       std::vector<int> order;

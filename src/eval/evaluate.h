@@ -57,6 +57,9 @@ struct EvaluateOptions {
   // predicted.
   const data::LabelSets* label_sets = nullptr;
   float multi_label_threshold = 0.5f;
+  // Threads per text (LoadOptions::intra_op_threads: transformer models only), on top of the
+  // threads that split the examples.
+  int intra_op_threads = 1;
 };
 
 // Fills *batch with the encoded examples [begin, end) (ids only; labels come from `truth`).

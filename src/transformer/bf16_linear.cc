@@ -28,7 +28,7 @@ Linear widen_bf16_linear(const Bf16Linear& l, const std::vector<float>& bias) {
 }
 
 void linear_bf16(const float* x, int rows, const Bf16Linear& l, const float* bias, float* y,
-                 PackedEpilogue epilogue, std::vector<uint16_t>* xb) {
+                 PackedEpilogue epilogue, std::vector<uint16_t>* xb, IntraOp threads) {
   const int kp = l.packed.kp;
   xb->resize(static_cast<size_t>(rows) * kp);
   if (kp == l.in) {
@@ -48,7 +48,7 @@ void linear_bf16(const float* x, int rows, const Bf16Linear& l, const float* bia
   c.y = y;
   c.ldy = l.out;
   c.epilogue = epilogue;
-  best_packed_bf16()(c);
+  packed_parallel(best_packed_bf16(), c, threads.pool, threads.min_macs);
 }
 
 void linear_bf16(const float* x, int rows, const Bf16Linear& l, const float* bias, float* y,

@@ -10,6 +10,7 @@
 
 #include "transformer/layers.h"
 #include "transformer/packed_bf16.h"
+#include "transformer/packed_parallel.h"
 
 namespace fenlei::transformer {
 
@@ -30,6 +31,6 @@ void linear_bf16(const float* x, int rows, const Bf16Linear& l, const float* bia
                  bool accumulate, std::vector<uint16_t>* xb);
 // The same with any epilogue of the packed kernels (GELU fused after the bias).
 void linear_bf16(const float* x, int rows, const Bf16Linear& l, const float* bias, float* y,
-                 PackedEpilogue epilogue, std::vector<uint16_t>* xb);
+                 PackedEpilogue epilogue, std::vector<uint16_t>* xb, IntraOp threads = {});
 
 }  // namespace fenlei::transformer

@@ -208,7 +208,7 @@ void packed_dense(const float* x, int rows, const PackedF32& w, const float* bia
   c.y = y;
   c.ldy = w.n;
   c.epilogue = epilogue;
-  packed_f32_parallel(best_packed_f32(), c, s.pool, s.min_parallel_macs);
+  packed_parallel(best_packed_f32(), c, s.pool, s.min_parallel_macs);
 }
 
 // Runs the encoder into s->x; with `cls_only`, the last layer computes only row 0 (all a
@@ -244,6 +244,7 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
   const PackedInt8Fn int8 = ops.int8 ? ops.int8 : best_packed_int8();
   const bool fast_float = !ops.reference && !w.quantized() && !w.bf16() && !use_blas();
   const bool pk = !ops.reference && w.packed();
+  const IntraOp threads{s->pool, s->min_parallel_macs};  // int8 and bf16 layers split as float
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const EncoderLayer& layer = w.layers[l];
     const Int8Layer* q8 = w.quantized() ? &w.int8_layers[l] : nullptr;
@@ -258,9 +259,9 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
     auto dense = [&](const float* in, int n, const Linear& f, const Int8Linear Int8Layer::*member,
                      float* out) {
       if (b16) {
-        linear_bf16(in, n, bf16_of(member), f.b.data(), out, PackedEpilogue::kStore, &s->xb);
+        linear_bf16(in, n, bf16_of(member), f.b.data(), out, PackedEpilogue::kStore, &s->xb, threads);
       } else if (q8) {
-        linear_int8(in, n, q8->*member, out, int8, &s->int8);
+        linear_int8(in, n, q8->*member, out, int8, &s->int8, PackedEpilogue::kStore, threads);
       } else {
         ops.linear(in, n, f, out);
       }
@@ -273,11 +274,13 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
         return;
       }
       if (b16) {
-        linear_bf16(in, n, bf16_of(member), f.b.data(), x.data(), /*accumulate=*/true, &s->xb);
+        linear_bf16(in, n, bf16_of(member), f.b.data(), x.data(), PackedEpilogue::kAccumulate,
+                    &s->xb, threads);
         return;
       }
       if (q8) {
-        linear_int8(in, n, q8->*member, x.data(), int8, &s->int8, PackedEpilogue::kAccumulate);
+        linear_int8(in, n, q8->*member, x.data(), int8, &s->int8, PackedEpilogue::kAccumulate,
+                    threads);
         return;
       }
       dense(in, n, f, member, tmp);
@@ -316,9 +319,10 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
                    c.layer_norm_eps);
     if (b16 && c.hidden_act == hf::Activation::kGeluErf) {  // GELU in the kernel's epilogue
       linear_bf16(x.data(), rows, b16->intermediate, layer.intermediate.b.data(), inter,
-                  PackedEpilogue::kGelu, &s->xb);
+                  PackedEpilogue::kGelu, &s->xb, threads);
     } else if (q8 && c.hidden_act == hf::Activation::kGeluErf) {
-      linear_int8(x.data(), rows, q8->intermediate, inter, int8, &s->int8, PackedEpilogue::kGelu);
+      linear_int8(x.data(), rows, q8->intermediate, inter, int8, &s->int8, PackedEpilogue::kGelu,
+                  threads);
     } else {
       dense(x.data(), rows, layer.intermediate, &Int8Layer::intermediate, inter);
       act(ops, c.hidden_act, inter, static_cast<long>(rows) * c.intermediate_size);

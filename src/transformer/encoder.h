@@ -5,6 +5,7 @@
 // nothing is ever computed on padding. Immutable after loading; forward is thread-safe.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,9 @@ struct EncoderScratch {
   // (packed_parallel.h); logits are bit-identical for any number of threads. Only the thread
   // that owns this scratch may run a forward pass with it (ThreadPool is not re-entrant).
   ThreadPool* pool = nullptr;
+  // The pool EncoderEngine made for core::Scratch::intra_op_threads (kept: its threads sleep
+  // between calls and serve every later one).
+  std::unique_ptr<ThreadPool> own_pool;
   int64_t min_parallel_macs = kMinParallelMacs;  // tests set 0 to split tiny layers too
   std::vector<int32_t> ids;  // EncoderEngine's copy of one text's ids
   std::vector<uint16_t> xb;  // a bf16 layer's input rows

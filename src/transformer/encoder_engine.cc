@@ -5,6 +5,19 @@
 
 namespace fenlei::transformer {
 
+namespace {
+
+// The pool for `threads` threads per text (nullptr for 1), made once per scratch, that is per
+// calling thread or Workspace: concurrent callers never share one (ThreadPool runs one
+// parallel-for at a time), and none waits for another's text.
+ThreadPool* intra_op_pool(EncoderScratch& s, int threads) {
+  if (threads <= 1) return nullptr;
+  if (!s.own_pool || s.own_pool->size() != threads) s.own_pool = std::make_unique<ThreadPool>(threads);
+  return s.own_pool.get();
+}
+
+}  // namespace
+
 EncoderEngine::EncoderEngine(EncoderWeights weights, nlohmann::json source)
     : weights_(pack_encoder(std::move(weights))), source_(std::move(source)) {}
 
@@ -21,6 +34,7 @@ void EncoderEngine::predict_proba(const nn::Batch& batch, core::Scratch& scratch
   // The forward pass's buffers live in the caller's per-thread scratch: no allocation per text
   // once they have grown to the longest text.
   EncoderScratch& s = scratch.get<EncoderScratch>();
+  s.pool = intra_op_pool(s, scratch.intra_op_threads);
   std::vector<int32_t>& ids = s.ids;
   // Each text runs at its own length: no padding, so no work is wasted on it.
   for (size_t i = 0; i < batch.size(); ++i) {

@@ -36,7 +36,7 @@ Int8Linear quantize_linear(const Linear& l) {
 }
 
 void linear_int8(const float* x, int rows, const Int8Linear& l, float* y, PackedInt8Fn kernel,
-                 Int8Scratch* s, PackedEpilogue epilogue) {
+                 Int8Scratch* s, PackedEpilogue epilogue, IntraOp threads) {
   const int kp = l.packed.kp;
   s->qx.resize(static_cast<size_t>(rows) * kp);
   s->row_scale.resize(rows);
@@ -52,7 +52,7 @@ void linear_int8(const float* x, int rows, const Int8Linear& l, float* y, Packed
   c.y = y;
   c.ldy = l.out;
   c.epilogue = epilogue;
-  (kernel ? kernel : best_packed_int8())(c);
+  packed_parallel(kernel ? kernel : best_packed_int8(), c, threads.pool, threads.min_macs);
 }
 
 }  // namespace fenlei::transformer

@@ -9,6 +9,7 @@
 
 #include "transformer/layers.h"
 #include "transformer/packed_int8.h"
+#include "transformer/packed_parallel.h"
 
 namespace fenlei::transformer {
 
@@ -34,6 +35,7 @@ struct Int8Scratch {
 
 // y = x W^T + b (or the epilogue's variant) on `kernel` (nullptr: the best for this CPU).
 void linear_int8(const float* x, int rows, const Int8Linear& l, float* y, PackedInt8Fn kernel,
-                 Int8Scratch* scratch, PackedEpilogue epilogue = PackedEpilogue::kStore);
+                 Int8Scratch* scratch, PackedEpilogue epilogue = PackedEpilogue::kStore,
+                 IntraOp threads = {});
 
 }  // namespace fenlei::transformer

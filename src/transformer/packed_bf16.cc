@@ -8,6 +8,7 @@
 
 #include "quant/bf16.h"
 #include "transformer/layers.h"
+#include "transformer/packed_driver.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -18,7 +19,7 @@ namespace fenlei::transformer {
 
 namespace {
 
-int panel_count(int n) { return (n + kPanelWidth - 1) / kPanelWidth; }
+using packed::panel_count;
 
 const uint16_t* panel_at(const PackedBf16& p, int panel) {
   return p.panels.data() + static_cast<size_t>(panel) * p.kp * kPanelWidth;
@@ -31,11 +32,6 @@ size_t in_panel(int o, int i) {
 
 // The instruction's FTZ: a denormal result becomes zero of the same sign.
 inline float flush(float v) { return std::fpclassify(v) == FP_SUBNORMAL ? std::copysign(0.0f, v) : v; }
-
-void gelu_panel(const PackedBf16Call& c, int r0, int rows, int o0, int nvalid) {
-  for (int r = r0; r < r0 + rows; ++r)
-    activate(hf::Activation::kGeluErf, c.y + static_cast<long>(r) * c.ldy + o0, nvalid);
-}
 
 }  // namespace
 
@@ -63,27 +59,19 @@ std::vector<uint16_t> unpack_bf16(const PackedBf16& p) {
 
 void packed_bf16_ref(const PackedBf16Call& c) {
   const PackedBf16& w = *c.w;
-  for (int r = 0; r < c.rows; ++r) {
+  packed::reference_loop(c, [&](int r, int o) {
     const uint16_t* x = c.x + static_cast<long>(r) * c.ldx;
-    for (int o = 0; o < w.n; ++o) {
-      const uint16_t* panel = panel_at(w, o / kPanelWidth);
-      float acc = 0.0f;
-      for (int i = 0; i < w.kp; i += 2) {
-        const float x0 = quant::bf16_to_float(x[i]), x1 = quant::bf16_to_float(x[i + 1]);
-        const float w0 = quant::bf16_to_float(panel[in_panel(o, i)]);
-        const float w1 = quant::bf16_to_float(panel[in_panel(o, i + 1)]);
-        acc = flush(std::fma(x1, w1, acc));
-        acc = flush(std::fma(x0, w0, acc));
-      }
-      float v = acc;
-      if (c.bias) v = v + c.bias[o];
-      float* y = c.y + static_cast<long>(r) * c.ldy + o;
-      if (c.epilogue == PackedEpilogue::kAccumulate) v = *y + v;
-      *y = v;
+    const uint16_t* panel = panel_at(w, o / kPanelWidth);
+    float acc = 0.0f;
+    for (int i = 0; i < w.kp; i += 2) {
+      const float x0 = quant::bf16_to_float(x[i]), x1 = quant::bf16_to_float(x[i + 1]);
+      const float w0 = quant::bf16_to_float(panel[in_panel(o, i)]);
+      const float w1 = quant::bf16_to_float(panel[in_panel(o, i + 1)]);
+      acc = flush(std::fma(x1, w1, acc));
+      acc = flush(std::fma(x0, w0, acc));
     }
-  }
-  if (c.epilogue == PackedEpilogue::kGelu)
-    for (int o0 = 0; o0 < w.n; o0 += kPanelWidth) gelu_panel(c, 0, c.rows, o0, std::min(kPanelWidth, w.n - o0));
+    return c.bias ? acc + c.bias[o] : acc;
+  });
 }
 
 #ifdef FENLEI_X86
@@ -120,55 +108,14 @@ FENLEI_BF16_TARGET void tile(const PackedBf16Call& c, int r0, int panel) {
       acc[i][1] = _mm512_dpbf16_ps(acc[i][1], xv, w1);
     }
   }
-  const int o0 = panel * kPanelWidth;
-  const int nvalid = std::min(kPanelWidth, w.n - o0);
-  const __mmask16 lo = nvalid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << nvalid) - 1u);
-  const __mmask16 hi = nvalid >= 32 ? 0xFFFF
-                       : nvalid > 16 ? static_cast<__mmask16>((1u << (nvalid - 16)) - 1u)
-                                     : 0;
-  __m512 b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
-  if (c.bias) {
-    b0 = _mm512_maskz_loadu_ps(lo, c.bias + o0);
-    b1 = _mm512_maskz_loadu_ps(hi, c.bias + o0 + 16);
-  }
-  for (int i = 0; i < MR; ++i) {
-    float* y = c.y + static_cast<long>(r0 + i) * c.ldy + o0;
-    __m512 v0 = acc[i][0], v1 = acc[i][1];
-    if (c.bias) {
-      v0 = _mm512_add_ps(v0, b0);
-      v1 = _mm512_add_ps(v1, b1);
-    }
-    if (c.epilogue == PackedEpilogue::kAccumulate) {
-      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(lo, y), v0);
-      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(hi, y + 16), v1);
-    }
-    _mm512_mask_storeu_ps(y, lo, v0);
-    _mm512_mask_storeu_ps(y + 16, hi, v1);
-  }
-  if (c.epilogue == PackedEpilogue::kGelu) gelu_panel(c, r0, MR, o0, nvalid);
-}
-
-template <int MR>
-void dispatch(const PackedBf16Call& c, int r0, int rows, int panel) {
-  if constexpr (MR > 1) {
-    if (rows < MR) return dispatch<MR - 1>(c, r0, rows, panel);
-  }
-  tile<MR>(c, r0, panel);
+  packed::store_f32_tile_avx512<MR>(c, acc, r0, panel);
 }
 
 }  // namespace
 
-// Panels outer, balanced row blocks of up to 12 inner, as packed_f32_avx512.
+// Row blocks of up to 12, as packed_f32_avx512 (packed::for_each_tile).
 void packed_bf16_avx512bf16(const PackedBf16Call& c) {
-  const int blocks = (c.rows + 11) / 12;
-  for (int panel = 0; panel < panel_count(c.w->n); ++panel) {
-    int r0 = 0;
-    for (int b = 0; b < blocks; ++b) {
-      const int n = (c.rows - r0 + (blocks - b) - 1) / (blocks - b);
-      dispatch<12>(c, r0, n, panel);
-      r0 += n;
-    }
-  }
+  packed::for_each_tile<12>(c, [&](auto mr, int r0, int panel) { tile<decltype(mr)::value>(c, r0, panel); });
 }
 
 #pragma GCC diagnostic pop

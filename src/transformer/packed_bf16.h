@@ -34,6 +34,8 @@ struct PackedBf16Call {
   float* y = nullptr;           // rows x n, row stride ldy
   int ldy = 0;
   PackedEpilogue epilogue = PackedEpilogue::kStore;
+  // Only panels [panel_begin, panel_end) (panel_end < 0: to the last), as PackedCall.
+  int panel_begin = 0, panel_end = -1;
 };
 
 using PackedBf16Fn = void (*)(const PackedBf16Call& c);

@@ -9,6 +9,7 @@
 
 #include "transformer/dense_kernels.h"
 #include "transformer/layers.h"
+#include "transformer/packed_driver.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -19,16 +20,10 @@ namespace fenlei::transformer {
 
 namespace {
 
-int panel_count(int n) { return (n + kPanelWidth - 1) / kPanelWidth; }
+using packed::panel_count;
 
 const float* panel_at(const PackedF32& p, int panel) {
   return p.panels.data() + static_cast<size_t>(panel) * p.k * kPanelWidth;
-}
-
-// GELU over the stored outputs of one panel, row by row (what every kernel does last).
-void gelu_panel(const PackedCall& c, int r0, int rows, int o0, int nvalid) {
-  for (int r = r0; r < r0 + rows; ++r)
-    activate(hf::Activation::kGeluErf, c.y + static_cast<long>(r) * c.ldy + o0, nvalid);
 }
 
 }  // namespace
@@ -55,32 +50,17 @@ std::vector<float> unpack_f32(const PackedF32& p) {
   return w;
 }
 
-void packed_panel_range(const PackedCall& c, int* begin, int* end) {
-  const int panels = panel_count(c.w->n);
-  *end = c.panel_end < 0 ? panels : std::min(c.panel_end, panels);
-  *begin = std::clamp(c.panel_begin, 0, *end);
-}
+void packed_panel_range(const PackedCall& c, int* begin, int* end) { packed::panel_range(c, begin, end); }
 
 void packed_f32_ref(const PackedCall& c) {
   const PackedF32& w = *c.w;
-  int pb, pe;
-  packed_panel_range(c, &pb, &pe);
-  const int o_begin = pb * kPanelWidth, o_end = std::min(w.n, pe * kPanelWidth);
-  for (int r = 0; r < c.rows; ++r) {
+  packed::reference_loop(c, [&](int r, int o) {
     const float* x = c.x + static_cast<long>(r) * c.ldx;
-    for (int o = o_begin; o < o_end; ++o) {
-      const float* col = panel_at(w, o / kPanelWidth) + o % kPanelWidth;
-      float acc = 0.0f;
-      for (int p = 0; p < w.k; ++p) acc = std::fma(x[p], col[static_cast<size_t>(p) * kPanelWidth], acc);
-      float v = acc;
-      if (c.bias) v = v + c.bias[o];
-      float* y = c.y + static_cast<long>(r) * c.ldy + o;
-      if (c.epilogue == PackedEpilogue::kAccumulate) v = *y + v;
-      *y = v;
-    }
-  }
-  if (c.epilogue == PackedEpilogue::kGelu)
-    for (int o0 = o_begin; o0 < o_end; o0 += kPanelWidth) gelu_panel(c, 0, c.rows, o0, std::min(kPanelWidth, w.n - o0));
+    const float* col = panel_at(w, o / kPanelWidth) + o % kPanelWidth;
+    float acc = 0.0f;
+    for (int p = 0; p < w.k; ++p) acc = std::fma(x[p], col[static_cast<size_t>(p) * kPanelWidth], acc);
+    return c.bias ? acc + c.bias[o] : acc;
+  });
 }
 
 #ifdef FENLEI_X86
@@ -92,19 +72,6 @@ void packed_f32_ref(const PackedCall& c) {
 #endif
 
 namespace {
-
-// Rows of a call split into blocks of at most `mr`, as even as possible (45 rows, mr 12:
-// 12 + 11 + 11 + 11), so that no block runs with a handful of rows.
-template <typename Tile>
-void for_each_row_block(int rows, int mr, Tile&& tile) {
-  const int blocks = (rows + mr - 1) / mr;
-  int r0 = 0;
-  for (int b = 0; b < blocks; ++b) {
-    const int n = (rows - r0 + (blocks - b) - 1) / (blocks - b);
-    tile(r0, n);
-    r0 += n;
-  }
-}
 
 // MR rows x 32 outputs: 2 x MR accumulators, k rows of the panel streamed once.
 template <int MR>
@@ -125,32 +92,7 @@ __attribute__((target("avx512f"))) void tile_avx512(const PackedCall& c, int r0,
       acc[i][1] = _mm512_fmadd_ps(xv, w1, acc[i][1]);
     }
   }
-  const int o0 = panel * kPanelWidth;
-  const int nvalid = std::min(kPanelWidth, w.n - o0);
-  const __mmask16 lo = nvalid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << nvalid) - 1u);
-  const __mmask16 hi = nvalid >= 32 ? 0xFFFF
-                       : nvalid > 16 ? static_cast<__mmask16>((1u << (nvalid - 16)) - 1u)
-                                     : 0;
-  __m512 b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
-  if (c.bias) {
-    b0 = _mm512_maskz_loadu_ps(lo, c.bias + o0);
-    b1 = _mm512_maskz_loadu_ps(hi, c.bias + o0 + 16);
-  }
-  for (int i = 0; i < MR; ++i) {
-    float* y = c.y + static_cast<long>(r0 + i) * c.ldy + o0;
-    __m512 v0 = acc[i][0], v1 = acc[i][1];
-    if (c.bias) {
-      v0 = _mm512_add_ps(v0, b0);
-      v1 = _mm512_add_ps(v1, b1);
-    }
-    if (c.epilogue == PackedEpilogue::kAccumulate) {
-      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(lo, y), v0);
-      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(hi, y + 16), v1);
-    }
-    _mm512_mask_storeu_ps(y, lo, v0);
-    _mm512_mask_storeu_ps(y + 16, hi, v1);
-  }
-  if (c.epilogue == PackedEpilogue::kGelu) gelu_panel(c, r0, MR, o0, nvalid);
+  packed::store_f32_tile_avx512<MR>(c, acc, r0, panel);
 }
 
 // AVX2: MR rows x 32 outputs as 4 x MR 8-wide accumulators (16 registers in all).
@@ -174,7 +116,7 @@ __attribute__((target("avx2,fma"))) void tile_avx2(const PackedCall& c, int r0, 
     }
   }
   const int o0 = panel * kPanelWidth;
-  const int nvalid = std::min(kPanelWidth, w.n - o0);
+  const int nvalid = packed::panel_outputs(w.n, o0);
   for (int i = 0; i < MR; ++i) {
     alignas(32) float s[kPanelWidth];
     for (int j = 0; j < 4; ++j) _mm256_store_ps(s + 8 * j, acc[i][j]);
@@ -195,37 +137,19 @@ __attribute__((target("avx2,fma"))) void tile_avx2(const PackedCall& c, int r0, 
       }
     }
   }
-  if (c.epilogue == PackedEpilogue::kGelu) gelu_panel(c, r0, MR, o0, nvalid);
-}
-
-template <int MR>
-void dispatch_avx512(const PackedCall& c, int r0, int rows, int panel) {
-  if constexpr (MR > 1) {
-    if (rows < MR) return dispatch_avx512<MR - 1>(c, r0, rows, panel);
-  }
-  tile_avx512<MR>(c, r0, panel);
+  if (c.epilogue == PackedEpilogue::kGelu) packed::gelu_rows(c, r0, MR, o0, nvalid);
 }
 
 }  // namespace
 
-// Panels outer (each is read from memory once; the row blocks after the first find it in L2),
-// row blocks of up to 12 inner (24 accumulators of the 32 registers).
+// Row blocks of up to 12 (24 accumulators of the 32 registers), see packed::for_each_tile.
 void packed_f32_avx512(const PackedCall& c) {
-  int pb, pe;
-  packed_panel_range(c, &pb, &pe);
-  for (int panel = pb; panel < pe; ++panel)
-    for_each_row_block(c.rows, 12, [&](int r0, int n) { dispatch_avx512<12>(c, r0, n, panel); });
+  packed::for_each_tile<12>(c, [&](auto mr, int r0, int panel) { tile_avx512<decltype(mr)::value>(c, r0, panel); });
 }
 
+// Row blocks of up to 3 (12 of the 16 registers).
 void packed_f32_avx2(const PackedCall& c) {
-  int pb, pe;
-  packed_panel_range(c, &pb, &pe);
-  for (int panel = pb; panel < pe; ++panel)
-    for_each_row_block(c.rows, 3, [&](int r0, int n) {
-      if (n == 3) tile_avx2<3>(c, r0, panel);
-      else if (n == 2) tile_avx2<2>(c, r0, panel);
-      else tile_avx2<1>(c, r0, panel);
-    });
+  packed::for_each_tile<3>(c, [&](auto mr, int r0, int panel) { tile_avx2<decltype(mr)::value>(c, r0, panel); });
 }
 
 #pragma GCC diagnostic pop

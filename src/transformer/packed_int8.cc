@@ -9,6 +9,7 @@
 
 #include "quant/kernels.h"
 #include "transformer/layers.h"
+#include "transformer/packed_driver.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -19,7 +20,7 @@ namespace fenlei::transformer {
 
 namespace {
 
-int panel_count(int n) { return (n + kPanelWidth - 1) / kPanelWidth; }
+using packed::panel_count;
 
 const int8_t* panel_at(const PackedInt8& p, int panel) {
   return p.panels.data() + static_cast<size_t>(panel) * p.kp * kPanelWidth;
@@ -27,11 +28,6 @@ const int8_t* panel_at(const PackedInt8& p, int panel) {
 
 size_t in_panel(int o, int i) {
   return (static_cast<size_t>(i / 4) * kPanelWidth + o % kPanelWidth) * 4 + i % 4;
-}
-
-void gelu_panel(const PackedInt8Call& c, int r0, int rows, int o0, int nvalid) {
-  for (int r = r0; r < r0 + rows; ++r)
-    activate(hf::Activation::kGeluErf, c.y + static_cast<long>(r) * c.ldy + o0, nvalid);
 }
 
 }  // namespace
@@ -60,22 +56,15 @@ int8_t packed_int8_at(const PackedInt8& p, int o, int i) {
 
 void packed_int8_ref(const PackedInt8Call& c) {
   const PackedInt8& w = *c.w;
-  for (int r = 0; r < c.rows; ++r) {
+  packed::reference_loop(c, [&](int r, int o) {
     const uint8_t* x = c.x + static_cast<long>(r) * c.ldx;
-    for (int o = 0; o < w.n; ++o) {
-      const int8_t* panel = panel_at(w, o / kPanelWidth);
-      int32_t acc = 0;
-      for (int i = 0; i < w.kp; ++i)
-        acc += (int32_t(x[i]) - quant::kActivationZero) * int32_t(panel[in_panel(o, i)]);
-      const float t = static_cast<float>(acc) * c.x_scale[r];
-      float v = std::fma(t, c.w_scale[o], c.bias[o]);
-      float* y = c.y + static_cast<long>(r) * c.ldy + o;
-      if (c.epilogue == PackedEpilogue::kAccumulate) v = *y + v;
-      *y = v;
-    }
-  }
-  if (c.epilogue == PackedEpilogue::kGelu)
-    for (int o0 = 0; o0 < w.n; o0 += kPanelWidth) gelu_panel(c, 0, c.rows, o0, std::min(kPanelWidth, w.n - o0));
+    const int8_t* panel = panel_at(w, o / kPanelWidth);
+    int32_t acc = 0;
+    for (int i = 0; i < w.kp; ++i)
+      acc += (int32_t(x[i]) - quant::kActivationZero) * int32_t(panel[in_panel(o, i)]);
+    const float t = static_cast<float>(acc) * c.x_scale[r];
+    return std::fma(t, c.w_scale[o], c.bias[o]);
+  });
 }
 
 #ifdef FENLEI_X86
@@ -111,11 +100,9 @@ FENLEI_VNNI_TARGET void tile(const PackedInt8Call& c, int r0, int panel) {
     }
   }
   const int o0 = panel * kPanelWidth;
-  const int nvalid = std::min(kPanelWidth, w.n - o0);
-  const __mmask16 lo = nvalid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << nvalid) - 1u);
-  const __mmask16 hi = nvalid >= 32 ? 0xFFFF
-                       : nvalid > 16 ? static_cast<__mmask16>((1u << (nvalid - 16)) - 1u)
-                                     : 0;
+  const int nvalid = packed::panel_outputs(w.n, o0);
+  const packed::PanelMasks m = packed::panel_masks(nvalid);
+  const __mmask16 lo = m.lo, hi = m.hi;
   const __m512i zero = _mm512_set1_epi32(quant::kActivationZero);
   const __m512i corr0 = _mm512_mullo_epi32(_mm512_loadu_si512(w.colsum.data() + o0), zero);
   const __m512i corr1 = _mm512_mullo_epi32(_mm512_loadu_si512(w.colsum.data() + o0 + 16), zero);
@@ -134,33 +121,15 @@ FENLEI_VNNI_TARGET void tile(const PackedInt8Call& c, int r0, int panel) {
     _mm512_mask_storeu_ps(y, lo, v0);
     _mm512_mask_storeu_ps(y + 16, hi, v1);
   }
-  if (c.epilogue == PackedEpilogue::kGelu) gelu_panel(c, r0, MR, o0, nvalid);
-}
-
-template <int MR>
-void dispatch(const PackedInt8Call& c, int r0, int rows, int panel) {
-  if constexpr (MR > 1) {
-    if (rows < MR) return dispatch<MR - 1>(c, r0, rows, panel);
-  }
-  tile<MR>(c, r0, panel);
+  if (c.epilogue == PackedEpilogue::kGelu) packed::gelu_rows(c, r0, MR, o0, nvalid);
 }
 
 }  // namespace
 
-// Panels outer, balanced row blocks of up to kRows inner, as packed_f32_avx512. GCC 12 keeps at
-// most 8 rows' 16 vpdpbusd accumulators in registers (with 12 it copies and spills them).
-constexpr int kRows = 8;
-
+// Row blocks of up to 8 (packed::for_each_tile). GCC 12 keeps at most 8 rows' 16 vpdpbusd
+// accumulators in registers (with 12 it copies and spills them).
 void packed_int8_avx512vnni(const PackedInt8Call& c) {
-  const int blocks = (c.rows + kRows - 1) / kRows;
-  for (int panel = 0; panel < panel_count(c.w->n); ++panel) {
-    int r0 = 0;
-    for (int b = 0; b < blocks; ++b) {
-      const int n = (c.rows - r0 + (blocks - b) - 1) / (blocks - b);
-      dispatch<kRows>(c, r0, n, panel);
-      r0 += n;
-    }
-  }
+  packed::for_each_tile<8>(c, [&](auto mr, int r0, int panel) { tile<decltype(mr)::value>(c, r0, panel); });
 }
 
 #pragma GCC diagnostic pop
@@ -186,7 +155,7 @@ __attribute__((target("avx2,fma"))) void tile_avx2(const PackedInt8Call& c, int 
     }
   }
   const int o0 = panel * kPanelWidth;
-  const int nvalid = std::min(kPanelWidth, w.n - o0);
+  const int nvalid = packed::panel_outputs(w.n, o0);
   for (int i = 0; i < MR; ++i) {
     float* y = c.y + static_cast<long>(r0 + i) * c.ldy + o0;
     for (int j = 0; j < nvalid; ++j) {
@@ -196,17 +165,14 @@ __attribute__((target("avx2,fma"))) void tile_avx2(const PackedInt8Call& c, int 
       y[j] = v;
     }
   }
-  if (c.epilogue == PackedEpilogue::kGelu) gelu_panel(c, r0, MR, o0, nvalid);
+  if (c.epilogue == PackedEpilogue::kGelu) packed::gelu_rows(c, r0, MR, o0, nvalid);
 }
 
 }  // namespace
 
+// Row blocks of up to 4 (exact integer sums: any split gives the same outputs).
 void packed_int8_avx2(const PackedInt8Call& c) {
-  for (int panel = 0; panel < panel_count(c.w->n); ++panel) {
-    int r0 = 0;
-    for (; r0 + 4 <= c.rows; r0 += 4) tile_avx2<4>(c, r0, panel);
-    for (; r0 < c.rows; ++r0) tile_avx2<1>(c, r0, panel);
-  }
+  packed::for_each_tile<4>(c, [&](auto mr, int r0, int panel) { tile_avx2<decltype(mr)::value>(c, r0, panel); });
 }
 
 #else

@@ -38,6 +38,8 @@ struct PackedInt8Call {
   float* y = nullptr;              // rows x n, row stride ldy
   int ldy = 0;
   PackedEpilogue epilogue = PackedEpilogue::kStore;
+  // Only panels [panel_begin, panel_end) (panel_end < 0: to the last), as PackedCall.
+  int panel_begin = 0, panel_end = -1;
 };
 
 using PackedInt8Fn = void (*)(const PackedInt8Call& c);

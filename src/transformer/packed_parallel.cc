@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "transformer/packed_driver.h"
+
 namespace fenlei::transformer {
 
 int intra_op_tasks(const ThreadPool* pool, int64_t macs, int units, int64_t min_macs) {
@@ -14,19 +16,35 @@ void split_range(int units, int tasks, int t, int* begin, int* end) {
   *end = static_cast<int>(static_cast<int64_t>(units) * (t + 1) / tasks);
 }
 
-void packed_f32_parallel(PackedF32Fn fn, const PackedCall& c, ThreadPool* pool,
-                         int64_t min_macs) {
-  const int panels = (c.w->n + kPanelWidth - 1) / kPanelWidth;
+namespace {
+
+template <typename Call>
+void split_panels(void (*fn)(const Call&), const Call& c, ThreadPool* pool, int64_t min_macs) {
+  const int panels = packed::panel_count(c.w->n);
   const int tasks = intra_op_tasks(pool, int64_t{c.rows} * c.w->n * c.w->k, panels, min_macs);
   if (tasks == 1) {
     fn(c);
     return;
   }
   pool->run(tasks, [&](int t) {
-    PackedCall part = c;
+    Call part = c;
     split_range(panels, tasks, t, &part.panel_begin, &part.panel_end);
     fn(part);
   });
+}
+
+}  // namespace
+
+void packed_parallel(PackedF32Fn fn, const PackedCall& c, ThreadPool* pool, int64_t min_macs) {
+  split_panels(fn, c, pool, min_macs);
+}
+
+void packed_parallel(PackedBf16Fn fn, const PackedBf16Call& c, ThreadPool* pool, int64_t min_macs) {
+  split_panels(fn, c, pool, min_macs);
+}
+
+void packed_parallel(PackedInt8Fn fn, const PackedInt8Call& c, ThreadPool* pool, int64_t min_macs) {
+  split_panels(fn, c, pool, min_macs);
 }
 
 }  // namespace fenlei::transformer

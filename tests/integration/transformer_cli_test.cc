@@ -91,6 +91,51 @@ TEST(TransformerCli, ImportTokenizePredictAndQuantize) {
   }
 }
 
+// --intra-op-threads on predict, explain and test: the same output as without it; out of range
+// is a usage error; a cnn model accepts and ignores it. (Bit-identity with splits that really
+// happen is intra_op_threads_test; the fixtures are too small to split.)
+TEST(TransformerCli, IntraOpThreadsFlag) {
+  TempDir dir;
+  const std::string model = dir.file("bert.fenlei");
+  auto imported = run_fenlei("import '" + hf_dir("bert") + "' --output '" + model + "'");
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  std::string texts, labelled = "label\ttext\n";
+  for (const auto& r : expected("bert", 40)) {
+    texts += r["text"].get<std::string>() + "\n";
+    labelled += "pos\t" + r["text"].get<std::string>() + "\n";
+  }
+  const std::string data = dir.file("test.tsv");
+  write_text_file(data, labelled);
+  const std::vector<std::pair<std::string, std::string>> commands = {
+      {"predict '" + model + "' --k 3 --json", texts},
+      {"explain '" + model + "' --json", "房间很干净，服务也好\n"},
+      {"test '" + model + "' '" + data + "' --json", ""}};
+  for (const auto& [command, input] : commands) {
+    auto plain = run_fenlei(command, input);
+    ASSERT_EQ(plain.exit_code, 0) << command << plain.err;
+    for (const char* n : {"1", "2", "3"}) {
+      auto threaded = run_fenlei(command + " --intra-op-threads " + n, input);
+      ASSERT_EQ(threaded.exit_code, 0) << command << threaded.err;
+      EXPECT_EQ(threaded.out, plain.out) << command << " --intra-op-threads " << n;
+    }
+    for (const char* bad : {"0", "257", "x"}) {
+      auto r = run_fenlei(command + " --intra-op-threads " + bad, input);
+      EXPECT_EQ(r.exit_code, 2) << command << " " << bad;
+      EXPECT_NE(r.err.find("--intra-op-threads"), std::string::npos) << r.err;
+    }
+  }
+  for (const char* command : {"predict", "explain", "test", "serve"}) {
+    auto help = run_fenlei(std::string(command) + " --help");
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_NE(help.out.find("--intra-op-threads"), std::string::npos) << command;
+  }
+  const std::string cnn = test_data_dir() + "/compat/v1-seed-cnn-char.fenlei";
+  auto plain = run_fenlei("predict '" + cnn + "'", "房间很干净\n");
+  auto threaded = run_fenlei("predict '" + cnn + "' --intra-op-threads 2", "房间很干净\n");
+  ASSERT_EQ(threaded.exit_code, 0) << threaded.err;
+  EXPECT_EQ(threaded.out, plain.out);
+}
+
 TEST(TransformerCli, TokenizeWorksForEveryKindOfModel) {
   // A cnn model from the compatibility set: jieba words or characters, no special tokens.
   const std::string compat = test_data_dir() + "/compat";

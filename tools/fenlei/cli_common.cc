@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "base/file_util.h"
+#include "fenlei/classifier.h"
 #include "fenlei/log.h"
 
 namespace fenlei::cli {
@@ -49,6 +50,14 @@ int parse(CLI::App& app, int argc, char** argv) {
     return kExitUsage;
   }
   return -1;
+}
+
+void add_intra_op_threads_flag(CLI::App& app, int& threads) {
+  app.add_option("--intra-op-threads", threads,
+                 "Threads per text, as ONNX Runtime's intra_op_num_threads (default 1): a "
+                 "transformer model splits each text's dense layers and attention heads over "
+                 "them, with identical results for any N; other models ignore it")
+      ->check(CLI::Range(1, kMaxIntraOpThreads));
 }
 
 int fail(const std::string& command, const Status& status) {

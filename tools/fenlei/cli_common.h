@@ -27,6 +27,9 @@ std::unique_ptr<CLI::App> make_app(const std::string& name, const std::string& d
 // (0 after printing --help, 2 after printing a usage error).
 int parse(CLI::App& app, int argc, char** argv);
 
+// --intra-op-threads N (predict, test, explain, serve): LoadOptions::intra_op_threads.
+void add_intra_op_threads_flag(CLI::App& app, int& threads);
+
 // Prints "fenlei <command>: error: <message>" to stderr and returns kExitFailure.
 int fail(const std::string& command, const Status& status);
 int fail(const std::string& command, const std::string& message);

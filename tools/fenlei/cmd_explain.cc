@@ -66,6 +66,7 @@ void print_explanation(Explanation e, int top, bool json) {
 int run_explain(int argc, char** argv) {
   std::string model_path, input = "-";
   ExplainOptions options;
+  LoadOptions load;
   int top = 0;
   bool json = false;
   auto app = make_app("explain", kDescription);
@@ -75,9 +76,10 @@ int run_explain(int argc, char** argv) {
   app->add_option("--top", top, "Only the N heaviest tokens, heaviest first (0 = all, in order)")
       ->check(CLI::NonNegativeNumber);
   app->add_flag("--json", json, "One JSON object per line");
+  add_intra_op_threads_flag(*app, load.intra_op_threads);
   if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
 
-  auto model = Classifier::load(model_path);
+  auto model = Classifier::load(model_path, load);
   if (!model.ok()) return fail("explain", model.status());
   auto in = LineInput::open(input);
   if (!in.ok()) return fail("explain", in.status());

@@ -51,6 +51,7 @@ void print_prediction(const Prediction& p, bool json) {
 int run_predict(int argc, char** argv) {
   std::string model_path, input = "-";
   PredictOptions options;
+  LoadOptions load;
   bool json = false, replace_invalid = false;
   auto app = make_app("predict", kDescription);
   app->add_option("MODEL", model_path, "Model file (float or int8)")->required();
@@ -62,9 +63,10 @@ int run_predict(int argc, char** argv) {
   app->add_flag("--json", json, "One JSON object per line");
   app->add_flag("--replace-invalid-utf8", replace_invalid,
                 "Replace invalid UTF-8 with U+FFFD instead of failing");
+  add_intra_op_threads_flag(*app, load.intra_op_threads);
   if (int rc = parse(*app, argc, argv); rc >= 0) return rc;
 
-  auto model = Classifier::load(model_path);
+  auto model = Classifier::load(model_path, load);
   if (!model.ok()) return fail("predict", model.status());
   {  // the model's defaults (multi-label: the labels that apply) for what was not given
     const PredictOptions defaults = default_predict_options((*model)->info());

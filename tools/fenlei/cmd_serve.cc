@@ -42,14 +42,15 @@ class ClassifierPredictor : public server::Predictor {
   std::shared_ptr<const Classifier> classifier_;
 };
 
-StatusOr<std::shared_ptr<const server::Predictor>> load_predictor(const std::string& path) {
+StatusOr<std::shared_ptr<const server::Predictor>> load_predictor(const std::string& path,
+                                                                  const LoadOptions& load) {
   // Read, not mapped (Classifier::load maps): a long-running server must survive its model
   // file being overwritten in place (`cp new.fenlei served.fenlei`, then a reload), which would
   // change or cut off a mapping's pages under it (SIGBUS). A copy costs no more memory here: the
   // checksum pass makes every page of a mapping resident anyway, and the bytes are freed once
   // the model is built from them.
   FENLEI_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
-  FENLEI_ASSIGN_OR_RETURN(auto classifier, Classifier::load_from_memory(bytes, path));
+  FENLEI_ASSIGN_OR_RETURN(auto classifier, Classifier::load_from_memory(bytes, path, load));
   bytes = std::string();
   // Before the model takes traffic (and, on reload, before it replaces the old one): the first
   // requests then run at steady-state latency.
@@ -111,6 +112,8 @@ int run_serve(int argc, char** argv) {
   add_bounded(*app, "--port", options.port, "Port to bind; 0 picks a free one", 0, 65535);
   add_bounded(*app, "--threads", options.service.batcher.threads,
               "Prediction worker threads", 1, 256);
+  LoadOptions load;
+  add_intra_op_threads_flag(*app, load.intra_op_threads);
   add_bounded(*app, "--http-threads", options.http_threads,
               "Threads that run requests (connections are not tied to threads)", 1, 4096);
   add_connection_flags(*app, options.connections);
@@ -200,7 +203,8 @@ int run_serve(int argc, char** argv) {
        }});
   if (!watching.ok()) return fail("serve", watching);
 
-  auto server = server::Server::create(models, load_predictor, options);
+  auto loader = [load](const std::string& path) { return load_predictor(path, load); };
+  auto server = server::Server::create(models, loader, options);
   if (!server.ok()) return fail("serve", server.status());
   server_holder = std::move(server).value();
   if (Status started = server_holder->start(); !started.ok()) return fail("serve", started);

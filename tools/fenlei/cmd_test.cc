@@ -1,4 +1,5 @@
 // fenlei test: evaluate a model on labelled data.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -6,11 +7,13 @@
 #include "cli_common.h"
 #include "command.h"
 #include "base/string_util.h"
+#include "base/thread_pool.h"
 #include "core/model_bundle.h"
 #include "eval/evaluate.h"
 #include "eval/metrics_json.h"
 #include "data/dataset.h"
 #include "fenlei/metrics.h"
+#include "transformer/encoder_engine.h"
 
 namespace fenlei::cli {
 namespace {
@@ -61,8 +64,11 @@ int run_test(int argc, char** argv) {
                   "With --k: labels below this probability are not predicted (default 0; "
                   "multi-label models: a label is predicted from this probability, default 0.5)")
       ->check(CLI::Range(0.0, 1.0));
-  app->add_option("--threads", threads, "Threads (default: all cores)")
+  app->add_option("--threads", threads,
+                  "Threads that split the texts (default: all cores; transformer models: all cores / "
+                  "--intra-op-threads)")
       ->check(CLI::NonNegativeNumber);
+  add_intra_op_threads_flag(*app, evaluate.intra_op_threads);
   app->add_option("--format", format, "auto, tsv, csv, jsonl or fasttext");
   app->add_option("--text-column", read.text_column, "Column (or JSON key) holding the text");
   app->add_option("--label-column", read.label_column, "Column (or JSON key) holding the label");
@@ -105,6 +111,9 @@ int run_test(int argc, char** argv) {
   } else if (evaluate.threshold > 0 && evaluate.k == 0) {
     evaluate.k = 1;
   }
+  // All cores in all: a transformer's text-threads each run their texts on intra-op threads.
+  if (threads == 0 && model->engine->kind() == transformer::kEngineKind)
+    threads = std::max(1, ThreadPool::hardware_threads() / evaluate.intra_op_threads);
   auto result = eval::evaluate_texts(*model, texts, *truth, threads, evaluate);
   if (!result.ok()) return fail("test", result.status());
   if (result->multi_label) {

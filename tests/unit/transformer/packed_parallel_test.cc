@@ -1,5 +1,6 @@
 // Intra-op threads for one text: 1, 2 and 3 threads give bit-identical outputs, for single
-// packed layers and for the whole encoder on the committed Hugging Face fixtures.
+// packed layers (float, bf16, int8) and for the whole encoder (float, int8, bf16) on the
+// committed Hugging Face fixtures.
 #include "transformer/packed_parallel.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "quant/bf16.h"
+#include "quant/kernels.h"
 #include "transformer/checkpoint.h"
 #include "transformer/dense_kernels.h"
 #include "transformer/encoder.h"
@@ -75,11 +78,66 @@ TEST(PackedParallel, LayersAreBitIdenticalForOneTwoAndThreeThreads) {
         for (ThreadPool* pool : {&two, &three}) {
           std::vector<float> got = y0;
           c.y = got.data();
-          packed_f32_parallel(fn, c, pool, /*min_macs=*/0);
+          packed_parallel(fn, c, pool, /*min_macs=*/0);
           EXPECT_TRUE(bit_equal(got, want)) << s.rows << "x" << s.n << "x" << s.k << " threads "
                                             << pool->size() << " epilogue " << static_cast<int>(e);
         }
       }
+  }
+}
+
+// The int8 and bf16 kernels split the same way: every kernel, every epilogue.
+TEST(PackedParallel, Int8AndBf16LayersAreBitIdenticalForOneTwoAndThreeThreads) {
+  std::vector<PackedInt8Fn> int8_fns = {packed_int8_ref};
+  if (quant::cpu_has_avx512vnni()) int8_fns.push_back(packed_int8_avx512vnni);
+  if (quant::cpu_has_avx2()) int8_fns.push_back(packed_int8_avx2);
+  std::vector<PackedBf16Fn> bf16_fns = {packed_bf16_ref};
+  if (best_packed_bf16() != packed_bf16_ref) bf16_fns.push_back(best_packed_bf16());
+  ThreadPool two(2), three(3);
+  std::mt19937 rng(10);
+  std::uniform_int_distribution<int> q(-127, 127);
+  struct Shape {
+    int rows, n, k;
+  };
+  for (const Shape s : {Shape{1, 33, 17}, Shape{5, 96, 40}, Shape{13, 70, 64}, Shape{45, 160, 96}}) {
+    auto b = random_vec(s.n, &rng), y0 = random_vec(static_cast<size_t>(s.rows) * s.n, &rng);
+    // int8: weights and activations (u8 = q + 128, padded k) at random.
+    std::vector<int8_t> w8(static_cast<size_t>(s.n) * s.k);
+    for (int8_t& v : w8) v = static_cast<int8_t>(q(rng));
+    const PackedInt8 p8 = pack_int8(w8.data(), s.n, s.k, s.k);
+    std::vector<uint8_t> x8(static_cast<size_t>(s.rows) * p8.kp, quant::kActivationZero);
+    for (int r = 0; r < s.rows; ++r)
+      for (int i = 0; i < s.k; ++i) x8[static_cast<size_t>(r) * p8.kp + i] = static_cast<uint8_t>(q(rng) + 128);
+    std::vector<float> xs(s.rows, 0.01f), ws(s.n, 0.02f);
+    // bf16: float values rounded.
+    const auto wf = random_vec(static_cast<size_t>(s.n) * s.k, &rng);
+    std::vector<uint16_t> wb(wf.size());
+    quant::floats_to_bf16_ref(wf.data(), static_cast<long>(wf.size()), wb.data());
+    const PackedBf16 pb = pack_bf16(wb.data(), s.n, s.k, s.k);
+    std::vector<uint16_t> xb(static_cast<size_t>(s.rows) * pb.kp, 0);
+    for (int r = 0; r < s.rows; ++r) {
+      const auto xf = random_vec(s.k, &rng);
+      quant::floats_to_bf16_ref(xf.data(), s.k, xb.data() + static_cast<size_t>(r) * pb.kp);
+    }
+    for (PackedEpilogue e : {PackedEpilogue::kStore, PackedEpilogue::kAccumulate, PackedEpilogue::kGelu}) {
+      // fn(c) on one thread, then split over 2 and 3: the same bits.
+      auto check = [&](auto fn, auto c, const char* kind) {
+        std::vector<float> want = y0;
+        c.y = want.data();
+        fn(c);
+        for (ThreadPool* pool : {&two, &three}) {
+          std::vector<float> got = y0;
+          c.y = got.data();
+          packed_parallel(fn, c, pool, /*min_macs=*/0);
+          EXPECT_TRUE(bit_equal(got, want)) << kind << " " << s.rows << "x" << s.n << "x" << s.k
+                                            << " threads " << pool->size() << " epilogue " << static_cast<int>(e);
+        }
+      };
+      for (PackedInt8Fn fn : int8_fns)
+        check(fn, PackedInt8Call{x8.data(), s.rows, p8.kp, xs.data(), &p8, ws.data(), b.data(), nullptr, s.n, e}, "int8");
+      for (PackedBf16Fn fn : bf16_fns)
+        check(fn, PackedBf16Call{xb.data(), s.rows, pb.kp, &pb, b.data(), nullptr, s.n, e}, "bf16");
+    }
   }
 }
 
@@ -98,10 +156,14 @@ TEST(PackedParallel, PanelRangeWritesOnlyItsOutputs) {
       EXPECT_EQ(y[r * n + o] == -7.0f, o < 32 || o >= 64) << r << " " << o;
 }
 
-void check_encoder(const std::string& model) {
+enum class Precision { kFloat, kInt8, kBf16 };
+
+void check_encoder(const std::string& model, Precision precision = Precision::kFloat) {
   auto ck = read_checkpoint(std::string(FENLEI_TEST_DATA_DIR) + "/hf/" + model);
   ASSERT_TRUE(ck.ok()) << ck.status().to_string();
-  const EncoderWeights w = pack_encoder(ck->encoder);
+  const EncoderWeights w = precision == Precision::kInt8   ? quantize_encoder(ck->encoder)
+                           : precision == Precision::kBf16 ? bf16_encoder(ck->encoder)
+                                                           : pack_encoder(ck->encoder);
   ThreadPool two(2), three(3);
   EncoderScratch s1, s2, s3;
   s2.pool = &two;
@@ -120,6 +182,14 @@ void check_encoder(const std::string& model) {
 
 TEST(PackedParallel, BertLogitsAreBitIdenticalForOneTwoAndThreeThreads) { check_encoder("bert"); }
 TEST(PackedParallel, ElectraLogitsAreBitIdenticalForOneTwoAndThreeThreads) { check_encoder("electra"); }
+TEST(PackedParallel, Int8LogitsAreBitIdenticalForOneTwoAndThreeThreads) {
+  check_encoder("bert", Precision::kInt8);
+  check_encoder("electra", Precision::kInt8);
+}
+TEST(PackedParallel, Bf16LogitsAreBitIdenticalForOneTwoAndThreeThreads) {
+  check_encoder("bert", Precision::kBf16);
+  check_encoder("electra", Precision::kBf16);
+}
 
 }  // namespace
 }  // namespace fenlei::transformer
