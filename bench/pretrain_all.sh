@@ -12,14 +12,16 @@
 # Knobs: DATASETS="chnsenticorp_htl ..." THREADS=1 (fine-tuning) PT_THREADS=2 PT_EPOCHS=3
 #   OUT=/tmp/fenlei_pretrain_all SKIP_PRETRAIN=path/pretrained.fenlei (reuse one; the corpus is
 #   still rebuilt for the random baseline's vocabulary) SUBSET="online_shopping_senti:2" (every
-#   k-th training row of that dataset, as bench/transformer_preset_accuracy.sh; default none).
+#   k-th training row of that dataset, as bench/transformer_preset_accuracy.sh; default none)
+#   INITS="pretrained random" (which encoders to fine-tune; "pretrained" alone with SKIP_PRETRAIN
+#   finishes a table whose random rows exist).
 # online_shopping_multi is in the corpus but not fine-tuned: transformer fine-tuning is
 # single-label only ("multi-label data; transformer fine-tuning is single-label (softmax) only").
 set -euo pipefail
 BUILD=${1:-build}
 DATASETS=${DATASETS:-"chnsenticorp_htl online_shopping_senti online_shopping_cats thucnews_titles sst2_en trec_en"}
 THREADS=${THREADS:-1}; PT_THREADS=${PT_THREADS:-2}; PT_EPOCHS=${PT_EPOCHS:-3}
-SUBSET=${SUBSET:-}
+SUBSET=${SUBSET:-}; INITS=${INITS:-"pretrained random"}
 DATA=${DATA:-$(cd "$(dirname "$0")/../../shared/data" 2>/dev/null && pwd || echo ../shared/data)}
 FENLEI=$BUILD/fenlei
 OUT=${OUT:-/tmp/fenlei_pretrain_all}; mkdir -p "$OUT"
@@ -62,7 +64,7 @@ for ds in $DATASETS; do
     fi
   done
   n=$(( $(wc -l < "$train") - 1 ))
-  for init in pretrained random; do
+  for init in $INITS; do
     m=$OUT/$init.$ds.fenlei
     # shellcheck disable=SC2086
     /usr/bin/time -f "%e %U %S" -o "$OUT/$init.$ds.time" "$FENLEI" train --init "$OUT/$init.fenlei" \
