@@ -18,6 +18,8 @@
 # online_shopping_multi is in the corpus but not fine-tuned: transformer fine-tuning is
 # single-label only ("multi-label data; transformer fine-tuning is single-label (softmax) only").
 set -euo pipefail
+# shellcheck source=bench_lib.sh
+source "$(dirname "$0")/bench_lib.sh"
 BUILD=${1:-build}
 DATASETS=${DATASETS:-"chnsenticorp_htl online_shopping_senti online_shopping_cats thucnews_titles sst2_en trec_en"}
 THREADS=${THREADS:-1}; PT_THREADS=${PT_THREADS:-2}; PT_EPOCHS=${PT_EPOCHS:-3}
@@ -56,13 +58,7 @@ PRESET_FLAGS="--epochs 6 --batch-size 32 --lr 1e-3 --warmup-ratio 0.1 --lr-sched
 echo "| dataset | training rows | encoder | acc / macro-F1 | best epoch / run | fine-tune wall s (CPU s) |"
 echo "|---|---|---|---|---|---|"
 for ds in $DATASETS; do
-  train=$DATA/$ds/train.tsv
-  for s in $SUBSET; do
-    if [ "${s%%:*}" = "$ds" ]; then
-      train=$OUT/$ds.train.subset.tsv
-      awk -v k="${s##*:}" 'NR == 1 || (NR - 2) % k == 0' "$DATA/$ds/train.tsv" > "$train"
-    fi
-  done
+  train=$(bench_train_rows "$DATA" "$ds" "$OUT" "$SUBSET")
   n=$(( $(wc -l < "$train") - 1 ))
   for init in $INITS; do
     m=$OUT/$init.$ds.fenlei
