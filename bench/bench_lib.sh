@@ -110,3 +110,17 @@ bench_wait_serving() {
   cat "$log" >&2
   return 1
 }
+
+# bench_train_rows DATA_DIR DATASET OUT "name:k ...": the training file of DATASET — its
+# train.tsv, or for a DATASET named in the list, every k-th of its rows written under OUT (header
+# kept; dev/test stay whole), as the accuracy tables' "every 2nd row" rows.
+bench_train_rows() {
+  local data=$1 ds=$2 out=$3 subsets=$4 s train=$1/$2/train.tsv
+  for s in $subsets; do
+    if [ "${s%%:*}" = "$ds" ]; then
+      train=$out/$ds.train.subset.tsv
+      awk -v k="${s##*:}" 'NR == 1 || (NR - 2) % k == 0' "$data/$ds/train.tsv" > "$train"
+    fi
+  done
+  echo "$train"
+}

@@ -6,6 +6,8 @@
 #   THREADS=1 OUT=/tmp/dir EXTRA="--seed 1" SUBSET="online_shopping_senti:2" to vary the run;
 #   SUBSET=name:k trains on every k-th training row of that dataset (dev/test stay whole).
 set -euo pipefail
+# shellcheck source=bench_lib.sh
+source "$(dirname "$0")/bench_lib.sh"
 BUILD=${1:-build}; shift $(( $# > 0 ? 1 : 0 ))
 DATASETS=${*:-"chnsenticorp_htl online_shopping_senti thucnews_titles sst2_en trec_en"}
 THREADS=${THREADS:-1}
@@ -18,13 +20,7 @@ OUT=${OUT:-/tmp/fenlei_transformer_preset}; mkdir -p "$OUT"
 echo "| dataset | train texts | transformer acc / F1 | best epoch / run | train wall s (CPU s) |"
 echo "|---|---|---|---|---|"
 for ds in $DATASETS; do
-  train=$DATA/$ds/train.tsv
-  for s in $SUBSET; do
-    if [ "${s%%:*}" = "$ds" ]; then
-      train=$OUT/$ds.train.subset.tsv
-      awk -v k="${s##*:}" 'NR == 1 || (NR - 2) % k == 0' "$DATA/$ds/train.tsv" > "$train"
-    fi
-  done
+  train=$(bench_train_rows "$DATA" "$ds" "$OUT" "$SUBSET")
   n=$(( $(wc -l < "$train") - 1 ))
   m=$OUT/$ds.transformer.fenlei
   # shellcheck disable=SC2086

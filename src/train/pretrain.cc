@@ -129,30 +129,36 @@ bool is_special_token(const std::string& t) {
 
 }  // namespace
 
-StatusOr<hf::EncoderConfig> pretrain_config(const std::string& arch, const std::string& size) {
-  if (arch != "bert" && arch != "electra")
-    return invalid_argument_error("--arch must be bert or electra, not '" + arch + "'");
+hf::EncoderConfig scratch_bert_config(const std::string& arch, const ScratchBertShape& shape) {
   hf::EncoderConfig c;
   c.model_type = arch;
-  c.architecture = arch == "bert" ? "BertModel" : "ElectraModel";
-  if (size == "tiny") {
-    c.num_layers = 2, c.hidden_size = 128, c.num_heads = 2, c.intermediate_size = 512;
-    c.embedding_size = 128;
-  } else if (size == "small") {
-    c.num_layers = 4, c.hidden_size = 256, c.num_heads = 4, c.intermediate_size = 1024;
-    c.embedding_size = arch == "electra" ? 128 : 256;  // ELECTRA-small's factorised embeddings
-  } else if (size == "base") {
-    c.num_layers = 12, c.hidden_size = 768, c.num_heads = 12, c.intermediate_size = 3072;
-    c.embedding_size = 768;
-  } else {
-    return invalid_argument_error("--size must be tiny, small or base, not '" + size + "'");
-  }
-  c.max_position_embeddings = 512;
+  c.architecture = arch == "electra" ? "ElectraModel" : "BertModel";
+  c.num_layers = shape.layers;
+  c.hidden_size = shape.hidden;
+  c.embedding_size = shape.embedding > 0 ? shape.embedding : shape.hidden;
+  c.num_heads = shape.heads;
+  c.intermediate_size = shape.ffn;
+  c.max_position_embeddings = shape.max_positions;
   c.type_vocab_size = 2;
+  c.pad_token_id = 0;
   c.layer_norm_eps = 1e-12f;
   c.hidden_act = hf::Activation::kGeluErf;
   c.hidden_act_name = "gelu";
   return c;
+}
+
+StatusOr<hf::EncoderConfig> pretrain_config(const std::string& arch, const std::string& size) {
+  if (arch != "bert" && arch != "electra")
+    return invalid_argument_error("--arch must be bert or electra, not '" + arch + "'");
+  ScratchBertShape shape;  // tiny
+  if (size == "small") {
+    shape = {4, 256, 4, 1024, arch == "electra" ? 128 : 0, 512};  // ELECTRA-small factorises
+  } else if (size == "base") {
+    shape = {12, 768, 12, 3072, 0, 512};
+  } else if (size != "tiny") {
+    return invalid_argument_error("--size must be tiny, small or base, not '" + size + "'");
+  }
+  return scratch_bert_config(arch, shape);
 }
 
 Status PretrainOptions::validate() const {

@@ -67,8 +67,25 @@ struct PretrainResult {
   double train_seconds = 0;
 };
 
-// The from-scratch config of an architecture and size (vocab_size and max positions set by the
-// caller); INVALID_ARGUMENT for an unknown name.
+// What differs between fenlei's from-scratch encoders; everything else is fixed.
+struct ScratchBertShape {
+  int layers = 2;
+  int hidden = 128;
+  int heads = 2;
+  int ffn = 512;           // intermediate size
+  int embedding = 0;       // word embedding width; 0 = hidden (ELECTRA-small factorises it)
+  int max_positions = 512;
+};
+
+// The config of every encoder fenlei builds from scratch (`pretrain` and the `transformer`
+// preset), so both write models of one family: `arch` bert (BertModel) or electra
+// (ElectraModel, trusted to be one of the two), the shape's sizes, 2 token types, [PAD] at id 0
+// (the first token of a built vocabulary), LayerNorm eps 1e-12, exact-erf GELU, the config's
+// default dropout 0.1. vocab_size is left 0 for the caller.
+hf::EncoderConfig scratch_bert_config(const std::string& arch, const ScratchBertShape& shape);
+
+// The from-scratch config of an architecture and size (vocab_size set by the caller);
+// INVALID_ARGUMENT for an unknown name.
 StatusOr<hf::EncoderConfig> pretrain_config(const std::string& arch, const std::string& size);
 
 // A fresh encoder of `config` as transformers initialises one: weights normal(0,

@@ -23,22 +23,10 @@ Status ScratchEncoderOptions::validate() const {
 }
 
 hf::EncoderConfig scratch_encoder_config(const ScratchEncoderOptions& o, int vocab_size) {
-  hf::EncoderConfig c;
-  c.model_type = "bert";
-  c.architecture = "BertModel";
-  c.vocab_size = vocab_size;
-  c.num_layers = o.layers;
-  c.hidden_size = o.hidden;
-  c.embedding_size = o.hidden;
-  c.num_heads = o.heads;
-  c.intermediate_size = o.ffn;
   // Exactly the positions the preset trains with: a longer --max-len needs a new model anyway.
-  c.max_position_embeddings = o.max_len;
-  c.type_vocab_size = 2;
-  c.pad_token_id = 0;  // [PAD] is the first token of a built vocabulary
-  c.layer_norm_eps = 1e-12f;
-  c.hidden_act = hf::Activation::kGeluErf;
-  c.hidden_act_name = "gelu";
+  hf::EncoderConfig c =
+      scratch_bert_config("bert", {o.layers, o.hidden, o.heads, o.ffn, 0, o.max_len});
+  c.vocab_size = vocab_size;
   c.hidden_dropout_prob = o.dropout;
   c.attention_probs_dropout_prob = o.dropout;
   return c;

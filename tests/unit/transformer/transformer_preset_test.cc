@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "test_util.h"
+#include "train/pretrain.h"
 #include "transformer/trainable_encoder.h"
 
 namespace fenlei::train {
@@ -95,6 +96,37 @@ TEST(TransformerPreset, DefaultsAreASmallBert) {
   bad = ScratchEncoderOptions();
   bad.layers = 0;
   EXPECT_EQ(bad.validate().code(), StatusCode::kInvalidArgument);
+}
+
+// The preset's default encoder is `fenlei pretrain --size tiny`'s, field for field, except the
+// positions (the preset keeps exactly the 128 it trains with): one config family, one function.
+TEST(TransformerPreset, SameEncoderAsPretrainTiny) {
+  const hf::EncoderConfig preset = scratch_encoder_config(ScratchEncoderOptions(), 1000);
+  StatusOr<hf::EncoderConfig> tiny = pretrain_config("bert", "tiny");
+  ASSERT_TRUE(tiny.ok()) << tiny.status().message();
+  EXPECT_EQ(preset.model_type, tiny->model_type);
+  EXPECT_EQ(preset.architecture, tiny->architecture);
+  EXPECT_EQ(preset.num_layers, tiny->num_layers);
+  EXPECT_EQ(preset.hidden_size, tiny->hidden_size);
+  EXPECT_EQ(preset.embedding_size, tiny->embedding_size);
+  EXPECT_EQ(preset.num_heads, tiny->num_heads);
+  EXPECT_EQ(preset.intermediate_size, tiny->intermediate_size);
+  EXPECT_EQ(preset.type_vocab_size, tiny->type_vocab_size);
+  EXPECT_EQ(preset.pad_token_id, tiny->pad_token_id);
+  EXPECT_FLOAT_EQ(preset.layer_norm_eps, tiny->layer_norm_eps);
+  EXPECT_EQ(preset.hidden_act, tiny->hidden_act);
+  EXPECT_EQ(preset.hidden_act_name, tiny->hidden_act_name);
+  EXPECT_FLOAT_EQ(preset.hidden_dropout_prob, tiny->hidden_dropout_prob);
+  EXPECT_FLOAT_EQ(preset.attention_probs_dropout_prob, tiny->attention_probs_dropout_prob);
+  EXPECT_EQ(preset.max_position_embeddings, 128);
+  EXPECT_EQ(tiny->max_position_embeddings, 512);
+  // ELECTRA-small keeps its factorised 128-wide embeddings.
+  StatusOr<hf::EncoderConfig> electra = pretrain_config("electra", "small");
+  ASSERT_TRUE(electra.ok()) << electra.status().message();
+  EXPECT_EQ(electra->architecture, "ElectraModel");
+  EXPECT_EQ(electra->hidden_size, 256);
+  EXPECT_EQ(electra->embedding_size, 128);
+  EXPECT_EQ(pretrain_config("bert", "small")->embedding_size, 256);
 }
 
 TEST(TransformerPreset, VocabularyComesFromTheTrainingRowsOnly) {
