@@ -42,9 +42,14 @@ echo "== [2/3] AddressSanitizer + UndefinedBehaviorSanitizer build and tests (cl
 # -O1 -g1, the usual sanitizer build: line tables are all a report's stack trace needs (full
 # debug info at -O2 made this the slowest stage of CI), and assert()s stay on (no -DNDEBUG), so
 # the hot paths' internal checks run here too.
+# FENLEI_TEST_PCH: the test files' common headers (gtest/gmock, json, the standard library) are
+# parsed once into a precompiled header, not once per test file: about 2 CPU-seconds (20 %) less
+# per test file with clang (CI has no ccache). Not in stage 1: gcc's 125 MB PCH loads about as
+# slowly as it parses those headers and -O3 code generation dominates there (measured: no gain),
+# and a stage without the PCH still fails a test file that forgets an include.
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DFENLEI_SANITIZE="address;undefined" \
-  -DFENLEI_BUILD_FUZZERS=ON >/dev/null
+  -DFENLEI_BUILD_FUZZERS=ON -DFENLEI_TEST_PCH=ON >/dev/null
 cmake --build build-san -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-san --output-on-failure -j "$jobs" --timeout 900 -LE slow
