@@ -44,7 +44,7 @@ for ds in $DATASETS; do
   read -r wall cpu < "$OUT/$ds.time"
   printf "| %s | %d | %.4f / %.4f | %s / %s | %.0f (%.0f) |" "$ds" "$n" "$acc" "$f1" "$best_epoch" "$run" "$wall" "$cpu"
   if [ "$TORCH" = 1 ]; then
-    "$FENLEI" export "$m" --to hf "$OUT/$ds.hf" --force -q
+    "$FENLEI" export "$m" --to hf "$OUT/$ds.hf" --force -q > /dev/null
     OMP_NUM_THREADS=1 /usr/bin/time -f "%U" -o "$OUT/$ds.torch.time" "$PY" \
         "$(dirname "$0")/reference/transformer_finetune_ref.py" "$OUT/$ds.hf" "$train" --scratch \
         --valid "$DATA/$ds/dev.tsv" --test "$DATA/$ds/test.tsv" --threads 1 --batch 32 \
