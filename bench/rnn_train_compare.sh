@@ -18,7 +18,7 @@ echo "| preset | PyTorch ex/s | PyTorch peak RSS MB | fenlei ex/s | fenlei peak 
 echo "|---|---|---|---|---|---|---|"
 for p in $PRESETS; do
   OMP_NUM_THREADS=1 "$PY" "$HERE/reference/torch_textrnn.py" --speed --model "$p" --dataset "$DS" \
-      --limit "$N" --threads 1 > "$OUT/$p.torch.json" 2> "$OUT/$p.torch.err"
+      --limit "$N" --threads 1 --no-peak > "$OUT/$p.torch.json" 2> "$OUT/$p.torch.err"
   /usr/bin/time -f "%M" -o "$OUT/$p.fenlei.rss" "$BUILD/fenlei" train -i "$OUT/train.tsv" \
       --valid "$OUT/dev.tsv" -m "$p" -o "$OUT/$p.fenlei" --threads 1 --seed 1 --epochs 1 \
       --checkpoint none --log "$OUT/$p.log.jsonl" -q 2> "$OUT/$p.fenlei.err"

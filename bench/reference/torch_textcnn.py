@@ -180,26 +180,48 @@ def run_speed(args, data, model):
     return res
 
 
+def mean_loss(model, crit, x, y, batch=1024):
+    model.eval()
+    total = 0.0
+    with torch.inference_mode():
+        for i in range(0, len(x), batch):
+            xb, yb = torch.from_numpy(x[i:i + batch]), torch.from_numpy(y[i:i + batch])
+            total += crit(model(xb), yb).item() * len(xb)
+    model.train()
+    return total / max(1, len(x))
+
+
 def run_accuracy(args, data, model):
+    """Up to --epochs epochs; the epoch with the best --monitor value on dev is kept (highest
+    accuracy, or lowest loss as fenlei's presets choose), and with --patience N training stops
+    after N epochs without a better value (fenlei's early stopping). Test on the kept weights."""
     (x, y), (xd, yd), (xt, yt) = data["train"], data["dev"], data["test"]
     nc = len(data["classes"])
     opt, crit = make_optimizer(model), loss_fn(nc)
     gen = torch.Generator().manual_seed(args.seed)
+    by_loss = args.monitor == "valid_loss"
     epochs, best, best_state = [], None, None
     for ep in range(1, args.epochs + 1):
         n, sec, loss = train_epoch(model, opt, crit, x, y, args.batch_size, gen)
         dev = common.metrics(yd.tolist(), predict(model, xd, nc), nc)
         epochs.append({"epoch": ep, "train_loss": loss, "seconds": sec,
                        "examples_per_second": n / sec if sec else 0.0,
+                       "valid_loss": mean_loss(model, crit, xd, yd),
                        "valid_accuracy": dev["accuracy"], "valid_macro_f1": dev["macro_f1"]})
-        common.log(f"epoch {ep}: loss {loss:.4f} dev acc {dev['accuracy']:.4f} ({sec:.1f}s)")
-        if best is None or dev["accuracy"] > best["valid_accuracy"]:
+        common.log(f"epoch {ep}: loss {loss:.4f} dev loss {epochs[-1]['valid_loss']:.4f} "
+                   f"acc {dev['accuracy']:.4f} ({sec:.1f}s)")
+        better = best is None or (epochs[-1]["valid_loss"] < best["valid_loss"] if by_loss
+                                  else dev["accuracy"] > best["valid_accuracy"])
+        if better:
             best, best_state = epochs[-1], copy.deepcopy(model.state_dict())
+        elif args.patience and ep - best["epoch"] >= args.patience:
+            break
     model.load_state_dict(best_state)
     test = common.metrics(yt.tolist(), predict(model, xt, nc), nc)
-    return {"best_epoch": best["epoch"], "dev_accuracy": best["valid_accuracy"],
+    return {"best_epoch": best["epoch"], "epochs_run": len(epochs), "monitor": args.monitor,
+            "patience": args.patience, "dev_accuracy": best["valid_accuracy"],
             "test_accuracy": test["accuracy"], "test_macro_f1": test["macro_f1"],
-            "test_n": test["n"], "epochs": epochs}
+            "test_n": test["n"], "process_cpu_seconds": time.process_time(), "epochs": epochs}
 
 
 def percentiles(samples_s):
@@ -277,6 +299,11 @@ def run_main(description, models, datasets, default_dataset, default_epochs, bui
     p.add_argument("--data-dir", default=common.default_data_dir())
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--epochs", type=int, default=default_epochs, help="--accuracy only")
+    p.add_argument("--monitor", choices=["valid_accuracy", "valid_loss"],
+                   default="valid_accuracy", help="--accuracy: the dev value that picks the epoch "
+                   "(fenlei's presets: valid_loss)")
+    p.add_argument("--patience", type=int, default=0,
+                   help="--accuracy: stop after N epochs without a better dev value (0: never)")
     p.add_argument("--maxlen", type=int, help="default 128 (32 for thucnews_titles)")
     p.add_argument("--limit", type=int, help="first N rows of each split (smoke tests)")
     p.add_argument("--threads", type=int, default=2)

@@ -5,21 +5,18 @@ as fenlei's defaults (embedding 128, 128 units per direction, rcnn projection 12
 on the pooled features). Idiomatic PyTorch: nn.LSTM/nn.GRU over pack_padded_sequence, so, like
 fenlei, no recurrent work is spent on padding.
 
-  --speed      examples/s of one epoch's training loop (tokenisation and warm-up batches
-               excluded) and peak RSS, as torch_textcnn.py --speed
-  --inference  single-text latency (ids ready / including python jieba) and batch-256
-               throughput of the untrained network on the test texts, as torch_textcnn.py
-               --inference (bench/infer_inprocess.sh runs it against fenlei)
+  --speed / --accuracy / --inference   torch_textcnn.py's modes, flags and JSON; for fenlei's
+               recipe in --accuracy add --epochs 10 --monitor valid_loss --patience 2
 
 Prints one JSON object on stdout; progress goes to stderr. CPU only.
 """
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-import torch_textcnn as ref  # noqa: E402  (data preparation, loss, Adam, the timed epoch)
+import recurrent_nets  # noqa: E402  (forward_flops)
+import torch_textcnn as ref  # noqa: E402  (data path, loss, Adam, the modes and the CLI)
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -41,6 +38,7 @@ class TextRnn(nn.Module):
             self.att = nn.Parameter(torch.zeros(2 * hidden))
             self.fc = nn.Linear(2 * hidden, out_dim)
         self.hidden = hidden
+        self.shape = dict(emb=emb, hidden=hidden, rcnn_hidden=proj)  # recurrent_nets.forward_flops
 
     def forward(self, x):
         lengths = (x != 0).sum(1).clamp(min=1)
@@ -61,51 +59,30 @@ class TextRnn(nn.Module):
         return self.fc(self.drop(feat))
 
 
+def make_model(kind, vocab_rows, num_classes):
+    """fenlei's initialisation where it has one (src/nn/recurrent_params.cc): torch's default
+    U(+-1/sqrt(hidden)) for the recurrent weights, the LSTM forget-gate bias at 1 and the other
+    LSTM biases at 0; the embedding and Linear layers as the CNN references (Keras defaults)."""
+    model = TextRnn(kind, vocab_rows, 1 if num_classes == 2 else num_classes)
+    ref.keras_init(model.emb)
+    for m in (model.fc, getattr(model, "proj", None)):
+        if m is not None:
+            ref.keras_init(m)
+    if kind != "gru":
+        h = model.hidden
+        for name, b in model.rnn.named_parameters():
+            if name.startswith("bias"):
+                with torch.no_grad():
+                    b.zero_()
+                    if name.startswith("bias_ih"):
+                        b[h:2 * h] = 1.0  # torch's gate order is i, f, g, o
+    return model
+
+
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--speed", dest="mode", action="store_const", const="speed")
-    g.add_argument("--inference", dest="mode", action="store_const", const="inference")
-    p.add_argument("--dataset", default="chnsenticorp_htl", choices=common.DATASETS)
-    p.add_argument("--model", default="bilstm", choices=["bilstm", "gru", "rcnn"])
-    p.add_argument("--data-dir", default=common.default_data_dir())
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--maxlen", type=int, help="default 128 (32 for thucnews_titles)")
-    p.add_argument("--limit", type=int, help="first N rows of each split")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--warmup", type=int, default=5, help="untimed batches")
-    p.add_argument("--latency-samples", type=int, default=1000, help="--inference only")
-    args = p.parse_args()
-    args.maxlen = args.maxlen or common.default_maxlen(args.dataset)
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    data = ref.prepare(args)
-    nc = len(data["classes"])
-    model = TextRnn(args.model, common.VOCAB_WORDS + 2, 1 if nc == 2 else nc)
-    if args.mode == "inference":
-        common.log(f"torch {torch.__version__} inference {args.model} {args.dataset}")
-        res = ref.run_inference(args, data, model)
-        common.emit({"system": "pytorch", "mode": "inference", "model": args.model,
-                     "dataset": args.dataset, "maxlen": args.maxlen, "threads": args.threads,
-                     "classes": nc, "limit": args.limit, "torch": torch.__version__,
-                     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), **res,
-                     "peak_rss_mb": common.peak_rss_mb(),
-                     "command": " ".join([os.path.relpath(sys.argv[0], common.REPO)] + sys.argv[1:])})
-        return
-    x, y = data["train"]
-    common.log(f"torch {torch.__version__} speed {args.model} {args.dataset} n_train={len(x)}")
-    gen = torch.Generator().manual_seed(args.seed)
-    warmup = min(args.warmup, (len(x) + args.batch_size - 1) // args.batch_size // 5)
-    n, sec, loss = ref.train_epoch(model, ref.make_optimizer(model), ref.loss_fn(nc), x, y,
-                                   args.batch_size, gen, warmup=warmup)
-    common.emit({"system": "pytorch", "mode": "speed", "model": args.model,
-                 "dataset": args.dataset, "batch_size": args.batch_size, "maxlen": args.maxlen,
-                 "threads": args.threads, "n_train": len(x), "classes": nc, "limit": args.limit,
-                 "torch": torch.__version__, "prepare_seconds": data["prepare_seconds"],
-                 "examples_per_second": n / sec if sec > 0 else 0.0, "timed_examples": n,
-                 "timed_seconds": sec, "train_loss": loss, "peak_rss_mb": common.peak_rss_mb(),
-                 "command": " ".join([os.path.relpath(sys.argv[0], common.REPO)] + sys.argv[1:])})
+    ref.forward_flops = recurrent_nets.forward_flops  # --speed's FLOP rate
+    ref.run_main(__doc__, ["bilstm", "gru", "rcnn"], common.DATASETS + ["sst2_en", "trec_en"],
+                 "chnsenticorp_htl", 10, make_model)
 
 
 if __name__ == "__main__":
