@@ -22,12 +22,15 @@ import argparse
 import json
 import os
 import random
+import sys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import torch  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
+from transformer_finetune_ref import padded  # noqa: E402
 from transformers import (AutoModelForSequenceClassification, AutoTokenizer,  # noqa: E402
                           get_constant_schedule, get_linear_schedule_with_warmup)
 
@@ -68,12 +71,7 @@ def run(model_dir, setup, batches):
         sched = get_constant_schedule(opt)
     losses, norms, lrs = [], [], []
     for batch in batches:
-        width = max(len(ids) for ids, _ in batch)
-        input_ids = torch.zeros(len(batch), width, dtype=torch.long)
-        mask = torch.zeros(len(batch), width, dtype=torch.long)
-        for i, (ids, _) in enumerate(batch):
-            input_ids[i, : len(ids)] = torch.tensor(ids)
-            mask[i, : len(ids)] = 1
+        input_ids, mask = padded([ids for ids, _ in batch])
         labels = torch.tensor([label for _, label in batch])
         opt.zero_grad()
         out = model(input_ids=input_ids, attention_mask=mask, labels=labels)

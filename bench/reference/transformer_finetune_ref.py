@@ -38,16 +38,23 @@ def read_rows(path):
         return [line.rstrip("\n").split("\t", 1) for line in f][1:]
 
 
+def padded(id_lists):
+    """Id and attention-mask tensors of id_lists, padded with 0 to the longest list (what
+    transformers' DataCollatorWithPadding does). Shared by the references that batch texts."""
+    width = max(len(x) for x in id_lists)
+    ids = torch.zeros(len(id_lists), width, dtype=torch.long)
+    mask = torch.zeros(len(id_lists), width, dtype=torch.long)
+    for i, x in enumerate(id_lists):
+        ids[i, :len(x)] = torch.tensor(x)
+        mask[i, :len(x)] = 1
+    return ids, mask
+
+
 def batches(enc, order, size):
     """Padded id and mask tensors of enc[order[...]], size rows at a time, with their labels."""
     for b in range(0, len(order), size):
         batch = [enc[i] for i in order[b:b + size]]
-        width = max(len(ids) for ids, _ in batch)
-        ids = torch.zeros(len(batch), width, dtype=torch.long)
-        mask = torch.zeros(len(batch), width, dtype=torch.long)
-        for i, (x, _) in enumerate(batch):
-            ids[i, :len(x)] = torch.tensor(x)
-            mask[i, :len(x)] = 1
+        ids, mask = padded([x for x, _ in batch])
         yield ids, mask, torch.tensor([y for _, y in batch])
 
 

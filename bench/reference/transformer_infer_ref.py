@@ -21,6 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 from transformers import (AutoModelForSequenceClassification, BertTokenizer,  # noqa: E402
                           BertTokenizerFast)
+from transformer_finetune_ref import padded  # noqa: E402  (this script's directory)
 
 
 def percentiles(seconds, cpu_seconds):
@@ -31,16 +32,6 @@ def percentiles(seconds, cpu_seconds):
         return s[min(len(s) - 1, int(len(s) * f))] * 1e6
     return {"p50_us": q(seconds, 0.5), "p99_us": q(seconds, 0.99),
             "cpu_p50_us": q(cpu_seconds, 0.5), "cpu_p99_us": q(cpu_seconds, 0.99)}
-
-
-def padded(batch_ids):
-    width = max(len(x) for x in batch_ids)
-    ids = torch.zeros(len(batch_ids), width, dtype=torch.long)
-    mask = torch.zeros(len(batch_ids), width, dtype=torch.long)
-    for i, x in enumerate(batch_ids):
-        ids[i, :len(x)] = torch.tensor(x)
-        mask[i, :len(x)] = 1
-    return ids, mask
 
 
 def main():
