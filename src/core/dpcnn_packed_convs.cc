@@ -1,6 +1,5 @@
 #include "core/dpcnn_packed_convs.h"
 
-#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -77,9 +76,11 @@ std::unique_ptr<const DpcnnPackedConvs> DpcnnPackedConvs::create(const nn::Netwo
   return d;
 }
 
-void DpcnnPackedConvs::project(const std::vector<int32_t>& missing, std::vector<float>& gathered,
-                               float* own) const {
+void DpcnnPackedConvs::compute_missing(const std::vector<int32_t>& missing,
+                                       std::vector<float>& gathered, std::vector<float>& own) const {
   const int nm = static_cast<int>(missing.size());
+  const size_t row_floats = region_table_.row_elems();
+  if (own.size() < missing.size() * row_floats) own.resize(missing.size() * row_floats);
   if (gathered.size() < size_t(nm) * dim_) gathered.resize(size_t(nm) * dim_);
   for (int r = 0; r < nm; ++r)
     std::memcpy(gathered.data() + size_t(r) * dim_, table_ + size_t(missing[size_t(r)]) * dim_,
@@ -91,23 +92,19 @@ void DpcnnPackedConvs::project(const std::vector<int32_t>& missing, std::vector<
     call.rows = nm;
     call.ldx = dim_;
     call.w = &region_tap_[j];
-    call.y = own + size_t(j) * channels_;
+    call.y = own.data() + size_t(j) * channels_;
     call.ldy = 3 * channels_;
     kernel(call);
   }
+  region_table_.publish(missing, own.data());
 }
 
 void DpcnnPackedConvs::region(const nn::Segment& seg, const int32_t* row_start,
                               float* x0) const {
   RegionScratch& s = region_scratch();
-  const size_t row_floats = region_table_.row_elems();
   const int ntok = seg.offsets[seg.count] - seg.offsets[0];
   region_table_.find_missing(seg.ids, size_t(ntok), -1, &s.missing);
-  if (!s.missing.empty()) {
-    if (s.own.size() < s.missing.size() * row_floats) s.own.resize(s.missing.size() * row_floats);
-    project(s.missing, s.gathered, s.own.data());
-    region_table_.publish(s.missing, s.own.data());
-  }
+  if (!s.missing.empty()) compute_missing(s.missing, s.gathered, s.own);
   const int ch = channels_;
   const float* bias = bias_[0];
   for (int i = 0; i < seg.count; ++i) {
@@ -132,19 +129,11 @@ void DpcnnPackedConvs::region(const nn::Segment& seg, const int32_t* row_start,
 void DpcnnPackedConvs::warm_up() const {
   if (!has_region_table()) return;
   RegionScratch& s = region_scratch();
-  std::vector<int32_t> ids;
-  const int32_t rows = region_table_.rows();
-  constexpr int32_t kChunk = 512;
-  for (int32_t r0 = 0; r0 < rows; r0 += kChunk) {
-    ids.clear();
-    for (int32_t r = r0; r < std::min(rows, r0 + kChunk); ++r) ids.push_back(r);
-    region_table_.find_missing(ids.data(), ids.size(), -1, &s.missing);
-    if (s.missing.empty()) continue;
-    if (s.own.size() < s.missing.size() * region_table_.row_elems())
-      s.own.resize(s.missing.size() * region_table_.row_elems());
-    project(s.missing, s.gathered, s.own.data());
-    region_table_.publish(s.missing, s.own.data());
-  }
+  constexpr int32_t kSlice = 512;  // rows per compute_missing: the scratch stays small
+  region_table_.fill_first(region_table_.rows(), kSlice, &s.missing,
+                           [&](const std::vector<int32_t>& missing) {
+                             compute_missing(missing, s.gathered, s.own);
+                           });
 }
 
 }  // namespace fenlei::core

@@ -47,9 +47,10 @@ class DpcnnPackedConvs {
 
  private:
   DpcnnPackedConvs() = default;
-  // own[m][j*C + f] = Pj[missing[m]][f] for each id of `missing`.
-  void project(const std::vector<int32_t>& missing, std::vector<float>& gathered,
-               float* own) const;
+  // own[m][j*C + f] = Pj[missing[m]][f] for each id of `missing` (sorted, unique), then
+  // published into the table; own keeps them for rows another thread publishes first.
+  void compute_missing(const std::vector<int32_t>& missing, std::vector<float>& gathered,
+                       std::vector<float>& own) const;
   void region(const nn::Segment& seg, const int32_t* row_start, float* x0) const;
 
   int dim_ = 0, channels_ = 0;

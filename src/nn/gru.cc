@@ -10,8 +10,6 @@
 namespace fenlei::nn {
 namespace {
 
-// One row's gates in place (input-side pre-activations -> r, z, n) and output; restrict-qualified
-// parameters so the loop vectorises.
 // One row's gates in place (input-side pre-activations -> r, z, n) and output, units [j0, H);
 // restrict-qualified parameters so the loop vectorises.
 void gates_row_from(float* __restrict a, const float* __restrict hidden_pre, float* __restrict h,

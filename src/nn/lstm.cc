@@ -10,8 +10,6 @@
 namespace fenlei::nn {
 namespace {
 
-// One row's gates, in place (pre-activations -> activations), cell and output. A function of
-// its own so the restrict-qualified parameters let the compiler vectorise the loop.
 // One row's gates, in place (pre-activations -> activations), cell and output, units [j0, H).
 // A function of its own so the restrict-qualified parameters let the compiler vectorise it.
 void gates_row_from(float* __restrict a, float* __restrict c, float* __restrict h,
