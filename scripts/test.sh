@@ -2,7 +2,8 @@
 # Runs fenlei's whole test suite: installs dependencies, then
 #   1. a Release build and every unit + integration test (ctest), then the packaging checks
 #      (scripts/test-packaging.sh: examples/cpp against the installed library; pip install . and
-#      pytest python/tests) and the browser tests (tests/browser/),
+#      pytest python/tests) and the browser tests (tests/browser/), which run in the background
+#      while stage 2 compiles,
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer (clang, build-san/),
 #   3. each libFuzzer target, from that same build, for a short, bounded time.
 # Usage: scripts/test.sh [--quick]   (--quick: stage 1 only)
@@ -22,15 +23,27 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DFENLEI_WERROR=ON \
   -DCMAKE_POSITION_INDEPENDENT_CODE=ON >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
-# The installed C++ library with a consumer project, and the Python package with pytest.
-bash scripts/test-packaging.sh build
-# The HTML report and the serve page in headless Chromium (console errors fail it; screenshots
-# land in build/browser-screenshots/).
-timeout 120 /usr/bin/python3 tests/browser/browser_test.py --fenlei build/fenlei \
-  --screenshots build/browser-screenshots
-
+# The installed C++ library with a consumer project, the Python package with pytest, then the
+# HTML report and the serve page in headless Chromium (console errors fail it; screenshots land
+# in build/browser-screenshots/).
+after_release_build() {
+  bash scripts/test-packaging.sh build
+  timeout 120 /usr/bin/python3 tests/browser/browser_test.py --fenlei build/fenlei \
+    --screenshots build/browser-screenshots
+}
+if [ "${1:-}" = "--quick" ]; then
+  after_release_build
+  elapsed
+  exit 0
+fi
+# In the full run these checks (about 250 s, mostly pip fetching and installing packages, so the
+# cores are idle) run beside the sanitizer build of stage 2, which keeps both cores busy; their
+# output is printed, and a failure fails the run, before stage 2's tests start.
+packaging_log=$(mktemp)
+after_release_build >"$packaging_log" 2>&1 &
+packaging_pid=$!
+trap 'kill "$packaging_pid" 2>/dev/null || true' EXIT   # if stage 2's build fails first
 elapsed
-if [ "${1:-}" = "--quick" ]; then exit 0; fi
 
 echo "== [2/3] AddressSanitizer + UndefinedBehaviorSanitizer build and tests (clang)"
 # One sanitizer build serves both this stage and the fuzzers of stage 3: clang-14 with
@@ -51,6 +64,14 @@ CC=clang-14 CXX=clang++-14 cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=R
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DFENLEI_SANITIZE="address;undefined" \
   -DFENLEI_BUILD_FUZZERS=ON -DFENLEI_TEST_PCH=ON >/dev/null
 cmake --build build-san -j "$jobs"
+packaging_rc=0
+wait "$packaging_pid" || packaging_rc=$?
+echo "-- stage 1's packaging and browser checks (run beside the sanitizer build):"
+cat "$packaging_log"
+if [ "$packaging_rc" -ne 0 ]; then
+  echo "the packaging or browser checks failed (exit $packaging_rc)" >&2
+  exit "$packaging_rc"
+fi
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-san --output-on-failure -j "$jobs" --timeout 900 -LE slow
 elapsed
