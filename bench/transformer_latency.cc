@@ -30,6 +30,7 @@
 #include "quant/bf16.h"
 #include "transformer/checkpoint.h"
 #include "transformer/dense_kernels.h"
+#include "transformer/packed_parallel.h"
 
 namespace {
 
@@ -68,16 +69,19 @@ int main(int argc, char** argv) {
   }
   bool int8 = false, bf16 = false, unpacked = false, wall_clock = false;
   int single = 100, batches = 4, threads = 1;
+  bool spin = true;
   for (int i = 3; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--int8")) int8 = true;
     if (!std::strcmp(argv[i], "--bf16")) bf16 = true;
     if (!std::strcmp(argv[i], "--unpacked")) unpacked = true;
     if (!std::strcmp(argv[i], "--wall")) wall_clock = true;
+    if (!std::strcmp(argv[i], "--no-spin")) spin = false;
     if (!std::strcmp(argv[i], "--single") && i + 1 < argc) single = std::atoi(argv[++i]);
     if (!std::strcmp(argv[i], "--batches") && i + 1 < argc) batches = std::atoi(argv[++i]);
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
   }
-  ThreadPool pool(threads);
+  // As the engine's intra-op pools (encoder_engine.cc); --no-spin: threads that always sleep.
+  ThreadPool pool(threads, spin ? transformer::kIntraOpSpinMicroseconds : 0);
   transformer::EncoderScratch scratch;
   scratch.pool = &pool;
   const bool wall = threads > 1 || wall_clock;

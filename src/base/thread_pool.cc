@@ -1,8 +1,43 @@
 #include "base/thread_pool.h"
 
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace fenlei {
 
-ThreadPool::ThreadPool(int num_threads) : num_threads_(num_threads < 1 ? 1 : num_threads) {
+namespace {
+
+// Tells the core that this is a spin-wait (on x86 it yields the pipeline to the sibling
+// hyperthread and saves power).
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#endif
+}
+
+}  // namespace
+
+template <typename Ready>
+bool ThreadPool::spin_until(Ready ready) const {
+  if (spin_microseconds_ <= 0) return false;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::microseconds(spin_microseconds_);
+  for (;;) {
+    // Check the clock once every 64 polls: reading it costs more than a poll.
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return ready();
+  }
+}
+
+ThreadPool::ThreadPool(int num_threads, int spin_microseconds)
+    : num_threads_(num_threads < 1 ? 1 : num_threads),
+      spin_microseconds_(spin_microseconds < 0 ? 0 : spin_microseconds) {
   for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
@@ -47,6 +82,8 @@ void ThreadPool::run_tasks() {
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
+    spin_until([&] { return stop_.load(std::memory_order_acquire) ||
+                            generation_.load(std::memory_order_acquire) != seen; });
     {
       std::unique_lock<std::mutex> lock(mutex_);
       work_ready_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -80,6 +117,8 @@ void ThreadPool::run(int num_tasks, const std::function<void(int)>& fn) {
   }
   work_ready_.notify_all();
   run_tasks();
+  spin_until([&] { return finished_tasks_.load(std::memory_order_acquire) == num_tasks &&
+                          active_workers_.load(std::memory_order_acquire) == 0; });
   std::exception_ptr error;
   {
     std::unique_lock<std::mutex> lock(mutex_);

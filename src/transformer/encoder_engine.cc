@@ -2,6 +2,7 @@
 
 #include "quant/int8_model.h"
 #include "transformer/checkpoint.h"
+#include "transformer/packed_parallel.h"
 
 namespace fenlei::transformer {
 
@@ -12,7 +13,9 @@ namespace {
 // parallel-for at a time), and none waits for another's text.
 ThreadPool* intra_op_pool(EncoderScratch& s, int threads) {
   if (threads <= 1) return nullptr;
-  if (!s.own_pool || s.own_pool->size() != threads) s.own_pool = std::make_unique<ThreadPool>(threads);
+  if (!s.own_pool || s.own_pool->size() != threads) {
+    s.own_pool = std::make_unique<ThreadPool>(threads, kIntraOpSpinMicroseconds);
+  }
   return s.own_pool.get();
 }
 

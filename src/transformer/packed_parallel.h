@@ -18,6 +18,14 @@ namespace fenlei::transformer {
 // About 0.1 ms of one core's work: waking a pool costs some tens of microseconds.
 inline constexpr int64_t kMinParallelMacs = int64_t{1} << 21;
 
+// How long an intra-op pool's threads poll for the next layer before they sleep
+// (ThreadPool's spin_microseconds). One text's forward pass is dozens of parallel-fors (every
+// dense layer, every attention) a few to a few hundred microseconds apart; a wake-up through the
+// kernel costs tens of microseconds each time, which on ELECTRA-small's 256-wide layers ate
+// most of what a second thread gave. 100 µs covers the gaps inside one text; after its last
+// layer the helpers go to sleep.
+inline constexpr int kIntraOpSpinMicroseconds = 100;
+
 // The threads one text's dense layers may use: `pool` (nullptr: the caller's thread alone) for
 // calls of at least `min_macs` multiply-adds.
 struct IntraOp {
