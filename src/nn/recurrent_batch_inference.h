@@ -26,7 +26,7 @@
 
 namespace fenlei::nn {
 
-constexpr int kPanelUnits = 8;  // hidden units per panel (one AVX register per gate)
+constexpr int kPanelUnits = 16;  // hidden units per panel (one AVX-512 register per gate)
 
 bool batch_inference_supported(int hidden);
 

@@ -26,7 +26,7 @@ struct Case {
 class BatchInference : public ::testing::TestWithParam<Case> {};
 
 TEST(BatchInference, PanelLayout) {
-  const int gates = 3, H = 16, K = 5;
+  const int gates = 3, H = 32, K = 5;
   std::vector<float> w(size_t(gates) * H * K);
   for (size_t i = 0; i < w.size(); ++i) w[i] = float(i);
   const std::vector<float> p = pack_gate_panels(w.data(), gates, H, K);
@@ -42,12 +42,15 @@ TEST(BatchInference, PanelLayout) {
 
 TEST_P(BatchInference, MatchesSgemmStepsAndOneTextPath) {
   const Case c = GetParam();
-  if (!batch_inference_supported(c.H)) GTEST_SKIP() << "no AVX2 + FMA";
+  if (!batch_inference_supported(c.H)) GTEST_SKIP() << "no AVX-512";
   const int H = c.H, G = (c.lstm ? 4 : 3) * H;
   std::mt19937 gen(11);
   std::normal_distribution<float> nd(0.0f, 0.6f);
   std::vector<float> w_hh(size_t(G) * H), b_hh(static_cast<size_t>(G));
-  for (float& v : w_hh) v = nd(gen);
+  // W_hh at trained-model scale (std 1.5 / sqrt(H)): larger weights make the recurrence chaotic
+  // and amplify any rounding difference over 40 steps.
+  std::normal_distribution<float> wd(0.0f, 1.5f / std::sqrt(float(H)));
+  for (float& v : w_hh) v = wd(gen);
   for (float& v : b_hh) v = nd(gen);
   // Ragged texts (lengths 1..40, some equal, one empty), each token an input-gate row.
   const std::vector<int> lengths = {7, 40, 1, 13, 13, 0, 22, 5, 40, 2, 31};
@@ -119,11 +122,11 @@ TEST_P(BatchInference, MatchesSgemmStepsAndOneTextPath) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cells, BatchInference,
-                         ::testing::Values(Case{true, 24}, Case{false, 24}, Case{true, 16},
-                                           Case{false, 64}, Case{true, 8}));
+                         ::testing::Values(Case{true, 16}, Case{false, 16}, Case{true, 48},
+                                           Case{false, 64}, Case{true, 32}));
 
 TEST(BatchInference, SupportNeedsWholePanels) {
-  EXPECT_FALSE(batch_inference_supported(12));
+  EXPECT_FALSE(batch_inference_supported(24));
   EXPECT_FALSE(batch_inference_supported(0));
 }
 
