@@ -12,6 +12,7 @@
 #include "nn/lstm.h"
 #include "nn/recurrent_batch_inference.h"
 #include "nn/recurrent_token_projection.h"
+#include "nn/tanh_row.h"
 
 namespace fenlei::nn {
 namespace {
@@ -196,7 +197,7 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
     if (rows > 0)
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, fd, F, 1.0f, out, F,
                   P[ri.proj_weight].data.data(), F, 1.0f, y, fd);
-    for (size_t k = 0; k < size_t(rows) * fd; ++k) y[k] = fast_tanh(y[k]);
+    tanh_row(y, y, rows * fd);  // fast_tanh, eight lanes at a time
     for (int i = 0, q0 = 0; i < m; q0 += seg.length(i), ++i)
       max_pool(y + size_t(q0) * fd, seg.length(i), fd, feat + size_t(i) * fd,
                argmax + size_t(i) * fd);
