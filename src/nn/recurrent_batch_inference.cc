@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "nn/recurrent_cells_avx2.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
+
+#include "nn/recurrent_cells_avx2.h"
 #include "nn/recurrent_steps.h"
 #include "nn/workspace.h"
 

@@ -4,20 +4,23 @@
 // The training path (nn/lstm.h, nn/gru.h) runs a step as one sgemm [running texts x H] . W_hh^T
 // into a [rows, G*H] gate buffer, then a gate loop over that buffer: the BLAS packs W_hh (256 KiB
 // for an LSTM at H = 128) on every call, and the gate buffer makes a round trip through memory.
-// Here W_hh is packed once (pack_gate_panels) into panels of 8 hidden units x all gates, each
-// K x G*8 floats (16 KiB for an LSTM, so it stays in L1 while every running text passes over
-// it); a tile of 2 texts x one panel accumulates in registers, starting from the text's input-side
-// pre-activations (LSTM) or b_hh (GRU), and the cell update runs on the tile before it leaves the
-// registers (nn/recurrent_cells_avx2.h). Each text's inputs are read through a row pointer (the
-// per-token rows of nn/recurrent_token_projection.h), so nothing is copied into packed order.
+// Here W_hh is packed once (pack_gate_panels) into panels of 16 hidden units x all gates, each
+// K x G*16 floats (32 KiB for an LSTM at H = 128, so it stays in L1 while every running text
+// passes over it); a tile of up to 6 texts x one panel accumulates in AVX-512 registers (24 of
+// 32 for an LSTM), starting from the text's input-side pre-activations (LSTM) or b_hh (GRU),
+// and the cell update runs on the tile before it leaves the registers (nn/recurrent_cells_avx2.h).
+// Each text's inputs are read through a row pointer (the per-token rows of
+// nn/recurrent_token_projection.h), so nothing is copied into packed order.
 //
 // Per text, the arithmetic is the one-text path's (lstm_sequence_inference, gru_sequence_inference
-// with gemv_packed): the same fused multiply-adds in the same order, the same gate arithmetic, so
-// a text's outputs are bit-identical whether it runs alone or in a batch. Against the sgemm path
-// they differ by float rounding (summation order).
+// with gemv_packed): the same fused multiply-adds in the same order and the same gate arithmetic
+// (the cell updates are compiled without FMA contraction), so a text's outputs are bit-identical
+// alone and in a batch wherever gemv_packed runs whole 64-column blocks (gates x H a multiple of
+// 64, as at the presets' H = 128); elsewhere, and against the sgemm path, they differ by float
+// rounding.
 //
-// Needs AVX2 + FMA and H a multiple of 8 (batch_inference_supported); callers otherwise keep the
-// sgemm path.
+// Needs AVX-512F/DQ and H a multiple of 16 (batch_inference_supported); callers otherwise keep
+// the sgemm path.
 #pragma once
 
 #include <vector>
