@@ -55,11 +55,12 @@ for preset in $presets; do
   fi
   recurrent=false
   case $preset in bilstm | gru | rcnn) recurrent=true ;; esac
-  # A recurrent model (float and int8) also without its per-token input-gate cache.
+  # A recurrent model (float and int8) also without its per-token input-gate cache
+  # (RECURRENT_BASELINE=unfused: with the cache, without the fused batched step).
   if $recurrent; then
-    FENLEI_RECURRENT_KERNEL=gemm run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" \
+    FENLEI_RECURRENT_KERNEL=${RECURRENT_BASELINE:-gemm} run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" \
       >"$out/fenlei.$preset.gemm.json"
-    FENLEI_RECURRENT_KERNEL=gemm run_logged "$latency" "$int8" "$test_file" "${limit_args[@]}" \
+    FENLEI_RECURRENT_KERNEL=${RECURRENT_BASELINE:-gemm} run_logged "$latency" "$int8" "$test_file" "${limit_args[@]}" \
       >"$out/fenlei.$preset.int8-gemm.json"
   # A cnn's float model twice: the im2col + sgemm path and the per-token projections.
   elif [ "$preset" != fasttext ]; then

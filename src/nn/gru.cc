@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "nn/fast_math.h"
-#include "nn/fast_math_avx2.h"
+#include "nn/recurrent_cells_avx2.h"
 #include "nn/recurrent_steps.h"
 #include "nn/workspace.h"
 
@@ -34,20 +34,16 @@ using GatesFn = void (*)(float*, const float*, float*, const float*, int);
 #if defined(__x86_64__)
 __attribute__((target("avx2"))) void gates_row_avx2(float* a, const float* hidden_pre, float* h,
                                                      const float* h_prev, int H) {
-  const __m256 one = _mm256_set1_ps(1.0f);
   int j = 0;
   for (; j + 8 <= H; j += 8) {
-    const __m256 rg = fast_sigmoid8(
-        _mm256_add_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(hidden_pre + j)));
-    const __m256 z = fast_sigmoid8(
-        _mm256_add_ps(_mm256_loadu_ps(a + H + j), _mm256_loadu_ps(hidden_pre + H + j)));
-    const __m256 n = fast_tanh8(_mm256_add_ps(
-        _mm256_loadu_ps(a + 2 * H + j), _mm256_mul_ps(rg, _mm256_loadu_ps(hidden_pre + 2 * H + j))));
-    _mm256_storeu_ps(a + j, rg);
-    _mm256_storeu_ps(a + H + j, z);
-    _mm256_storeu_ps(a + 2 * H + j, n);
-    _mm256_storeu_ps(h + j, _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(one, z), n),
-                                          _mm256_mul_ps(z, _mm256_loadu_ps(h_prev + j))));
+    const GruCell8 u = gru_cell8(
+        _mm256_loadu_ps(a + j), _mm256_loadu_ps(a + H + j), _mm256_loadu_ps(a + 2 * H + j),
+        _mm256_loadu_ps(hidden_pre + j), _mm256_loadu_ps(hidden_pre + H + j),
+        _mm256_loadu_ps(hidden_pre + 2 * H + j), _mm256_loadu_ps(h_prev + j));
+    _mm256_storeu_ps(a + j, u.r);
+    _mm256_storeu_ps(a + H + j, u.z);
+    _mm256_storeu_ps(a + 2 * H + j, u.n);
+    _mm256_storeu_ps(h + j, u.h);
   }
   gates_row_from(a, hidden_pre, h, h_prev, H, j);
 }

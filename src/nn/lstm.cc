@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "nn/fast_math.h"
-#include "nn/fast_math_avx2.h"
+#include "nn/recurrent_cells_avx2.h"
 #include "nn/recurrent_steps.h"
 #include "nn/workspace.h"
 
@@ -41,18 +41,15 @@ __attribute__((target("avx2"))) void gates_row_avx2(float* a, float* c, float* h
                                                      const float* c_prev, int H) {
   int j = 0;
   for (; j + 8 <= H; j += 8) {
-    const __m256 i = fast_sigmoid8(_mm256_loadu_ps(a + j));
-    const __m256 f = fast_sigmoid8(_mm256_loadu_ps(a + H + j));
-    const __m256 g = fast_tanh8(_mm256_loadu_ps(a + 2 * H + j));
-    const __m256 o = fast_sigmoid8(_mm256_loadu_ps(a + 3 * H + j));
-    _mm256_storeu_ps(a + j, i);
-    _mm256_storeu_ps(a + H + j, f);
-    _mm256_storeu_ps(a + 2 * H + j, g);
-    _mm256_storeu_ps(a + 3 * H + j, o);
-    const __m256 cv = _mm256_add_ps(_mm256_mul_ps(f, _mm256_loadu_ps(c_prev + j)),
-                                    _mm256_mul_ps(i, g));
-    _mm256_storeu_ps(c + j, cv);
-    _mm256_storeu_ps(h + j, _mm256_mul_ps(o, fast_tanh8(cv)));
+    const LstmCell8 u = lstm_cell8(_mm256_loadu_ps(a + j), _mm256_loadu_ps(a + H + j),
+                                   _mm256_loadu_ps(a + 2 * H + j), _mm256_loadu_ps(a + 3 * H + j),
+                                   _mm256_loadu_ps(c_prev + j));
+    _mm256_storeu_ps(a + j, u.i);
+    _mm256_storeu_ps(a + H + j, u.f);
+    _mm256_storeu_ps(a + 2 * H + j, u.g);
+    _mm256_storeu_ps(a + 3 * H + j, u.o);
+    _mm256_storeu_ps(c + j, u.c);
+    _mm256_storeu_ps(h + j, u.h);
   }
   gates_row_from(a, c, h, c_prev, H, j);
 }

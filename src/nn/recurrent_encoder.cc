@@ -10,7 +10,9 @@
 #include "nn/fast_math.h"
 #include "nn/gru.h"
 #include "nn/lstm.h"
+#include "nn/recurrent_batch_inference.h"
 #include "nn/recurrent_token_projection.h"
+#include "nn/tanh_row.h"
 
 namespace fenlei::nn {
 namespace {
@@ -33,6 +35,17 @@ void max_pool(const float* x, int len, int dim, float* feat, int32_t* argmax) {
     feat[j] = v;
     argmax[j] = best;
   }
+}
+
+// Embedding row `id` into dst (embed_dim floats): from `source`, or the network's float table.
+void fetch_embedding(const Network& net, const EmbeddingSource* source, int32_t id, float* dst) {
+  if (source != nullptr) {
+    source->row(source->context, id, dst);
+    return;
+  }
+  const int d = net.config().embed_dim;
+  std::memcpy(dst, net.params()[net.embed_index()].values() + size_t(id) * d,
+              sizeof(float) * size_t(d));
 }
 
 // Both directions' outputs s.h[dir] (packed order) from the cached input-gate rows: a single
@@ -64,6 +77,19 @@ void cached_recurrence(const Network& net, const Segment& seg, const RecurrentTo
       continue;
     }
     if (rows == 0) continue;
+    if (const float* panels = cache.w_hh_panels(dir)) {  // fused steps, rows read in place
+      const float** in = grow(s.cached.packed, size_t(rows));
+      for (int i = 0, q0 = 0; i < m; q0 += seg.length(i), ++i) {
+        const int len = seg.length(i);
+        for (int t = 0; t < len; ++t)
+          in[L.row(i, t)] = tok_rows[q0 + (dir == 0 ? t : len - 1 - t)] + size_t(dir) * G;
+      }
+      if (lstm)
+        lstm_batch_inference(L, in, panels, H, s.cell[dir].state, h);
+      else
+        gru_batch_inference(L, in, panels, P[ri.b_hh[dir]].values(), H, h);
+      continue;
+    }
     float* gates = grow(s.cell[dir].gates, size_t(rows) * G);
     for (int i = 0, q0 = 0; i < m; q0 += seg.length(i), ++i) {
       const int len = seg.length(i);
@@ -79,34 +105,24 @@ void cached_recurrence(const Network& net, const Segment& seg, const RecurrentTo
   }
 }
 
-}  // namespace
-
-void recurrent_features_forward(const Network& net, const Segment& seg, RecurrentScratch& s,
-                                float* feat, int fd, const EmbeddingSource* source,
-                                const InputProjection* projection,
-                                const RecurrentTokenProjection* cache) {
+// Both directions' outputs s.h[dir] (packed order) without the cache: embeddings gathered into
+// packed order, then the input projection (the network's W_ih, or `projection`) and the batched
+// recurrence.
+void uncached_recurrence(const Network& net, const Segment& seg, const EmbeddingSource* source,
+                         const InputProjection* projection, RecurrentScratch& s) {
   const ModelConfig& c = net.config();
   const Params& P = net.params();
   const RecurrentIndex& ri = net.recurrent();
   const int d = c.embed_dim, H = c.rnn_hidden, m = seg.count;
-  const float* table = P[net.embed_index()].data.data();
-  auto fetch = [&](int32_t id, float* dst) {
-    if (source)
-      source->row(source->context, id, dst);
-    else
-      std::memcpy(dst, table + size_t(id) * d, sizeof(float) * size_t(d));
-  };
-  PackedLayout& L = s.layout;
-  build_packed_layout(seg, &L);
-  const int rows = L.rows();  // = tokens in the segment
-  if (cache != nullptr) cached_recurrence(net, seg, *cache, source, projection, s);
-  for (int dir = 0; dir < 2 && cache == nullptr; ++dir) {
+  const PackedLayout& L = s.layout;
+  const int rows = L.rows();
+  for (int dir = 0; dir < 2; ++dir) {
     float* x = grow(s.x[dir], size_t(rows) * d);
     for (int i = 0; i < m; ++i) {
       const int len = seg.length(i);
       const int32_t* tok = seg.tokens(i);
       for (int t = 0; t < len; ++t)
-        fetch(tok[dir == 0 ? t : len - 1 - t], x + size_t(L.row(i, t)) * d);
+        fetch_embedding(net, source, tok[dir == 0 ? t : len - 1 - t], x + size_t(L.row(i, t)) * d);
     }
     float* h = grow(s.h[dir], size_t(rows) * H);
     if (projection != nullptr && rows > 0) {
@@ -127,6 +143,25 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
       gru_forward(L, x, d, P[ri.w_ih[dir]].data.data(), P[ri.w_hh[dir]].data.data(),
                   P[ri.b_ih[dir]].data.data(), P[ri.b_hh[dir]].data.data(), H, s.cell[dir], h);
   }
+}
+
+}  // namespace
+
+void recurrent_features_forward(const Network& net, const Segment& seg, RecurrentScratch& s,
+                                float* feat, int fd, const EmbeddingSource* source,
+                                const InputProjection* projection,
+                                const RecurrentTokenProjection* cache) {
+  const ModelConfig& c = net.config();
+  const Params& P = net.params();
+  const RecurrentIndex& ri = net.recurrent();
+  const int d = c.embed_dim, H = c.rnn_hidden, m = seg.count;
+  PackedLayout& L = s.layout;
+  build_packed_layout(seg, &L);
+  const int rows = L.rows();  // = tokens in the segment
+  if (cache != nullptr)
+    cached_recurrence(net, seg, *cache, source, projection, s);
+  else
+    uncached_recurrence(net, seg, source, projection, s);
   // Per-token rows in text order.
   const int F = out_width(c);
   const bool rcnn = c.arch == Arch::kRcnn;
@@ -147,7 +182,7 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
         std::memcpy(o, h0 + size_t(L.row(i, p - 1)) * H, sizeof(float) * size_t(H));
       else
         std::fill(o, o + H, 0.0f);
-      fetch(tok[p], o + H);
+      fetch_embedding(net, source, tok[p], o + H);
       if (p + 1 < len)
         std::memcpy(o + H + d, h1 + size_t(L.row(i, len - 2 - p)) * H, sizeof(float) * size_t(H));
       else
@@ -162,7 +197,7 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
     if (rows > 0)
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, fd, F, 1.0f, out, F,
                   P[ri.proj_weight].data.data(), F, 1.0f, y, fd);
-    for (size_t k = 0; k < size_t(rows) * fd; ++k) y[k] = fast_tanh(y[k]);
+    tanh_row(y, y, rows * fd);  // fast_tanh, eight lanes at a time
     for (int i = 0, q0 = 0; i < m; q0 += seg.length(i), ++i)
       max_pool(y + size_t(q0) * fd, seg.length(i), fd, feat + size_t(i) * fd,
                argmax + size_t(i) * fd);

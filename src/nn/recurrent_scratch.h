@@ -29,6 +29,7 @@ struct RecurrentCacheScratch {
   std::vector<float> new_rows;      // [missing rounded up to a chunk, 2G] rows computed
   std::vector<const float*> rows;   // each token's row, segment order
   std::vector<const float*> steps;  // one direction's rows in step order (one-text path)
+  std::vector<const float*> packed; // one direction's rows in packed order (fused batch path)
   std::vector<float> step;          // the one-text recurrence's per-step buffers
 };
 

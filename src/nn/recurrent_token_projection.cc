@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "nn/recurrent_batch_inference.h"
 #include "nn/recurrent_steps.h"
 #include "nn/workspace.h"
 
@@ -15,9 +16,11 @@ namespace {
 constexpr int kRowChunk = 8;         // rows per projection call (fixed shape, see compute_missing)
 constexpr int32_t kFillSlice = 512;  // rows per compute_missing when filling ahead of use
 
-bool gemm_forced() {
+// FENLEI_RECURRENT_KERNEL=gemm: no cache (the path before it); =unfused: the cache, but batches
+// on the sgemm steps (the path before the fused step). Benchmarks compare them.
+bool kernel_is(const char* name) {
   const char* v = std::getenv("FENLEI_RECURRENT_KERNEL");
-  return v != nullptr && std::strcmp(v, "gemm") == 0;
+  return v != nullptr && std::strcmp(v, name) == 0;
 }
 
 }  // namespace
@@ -26,7 +29,7 @@ std::unique_ptr<RecurrentTokenProjection> RecurrentTokenProjection::create(const
                                                                            int32_t vocab,
                                                                            size_t max_bytes) {
   const ModelConfig& c = net.config();
-  if (!c.recurrent() || vocab <= 0 || gemm_forced()) return nullptr;
+  if (!c.recurrent() || vocab <= 0 || kernel_is("gemm")) return nullptr;
   const int H = c.rnn_hidden;
   const int G = (c.cell == Cell::kLstm ? 4 : 3) * H;
   const size_t row_floats = 2 * size_t(G);
@@ -35,8 +38,12 @@ std::unique_ptr<RecurrentTokenProjection> RecurrentTokenProjection::create(const
   p->net_ = &net;
   p->gate_floats_ = G;
   p->vocab_ = vocab;
-  for (int d = 0; d < 2; ++d)
-    p->w_hh_packed_[d] = pack_for_gemv(net.params()[net.recurrent().w_hh[d]].values(), G, H);
+  const bool panels = batch_inference_supported(H) && !kernel_is("unfused");
+  for (int d = 0; d < 2; ++d) {
+    const float* w_hh = net.params()[net.recurrent().w_hh[d]].values();
+    p->w_hh_packed_[d] = pack_for_gemv(w_hh, G, H);
+    if (panels) p->w_hh_panels_[d] = pack_gate_panels(w_hh, G / H, H, H);
+  }
   if (!p->table_.allocate(vocab, row_floats)) return nullptr;
   return p;
 }

@@ -14,7 +14,8 @@
 // up to the BLAS's summation order for a different number of rows).
 //
 // The object also holds each direction's W_hh in gemv_packed's layout for the one-text
-// recurrence, a matrix-vector product per step that streams W_hh once (nn/recurrent_steps.h).
+// recurrence, a matrix-vector product per step that streams W_hh once (nn/recurrent_steps.h),
+// and in gate panels for batches (nn/recurrent_batch_inference.h).
 //
 // Table size: vocab x 2*G*H floats (bilstm, 10k words: 40 MiB of address space, 4 KiB a row).
 //
@@ -43,7 +44,8 @@ class RecurrentTokenProjection {
   static constexpr size_t kWarmUpBytes = size_t(8) << 20;
 
   // Null when `net` is not recurrent, the table would exceed max_bytes, no mapping can be made,
-  // or FENLEI_RECURRENT_KERNEL=gemm is set (benchmarks compare the two paths). `net` holds the
+  // or FENLEI_RECURRENT_KERNEL=gemm is set (benchmarks compare the paths; =unfused keeps
+  // the cache but not the fused batched step). `net` holds the
   // recurrent tensors (for the int8 engine: its float part), `vocab` the embedding table's rows;
   // `net` must outlive the projection and must not change afterwards.
   static std::unique_ptr<RecurrentTokenProjection> create(const Network& net, int32_t vocab,
@@ -64,6 +66,11 @@ class RecurrentTokenProjection {
 
   int gate_floats() const { return gate_floats_; }  // G*H: one direction's part of a row
   const float* w_hh_packed(int direction) const { return w_hh_packed_[direction].data(); }
+  // W_hh in pack_gate_panels' layout for the fused batched step (recurrent_batch_inference.h);
+  // null where the CPU or the hidden size does not allow it (batches then run the sgemm steps).
+  const float* w_hh_panels(int direction) const {
+    return w_hh_panels_[direction].empty() ? nullptr : w_hh_panels_[direction].data();
+  }
   size_t rows_filled() const { return table_.rows_filled(); }
 
  private:
@@ -76,6 +83,7 @@ class RecurrentTokenProjection {
   int gate_floats_ = 0;
   int32_t vocab_ = 0;
   std::vector<float> w_hh_packed_[2];  // pack_for_gemv(W_hh) per direction
+  std::vector<float> w_hh_panels_[2];  // pack_gate_panels(W_hh) per direction, or empty
   LazyRowTable<float> table_;     // [vocab, 2 * G*H]
 };
 

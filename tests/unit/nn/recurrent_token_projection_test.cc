@@ -168,11 +168,12 @@ TEST_P(RecurrentTokenProjectionTest, RowsEqualUncachedInputProjection) {
   EXPECT_EQ(cache->rows_filled(), std::set<int32_t>(b.ids.begin(), b.ids.end()).size());
 }
 
-// Batches: the cached rows feed the same batched recurrence; single texts run the one-sequence
+// Batches: the cached rows feed the batched recurrence (the fused step where the CPU and hidden
+// size allow it, hidden 32 here; else the sgemm steps); single texts run the one-sequence
 // recurrence (matrix-vector products with fused multiply-adds). Both track the uncached path
 // within float rounding compounded over up to 60 steps: 1e-5 of max(1, |value|).
 TEST_P(RecurrentTokenProjectionTest, CachedEqualsUncachedBatchAndSingle) {
-  for (int hidden : {24, 5}) {
+  for (int hidden : {24, 5, 32}) {
     const Network net = make_net(GetParam(), hidden);
     auto cache = RecurrentTokenProjection::create(net, 300, RecurrentTokenProjection::kDefaultMaxBytes);
     ASSERT_NE(cache, nullptr);
