@@ -153,7 +153,58 @@ FENLEI_VNNI_TARGET void vnni_kloop(const int8_t* wp, const uint8_t* x, long ldx,
   const uintptr_t base = reinterpret_cast<uintptr_t>(x);
   const int8_t* w = wp;
   uintptr_t b0 = base, b3 = base + 3 * ldx, b6 = base + 6 * ldx, b9 = base + 9 * ldx;
-  if constexpr (MR == 1) FENLEI_VNNI_KLOOP(FENLEI_ROWS1);
+  if constexpr (MR == 1) {
+    // One row (the last layer computes [CLS] alone): two accumulators would wait on vpdpbusd's
+    // latency every step, so four k steps run into four pairs, added at the end (integers:
+    // the same sums). The weights are vpdpbusd's memory operand.
+    long quads = 0;
+    asm volatile(FENLEI_VNNI_ZERO("8", "9") FENLEI_VNNI_ZERO("10", "11") FENLEI_VNNI_ZERO("12", "13")
+                 FENLEI_VNNI_ZERO("14", "15")
+                 "mov %[steps], %[quads]\n\t"
+                 "shr $2, %[quads]\n\t"
+                 "and $3, %[steps]\n\t"
+                 "test %[quads], %[quads]\n\t"
+                 "jz 3f\n\t"
+                 "1:\n\t"
+                 "vpbroadcastd (%[b0]), %%zmm2\n\t"
+                 "vpbroadcastd 4(%[b0]), %%zmm3\n\t"
+                 "vpbroadcastd 8(%[b0]), %%zmm4\n\t"
+                 "vpbroadcastd 12(%[b0]), %%zmm5\n\t"
+                 "vpdpbusd (%[w]), %%zmm2, %%zmm8\n\t"
+                 "vpdpbusd 64(%[w]), %%zmm2, %%zmm9\n\t"
+                 "vpdpbusd 128(%[w]), %%zmm3, %%zmm10\n\t"
+                 "vpdpbusd 192(%[w]), %%zmm3, %%zmm11\n\t"
+                 "vpdpbusd 256(%[w]), %%zmm4, %%zmm12\n\t"
+                 "vpdpbusd 320(%[w]), %%zmm4, %%zmm13\n\t"
+                 "vpdpbusd 384(%[w]), %%zmm5, %%zmm14\n\t"
+                 "vpdpbusd 448(%[w]), %%zmm5, %%zmm15\n\t"
+                 "add $512, %[w]\n\t"
+                 "add $16, %[b0]\n\t"
+                 "dec %[quads]\n\t"
+                 "jnz 1b\n\t"
+                 "3:\n\t"
+                 "test %[steps], %[steps]\n\t"
+                 "jz 2f\n\t"
+                 "4:\n\t"
+                 "vpbroadcastd (%[b0]), %%zmm2\n\t"
+                 "vpdpbusd (%[w]), %%zmm2, %%zmm8\n\t"
+                 "vpdpbusd 64(%[w]), %%zmm2, %%zmm9\n\t"
+                 "add $128, %[w]\n\t"
+                 "add $4, %[b0]\n\t"
+                 "dec %[steps]\n\t"
+                 "jnz 4b\n\t"
+                 "2:\n\t"
+                 "vpaddd %%zmm10, %%zmm8, %%zmm8\n\t"
+                 "vpaddd %%zmm12, %%zmm14, %%zmm14\n\t"
+                 "vpaddd %%zmm11, %%zmm9, %%zmm9\n\t"
+                 "vpaddd %%zmm13, %%zmm15, %%zmm15\n\t"
+                 "vpaddd %%zmm14, %%zmm8, %%zmm8\n\t"
+                 "vpaddd %%zmm15, %%zmm9, %%zmm9\n\t" FENLEI_VNNI_STORE("8", "9", "0", "64")
+                 : [w] "+r"(w), [b0] "+r"(b0), [steps] "+r"(steps), [quads] "+r"(quads)
+                 : [acc] "r"(acc)
+                 : "cc", "memory", "xmm2", "xmm3", "xmm4", "xmm5", "xmm8", "xmm9", "xmm10", "xmm11",
+                   "xmm12", "xmm13", "xmm14", "xmm15");
+  }
   if constexpr (MR == 2) FENLEI_VNNI_KLOOP(FENLEI_ROWS2);
   if constexpr (MR == 3) FENLEI_VNNI_KLOOP(FENLEI_ROWS3);
   if constexpr (MR == 4) FENLEI_VNNI_KLOOP(FENLEI_ROWS4);
