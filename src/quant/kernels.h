@@ -18,11 +18,12 @@ inline int padded_k(int k) { return (k + 3) / 4 * 4; }
 // Quantises each row of x [m, k] symmetrically: scale[i] = amax/127 (1 when amax == 0) and
 // q = round-to-nearest-even(x * 127/amax), written as u8 q+128 into q[i*kp ...]; columns
 // [k, kp) get 128 (zero).
-// The scalar reference and an AVX2 version (8 floats per instruction; vcvtps2dq rounds like the
-// reference) that equals it bit for bit; quantize_rows_u8 runs the best for this CPU.
+// The scalar reference and AVX2 / AVX-512 versions (8 / 16 floats per instruction; vcvtps2dq
+// rounds like the reference) that equal it bit for bit; quantize_rows_u8 runs the best for this CPU.
 void quantize_rows_u8(const float* x, int m, int k, int kp, uint8_t* q, float* scale);
 void quantize_rows_u8_ref(const float* x, int m, int k, int kp, uint8_t* q, float* scale);
 void quantize_rows_u8_avx2(const float* x, int m, int k, int kp, uint8_t* q, float* scale);
+void quantize_rows_u8_avx512(const float* x, int m, int k, int kp, uint8_t* q, float* scale);
 
 // Weights [n, k] in int8 prepared for the GEMM: the row-major original (reference), the
 // column sums for the +128 correction, and a VNNI-friendly layout of 16 output channels x 4

@@ -11,7 +11,7 @@
 #include "transformer/layers.h"
 #include "transformer/packed_driver.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)  // the VNNI microkernel is x86-64 assembly
 #include <immintrin.h>
 #define FENLEI_X86 1
 #endif
@@ -79,26 +79,167 @@ void packed_int8_ref(const PackedInt8Call& c) {
 
 namespace {
 
+// The k loop of an MR-row tile (MR 1..12) in assembly, because GCC (12) neither keeps more than
+// 8 rows' accumulators in registers (at 12 it copies every one of them each step and stores it
+// to the stack) nor lets local register variables pin them. Registers: zmm0/zmm1 the panel's 32
+// outputs x 4 weights of this k step, zmm2..zmm5 the broadcast 4 activation bytes (rotating),
+// zmm8 + 2r / zmm9 + 2r row r's two accumulators: 24 at 12 rows, 30 of 32 registers in all.
+// Row r is read at b[r / 3] + (r % 3) * ldx, so four base pointers and ldx address 12 rows. After
+// the loop the accumulators go to acc[MR][32] (once per tile) for the C++ epilogue.
+#define FENLEI_VNNI_ZERO(a0, a1) "vpxord %%zmm" a0 ", %%zmm" a0 ", %%zmm" a0 "\n\t" \
+                                 "vpxord %%zmm" a1 ", %%zmm" a1 ", %%zmm" a1 "\n\t"
+#define FENLEI_VNNI_ROW(addr, bc, a0, a1)                          \
+  "vpbroadcastd " addr ", %%zmm" bc "\n\t"                         \
+  "vpdpbusd %%zmm0, %%zmm" bc ", %%zmm" a0 "\n\t"                   \
+  "vpdpbusd %%zmm1, %%zmm" bc ", %%zmm" a1 "\n\t"
+#define FENLEI_VNNI_STORE(a0, a1, off0, off1) "vmovdqu64 %%zmm" a0 ", " off0 "(%[acc])\n\t" \
+                                              "vmovdqu64 %%zmm" a1 ", " off1 "(%[acc])\n\t"
+// Row r: its address, broadcast register, accumulators and their offsets in acc.
+#define FENLEI_ROW0(M) M("(%[b0])", "2", "8", "9", "0", "64")
+#define FENLEI_ROW1(M) M("(%[b0],%[ldx],1)", "3", "10", "11", "128", "192")
+#define FENLEI_ROW2(M) M("(%[b0],%[ldx],2)", "4", "12", "13", "256", "320")
+#define FENLEI_ROW3(M) M("(%[b3])", "5", "14", "15", "384", "448")
+#define FENLEI_ROW4(M) M("(%[b3],%[ldx],1)", "2", "16", "17", "512", "576")
+#define FENLEI_ROW5(M) M("(%[b3],%[ldx],2)", "3", "18", "19", "640", "704")
+#define FENLEI_ROW6(M) M("(%[b6])", "4", "20", "21", "768", "832")
+#define FENLEI_ROW7(M) M("(%[b6],%[ldx],1)", "5", "22", "23", "896", "960")
+#define FENLEI_ROW8(M) M("(%[b6],%[ldx],2)", "2", "24", "25", "1024", "1088")
+#define FENLEI_ROW9(M) M("(%[b9])", "3", "26", "27", "1152", "1216")
+#define FENLEI_ROW10(M) M("(%[b9],%[ldx],1)", "4", "28", "29", "1280", "1344")
+#define FENLEI_ROW11(M) M("(%[b9],%[ldx],2)", "5", "30", "31", "1408", "1472")
+#define FENLEI_ZERO_OF(addr, bc, a0, a1, o0, o1) FENLEI_VNNI_ZERO(a0, a1)
+#define FENLEI_STEP_OF(addr, bc, a0, a1, o0, o1) FENLEI_VNNI_ROW(addr, bc, a0, a1)
+#define FENLEI_STORE_OF(addr, bc, a0, a1, o0, o1) FENLEI_VNNI_STORE(a0, a1, o0, o1)
+#define FENLEI_ROWS1(M) FENLEI_ROW0(M)
+#define FENLEI_ROWS2(M) FENLEI_ROWS1(M) FENLEI_ROW1(M)
+#define FENLEI_ROWS3(M) FENLEI_ROWS2(M) FENLEI_ROW2(M)
+#define FENLEI_ROWS4(M) FENLEI_ROWS3(M) FENLEI_ROW3(M)
+#define FENLEI_ROWS5(M) FENLEI_ROWS4(M) FENLEI_ROW4(M)
+#define FENLEI_ROWS6(M) FENLEI_ROWS5(M) FENLEI_ROW5(M)
+#define FENLEI_ROWS7(M) FENLEI_ROWS6(M) FENLEI_ROW6(M)
+#define FENLEI_ROWS8(M) FENLEI_ROWS7(M) FENLEI_ROW7(M)
+#define FENLEI_ROWS9(M) FENLEI_ROWS8(M) FENLEI_ROW8(M)
+#define FENLEI_ROWS10(M) FENLEI_ROWS9(M) FENLEI_ROW9(M)
+#define FENLEI_ROWS11(M) FENLEI_ROWS10(M) FENLEI_ROW10(M)
+#define FENLEI_ROWS12(M) FENLEI_ROWS11(M) FENLEI_ROW11(M)
+#define FENLEI_VNNI_KLOOP(ROWS)                                                         \
+  asm volatile(ROWS(FENLEI_ZERO_OF)                                                      \
+               "test %[steps], %[steps]\n\t"                                             \
+               "jz 2f\n\t"                                                               \
+               "1:\n\t"                                                                  \
+               "vmovdqu64 (%[w]), %%zmm0\n\t"                                            \
+               "vmovdqu64 64(%[w]), %%zmm1\n\t"                                            \
+               "prefetcht1 (%[pf])\n\t"                                                  \
+               "prefetcht1 64(%[pf])\n\t" ROWS(FENLEI_STEP_OF)                            \
+               "add $128, %[w]\n\t"                                                      \
+               "add $128, %[pf]\n\t"                                                     \
+               "add $4, %[b0]\n\t"                                                       \
+               "add $4, %[b3]\n\t"                                                       \
+               "add $4, %[b6]\n\t"                                                       \
+               "add $4, %[b9]\n\t"                                                       \
+               "dec %[steps]\n\t"                                                        \
+               "jnz 1b\n\t"                                                              \
+               "2:\n\t" ROWS(FENLEI_STORE_OF)                                            \
+               : [w] "+r"(w), [b0] "+r"(b0), [b3] "+r"(b3), [b6] "+r"(b6), [b9] "+r"(b9), \
+                 [steps] "+r"(steps), [pf] "+r"(pf)                                      \
+               : [ldx] "r"(ldx), [acc] "r"(acc)                                          \
+               : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm8",  \
+                 "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16",   \
+                 "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24",  \
+                 "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31")
+
+// acc[r][o] = sum over the panel's kp of x[r][p] * w[o][p] (x as stored, u8), rows r < MR.
+template <int MR>
+FENLEI_VNNI_TARGET void vnni_kloop(const int8_t* wp, const uint8_t* x, long ldx, long steps, int32_t (*acc)[kPanelWidth]) {
+  static_assert(MR >= 1 && MR <= 12, "the microkernel addresses 12 rows");
+  // Integers, not pointers: the bases of rows past MR are stepped but never read.
+  const uintptr_t base = reinterpret_cast<uintptr_t>(x);
+  const int8_t* w = wp;
+  // The next panel (contiguous after this one), prefetched into L2 a step's 128 bytes at a time
+  // while this one is computed: the first row block of each panel then finds its weights in
+  // L2 instead of waiting on memory (a text's int8 weights, 7 MB a BERT layer, outgrow L2).
+  // Prefetches never fault, so past the last panel is harmless.
+  uintptr_t pf = reinterpret_cast<uintptr_t>(wp) + static_cast<uintptr_t>(steps) * 4 * kPanelWidth;
+  uintptr_t b0 = base, b3 = base + 3 * ldx, b6 = base + 6 * ldx, b9 = base + 9 * ldx;
+  if constexpr (MR == 1) {
+    // One row (the last layer computes [CLS] alone): two accumulators would wait on vpdpbusd's
+    // latency every step, so four k steps run into four pairs, added at the end (integers:
+    // the same sums). The weights are vpdpbusd's memory operand.
+    long quads = 0;
+    asm volatile(FENLEI_VNNI_ZERO("8", "9") FENLEI_VNNI_ZERO("10", "11") FENLEI_VNNI_ZERO("12", "13")
+                 FENLEI_VNNI_ZERO("14", "15")
+                 "mov %[steps], %[quads]\n\t"
+                 "shr $2, %[quads]\n\t"
+                 "and $3, %[steps]\n\t"
+                 "test %[quads], %[quads]\n\t"
+                 "jz 3f\n\t"
+                 "1:\n\t"
+                 "prefetcht1 (%[pf])\n\t"
+                 "prefetcht1 64(%[pf])\n\t"
+                 "prefetcht1 128(%[pf])\n\t"
+                 "prefetcht1 192(%[pf])\n\t"
+                 "prefetcht1 256(%[pf])\n\t"
+                 "prefetcht1 320(%[pf])\n\t"
+                 "prefetcht1 384(%[pf])\n\t"
+                 "prefetcht1 448(%[pf])\n\t"
+                 "add $512, %[pf]\n\t"
+                 "vpbroadcastd (%[b0]), %%zmm2\n\t"
+                 "vpbroadcastd 4(%[b0]), %%zmm3\n\t"
+                 "vpbroadcastd 8(%[b0]), %%zmm4\n\t"
+                 "vpbroadcastd 12(%[b0]), %%zmm5\n\t"
+                 "vpdpbusd (%[w]), %%zmm2, %%zmm8\n\t"
+                 "vpdpbusd 64(%[w]), %%zmm2, %%zmm9\n\t"
+                 "vpdpbusd 128(%[w]), %%zmm3, %%zmm10\n\t"
+                 "vpdpbusd 192(%[w]), %%zmm3, %%zmm11\n\t"
+                 "vpdpbusd 256(%[w]), %%zmm4, %%zmm12\n\t"
+                 "vpdpbusd 320(%[w]), %%zmm4, %%zmm13\n\t"
+                 "vpdpbusd 384(%[w]), %%zmm5, %%zmm14\n\t"
+                 "vpdpbusd 448(%[w]), %%zmm5, %%zmm15\n\t"
+                 "add $512, %[w]\n\t"
+                 "add $16, %[b0]\n\t"
+                 "dec %[quads]\n\t"
+                 "jnz 1b\n\t"
+                 "3:\n\t"
+                 "test %[steps], %[steps]\n\t"
+                 "jz 2f\n\t"
+                 "4:\n\t"
+                 "vpbroadcastd (%[b0]), %%zmm2\n\t"
+                 "vpdpbusd (%[w]), %%zmm2, %%zmm8\n\t"
+                 "vpdpbusd 64(%[w]), %%zmm2, %%zmm9\n\t"
+                 "add $128, %[w]\n\t"
+                 "add $4, %[b0]\n\t"
+                 "dec %[steps]\n\t"
+                 "jnz 4b\n\t"
+                 "2:\n\t"
+                 "vpaddd %%zmm10, %%zmm8, %%zmm8\n\t"
+                 "vpaddd %%zmm12, %%zmm14, %%zmm14\n\t"
+                 "vpaddd %%zmm11, %%zmm9, %%zmm9\n\t"
+                 "vpaddd %%zmm13, %%zmm15, %%zmm15\n\t"
+                 "vpaddd %%zmm14, %%zmm8, %%zmm8\n\t"
+                 "vpaddd %%zmm15, %%zmm9, %%zmm9\n\t" FENLEI_VNNI_STORE("8", "9", "0", "64")
+                 : [w] "+r"(w), [b0] "+r"(b0), [steps] "+r"(steps), [quads] "+r"(quads), [pf] "+r"(pf)
+                 : [acc] "r"(acc)
+                 : "cc", "memory", "xmm2", "xmm3", "xmm4", "xmm5", "xmm8", "xmm9", "xmm10", "xmm11",
+                   "xmm12", "xmm13", "xmm14", "xmm15");
+  }
+  if constexpr (MR == 2) FENLEI_VNNI_KLOOP(FENLEI_ROWS2);
+  if constexpr (MR == 3) FENLEI_VNNI_KLOOP(FENLEI_ROWS3);
+  if constexpr (MR == 4) FENLEI_VNNI_KLOOP(FENLEI_ROWS4);
+  if constexpr (MR == 5) FENLEI_VNNI_KLOOP(FENLEI_ROWS5);
+  if constexpr (MR == 6) FENLEI_VNNI_KLOOP(FENLEI_ROWS6);
+  if constexpr (MR == 7) FENLEI_VNNI_KLOOP(FENLEI_ROWS7);
+  if constexpr (MR == 8) FENLEI_VNNI_KLOOP(FENLEI_ROWS8);
+  if constexpr (MR == 9) FENLEI_VNNI_KLOOP(FENLEI_ROWS9);
+  if constexpr (MR == 10) FENLEI_VNNI_KLOOP(FENLEI_ROWS10);
+  if constexpr (MR == 11) FENLEI_VNNI_KLOOP(FENLEI_ROWS11);
+  if constexpr (MR == 12) FENLEI_VNNI_KLOOP(FENLEI_ROWS12);
+}
+
 template <int MR>
 FENLEI_VNNI_TARGET void tile(const PackedInt8Call& c, int r0, int panel) {
   const PackedInt8& w = *c.w;
-  const int8_t* wp = panel_at(w, panel);
-  const uint8_t* xr[MR];
-  for (int i = 0; i < MR; ++i) xr[i] = c.x + static_cast<long>(r0 + i) * c.ldx;
-  __m512i acc[MR][2];
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
-  for (int q = 0; q < w.kp / 4; ++q) {
-    const __m512i w0 = _mm512_loadu_si512(wp + static_cast<size_t>(q) * 4 * kPanelWidth);
-    const __m512i w1 = _mm512_loadu_si512(wp + static_cast<size_t>(q) * 4 * kPanelWidth + 64);
-#pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
-      int32_t four;
-      std::memcpy(&four, xr[i] + 4 * q, sizeof(four));
-      const __m512i xv = _mm512_set1_epi32(four);
-      acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], xv, w0);
-      acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], xv, w1);
-    }
-  }
+  alignas(64) int32_t acc[MR][kPanelWidth];
+  vnni_kloop<MR>(panel_at(w, panel), c.x + static_cast<long>(r0) * c.ldx, c.ldx, w.kp / 4, acc);
   const int o0 = panel * kPanelWidth;
   const int nvalid = packed::panel_outputs(w.n, o0);
   const packed::PanelMasks m = packed::panel_masks(nvalid);
@@ -111,8 +252,9 @@ FENLEI_VNNI_TARGET void tile(const PackedInt8Call& c, int r0, int panel) {
   for (int i = 0; i < MR; ++i) {
     float* y = c.y + static_cast<long>(r0 + i) * c.ldy + o0;
     const __m512 xs = _mm512_set1_ps(c.x_scale[r0 + i]);
-    const __m512 t0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][0], corr0)), xs);
-    const __m512 t1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][1], corr1)), xs);
+    const __m512i a0 = _mm512_load_si512(acc[i]), a1 = _mm512_load_si512(acc[i] + 16);
+    const __m512 t0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(a0, corr0)), xs);
+    const __m512 t1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(a1, corr1)), xs);
     __m512 v0 = _mm512_fmadd_ps(t0, s0, b0), v1 = _mm512_fmadd_ps(t1, s1, b1);
     if (c.epilogue == PackedEpilogue::kAccumulate) {
       v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(lo, y), v0);
@@ -126,10 +268,9 @@ FENLEI_VNNI_TARGET void tile(const PackedInt8Call& c, int r0, int panel) {
 
 }  // namespace
 
-// Row blocks of up to 8 (packed::for_each_tile). GCC 12 keeps at most 8 rows' 16 vpdpbusd
-// accumulators in registers (with 12 it copies and spills them).
+// Row blocks of up to 12, balanced (packed::for_each_tile: 45 rows run as 12 + 11 + 11 + 11).
 void packed_int8_avx512vnni(const PackedInt8Call& c) {
-  packed::for_each_tile<8>(c, [&](auto mr, int r0, int panel) { tile<decltype(mr)::value>(c, r0, panel); });
+  packed::for_each_tile<12>(c, [&](auto mr, int r0, int panel) { tile<decltype(mr)::value>(c, r0, panel); });
 }
 
 #pragma GCC diagnostic pop

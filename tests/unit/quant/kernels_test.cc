@@ -96,24 +96,29 @@ TEST(QuantizeRows, SymmetricWithAmaxOver127AndPadding) {
   for (int p = 4; p < 8; ++p) EXPECT_EQ(q[size_t(p)], 128);
 }
 
-TEST(QuantizeRows, Avx2EqualsReferenceBitForBit) {
-  if (!cpu_has_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+TEST(QuantizeRows, Avx2AndAvx512EqualReferenceBitForBit) {
+  using Fn = void (*)(const float*, int, int, int, uint8_t*, float*);
+  std::vector<Fn> fns;
+  if (cpu_has_avx2()) fns.push_back(quantize_rows_u8_avx2);
+  if (__builtin_cpu_supports("avx512f")) fns.push_back(quantize_rows_u8_avx512);
+  if (fns.empty()) GTEST_SKIP() << "no AVX2 on this CPU";
   std::mt19937 rng(11);
   std::normal_distribution<float> d(0.0f, 2.0f);
-  for (int k : {1, 7, 8, 9, 100, 300, 301}) {
-    const int m = 5, kp = padded_k(k);
-    std::vector<float> x(size_t(m) * size_t(k));
-    for (auto& v : x) v = d(rng);
-    // Row 1: values -2..2, so +-1 * 127/2 = +-63.5 are exact ties; row 2 all zeros.
-    for (int p = 0; p < k; ++p) x[size_t(k) + size_t(p)] = float(p % 5) - 2.0f;
-    for (int p = 0; p < k; ++p) x[2 * size_t(k) + size_t(p)] = 0.0f;
-    std::vector<uint8_t> qa(size_t(m) * size_t(kp), 1), qb(qa.size(), 2);
-    std::vector<float> sa(static_cast<size_t>(m)), sb(static_cast<size_t>(m));
-    quantize_rows_u8_ref(x.data(), m, k, kp, qa.data(), sa.data());
-    quantize_rows_u8_avx2(x.data(), m, k, kp, qb.data(), sb.data());
-    ASSERT_EQ(qa, qb) << "k " << k;
-    ASSERT_EQ(sa, sb) << "k " << k;
-  }
+  for (Fn fast : fns)
+    for (int k : {1, 7, 8, 9, 15, 16, 17, 100, 300, 301, 768}) {
+      const int m = 5, kp = padded_k(k);
+      std::vector<float> x(size_t(m) * size_t(k));
+      for (auto& v : x) v = d(rng);
+      // Row 1: values -2..2, so +-1 * 127/2 = +-63.5 are exact ties; row 2 all zeros.
+      for (int p = 0; p < k; ++p) x[size_t(k) + size_t(p)] = float(p % 5) - 2.0f;
+      for (int p = 0; p < k; ++p) x[2 * size_t(k) + size_t(p)] = 0.0f;
+      std::vector<uint8_t> qa(size_t(m) * size_t(kp), 1), qb(qa.size(), 2);
+      std::vector<float> sa(static_cast<size_t>(m)), sb(static_cast<size_t>(m));
+      quantize_rows_u8_ref(x.data(), m, k, kp, qa.data(), sa.data());
+      fast(x.data(), m, k, kp, qb.data(), sb.data());
+      ASSERT_EQ(qa, qb) << "k " << k;
+      ASSERT_EQ(sa, sb) << "k " << k;
+    }
 }
 
 TEST(Half, RoundTripsAndRoundsToNearest) {

@@ -106,5 +106,58 @@ TEST(PackedInt8, FastKernelsEqualTheReferenceBitForBit) {
   }
 }
 
+// Every row count from 1 to 40 (each tile height 1..12 of the VNNI microkernel, alone and as the
+// last of a balanced split: 13 = 7 + 6, 25 = 9 + 8 + 8, 37 = 10 + 9 + 9 + 9), two panels with a
+// ragged second one, and a row stride larger than kp (a view into a wider buffer).
+TEST(PackedInt8, FastKernelsEqualTheReferenceForEveryRowCount) {
+  std::vector<PackedInt8Fn> kernels;
+  if (quant::cpu_has_avx512vnni()) kernels.push_back(packed_int8_avx512vnni);
+  if (quant::cpu_has_avx2()) kernels.push_back(packed_int8_avx2);
+  std::mt19937 rng(4);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  for (PackedInt8Fn fast : kernels)
+    for (int rows = 1; rows <= 40; ++rows)
+      for (int k : {5, 68}) {
+        const Shape s{rows, 45, k};
+        const int kp = quant::padded_k(s.k), ldx = kp + 8;
+        Case c = random_case(Shape{rows, s.n, ldx}, ldx, &rng);  // x: rows x ldx at random
+        c.w.resize(static_cast<size_t>(s.n) * s.k);
+        for (int r = 0; r < rows; ++r)  // the padding past k is 128 (zero) as the caller makes it
+          for (int i = s.k; i < kp; ++i) c.x[static_cast<size_t>(r) * ldx + i] = quant::kActivationZero;
+        const PackedInt8 p = pack_int8(c.w.data(), s.n, s.k, s.k);
+        const PackedEpilogue e = rows % 3 == 0   ? PackedEpilogue::kStore
+                                 : rows % 3 == 1 ? PackedEpilogue::kAccumulate
+                                                 : PackedEpilogue::kGelu;
+        std::vector<float> y0(static_cast<size_t>(rows) * s.n);
+        for (float& v : y0) v = d(rng);
+        std::vector<float> got = y0, want = y0;
+        PackedInt8Call call{c.x.data(),  rows,       ldx,        c.xs.data(), &p,
+                            c.ws.data(), c.b.data(), got.data(), s.n,         e};
+        fast(call);
+        call.y = want.data();
+        packed_int8_ref(call);
+        EXPECT_TRUE(bit_equal(got, want)) << "rows " << rows << " k " << k << " epilogue " << int(e);
+      }
+}
+
+// Extreme values: every product at its largest magnitude, so the int32 sums are large and exact.
+TEST(PackedInt8, FastKernelsAreExactAtTheExtremes) {
+  if (!quant::cpu_has_avx512vnni()) GTEST_SKIP() << "no VNNI";
+  const int rows = 12, n = 32, k = 3072, kp = quant::padded_k(k);
+  std::vector<int8_t> w(static_cast<size_t>(n) * k);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = (i % 3 == 0) ? -127 : 127;
+  std::vector<uint8_t> x(static_cast<size_t>(rows) * kp);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = (i % 2 == 0) ? 255 : 1;
+  const std::vector<float> xs(rows, 1.0f), ws(n, 1.0f), b(n, 0.0f);
+  const PackedInt8 p = pack_int8(w.data(), n, k, k);
+  std::vector<float> got(static_cast<size_t>(rows) * n), want = got;
+  PackedInt8Call call{x.data(), rows, kp, xs.data(), &p, ws.data(), b.data(), got.data(), n,
+                      PackedEpilogue::kStore};
+  packed_int8_avx512vnni(call);
+  call.y = want.data();
+  packed_int8_ref(call);
+  EXPECT_TRUE(bit_equal(got, want));
+}
+
 }  // namespace
 }  // namespace fenlei::transformer
