@@ -13,10 +13,8 @@
 namespace fenlei::nn {
 namespace {
 
-// Scratch of at least n elements. No caller needs a buffer's old contents once it grows, so a
-// larger size allocates afresh instead of resize's copy of the old elements, with a quarter of
-// headroom so that the next slightly longer batch does not grow it again (perf: regrowth of
-// the stage buffers, their copies, zero fills and fresh-page faults, was ~5% of training).
+// Scratch of at least n elements (the small per-example index arrays; the [rows, C] buffers are
+// GrowOnlyArrays, see dpcnn_scratch.h). No caller needs the old contents once it grows.
 template <typename T>
 T* grow_to(std::vector<T>& v, size_t n) {
   if (v.size() < n) {
@@ -24,6 +22,10 @@ T* grow_to(std::vector<T>& v, size_t n) {
     v.resize(n + n / 4);
   }
   return v.data();
+}
+template <typename T>
+T* grow_to(GrowOnlyArray<T>& v, size_t n) {
+  return v.grow(n);
 }
 
 // The running max over rows of one channel vector: where h[f] > x[f], x[f] = h[f] and
