@@ -148,6 +148,36 @@ TEST(Dpcnn, RaggedBatchEqualsPerExample) {
   }
 }
 
+// The scratch grows without zero-filling (nn/dpcnn_scratch.h) and the backward's col2im folds
+// in the ReLU mask and the shortcut: a workspace reused across batches that grow and shrink
+// (stale rows of a longer batch left in every buffer) must give bit-identical gradients to a
+// fresh workspace per batch.
+TEST(Dpcnn, ReusedWorkspaceEqualsFreshOne) {
+  ModelConfig c = small_dpcnn(3, 50, 8, 3);
+  Network net = *Network::create(c, 6);
+  std::mt19937 gen(8);
+  Workspace reused;
+  for (const int max_len : {6, 30, 3, 40, 12}) {
+    Batch b = random_batch(9, 50, 3, max_len, gen);
+    Grads g_reused = net.make_grads(), g_fresh = net.make_grads();
+    Rng rng_a(1), rng_b(1);
+    Workspace fresh;
+    forward_backward(net, b, 0, b.size(), reused, g_reused, rng_a, true);
+    forward_backward(net, b, 0, b.size(), fresh, g_fresh, rng_b, true);
+    for (int t = 0; t < g_fresh.size(); ++t) {
+      if (g_fresh.is_sparse(t)) {
+        ASSERT_EQ(g_reused.touched_rows(t), g_fresh.touched_rows(t));
+        for (int32_t r : g_fresh.touched_rows(t))
+          ASSERT_EQ(0, std::memcmp(g_reused.row(t, r), g_fresh.row(t, r),
+                                   sizeof(float) * size_t(c.embed_dim)))
+              << "embedding row " << r << ", max_len " << max_len;
+      } else {
+        ASSERT_EQ(g_reused[t].data, g_fresh[t].data) << g_fresh[t].name << ", max_len " << max_len;
+      }
+    }
+  }
+}
+
 TEST(Dpcnn, TwoThreadSplitEqualsOneThread) {
   ModelConfig c = small_dpcnn(2, 60, 8, 3);
   c.hidden = {8};
