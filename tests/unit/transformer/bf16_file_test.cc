@@ -154,7 +154,9 @@ TEST(Bf16ModelFile, V1FileWithF32StoredBf16LoadsToTheSameModel) {
   auto v1_file = format::read_model_file(v1_path);
   ASSERT_TRUE(v1_file.ok()) << v1_file.status().to_string();
   EXPECT_EQ(v1_file->format_version, 1u);
-  for (const format::Tensor& t : v1_file->tensors) EXPECT_EQ(t.dtype, format::DType::kF32) << t.name;
+  for (const format::Tensor& t : v1_file->tensors) {
+    EXPECT_EQ(t.dtype, format::DType::kF32) << t.name;
+  }
   auto old_engine = load_engine(*v1_file);
   ASSERT_TRUE(old_engine);
   ASSERT_TRUE(old_engine->packed_weights().bf16());
@@ -164,7 +166,8 @@ TEST(Bf16ModelFile, V1FileWithF32StoredBf16LoadsToTheSameModel) {
   auto old_model = Classifier::load(v1_path);
   auto new_model = Classifier::load_from_memory(v2, "v2.fenlei");
   ASSERT_TRUE(old_model.ok() && new_model.ok());
-  const std::vector<std::string> texts = {"房间很干净，服务也好", "太吵了，不会再来", "What is it?"};
+  const std::vector<std::string> texts = {"房间很干净，服务也好", "太吵了，不会再来",
+                                          "What is it?"};
   auto p = (*old_model)->probabilities(texts);
   auto q = (*new_model)->probabilities(texts);
   ASSERT_TRUE(p.ok() && q.ok());
