@@ -43,6 +43,7 @@ __all__ = [
     "train",
     "load",
     "Model",
+    "MAX_INTRA_OP_THREADS",
     "Error",
     "InvalidArgumentError",
     "NotFoundError",
@@ -157,8 +158,15 @@ class Model:
     Get one with fenlei.load(path) or fenlei.train(...).
     """
 
-    def __init__(self, impl: "_fenlei.Model") -> None:
+    def __init__(self, impl: "_fenlei.Model", intra_op_threads: int = 1) -> None:
         self._m = impl
+        self._intra_op_threads = intra_op_threads
+
+    @property
+    def intra_op_threads(self) -> int:
+        """Threads one text's forward pass may use (fenlei.load's intra_op_threads; 1 for a model
+        from train() or quantize())."""
+        return self._intra_op_threads
 
     @property
     def labels(self) -> List[str]:
@@ -236,28 +244,50 @@ class Model:
         kind = "int8" if i["quantized"] else "float"
         return f"<fenlei.Model {i['architecture']} ({kind}), labels={i['labels']!r}>"
 
-    # Pickling (joblib, multiprocessing): the model file's bytes.
-    def __getstate__(self) -> bytes:
+    # Pickling (joblib, multiprocessing): the model file's bytes and intra_op_threads.
+    def __getstate__(self) -> Tuple[bytes, int]:
         with tempfile.TemporaryDirectory(prefix="fenlei-") as d:
             p = os.path.join(d, "m.fenlei")
             self.save(p)
             with open(p, "rb") as f:
-                return f.read()
+                return f.read(), self._intra_op_threads
 
-    def __setstate__(self, state: bytes) -> None:
+    def __setstate__(self, state: Union[bytes, Tuple[bytes, int]]) -> None:
+        # Plain bytes: a pickle from before intra_op_threads existed.
+        data, threads = (state, 1) if isinstance(state, bytes) else state
         with tempfile.TemporaryDirectory(prefix="fenlei-") as d:
             p = os.path.join(d, "m.fenlei")
             with open(p, "wb") as f:
-                f.write(state)
-            self._m = _fenlei.Model.load(p)
+                f.write(data)
+            self._m = _fenlei.Model.load(p, threads)
+        self._intra_op_threads = threads
 
 
-def load(path: PathLike) -> Model:
-    """Loads and validates a model file written by fenlei (CLI or Python), float or int8.
+MAX_INTRA_OP_THREADS: int = _fenlei.MAX_INTRA_OP_THREADS
 
-    Raises NotFoundError (no file), DataLossError (corrupt), InvalidArgumentError (not a model).
+
+def load(path: PathLike, *, intra_op_threads: int = 1) -> Model:
+    """Loads and validates a model file written by fenlei (CLI or Python), float, int8 or bf16.
+
+    intra_op_threads: threads one text's forward pass may use (ONNX Runtime's
+    intra_op_num_threads; the CLI's --intra-op-threads), 1 to MAX_INTRA_OP_THREADS (256). A
+    transformer model splits each large dense layer and its attention heads over them, with
+    probabilities bit-identical for any number; cnn and fasttext models ignore it. Each Python
+    thread that predicts gets its own intra_op_threads - 1 helper threads, so C threads calling
+    at once run up to C x intra_op_threads: keep that within the cores. Default 1: the calling
+    thread alone.
+
+    Raises NotFoundError (no file), DataLossError (corrupt), InvalidArgumentError (a ValueError:
+    not a model, or intra_op_threads out of range), TypeError (intra_op_threads not an int).
     """
-    return Model(_fenlei.Model.load(os.fspath(path)))
+    if isinstance(intra_op_threads, bool) or not isinstance(intra_op_threads, int):
+        raise TypeError(f"intra_op_threads must be an int, not {type(intra_op_threads).__name__}")
+    if not 1 <= intra_op_threads <= MAX_INTRA_OP_THREADS:
+        # Checked here too: a number beyond C's int would otherwise be a TypeError.
+        raise InvalidArgumentError(
+            f"intra_op_threads must be in [1, {MAX_INTRA_OP_THREADS}], got {intra_op_threads}"
+        )
+    return Model(_fenlei.Model.load(os.fspath(path), intra_op_threads), intra_op_threads)
 
 
 def train(

@@ -4,6 +4,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import numpy.typing as npt
 
+MAX_INTRA_OP_THREADS: int
+
 class Segmenter:
     def __init__(
         self,
@@ -17,7 +19,7 @@ class Segmenter:
 
 class Model:
     @staticmethod
-    def load(path: str) -> Model: ...
+    def load(path: str, intra_op_threads: int = 1) -> Model: ...
     @property
     def labels(self) -> List[str]: ...
     def info(self) -> Dict[str, Any]: ...

@@ -181,9 +181,13 @@ class PyModel {
  public:
   explicit PyModel(std::shared_ptr<const Classifier> model) : model_(std::move(model)) {}
 
-  static PyModel load(const std::string& path) {
+  // intra_op_threads: LoadOptions::intra_op_threads; out of range is the C++ API's
+  // INVALID_ARGUMENT (fenlei.InvalidArgumentError, a ValueError), raised before the file is read.
+  static PyModel load(const std::string& path, int intra_op_threads) {
+    LoadOptions options;
+    options.intra_op_threads = intra_op_threads;
     nb::gil_scoped_release release;
-    return PyModel(value_or_throw(Classifier::load(path)));
+    return PyModel(value_or_throw(Classifier::load(path, options)));
   }
 
   const std::vector<std::string>& labels() const { return model_->info().labels; }
@@ -423,6 +427,8 @@ NB_MODULE(_fenlei, m) {
     }
   });
 
+  m.attr("MAX_INTRA_OP_THREADS") = fenlei::kMaxIntraOpThreads;
+
   nb::class_<PySegmenter>(m, "Segmenter")
       .def(nb::init<std::optional<std::string>, std::optional<std::string>,
                     std::optional<std::string>, bool>(),
@@ -432,7 +438,7 @@ NB_MODULE(_fenlei, m) {
       .def("is_word", &PySegmenter::is_word, "word"_a);
 
   nb::class_<PyModel>(m, "Model")
-      .def_static("load", &PyModel::load, "path"_a)
+      .def_static("load", &PyModel::load, "path"_a, "intra_op_threads"_a = 1)
       .def_prop_ro("labels", &PyModel::labels)
       .def("info", &PyModel::info)
       .def("predict", &PyModel::predict, "texts"_a, "k"_a = 1, "threshold"_a = 0.0f)

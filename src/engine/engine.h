@@ -89,6 +89,10 @@ class Engine {
   // One independent probability per class (a multi-label model: a text may have any number of
   // the labels), instead of one distribution over the classes.
   virtual bool multi_label() const { return false; }
+  // Splits one text's forward pass over Scratch::intra_op_threads (transformer encoders); false:
+  // one text runs on one thread whatever the option says. Callers that divide the cores between
+  // texts and intra-op threads (`fenlei test`'s default --threads) ask this.
+  virtual bool uses_intra_op_threads() const { return false; }
   virtual int64_t parameter_count() const = 0;
 
   // Class probabilities, row-major [batch.size(), num_classes()]. Ids must be valid for

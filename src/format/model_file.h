@@ -28,15 +28,20 @@ namespace fenlei::format {
 
 // The newest format version this build writes and reads. Readers keep support for every older
 // version (explicit `if (version >= N)` gates), and reject newer ones with UNIMPLEMENTED.
-constexpr uint32_t kFormatVersion = 1;
+// v2 added the bf16 dtype. The writer writes the oldest version that holds the file's content
+// (required_format_version), so a model without bf16 tensors stays readable by v1 builds.
+constexpr uint32_t kFormatVersion = 2;
 
 // Element types. The numeric values are stored in files: never renumber, only append.
-enum class DType : uint8_t { kF32 = 1, kF16 = 2, kI8 = 3, kI32 = 4, kU8 = 5 };
+// kBF16 (format v2): bfloat16, the upper 16 bits of an IEEE float32.
+enum class DType : uint8_t { kF32 = 1, kF16 = 2, kI8 = 3, kI32 = 4, kU8 = 5, kBF16 = 6 };
 
-// Bytes per element (4, 2, 1, 4, 1), or 0 for a value that is not a known DType.
+// Bytes per element (4, 2, 1, 4, 1, 2), or 0 for a value that is not a known DType.
 size_t dtype_size(DType dtype);
-// "f32", "f16", "i8", "i32", "u8", or "dtype(N)" for an unknown value.
+// "f32", "f16", "i8", "i32", "u8", "bf16", or "dtype(N)" for an unknown value.
 std::string dtype_name(DType dtype);
+// The first format version that has `dtype` (1, or 2 for bf16).
+uint32_t dtype_format_version(DType dtype);
 
 // Header flags (informational; the writer derives them from the content).
 constexpr uint32_t kFlagHasOptimizerState = 1u << 0;  // a training checkpoint
@@ -70,16 +75,21 @@ Tensor make_i8_tensor(std::string name, std::vector<int64_t> shape,
                       const std::vector<int8_t>& values);
 Tensor make_i32_tensor(std::string name, std::vector<int64_t> shape,
                        const std::vector<int32_t>& values);
+// bf16 elements given as their 16 bits (quant/bf16.h rounds floats to them).
+Tensor make_bf16_tensor(std::string name, std::vector<int64_t> shape,
+                        const std::vector<uint16_t>& bits);
 
 // Decodes a tensor's elements to host values. INVALID_ARGUMENT if the dtype differs or the byte
 // size does not match the shape.
 StatusOr<std::vector<float>> tensor_to_f32(const Tensor& tensor);
 StatusOr<std::vector<int8_t>> tensor_to_i8(const Tensor& tensor);
 StatusOr<std::vector<int32_t>> tensor_to_i32(const Tensor& tensor);
+StatusOr<std::vector<uint16_t>> tensor_to_bf16(const Tensor& tensor);  // the 16 bits per element
 
 // Everything one model file holds. A plain value; the engine, trainer and quantiser fill it.
 struct ModelFile {
-  uint32_t format_version = kFormatVersion;  // filled on read; ignored on write (always current)
+  // Filled on read; ignored on write (the writer writes required_format_version()).
+  uint32_t format_version = kFormatVersion;
   uint32_t flags = 0;                        // filled on read; derived on write
   // Configuration, preprocessing/segmenter settings, training summary, lineage. Must be a JSON
   // object in UTF-8. Put a timestamp here if you want one: the writer adds none.
@@ -97,6 +107,10 @@ struct ModelFile {
   const Tensor* find_tensor(std::string_view name) const;
   const Tensor* find_optimizer_tensor(std::string_view name) const;
 };
+
+// The oldest format version that holds `model`: the newest dtype_format_version of its tensors
+// (weights and optimizer state), at least 1. What the writer puts in the header.
+uint32_t required_format_version(const ModelFile& model);
 
 enum class Compression {
   kNone,    // store raw

@@ -185,7 +185,7 @@ StatusOr<ModelFile> parse_model_file(std::string_view bytes, const std::string& 
   if (m.format_version == 0) {
     return data_loss_error(name + ": invalid format version 0; " + kCorruptAdvice);
   }
-  // Version 1 is the only layout so far; a v2 reader adds `if (m.format_version >= 2)` gates.
+  // v2 changed no layout, it added a dtype (bf16): decode_tensor_index gates it on the version.
   FENLEI_ASSIGN_OR_RETURN(m.flags, header.read_u32("header flags"));
   FENLEI_ASSIGN_OR_RETURN(uint64_t file_size, header.read_u64("file size"));
   FENLEI_ASSIGN_OR_RETURN(uint32_t n_sections, header.read_u32("section count"));
@@ -272,7 +272,7 @@ StatusOr<ModelFile> parse_model_file(std::string_view bytes, const std::string& 
                      std::vector<Tensor>* out) -> Status {
     FENLEI_ASSIGN_OR_RETURN(std::string index, payload(index_kind, true));
     FENLEI_ASSIGN_OR_RETURN(std::vector<TensorIndexEntry> index_entries,
-                            decode_tensor_index(index, ctx(index_kind)));
+                            decode_tensor_index(index, ctx(index_kind), m.format_version));
     const uint64_t extent = tensor_data_extent(index_entries);
     if (!known.count(static_cast<uint32_t>(data_kind))) return payload(data_kind, true).status();
     const SectionEntry& data_entry = *known.at(static_cast<uint32_t>(data_kind));

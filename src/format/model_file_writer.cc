@@ -146,7 +146,7 @@ Status emit_model_file(const ModelFile& m, const WriteOptions& options, const By
   if (file_size) file_size(offset + kTrailerSize);
   BinaryWriter w;
   w.put_bytes(std::string_view(kMagic, kMagicSize));
-  w.put_u32(kFormatVersion);
+  w.put_u32(required_format_version(m));
   w.put_u32(flags);
   w.put_u64(offset + kTrailerSize);  // file_size
   w.put_u32(static_cast<uint32_t>(sections.size()));

@@ -15,7 +15,7 @@ namespace {
 // Smallest index entry: name length (4) + dtype, rank, reserved (4) + offset and nbytes (16).
 constexpr size_t kMinTensorEntrySize = 24;
 
-bool is_known_dtype(uint8_t v) { return v >= 1 && v <= 5; }
+bool is_known_dtype(uint8_t v) { return v >= 1 && v <= 6; }
 
 // numel(shape) * elem_size without overflow; false if a dim is negative or the product does not
 // fit in int64 bytes.
@@ -111,7 +111,8 @@ EncodedTensors encode_tensors(const std::vector<Tensor>& tensors) {
 }
 
 StatusOr<std::vector<TensorIndexEntry>> decode_tensor_index(std::string_view index,
-                                                            const std::string& context) {
+                                                            const std::string& context,
+                                                            uint32_t format_version) {
   BinaryReader r(index, context);
   FENLEI_ASSIGN_OR_RETURN(uint32_t count, r.read_u32("tensor count"));
   if (count > r.remaining() / kMinTensorEntrySize) {
@@ -132,6 +133,11 @@ StatusOr<std::vector<TensorIndexEntry>> decode_tensor_index(std::string_view ind
                                  ", which this build does not support; upgrade fenlei");
     }
     t.dtype = static_cast<DType>(dtype);
+    // A v1 file cannot hold a v2 dtype: a v1 build would have refused it as unknown.
+    if (dtype_format_version(t.dtype) > format_version) {
+      return r.corrupt("tensor '" + t.name + "' has dtype " + dtype_name(t.dtype) +
+                       ", which format v" + std::to_string(format_version) + " does not have");
+    }
     FENLEI_ASSIGN_OR_RETURN(uint8_t rank, r.read_u8("tensor rank"));
     if (rank > kMaxRank) {
       return r.corrupt("tensor '" + t.name + "' has rank " + std::to_string(rank) + " (at most " +
@@ -172,7 +178,7 @@ uint64_t tensor_data_extent(const std::vector<TensorIndexEntry>& index) {
 StatusOr<std::vector<Tensor>> decode_tensors(std::string_view index, std::string_view data,
                                              const std::string& context) {
   FENLEI_ASSIGN_OR_RETURN(std::vector<TensorIndexEntry> entries,
-                          decode_tensor_index(index, context));
+                          decode_tensor_index(index, context, kFormatVersion));
   return attach_tensor_data(std::move(entries), data, context);
 }
 

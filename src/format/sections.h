@@ -40,8 +40,10 @@ struct TensorIndexEntry {
   uint64_t offset = 0;
   uint64_t nbytes = 0;
 };
+// `format_version`: the file's; a dtype newer than it is DATA_LOSS.
 StatusOr<std::vector<TensorIndexEntry>> decode_tensor_index(std::string_view index,
-                                                            const std::string& context);
+                                                            const std::string& context,
+                                                            uint32_t format_version);
 // The bytes the data section must hold: the end of the last tensor.
 uint64_t tensor_data_extent(const std::vector<TensorIndexEntry>& index);
 // With `borrow`, each tensor views its bytes in `data` (Tensor::borrowed) instead of copying.

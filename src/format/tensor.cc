@@ -1,4 +1,5 @@
 // Tensor and ModelFile helpers: dtype sizes, host <-> little-endian conversion, lookup.
+#include <algorithm>
 #include <cstring>
 
 #include "format/model_file.h"
@@ -18,8 +19,19 @@ size_t dtype_size(DType dtype) {
       return 4;
     case DType::kU8:
       return 1;
+    case DType::kBF16:
+      return 2;
   }
   return 0;
+}
+
+uint32_t dtype_format_version(DType dtype) { return dtype == DType::kBF16 ? 2 : 1; }
+
+uint32_t required_format_version(const ModelFile& model) {
+  uint32_t version = 1;
+  for (const auto* list : {&model.tensors, &model.optimizer_state})
+    for (const Tensor& t : *list) version = std::max(version, dtype_format_version(t.dtype));
+  return version;
 }
 
 std::string dtype_name(DType dtype) {
@@ -34,6 +46,8 @@ std::string dtype_name(DType dtype) {
       return "i32";
     case DType::kU8:
       return "u8";
+    case DType::kBF16:
+      return "bf16";
   }
   return "dtype(" + std::to_string(static_cast<int>(dtype)) + ")";
 }
@@ -148,6 +162,11 @@ Tensor make_i32_tensor(std::string name, std::vector<int64_t> shape,
   return Tensor{std::move(name), DType::kI32, std::move(shape), to_le_bytes(values), {}};
 }
 
+Tensor make_bf16_tensor(std::string name, std::vector<int64_t> shape,
+                        const std::vector<uint16_t>& bits) {
+  return Tensor{std::move(name), DType::kBF16, std::move(shape), to_le_bytes(bits), {}};
+}
+
 StatusOr<std::vector<float>> tensor_to_f32(const Tensor& t) {
   return from_le_bytes<float>(t, DType::kF32);
 }
@@ -156,6 +175,9 @@ StatusOr<std::vector<int8_t>> tensor_to_i8(const Tensor& t) {
 }
 StatusOr<std::vector<int32_t>> tensor_to_i32(const Tensor& t) {
   return from_le_bytes<int32_t>(t, DType::kI32);
+}
+StatusOr<std::vector<uint16_t>> tensor_to_bf16(const Tensor& t) {
+  return from_le_bytes<uint16_t>(t, DType::kBF16);
 }
 
 namespace {

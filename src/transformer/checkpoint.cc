@@ -7,6 +7,7 @@
 #include "hf/config.h"
 #include "hf/safetensors.h"
 #include "hf/torch_bin.h"
+#include "quant/bf16.h"
 
 namespace fenlei::transformer {
 namespace {
@@ -36,12 +37,32 @@ void add_int8_linear(std::vector<format::Tensor>* out, const std::string& name,
   out->push_back(format::make_f32_tensor(name + ".bias", {rows}, b));
 }
 
+// A bf16 dense layer's rows [row_begin, row_begin + rows): the bf16 weights as the bf16 dtype
+// (format v2; half the bytes of f32) and the float bias. `bits`: bf16_weights() of the layer.
+void add_bf16_linear(std::vector<format::Tensor>* out, const std::string& name,
+                     const std::vector<uint16_t>& bits, int in, const std::vector<float>& bias,
+                     int row_begin, int rows) {
+  std::vector<uint16_t> w(bits.begin() + static_cast<long>(row_begin) * in,
+                          bits.begin() + static_cast<long>(row_begin + rows) * in);
+  std::vector<float> b(bias.begin() + row_begin, bias.begin() + row_begin + rows);
+  out->push_back(format::make_bf16_tensor(name + ".weight", {rows, in}, w));
+  out->push_back(format::make_f32_tensor(name + ".bias", {rows}, b));
+}
+
 void add_vector(std::vector<format::Tensor>* out, const std::string& name,
                 const std::vector<float>& v, std::vector<int64_t> shape) {
   out->push_back(format::make_f32_tensor(name, std::move(shape), v));
 }
 
 }  // namespace
+
+StatusOr<std::vector<float>> widen_bf16_tensor(const format::Tensor& t, const std::string& where) {
+  auto bits = format::tensor_to_bf16(t);
+  if (!bits.ok()) return data_loss_error(where + ": " + bits.status().message());
+  std::vector<float> values(bits->size());
+  for (size_t i = 0; i < values.size(); ++i) values[i] = quant::bf16_to_float((*bits)[i]);
+  return values;
+}
 
 nlohmann::json config_to_json(const hf::EncoderConfig& c) {
   nlohmann::json j = {{"model_type", c.model_type},
@@ -94,17 +115,20 @@ std::vector<format::Tensor> encoder_to_tensors(const EncoderWeights& w) {
       add_int8_linear(&out, at + "intermediate.dense", q.intermediate, 0, c.intermediate_size);
       add_int8_linear(&out, at + "output.dense", q.output, 0, h);
     } else if (w.bf16()) {
-      // bf16 weights are stored widened to f32 (exact); the loader rounds them back losslessly.
+      // The bf16 weights as they are (format v2's bf16 dtype). Files before it stored them
+      // widened to f32, which encoder_from_tensors still reads: the engine rounds either back to
+      // the same bits.
       const Bf16Layer& b = w.bf16_layers[i];
-      const Linear qkv = widen_bf16_linear(b.qkv, l.qkv.b);
-      add_linear(&out, at + "attention.self.query", qkv, 0, h);
-      add_linear(&out, at + "attention.self.key", qkv, h, h);
-      add_linear(&out, at + "attention.self.value", qkv, 2 * h, h);
-      add_linear(&out, at + "attention.output.dense",
-                 widen_bf16_linear(b.attention_out, l.attention_out.b), 0, h);
-      add_linear(&out, at + "intermediate.dense",
-                 widen_bf16_linear(b.intermediate, l.intermediate.b), 0, c.intermediate_size);
-      add_linear(&out, at + "output.dense", widen_bf16_linear(b.output, l.output.b), 0, h);
+      const std::vector<uint16_t> qkv = bf16_weights(b.qkv);
+      add_bf16_linear(&out, at + "attention.self.query", qkv, h, l.qkv.b, 0, h);
+      add_bf16_linear(&out, at + "attention.self.key", qkv, h, l.qkv.b, h, h);
+      add_bf16_linear(&out, at + "attention.self.value", qkv, h, l.qkv.b, 2 * h, h);
+      add_bf16_linear(&out, at + "attention.output.dense", bf16_weights(b.attention_out), h,
+                      l.attention_out.b, 0, h);
+      add_bf16_linear(&out, at + "intermediate.dense", bf16_weights(b.intermediate), h,
+                      l.intermediate.b, 0, c.intermediate_size);
+      add_bf16_linear(&out, at + "output.dense", bf16_weights(b.output), c.intermediate_size,
+                      l.output.b, 0, h);
     } else {
       add_linear(&out, at + "attention.self.query", l.qkv, 0, h);
       add_linear(&out, at + "attention.self.key", l.qkv, h, h);
@@ -140,6 +164,11 @@ StatusOr<EncoderWeights> encoder_from_tensors(const nlohmann::json& config_json,
   for (const auto& t : tensors) {
     if (t.dtype == format::DType::kI8) {
       int8[t.name] = &t;
+      continue;
+    }
+    if (t.dtype == format::DType::kBF16) {
+      FENLEI_ASSIGN_OR_RETURN(std::vector<float> values, widen_bf16_tensor(t, where));
+      map.emplace(t.name, hf::Tensor{t.shape, std::move(values)});
       continue;
     }
     if (t.dtype != format::DType::kF32) continue;

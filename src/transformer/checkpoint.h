@@ -31,8 +31,12 @@ StatusOr<Checkpoint> read_checkpoint(const std::string& dir);
 // config.json-shaped JSON of a config (what parse_encoder_config reads back).
 nlohmann::json config_to_json(const hf::EncoderConfig& config);
 
-// The encoder's tensors under their transformers names (query/key/value unfused again).
+// The encoder's tensors under their transformers names (query/key/value unfused again). A bf16
+// encoder's dense weights are bf16 tensors (format v2), everything else f32 (int8: i8 + scales).
 std::vector<format::Tensor> encoder_to_tensors(const EncoderWeights& w);
+// A bf16 tensor's values as floats (exact). DATA_LOSS, naming `where` and the tensor, when its
+// bytes do not match its shape.
+StatusOr<std::vector<float>> widen_bf16_tensor(const format::Tensor& t, const std::string& where);
 StatusOr<EncoderWeights> encoder_from_tensors(const nlohmann::json& config_json,
                                               const std::vector<format::Tensor>& tensors,
                                               const std::string& where);

@@ -167,6 +167,11 @@ StatusOr<HfExport> export_hf_files(const EncoderWeights& w, const hf::WordPieceS
 
   hf::TensorMap tensors;
   for (format::Tensor& t : encoder_to_tensors(w)) {
+    if (t.dtype == format::DType::kBF16) {  // a bf16 model's dense weights, exported widened
+      FENLEI_ASSIGN_OR_RETURN(std::vector<float> values, widen_bf16_tensor(t, "export"));
+      tensors.emplace(t.name, hf::Tensor{t.shape, std::move(values)});
+      continue;
+    }
     if (t.dtype != format::DType::kF32 || t.data.size() % sizeof(float))
       return internal_error("encoder tensor '" + t.name + "' is not float32");
     hf::Tensor h;

@@ -1,9 +1,10 @@
 // Intra-op parallelism for one text: a packed dense call's (float, bf16 or int8) output panels
-// split over the threads of a pool, so that a single text uses every thread it is given (the engines otherwise split
-// only a batch's texts). Each thread runs the same kernel on a contiguous range of panels
-// (panel_begin/end of the call), so every output is computed exactly as one thread computes it:
-// results are bit-identical for any number of threads. Calls too small to pay for waking the
-// pool (rows x n x k below kMinParallelMacs) run on the caller's thread alone.
+// split over the threads of a pool, so that a single text uses every thread it is given (the
+// engines otherwise split only a batch's texts). Each thread runs the same kernel on a
+// contiguous range of panels (panel_begin/end of the call), so every output is computed exactly
+// as one thread computes it: results are bit-identical for any number of threads. Calls too
+// small to pay for waking the pool (rows x n x k below kMinParallelMacs) run on the caller's
+// thread alone.
 #pragma once
 
 #include <cstdint>

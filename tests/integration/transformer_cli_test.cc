@@ -81,6 +81,20 @@ TEST(TransformerCli, ImportTokenizePredictAndQuantize) {
     ASSERT_EQ(bp.exit_code, 0) << bp.err;
     const auto fj = nlohmann::json::parse(fp.out), bj = nlohmann::json::parse(bp.out);
     ASSERT_EQ(fj["top_k"].size(), bj["top_k"].size());
+    // Stored as the bf16 dtype (model format v2), which info shows; the float file stays v1.
+    auto bi = run_fenlei("info --json '" + bf16 + "'");
+    auto fi = run_fenlei("info --json '" + out + "'");
+    ASSERT_EQ(bi.exit_code, 0) << bi.err;
+    ASSERT_EQ(fi.exit_code, 0) << fi.err;
+    const auto bij = nlohmann::json::parse(bi.out), fij = nlohmann::json::parse(fi.out);
+    EXPECT_EQ(bij["format_version"], 2);
+    EXPECT_EQ(fij["format_version"], 1);
+    EXPECT_EQ(bij["tensor_dtypes"]["bf16"], 12) << bi.out;  // 2 layers x 6 dense weights
+    EXPECT_FALSE(fij["tensor_dtypes"].contains("bf16")) << fi.out;
+    EXPECT_LT(bij["file_bytes"].get<double>(), fij["file_bytes"].get<double>());
+    auto text_info = run_fenlei("info '" + bf16 + "'");
+    EXPECT_NE(text_info.out.find(" (bf16), "), std::string::npos) << text_info.out;
+    EXPECT_NE(text_info.out.find(" 12 bf16"), std::string::npos) << text_info.out;
     for (const auto& f : fj["top_k"]) {
       for (const auto& g : bj["top_k"]) {
         if (g["label"] == f["label"]) {

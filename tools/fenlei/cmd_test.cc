@@ -13,7 +13,6 @@
 #include "eval/metrics_json.h"
 #include "data/dataset.h"
 #include "fenlei/metrics.h"
-#include "transformer/encoder_engine.h"
 
 namespace fenlei::cli {
 namespace {
@@ -111,8 +110,9 @@ int run_test(int argc, char** argv) {
   } else if (evaluate.threshold > 0 && evaluate.k == 0) {
     evaluate.k = 1;
   }
-  // All cores in all: a transformer's text-threads each run their texts on intra-op threads.
-  if (threads == 0 && model->engine->kind() == transformer::kEngineKind)
+  // All cores in all: for a model that splits one text (a transformer), each text-thread runs
+  // its texts on intra_op_threads threads.
+  if (threads == 0 && model->engine->uses_intra_op_threads())
     threads = std::max(1, ThreadPool::hardware_threads() / evaluate.intra_op_threads);
   auto result = eval::evaluate_texts(*model, texts, *truth, threads, evaluate);
   if (!result.ok()) return fail("test", result.status());

@@ -118,7 +118,7 @@ TEST(CorruptFileTest, NewerVersionIsUnimplementedWithUpgradeAdvice) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), StatusCode::kUnimplemented);
     EXPECT_EQ(r.status().message(),
-              "new.fenlei: format v2 is newer than this build supports (v1); upgrade fenlei");
+              "new.fenlei: format v3 is newer than this build supports (v2); upgrade fenlei");
   }
   // A future file may be laid out entirely differently after the version field.
   std::string future(std::string(kMagic, kMagicSize) + std::string("\x07\x00\x00\x00", 4));

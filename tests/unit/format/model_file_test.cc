@@ -26,7 +26,7 @@ void expect_tensors_equal(const std::vector<Tensor>& got, const std::vector<Tens
 }
 
 void expect_models_equal(const ModelFile& got, const ModelFile& want) {
-  EXPECT_EQ(got.format_version, kFormatVersion);
+  EXPECT_EQ(got.format_version, required_format_version(want));
   EXPECT_EQ(got.metadata_json, want.metadata_json);
   EXPECT_EQ(got.vocabulary, want.vocabulary);
   EXPECT_EQ(got.labels, want.labels);
