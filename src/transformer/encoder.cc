@@ -125,73 +125,22 @@ void act(const Ops& ops, hf::Activation a, float* x, long n) {
   for (long i = 0; i < n; ++i) x[i] = activate_ref(a, x[i]);
 }
 
-// Heads [h_begin, h_end) of self_attention_fast, with one head's scores and transposed v in
-// `scores` (query_rows x len) and `vt` (d x len).
-void attend_heads(const float* qkv, int len, int query_rows, int hidden, int heads, int h_begin,
-                  int h_end, float* ctx, float* scores, float* vt) {
-  const int d = hidden / heads;
-  const int stride = 3 * hidden;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  const DenseF32Fn dense = best_dense_f32();
-  for (int h = h_begin; h < h_end; ++h) {
-    DenseCall qk;
-    qk.x = qkv + h * d;
-    qk.rows = query_rows;
-    qk.ldx = stride;
-    qk.w = qkv + hidden + h * d;
-    qk.n = len;
-    qk.k = d;
-    qk.ldw = stride;
-    qk.y = scores;
-    qk.ldy = len;
-    dense(qk);
-    for (int r = 0; r < query_rows; ++r) {
-      float* sr = scores + static_cast<long>(r) * len;
-      const float mx = *std::max_element(sr, sr + len);
-      float sum = 0;
-      for (int j = 0; j < len; ++j) sum += (sr[j] = std::exp((sr[j] - mx) * scale));
-      const float inv = 1.0f / sum;
-      for (int j = 0; j < len; ++j) sr[j] *= inv;
-    }
-    const float* v = qkv + 2 * hidden + h * d;
-    for (int j = 0; j < len; ++j)
-      for (int t = 0; t < d; ++t) vt[static_cast<size_t>(t) * len + j] = v[static_cast<long>(j) * stride + t];
-    DenseCall pv;
-    pv.x = scores;
-    pv.rows = query_rows;
-    pv.ldx = len;
-    pv.w = vt;
-    pv.n = d;
-    pv.k = len;
-    pv.ldw = len;
-    pv.y = ctx + h * d;
-    pv.ldy = hidden;
-    dense(pv);
-  }
-}
-
-// self_attention on dense_kernels: scores = q k^T read straight out of the fused qkv rows,
-// softmax(scale * scores), then ctx = p v with v transposed per head so that it too is a dot
-// product along the sequence. No OpenBLAS call (two per head per layer, each costing more in
-// setup than a 45 x 45 x 64 product). With s->pool, the heads are split over its threads (each
-// head computed as one thread computes it).
+// Self-attention on the packed float kernels (attention.h). With s->pool, the heads are split
+// over its threads (each head computed as one thread computes it).
 void self_attention_fast(const float* qkv, int len, int query_rows, int hidden, int heads,
                          float* ctx, EncoderScratch* s) {
-  const int d = hidden / heads;
-  const size_t scores_size = static_cast<size_t>(query_rows) * len, vt_size = static_cast<size_t>(d) * len;
   const int tasks = intra_op_tasks(s->pool, 2 * int64_t{query_rows} * len * hidden, heads,
                                    s->min_parallel_macs);
-  s->scores.resize(scores_size * tasks);
-  s->vt.resize(vt_size * tasks);
+  if (static_cast<int>(s->attention.size()) < tasks) s->attention.resize(tasks);
+  const PackedF32Fn fn = best_packed_f32();
   if (tasks == 1) {
-    attend_heads(qkv, len, query_rows, hidden, heads, 0, heads, ctx, s->scores.data(), s->vt.data());
+    attend_heads(fn, qkv, len, query_rows, hidden, heads, 0, heads, ctx, &s->attention[0]);
     return;
   }
   s->pool->run(tasks, [&](int t) {
     int h_begin, h_end;
     split_range(heads, tasks, t, &h_begin, &h_end);
-    attend_heads(qkv, len, query_rows, hidden, heads, h_begin, h_end, ctx,
-                 s->scores.data() + scores_size * t, s->vt.data() + vt_size * t);
+    attend_heads(fn, qkv, len, query_rows, hidden, heads, h_begin, h_end, ctx, &s->attention[t]);
   });
 }
 

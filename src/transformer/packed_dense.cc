@@ -28,17 +28,34 @@ const float* panel_at(const PackedF32& p, int panel) {
 
 }  // namespace
 
-PackedF32 pack_f32(const float* w, int n, int k, int ldw) {
-  PackedF32 p;
-  p.n = n;
-  p.k = k;
-  p.panels.assign(static_cast<size_t>(panel_count(n)) * k * kPanelWidth, 0.0f);
+void pack_f32_into(const float* w, int n, int k, int ldw, PackedF32* p) {
+  p->n = n;
+  p->k = k;
+  p->panels.assign(static_cast<size_t>(panel_count(n)) * k * kPanelWidth, 0.0f);
   for (int o = 0; o < n; ++o) {
-    float* dst = p.panels.data() + static_cast<size_t>(o / kPanelWidth) * k * kPanelWidth + o % kPanelWidth;
+    float* dst = p->panels.data() + static_cast<size_t>(o / kPanelWidth) * k * kPanelWidth + o % kPanelWidth;
     const float* src = w + static_cast<long>(o) * ldw;
     for (int i = 0; i < k; ++i) dst[static_cast<size_t>(i) * kPanelWidth] = src[i];
   }
+}
+
+PackedF32 pack_f32(const float* w, int n, int k, int ldw) {
+  PackedF32 p;
+  pack_f32_into(w, n, k, ldw, &p);
   return p;
+}
+
+void pack_f32_transposed_into(const float* t, int n, int k, int ldt, PackedF32* p) {
+  p->n = n;
+  p->k = k;
+  p->panels.assign(static_cast<size_t>(panel_count(n)) * k * kPanelWidth, 0.0f);
+  for (int o0 = 0; o0 < n; o0 += kPanelWidth) {
+    const int width = std::min(kPanelWidth, n - o0);
+    float* dst = p->panels.data() + static_cast<size_t>(o0 / kPanelWidth) * k * kPanelWidth;
+    for (int i = 0; i < k; ++i)
+      std::copy(t + static_cast<long>(i) * ldt + o0, t + static_cast<long>(i) * ldt + o0 + width,
+                dst + static_cast<size_t>(i) * kPanelWidth);
+  }
 }
 
 std::vector<float> unpack_f32(const PackedF32& p) {

@@ -29,6 +29,11 @@ struct PackedF32 {
 
 // w: n x k, row stride ldw ([out][in] as torch stores nn.Linear).
 PackedF32 pack_f32(const float* w, int n, int k, int ldw);
+// The same into *p, reusing its storage (attention packs each head's keys and values per call).
+void pack_f32_into(const float* w, int n, int k, int ldw, PackedF32* p);
+// Packs W = T^T from t stored k-major (t[i * ldt + o] = w[o][i], i < k, o < n): each panel row
+// is a contiguous copy of 32 floats of t (attention's values, len x d, as the products' weights).
+void pack_f32_transposed_into(const float* t, int n, int k, int ldt, PackedF32* p);
 // Back to [out][in], n x k (exact).
 std::vector<float> unpack_f32(const PackedF32& p);
 
