@@ -146,9 +146,13 @@ void self_attention_fast(const float* qkv, int len, int query_rows, int hidden, 
 
 // y = x W^T + b with the weights packed at load (packed_dense.h).
 // Split over s.pool's threads when large enough (packed_parallel.h).
+// `next`: the weights run after these, prefetched during their last panel.
 void packed_dense(const float* x, int rows, const PackedF32& w, const float* bias, float* y,
-                  PackedEpilogue epilogue, const EncoderScratch& s) {
+                  PackedEpilogue epilogue, const EncoderScratch& s, const PackedF32* next,
+                  int panel_begin = 0, int panel_end = -1) {
   PackedCall c;
+  c.panel_begin = panel_begin;
+  c.panel_end = panel_end;
   c.x = x;
   c.rows = rows;
   c.ldx = w.k;
@@ -157,6 +161,7 @@ void packed_dense(const float* x, int rows, const PackedF32& w, const float* bia
   c.y = y;
   c.ldy = w.n;
   c.epilogue = epilogue;
+  c.prefetch_next = next ? next->panels.data() : nullptr;
   packed_parallel(best_packed_f32(), c, s.pool, s.min_parallel_macs);
 }
 
@@ -240,17 +245,29 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
     if (pk) {
       // Packed float weights: bias, residual and GELU in the kernels' epilogue.
       const PackedLayer& p = w.packed_layers[l];
+      const PackedF32* next_qkv = last ? nullptr : &w.packed_layers[l + 1].qkv;
       const bool gelu = c.hidden_act == hf::Activation::kGeluErf;
-      packed_dense(x.data(), len, p.qkv, layer.qkv.b.data(), qkv, PackedEpilogue::kStore, *s);
+      if (rows < len && h % kPanelWidth == 0) {
+        // Only [CLS] queries: q for its rows alone, k and v for every row.
+        const int q_panels = h / kPanelWidth;
+        packed_dense(x.data(), rows, p.qkv, layer.qkv.b.data(), qkv, PackedEpilogue::kStore, *s,
+                     nullptr, 0, q_panels);
+        packed_dense(x.data(), len, p.qkv, layer.qkv.b.data(), qkv, PackedEpilogue::kStore, *s,
+                     &p.attention_out, q_panels);
+      } else {
+        packed_dense(x.data(), len, p.qkv, layer.qkv.b.data(), qkv, PackedEpilogue::kStore, *s,
+                     &p.attention_out);
+      }
       self_attention_fast(qkv, len, rows, h, c.num_heads, ctx, s);
       packed_dense(ctx, rows, p.attention_out, layer.attention_out.b.data(), x.data(),
-                   PackedEpilogue::kAccumulate, *s);
+                   PackedEpilogue::kAccumulate, *s, &p.intermediate);
       ops.layer_norm(x.data(), rows, h, layer.ln1_gamma.data(), layer.ln1_beta.data(),
                      c.layer_norm_eps);
       packed_dense(x.data(), rows, p.intermediate, layer.intermediate.b.data(), inter,
-                   gelu ? PackedEpilogue::kGelu : PackedEpilogue::kStore, *s);
+                   gelu ? PackedEpilogue::kGelu : PackedEpilogue::kStore, *s, &p.output);
       if (!gelu) act(ops, c.hidden_act, inter, static_cast<long>(rows) * c.intermediate_size);
-      packed_dense(inter, rows, p.output, layer.output.b.data(), x.data(), PackedEpilogue::kAccumulate, *s);
+      packed_dense(inter, rows, p.output, layer.output.b.data(), x.data(), PackedEpilogue::kAccumulate,
+                   *s, next_qkv);
       ops.layer_norm(x.data(), rows, h, layer.ln2_gamma.data(), layer.ln2_beta.data(),
                      c.layer_norm_eps);
       continue;

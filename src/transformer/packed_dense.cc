@@ -98,7 +98,9 @@ __attribute__((target("avx512f"))) void tile_avx512(const PackedCall& c, int r0,
   // The next panel, prefetched into L2 while this one is computed: block b of B (of rows)
   // fetches its share b / B of the panel's lines, one line per step of p, so that the panels
   // stream from memory at an even rate over all the blocks.
-  const char* next = reinterpret_cast<const char*>(wp + static_cast<size_t>(w.k) * kPanelWidth);
+  const float* next_panel = panel + 1 < panel_count(w.n) ? wp + static_cast<size_t>(w.k) * kPanelWidth
+                                                         : c.prefetch_next ? c.prefetch_next : wp;
+  const char* next = reinterpret_cast<const char*>(next_panel);
   const int blocks = (c.rows + 11) / 12, block = r0 * blocks / c.rows;
   // Line of the next panel to fetch, in 1/65536ths (no division in the loop).
   long line = (static_cast<long>(block) * w.k * 2 << 16) / blocks;

@@ -51,6 +51,10 @@ struct PackedCall {
   // panel_end < 0: to the last. Each output is computed the same way whatever the range, so
   // threads that split the panels (packed_parallel.h) write exactly what one call would.
   int panel_begin = 0, panel_end = -1;
+  // The weights the caller runs next (nullptr: none): while the weights' last panel is
+  // computed, the kernels prefetch as many bytes of these as a panel holds, so the next call's
+  // first panel does not wait on memory (each later panel is prefetched during the one before).
+  const float* prefetch_next = nullptr;
 };
 
 // The panels a call covers: [*begin, *end).
