@@ -125,81 +125,34 @@ void act(const Ops& ops, hf::Activation a, float* x, long n) {
   for (long i = 0; i < n; ++i) x[i] = activate_ref(a, x[i]);
 }
 
-// Heads [h_begin, h_end) of self_attention_fast, with one head's scores and transposed v in
-// `scores` (query_rows x len) and `vt` (d x len).
-void attend_heads(const float* qkv, int len, int query_rows, int hidden, int heads, int h_begin,
-                  int h_end, float* ctx, float* scores, float* vt) {
-  const int d = hidden / heads;
-  const int stride = 3 * hidden;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  const DenseF32Fn dense = best_dense_f32();
-  for (int h = h_begin; h < h_end; ++h) {
-    DenseCall qk;
-    qk.x = qkv + h * d;
-    qk.rows = query_rows;
-    qk.ldx = stride;
-    qk.w = qkv + hidden + h * d;
-    qk.n = len;
-    qk.k = d;
-    qk.ldw = stride;
-    qk.y = scores;
-    qk.ldy = len;
-    dense(qk);
-    for (int r = 0; r < query_rows; ++r) {
-      float* sr = scores + static_cast<long>(r) * len;
-      const float mx = *std::max_element(sr, sr + len);
-      float sum = 0;
-      for (int j = 0; j < len; ++j) sum += (sr[j] = std::exp((sr[j] - mx) * scale));
-      const float inv = 1.0f / sum;
-      for (int j = 0; j < len; ++j) sr[j] *= inv;
-    }
-    const float* v = qkv + 2 * hidden + h * d;
-    for (int j = 0; j < len; ++j)
-      for (int t = 0; t < d; ++t) vt[static_cast<size_t>(t) * len + j] = v[static_cast<long>(j) * stride + t];
-    DenseCall pv;
-    pv.x = scores;
-    pv.rows = query_rows;
-    pv.ldx = len;
-    pv.w = vt;
-    pv.n = d;
-    pv.k = len;
-    pv.ldw = len;
-    pv.y = ctx + h * d;
-    pv.ldy = hidden;
-    dense(pv);
-  }
-}
-
-// self_attention on dense_kernels: scores = q k^T read straight out of the fused qkv rows,
-// softmax(scale * scores), then ctx = p v with v transposed per head so that it too is a dot
-// product along the sequence. No OpenBLAS call (two per head per layer, each costing more in
-// setup than a 45 x 45 x 64 product). With s->pool, the heads are split over its threads (each
-// head computed as one thread computes it).
+// Self-attention on the packed float kernels (attention.h). With s->pool, the heads are split
+// over its threads (each head computed as one thread computes it).
 void self_attention_fast(const float* qkv, int len, int query_rows, int hidden, int heads,
                          float* ctx, EncoderScratch* s) {
-  const int d = hidden / heads;
-  const size_t scores_size = static_cast<size_t>(query_rows) * len, vt_size = static_cast<size_t>(d) * len;
   const int tasks = intra_op_tasks(s->pool, 2 * int64_t{query_rows} * len * hidden, heads,
                                    s->min_parallel_macs);
-  s->scores.resize(scores_size * tasks);
-  s->vt.resize(vt_size * tasks);
+  if (static_cast<int>(s->attention.size()) < tasks) s->attention.resize(tasks);
+  const PackedF32Fn fn = best_packed_f32();
   if (tasks == 1) {
-    attend_heads(qkv, len, query_rows, hidden, heads, 0, heads, ctx, s->scores.data(), s->vt.data());
+    attend_heads(fn, qkv, len, query_rows, hidden, heads, 0, heads, ctx, &s->attention[0]);
     return;
   }
   s->pool->run(tasks, [&](int t) {
     int h_begin, h_end;
     split_range(heads, tasks, t, &h_begin, &h_end);
-    attend_heads(qkv, len, query_rows, hidden, heads, h_begin, h_end, ctx,
-                 s->scores.data() + scores_size * t, s->vt.data() + vt_size * t);
+    attend_heads(fn, qkv, len, query_rows, hidden, heads, h_begin, h_end, ctx, &s->attention[t]);
   });
 }
 
 // y = x W^T + b with the weights packed at load (packed_dense.h).
 // Split over s.pool's threads when large enough (packed_parallel.h).
+// `next`: the weights run after these, prefetched during their last panel.
 void packed_dense(const float* x, int rows, const PackedF32& w, const float* bias, float* y,
-                  PackedEpilogue epilogue, const EncoderScratch& s) {
+                  PackedEpilogue epilogue, const EncoderScratch& s, const PackedF32* next,
+                  int panel_begin = 0, int panel_end = -1) {
   PackedCall c;
+  c.panel_begin = panel_begin;
+  c.panel_end = panel_end;
   c.x = x;
   c.rows = rows;
   c.ldx = w.k;
@@ -208,6 +161,7 @@ void packed_dense(const float* x, int rows, const PackedF32& w, const float* bia
   c.y = y;
   c.ldy = w.n;
   c.epilogue = epilogue;
+  c.prefetch_next = next ? next->panels.data() : nullptr;
   packed_parallel(best_packed_f32(), c, s.pool, s.min_parallel_macs);
 }
 
@@ -291,17 +245,29 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
     if (pk) {
       // Packed float weights: bias, residual and GELU in the kernels' epilogue.
       const PackedLayer& p = w.packed_layers[l];
+      const PackedF32* next_qkv = last ? nullptr : &w.packed_layers[l + 1].qkv;
       const bool gelu = c.hidden_act == hf::Activation::kGeluErf;
-      packed_dense(x.data(), len, p.qkv, layer.qkv.b.data(), qkv, PackedEpilogue::kStore, *s);
+      if (rows < len && h % kPanelWidth == 0) {
+        // Only [CLS] queries: q for its rows alone, k and v for every row.
+        const int q_panels = h / kPanelWidth;
+        packed_dense(x.data(), rows, p.qkv, layer.qkv.b.data(), qkv, PackedEpilogue::kStore, *s,
+                     nullptr, 0, q_panels);
+        packed_dense(x.data(), len, p.qkv, layer.qkv.b.data(), qkv, PackedEpilogue::kStore, *s,
+                     &p.attention_out, q_panels);
+      } else {
+        packed_dense(x.data(), len, p.qkv, layer.qkv.b.data(), qkv, PackedEpilogue::kStore, *s,
+                     &p.attention_out);
+      }
       self_attention_fast(qkv, len, rows, h, c.num_heads, ctx, s);
       packed_dense(ctx, rows, p.attention_out, layer.attention_out.b.data(), x.data(),
-                   PackedEpilogue::kAccumulate, *s);
+                   PackedEpilogue::kAccumulate, *s, &p.intermediate);
       ops.layer_norm(x.data(), rows, h, layer.ln1_gamma.data(), layer.ln1_beta.data(),
                      c.layer_norm_eps);
       packed_dense(x.data(), rows, p.intermediate, layer.intermediate.b.data(), inter,
-                   gelu ? PackedEpilogue::kGelu : PackedEpilogue::kStore, *s);
+                   gelu ? PackedEpilogue::kGelu : PackedEpilogue::kStore, *s, &p.output);
       if (!gelu) act(ops, c.hidden_act, inter, static_cast<long>(rows) * c.intermediate_size);
-      packed_dense(inter, rows, p.output, layer.output.b.data(), x.data(), PackedEpilogue::kAccumulate, *s);
+      packed_dense(inter, rows, p.output, layer.output.b.data(), x.data(), PackedEpilogue::kAccumulate,
+                   *s, next_qkv);
       ops.layer_norm(x.data(), rows, h, layer.ln2_gamma.data(), layer.ln2_beta.data(),
                      c.layer_norm_eps);
       continue;

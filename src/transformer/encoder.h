@@ -13,6 +13,7 @@
 #include "hf/config.h"
 #include "hf/tensor_map.h"
 #include "quant/kernels.h"
+#include "transformer/attention.h"
 #include "transformer/bf16_linear.h"
 #include "transformer/int8_linear.h"
 #include "transformer/layers.h"
@@ -76,7 +77,8 @@ StatusOr<EncoderWeights> build_encoder(const hf::EncoderConfig& config, const hf
 
 // Buffers of one forward pass, reused across calls by one thread (they only grow).
 struct EncoderScratch {
-  std::vector<float> emb, x, qkv, ctx, tmp, inter, scores, vt;  // scores, vt: one per head task
+  std::vector<float> emb, x, qkv, ctx, tmp, inter;
+  std::vector<AttentionScratch> attention;  // one per head task
   // Threads for one text (not owned; nullptr or 1 thread: the caller's alone). The packed float
   // encoder splits each large dense layer's output panels and the attention heads over them
   // (packed_parallel.h); logits are bit-identical for any number of threads. Only the thread

@@ -28,17 +28,34 @@ const float* panel_at(const PackedF32& p, int panel) {
 
 }  // namespace
 
-PackedF32 pack_f32(const float* w, int n, int k, int ldw) {
-  PackedF32 p;
-  p.n = n;
-  p.k = k;
-  p.panels.assign(static_cast<size_t>(panel_count(n)) * k * kPanelWidth, 0.0f);
+void pack_f32_into(const float* w, int n, int k, int ldw, PackedF32* p) {
+  p->n = n;
+  p->k = k;
+  p->panels.assign(static_cast<size_t>(panel_count(n)) * k * kPanelWidth, 0.0f);
   for (int o = 0; o < n; ++o) {
-    float* dst = p.panels.data() + static_cast<size_t>(o / kPanelWidth) * k * kPanelWidth + o % kPanelWidth;
+    float* dst = p->panels.data() + static_cast<size_t>(o / kPanelWidth) * k * kPanelWidth + o % kPanelWidth;
     const float* src = w + static_cast<long>(o) * ldw;
     for (int i = 0; i < k; ++i) dst[static_cast<size_t>(i) * kPanelWidth] = src[i];
   }
+}
+
+PackedF32 pack_f32(const float* w, int n, int k, int ldw) {
+  PackedF32 p;
+  pack_f32_into(w, n, k, ldw, &p);
   return p;
+}
+
+void pack_f32_transposed_into(const float* t, int n, int k, int ldt, PackedF32* p) {
+  p->n = n;
+  p->k = k;
+  p->panels.assign(static_cast<size_t>(panel_count(n)) * k * kPanelWidth, 0.0f);
+  for (int o0 = 0; o0 < n; o0 += kPanelWidth) {
+    const int width = std::min(kPanelWidth, n - o0);
+    float* dst = p->panels.data() + static_cast<size_t>(o0 / kPanelWidth) * k * kPanelWidth;
+    for (int i = 0; i < k; ++i)
+      std::copy(t + static_cast<long>(i) * ldt + o0, t + static_cast<long>(i) * ldt + o0 + width,
+                dst + static_cast<size_t>(i) * kPanelWidth);
+  }
 }
 
 std::vector<float> unpack_f32(const PackedF32& p) {
@@ -78,6 +95,16 @@ template <int MR>
 __attribute__((target("avx512f"))) void tile_avx512(const PackedCall& c, int r0, int panel) {
   const PackedF32& w = *c.w;
   const float* wp = panel_at(w, panel);
+  // The next panel, prefetched into L2 while this one is computed: block b of B (of rows)
+  // fetches its share b / B of the panel's lines, one line per step of p, so that the panels
+  // stream from memory at an even rate over all the blocks.
+  const float* next_panel = panel + 1 < panel_count(w.n) ? wp + static_cast<size_t>(w.k) * kPanelWidth
+                                                         : c.prefetch_next ? c.prefetch_next : wp;
+  const char* next = reinterpret_cast<const char*>(next_panel);
+  const int blocks = (c.rows + 11) / 12, block = r0 * blocks / c.rows;
+  // Line of the next panel to fetch, in 1/65536ths (no division in the loop).
+  long line = (static_cast<long>(block) * w.k * 2 << 16) / blocks;
+  const long step = (2L << 16) / blocks;
   const float* xr[MR];
   for (int i = 0; i < MR; ++i) xr[i] = c.x + static_cast<long>(r0 + i) * c.ldx;
   __m512 acc[MR][2];
@@ -85,6 +112,8 @@ __attribute__((target("avx512f"))) void tile_avx512(const PackedCall& c, int r0,
   for (int p = 0; p < w.k; ++p) {
     const __m512 w0 = _mm512_loadu_ps(wp + static_cast<size_t>(p) * kPanelWidth);
     const __m512 w1 = _mm512_loadu_ps(wp + static_cast<size_t>(p) * kPanelWidth + 16);
+    _mm_prefetch(next + (line >> 16) * 64, _MM_HINT_T1);
+    line += step;
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) {
       const __m512 xv = _mm512_set1_ps(xr[i][p]);

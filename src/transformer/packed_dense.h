@@ -29,6 +29,11 @@ struct PackedF32 {
 
 // w: n x k, row stride ldw ([out][in] as torch stores nn.Linear).
 PackedF32 pack_f32(const float* w, int n, int k, int ldw);
+// The same into *p, reusing its storage (attention packs each head's keys and values per call).
+void pack_f32_into(const float* w, int n, int k, int ldw, PackedF32* p);
+// Packs W = T^T from t stored k-major (t[i * ldt + o] = w[o][i], i < k, o < n): each panel row
+// is a contiguous copy of 32 floats of t (attention's values, len x d, as the products' weights).
+void pack_f32_transposed_into(const float* t, int n, int k, int ldt, PackedF32* p);
 // Back to [out][in], n x k (exact).
 std::vector<float> unpack_f32(const PackedF32& p);
 
@@ -46,6 +51,10 @@ struct PackedCall {
   // panel_end < 0: to the last. Each output is computed the same way whatever the range, so
   // threads that split the panels (packed_parallel.h) write exactly what one call would.
   int panel_begin = 0, panel_end = -1;
+  // The weights the caller runs next (nullptr: none): while the weights' last panel is
+  // computed, the kernels prefetch as many bytes of these as a panel holds, so the next call's
+  // first panel does not wait on memory (each later panel is prefetched during the one before).
+  const float* prefetch_next = nullptr;
 };
 
 // The panels a call covers: [*begin, *end).

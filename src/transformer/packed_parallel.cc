@@ -20,8 +20,11 @@ namespace {
 
 template <typename Call>
 void split_panels(void (*fn)(const Call&), const Call& c, ThreadPool* pool, int64_t min_macs) {
-  const int panels = packed::panel_count(c.w->n);
-  const int tasks = intra_op_tasks(pool, int64_t{c.rows} * c.w->n * c.w->k, panels, min_macs);
+  int pb, pe;  // the call's own panel range, split
+  packed::panel_range(c, &pb, &pe);
+  const int panels = pe - pb;
+  const int tasks = intra_op_tasks(pool, int64_t{c.rows} * panels * kPanelWidth * c.w->k,
+                                   panels, min_macs);
   if (tasks == 1) {
     fn(c);
     return;
@@ -29,6 +32,8 @@ void split_panels(void (*fn)(const Call&), const Call& c, ThreadPool* pool, int6
   pool->run(tasks, [&](int t) {
     Call part = c;
     split_range(panels, tasks, t, &part.panel_begin, &part.panel_end);
+    part.panel_begin += pb;
+    part.panel_end += pb;
     fn(part);
   });
 }
