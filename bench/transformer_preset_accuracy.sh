@@ -5,7 +5,7 @@
 #   bench/transformer_preset_accuracy.sh [BUILD_DIR] [DATASETS...]
 #   THREADS=1 OUT=/tmp/dir EXTRA="--seed 1" SUBSET="online_shopping_senti:2" to vary the run;
 #   SUBSET=name:k trains on every k-th training row of that dataset (dev/test stay whole).
-#   TORCH=1 (PY=python) also trains the same network in PyTorch on the same rows: the model is
+#   TORCH=1 also trains the same network in PyTorch on the same rows: the model is
 #   exported (`fenlei export --to hf`) and reference/transformer_finetune_ref.py --scratch
 #   trains that config and vocabulary from a random init with the preset's recipe (AdamW 1e-3,
 #   10 % warm-up, batch 32, 128 tokens, 6 epochs, patience 2 on dev loss), one thread.
@@ -21,7 +21,10 @@ DATA=${DATA:-$(cd "$(dirname "$0")/../../shared/data" 2>/dev/null && pwd || echo
 FENLEI=$BUILD/fenlei
 OUT=${OUT:-/tmp/fenlei_transformer_preset}; mkdir -p "$OUT"
 TORCH=${TORCH:-0}
-PY=${PY:-/work/benchvenv/bin/python}
+# PY: the Python with torch and transformers; bench_lib.sh's default, bench/.venv (made by
+# bench/setup_venv.sh), unless PY is set. (A default here never took effect: bench_lib.sh had
+# already set PY.)
+[ "$TORCH" != 1 ] || bench_require_python
 
 echo "| dataset | train texts | transformer acc / F1 | best epoch / run | train wall s (CPU s) |$([ "$TORCH" = 1 ] && echo " PyTorch acc / F1 | best epoch / run | CPU s |")"
 echo "|---|---|---|---|---|$([ "$TORCH" = 1 ] && echo "---|---|---|")"
