@@ -5,6 +5,7 @@
 # threads; ORT: one padded batch), on the checkpoints bench/transformer_bench.sh made.
 #
 #   MODELS=/tmp/hf_tbench PY=/work/benchvenv/bin/python nice bench/transformer_threads.sh
+#   INT8=1 ... the same with fenlei's int8 model (--int8) against ORT's dynamically quantised one.
 #
 # Wall time on a shared machine measures the neighbours too: the load average is printed before
 # each shape; compare fenlei and ORT within one run only.
@@ -16,6 +17,8 @@ MODELS=${MODELS:-/tmp/fenlei_transformer_bench}
 SHAPES=${SHAPES:-"electra-small rbt3 bert-base-chinese"}
 SINGLE=${SINGLE:-40}
 BATCHES=${BATCHES:-1}
+precision=()
+[ "${INT8:-0}" = 1 ] && precision=(--int8)
 [ -x "$LATENCY" ] || { echo "error: build transformer_latency (-DFENLEI_BUILD_BENCHMARKS=ON)" >&2; exit 1; }
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 out=$(bench_out_dir transformer_threads)
@@ -24,8 +27,8 @@ for shape in $SHAPES; do
   {
     echo "{\"system\": \"load\", \"uptime\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
     for t in 1 2; do
-      "$LATENCY" "$d" "$d/ids.jsonl" --single "$SINGLE" --batches "$BATCHES" --threads "$t" --wall
-      "$PY" "$REF/ort_threads.py" "$d" --threads "$t" --single "$SINGLE" --batches "$BATCHES" 2>/dev/null
+      "$LATENCY" "$d" "$d/ids.jsonl" --single "$SINGLE" --batches "$BATCHES" --threads "$t" --wall "${precision[@]}"
+      "$PY" "$REF/ort_threads.py" "$d" --threads "$t" --single "$SINGLE" --batches "$BATCHES" "${precision[@]}" 2>/dev/null
     done
   } | sed "s/^{/{\"shape\": \"$shape\", /" | tee -a "$out/results.jsonl"
 done

@@ -3,7 +3,9 @@ wall-clock time (process CPU time would add the threads up), on the optimised fl
 ids that transformer_ref.py wrote. bench/transformer_threads.sh runs it next to
 transformer_latency --threads N.
 
-    python ort_threads.py DIR --threads 2 [--single N] [--batches N]
+    python ort_threads.py DIR --threads 2 [--single N] [--batches N] [--int8]
+
+--int8 runs model.int8.onnx (ORT's dynamic quantisation of the same graph) instead.
 """
 import argparse
 import json
@@ -20,13 +22,15 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--single", type=int, default=40)
     ap.add_argument("--batches", type=int, default=1)
+    ap.add_argument("--int8", action="store_true")
     a = ap.parse_args()
     ids = [json.loads(l) for l in open(os.path.join(a.dir, "ids.jsonl"))]
     so = ort.SessionOptions()
     so.intra_op_num_threads = a.threads
     so.inter_op_num_threads = 1
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(os.path.join(a.dir, "model.opt.onnx"), so,
+    model = "model.int8.onnx" if a.int8 else "model.opt.onnx"
+    sess = ort.InferenceSession(os.path.join(a.dir, model), so,
                                 providers=["CPUExecutionProvider"])
 
     def run(batch):
@@ -52,6 +56,7 @@ def main():
         run([ids[(b * 32 + k) % len(ids)] for k in range(32)])
         total += time.perf_counter() - t
     print(json.dumps({"system": "onnxruntime", "threads": a.threads, "clock": "wall",
+                      "precision": "int8" if a.int8 else "float32",
                       "p50_ms": lat[len(lat) // 2],
                       "p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))],
                       "batch32_texts_per_s": 32 * a.batches / total}), flush=True)
