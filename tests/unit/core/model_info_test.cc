@@ -61,34 +61,39 @@ ModelInfo expect_info(const std::string& bytes, const std::string& precision,
   return info;
 }
 
-core::ModelBundle tiny_network(const std::string& preset, nn::Network* net_out = nullptr) {
-  std::vector<std::string> tokens = {"<pad>", "<unk>", "好", "差", "房", "间", "很", "太", "吵"};
+// A char model over a 9-token vocabulary with 3 labels, around `net`.
+core::ModelBundle bundle_of(nn::Network net) {
   core::PreprocessConfig preprocess;
   preprocess.tokenizer = core::TokenizerKind::kChar;
   preprocess.max_len = 16;
+  auto bundle = core::make_network_model(
+      std::move(net), preprocess,
+      *vocab::Vocabulary::from_tokens({"<pad>", "<unk>", "好", "差", "房", "间", "很", "太", "吵"}),
+      {"a", "b", "c"});
+  EXPECT_TRUE(bundle.ok()) << bundle.status().to_string();
+  return std::move(*bundle);
+}
+
+// The preset with small dimensions and random weights.
+nn::Network tiny_network(const std::string& preset) {
   auto config = *nn::ModelConfig::preset(preset);
   config.embed_dim = 8;
   config.filters = 8;
   if (config.rnn_hidden > 0) config.rnn_hidden = 8;
   if (config.rcnn_dim > 0) config.rcnn_dim = 8;
   if (config.blocks > 0) config.blocks = 2;
-  config.vocab_size = static_cast<int64_t>(tokens.size());
+  config.vocab_size = 9;
   config.num_classes = 3;
   auto net = nn::Network::create(config, 11);
   EXPECT_TRUE(net.ok()) << preset << ": " << net.status().to_string();
-  if (net_out != nullptr) *net_out = *net;
-  auto bundle = core::make_network_model(std::move(*net), preprocess,
-                                         *vocab::Vocabulary::from_tokens(tokens),
-                                         {"a", "b", "c"});
-  EXPECT_TRUE(bundle.ok()) << preset << ": " << bundle.status().to_string();
-  return std::move(*bundle);
+  return std::move(*net);
 }
 
 TEST(ModelInfo, FloatAndInt8NetworksOfEveryPreset) {
   for (const std::string preset :
        {"seed-cnn", "textcnn", "fasttext", "bilstm", "gru", "rcnn", "dpcnn"}) {
     SCOPED_TRACE(preset);
-    const core::ModelBundle bundle = tiny_network(preset);
+    const core::ModelBundle bundle = bundle_of(tiny_network(preset));
     const ModelInfo f = expect_info(*core::serialize_bundle(bundle), "float32", preset);
     // A float network stores every weight as f32.
     ASSERT_EQ(f.tensor_dtypes.size(), 1u) << describe(f.tensor_dtypes);
@@ -104,21 +109,15 @@ TEST(ModelInfo, FloatAndInt8NetworksOfEveryPreset) {
 }
 
 TEST(ModelInfo, PrunedNetworkIsFloat32WithFewerBytes) {
-  nn::Network net;
-  const core::ModelBundle bundle = tiny_network("textcnn", &net);
+  const nn::Network net = tiny_network("textcnn");
+  const core::ModelBundle bundle = bundle_of(net);
   auto selection = train::select_by_magnitude(net, 0.5);
   ASSERT_TRUE(selection.ok()) << selection.status().to_string();
   auto pruned = train::apply_pruning(net, *selection);
   ASSERT_TRUE(pruned.ok()) << pruned.status().to_string();
-  std::vector<std::string> tokens = {"<pad>", "<unk>", "好", "差", "房", "间", "很", "太", "吵"};
-  core::PreprocessConfig preprocess;
-  preprocess.tokenizer = core::TokenizerKind::kChar;
-  preprocess.max_len = 16;
-  auto small = core::make_network_model(std::move(*pruned), preprocess,
-                                        *vocab::Vocabulary::from_tokens(tokens), {"a", "b", "c"});
-  ASSERT_TRUE(small.ok()) << small.status().to_string();
+  const core::ModelBundle small = bundle_of(std::move(*pruned));
   const ModelInfo full = expect_info(*core::serialize_bundle(bundle), "float32", "textcnn");
-  const ModelInfo p = expect_info(*core::serialize_bundle(*small), "float32", "pruned");
+  const ModelInfo p = expect_info(*core::serialize_bundle(small), "float32", "pruned");
   ASSERT_TRUE(p.tensor_dtypes.count("f32") && full.tensor_dtypes.count("f32"));
   EXPECT_LT(p.tensor_dtypes.at("f32").bytes, full.tensor_dtypes.at("f32").bytes);
 }
