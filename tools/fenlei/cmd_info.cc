@@ -13,8 +13,9 @@ namespace fenlei::cli {
 namespace {
 
 const char* kDescription =
-    "Show what a model file holds: architecture, parameter count, labels, vocabulary size,\n"
-    "preprocessing, training data summary and metrics, format version and checksum.\n\n"
+    "Show what a model file holds: architecture, precision (float32, int8 or bf16), parameter\n"
+    "count, tensors by stored dtype, labels, vocabulary size, preprocessing, training data\n"
+    "summary and metrics, format version and checksum.\n\n"
     "Examples:\n"
     "  fenlei info reviews.fenlei\n"
     "  fenlei info reviews.fenlei --json";
