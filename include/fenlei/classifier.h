@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -73,12 +74,25 @@ struct LoadOptions {
 };
 inline constexpr int kMaxIntraOpThreads = 256;
 
+// How many of a model file's weight tensors have one element type (ModelInfo::tensor_dtypes).
+struct TensorDTypeCount {
+  int64_t tensors = 0;
+  uint64_t bytes = 0;  // their element bytes (uncompressed), not counting names and shapes
+};
+
 // What `fenlei info` and the server's metadata endpoint show.
 struct ModelInfo {
   std::string architecture;          // preset name, e.g. "seed-cnn"
   std::vector<std::string> labels;   // output order
   int max_len = 0;                   // tokens per text after truncation
-  bool quantized = false;            // int8 weights
+  bool quantized = false;            // int8 or bf16 weights: precision is not "float32"
+  // The number format the model computes in: "float32", "int8" (integer weights, quantize) or
+  // "bf16" (quantize --precision bf16, transformer encoders). The engine's own answer, not a
+  // guess from the file: a bf16 model of format v1 stores its weights widened to f32.
+  std::string precision;
+  // The model file's weight tensors by element type as stored: "f32", "i8", "i32", "bf16", ...
+  // (format::dtype_name) -> how many tensors and bytes. What `fenlei info` lists as "tensors".
+  std::map<std::string, TensorDTypeCount> tensor_dtypes;
   // One independent probability per label (trained on rows with several labels): a text may
   // have any number of them. predict() then lists in top_k every label with a probability of at
   // least PredictOptions::threshold among the k best (use k = labels.size() and threshold 0.5

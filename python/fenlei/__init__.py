@@ -175,8 +175,10 @@ class Model:
 
     @property
     def info(self) -> dict:
-        """What `fenlei info` shows: architecture, labels, max_len, quantized, vocab_size,
-        parameter_count, tokenizer, format_version, checksum, file_bytes, metadata_json."""
+        """What `fenlei info` shows: architecture, labels, max_len, quantized, precision
+        ("float32", "int8" or "bf16"), tensor_dtypes (the file's weight tensors by stored dtype:
+        {"f32": {"tensors": 5, "bytes": 53508}, ...}), vocab_size, parameter_count, tokenizer,
+        format_version, checksum, file_bytes, metadata_json."""
         return self._m.info()
 
     def predict(
@@ -241,8 +243,7 @@ class Model:
 
     def __repr__(self) -> str:
         i = self.info
-        kind = "int8" if i["quantized"] else "float"
-        return f"<fenlei.Model {i['architecture']} ({kind}), labels={i['labels']!r}>"
+        return f"<fenlei.Model {i['architecture']} ({i['precision']}), labels={i['labels']!r}>"
 
     # Pickling (joblib, multiprocessing): the model file's bytes and intra_op_threads.
     def __getstate__(self) -> Tuple[bytes, int]:

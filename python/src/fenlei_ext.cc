@@ -199,6 +199,15 @@ class PyModel {
     d["labels"] = i.labels;
     d["max_len"] = i.max_len;
     d["quantized"] = i.quantized;
+    d["precision"] = i.precision;
+    nb::dict dtypes;  // "f32" -> {"tensors": n, "bytes": b}: the file's weights as stored
+    for (const auto& [dtype, count] : i.tensor_dtypes) {
+      nb::dict c;
+      c["tensors"] = count.tensors;
+      c["bytes"] = count.bytes;
+      dtypes[nb::str(dtype.data(), dtype.size())] = c;
+    }
+    d["tensor_dtypes"] = dtypes;
     d["vocab_size"] = i.vocab_size;
     d["parameter_count"] = i.parameter_count;
     d["tokenizer"] = i.tokenizer;

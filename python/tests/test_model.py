@@ -161,6 +161,31 @@ def test_compat_models_load_and_predict_as_recorded():
     assert checked >= 3
 
 
+def test_info_tells_precision_and_the_stored_tensor_dtypes(fasttext_model):
+    """info["precision"] is the engine's (a v1 bf16 file stores its weights as f32) and
+    info["tensor_dtypes"] counts the file's tensors by stored dtype, as `fenlei info` does."""
+    compat = os.path.join(REPO, "tests", "data", "compat")
+    cases = {
+        "v1-seed-cnn-char.fenlei": ("float32", {"f32": {"tensors": 5, "bytes": 53508}}),
+        "v1-seed-cnn-char.int8.fenlei": (
+            "int8", {"f32": {"tensors": 5, "bytes": 1036}, "i8": {"tensors": 3, "bytes": 13248}}),
+        "v1-bert.bf16.fenlei": ("bf16", {"f32": {"tensors": 41, "bytes": 473868}}),
+    }
+    for name, (precision, dtypes) in cases.items():
+        info = fenlei.load(os.path.join(compat, name)).info
+        assert info["precision"] == precision, name
+        assert info["quantized"] == (precision != "float32"), name
+        assert info["tensor_dtypes"] == dtypes, name
+        assert repr(fenlei.load(os.path.join(compat, name))).endswith(
+            f"({precision}), labels={info['labels']!r}>"), name
+
+    f = fasttext_model.info
+    assert f["precision"] == "float32" and set(f["tensor_dtypes"]) == {"f32"}
+    assert f["tensor_dtypes"]["f32"]["bytes"] == 4 * f["parameter_count"]
+    q = fasttext_model.quantize().info
+    assert q["precision"] == "int8" and q["tensor_dtypes"]["i8"]["tensors"] > 0
+
+
 SHARED = os.path.join(REPO, "..", "shared", "data", "chnsenticorp_htl")
 
 

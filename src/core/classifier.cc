@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include "core/classifier_impl.h"
@@ -53,6 +54,17 @@ Prediction make_prediction(const float* probs, const std::vector<std::string>& l
   return p;
 }
 
+// The weight tensors as the file stores them, by dtype (ModelInfo::tensor_dtypes).
+std::map<std::string, TensorDTypeCount> tensor_dtype_counts(const format::ModelFile& file) {
+  std::map<std::string, TensorDTypeCount> counts;
+  for (const format::Tensor& t : file.tensors) {
+    TensorDTypeCount& c = counts[format::dtype_name(t.dtype)];
+    ++c.tensors;
+    c.bytes += t.bytes().size();
+  }
+  return counts;
+}
+
 }  // namespace
 
 void Classifier::Impl::probabilities(const std::vector<std::string>& texts, size_t begin,
@@ -88,8 +100,8 @@ const ModelInfo& Classifier::info() const { return impl_->info; }
 void Classifier::warm_up() const { impl_->model.engine->warm_up(); }
 
 StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle model,
+                                                            const format::ModelFile& file,
                                                             std::string_view file_bytes,
-                                                            uint32_t format_version,
                                                             const LoadOptions& options) {
   if (!model.engine || !model.tokenizer)
     return invalid_argument_error("a model needs an engine and a tokenizer");
@@ -102,11 +114,13 @@ StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle mo
   info.labels = model.labels;
   info.max_len = model.tokenizer->max_len();
   info.quantized = engine.quantized();
+  info.precision = engine.precision();
   info.multi_label = engine.multi_label();
   info.vocab_size = model.tokenizer->vocab_size();
   info.parameter_count = engine.parameter_count();
   info.tokenizer = model.tokenizer->description();
-  info.format_version = format_version;
+  info.format_version = file.format_version;
+  info.tensor_dtypes = tensor_dtype_counts(file);
   // The bytes were parsed with checksums verified: the stored CRC is the file's checksum.
   if (!file_bytes.empty()) info.checksum = format::stored_checksum_hex(file_bytes);
   info.file_bytes = file_bytes.size();
@@ -122,7 +136,7 @@ StatusOr<std::shared_ptr<const Classifier>> Classifier::load(const std::string& 
   std::string_view bytes;
   FENLEI_ASSIGN_OR_RETURN(format::ModelFile file, format::map_model_file(path, &bytes));
   FENLEI_ASSIGN_OR_RETURN(core::ModelBundle bundle, core::bundle_from_model_file(file, path));
-  return make_classifier(std::move(bundle), bytes, file.format_version, options);
+  return make_classifier(std::move(bundle), file, bytes, options);
 }
 
 StatusOr<std::shared_ptr<const Classifier>> Classifier::load_from_memory(
@@ -130,7 +144,7 @@ StatusOr<std::shared_ptr<const Classifier>> Classifier::load_from_memory(
   FENLEI_RETURN_IF_ERROR(check_load_options(options));
   FENLEI_ASSIGN_OR_RETURN(format::ModelFile file, format::parse_model_file(bytes, name));
   FENLEI_ASSIGN_OR_RETURN(core::ModelBundle bundle, core::bundle_from_model_file(file, name));
-  return make_classifier(std::move(bundle), bytes, file.format_version, options);
+  return make_classifier(std::move(bundle), file, bytes, options);
 }
 
 Classifier::Workspace& thread_workspace() {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "format/model_file.h"
 #include "core/model_bundle.h"
 #include "fenlei/classifier.h"
 #include "nn/batch.h"
@@ -37,12 +38,12 @@ struct Classifier::Impl {
 // predict, probabilities and explain (they never nest, so they never use it at the same time).
 Classifier::Workspace& thread_workspace();
 
-// Builds a classifier from a model already in memory (used by training to evaluate and by
-// the loaders). `file_bytes` (may be empty) fills the checksum and size in info(), and
-// `format_version` the version the file was written with.
+// Builds a classifier from a model the loaders have just parsed: `model` made from `file`,
+// which was parsed from `file_bytes` (may be empty). info() is filled here, once: checksum and
+// size from the bytes, format version and tensor dtypes from `file`, the rest from the model.
 StatusOr<std::shared_ptr<const Classifier>> make_classifier(core::ModelBundle model,
+                                                            const format::ModelFile& file,
                                                             std::string_view file_bytes,
-                                                            uint32_t format_version,
                                                             const LoadOptions& options = {});
 
 }  // namespace fenlei

@@ -86,6 +86,9 @@ class Engine {
   virtual int64_t vocab_size() const = 0;
   // Integer (quantised) weights: shown by `fenlei info`, never used to choose a code path.
   virtual bool quantized() const = 0;
+  // The number format the weights compute in: "float32", "int8" or "bf16" (ModelInfo::precision;
+  // shown, never used to choose a code path). An engine with bf16 weights overrides it.
+  virtual std::string precision() const { return quantized() ? "int8" : "float32"; }
   // One independent probability per class (a multi-label model: a text may have any number of
   // the labels), instead of one distribution over the classes.
   virtual bool multi_label() const { return false; }

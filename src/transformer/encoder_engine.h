@@ -28,6 +28,9 @@ class EncoderEngine : public core::Engine {
   int num_classes() const override { return weights_.num_labels(); }
   int64_t vocab_size() const override { return weights_.config.vocab_size; }
   bool quantized() const override { return weights_.quantized() || weights_.bf16(); }
+  std::string precision() const override {
+    return weights_.bf16() ? "bf16" : weights_.quantized() ? "int8" : "float32";
+  }
   bool uses_intra_op_threads() const override { return true; }  // dense layers, attention heads
   int64_t parameter_count() const override;
   void predict_proba(const nn::Batch& batch, core::Scratch& scratch, float* out) const override;

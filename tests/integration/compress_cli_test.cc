@@ -33,6 +33,7 @@ TEST_F(CompressCli, QuantizedModelTestsPredictsAndReportsInt8) {
   EXPECT_NE(info.out.find("int8"), std::string::npos) << info.out;
   auto info_json = run_fenlei("info --json '" + q + "'");
   ASSERT_EQ(info_json.exit_code, 0) << info_json.err;
+  EXPECT_EQ(nlohmann::json::parse(info_json.out)["precision"], "int8") << info_json.out;
   const auto meta = nlohmann::json::parse(info_json.out)["metadata"];
   ASSERT_TRUE(meta.contains("quantization")) << info_json.out;
   EXPECT_EQ(meta["quantization"]["int8_bytes"].get<uint64_t>(), std::filesystem::file_size(q));

@@ -81,5 +81,36 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, ModelCompat,
                            return name;
                          });
 
+// `fenlei info` on the fixtures: what it printed when it counted the file's tensors itself (before
+// ModelInfo had them), now from the loader, plus the bytes and the precision key.
+TEST(ModelCompatInfo, InfoShowsPrecisionAndTensorDtypesAsBefore) {
+  struct Case {
+    std::string file, precision, tensors_line;
+    nlohmann::json dtypes, dtype_bytes;
+  };
+  const std::vector<Case> cases = {
+      {"v1-bert.bf16", "bf16", "tensors         41: 41 f32 (473868 bytes)\n", {{"f32", 41}},
+       {{"f32", 473868}}},
+      {"v1-fasttext", "float32", "tensors         4: 4 f32 (21832 bytes)\n", {{"f32", 4}},
+       {{"f32", 21832}}},
+      {"v1-seed-cnn-char.int8", "int8",
+       "tensors         8: 5 f32 (1036 bytes), 3 i8 (13248 bytes)\n", {{"f32", 5}, {"i8", 3}},
+       {{"f32", 1036}, {"i8", 13248}}}};
+  for (const Case& c : cases) {
+    const std::string model = test_data_dir() + "/compat/" + c.file + ".fenlei";
+    const auto text = run_fenlei("info '" + model + "'");
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find(" (" + c.precision + "), "), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find(c.tensors_line), std::string::npos) << text.out;
+    const auto json = run_fenlei("info --json '" + model + "'");
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    const auto j = nlohmann::json::parse(json.out);
+    EXPECT_EQ(j.at("precision"), c.precision) << c.file;
+    EXPECT_EQ(j.at("quantized"), c.precision != "float32") << c.file;
+    EXPECT_EQ(j.at("tensor_dtypes"), c.dtypes) << c.file;
+    EXPECT_EQ(j.at("tensor_dtype_bytes"), c.dtype_bytes) << c.file;
+  }
+}
+
 }  // namespace
 }  // namespace fenlei

@@ -35,6 +35,7 @@ TEST_F(PruneCli, PrunedModelIsSmallerReportsAndWorksDownstream) {
 
   auto info = run_fenlei("info --json '" + out + "'");
   ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_EQ(nlohmann::json::parse(info.out)["precision"], "float32") << info.out;
   const auto meta = nlohmann::json::parse(info.out)["metadata"];
   EXPECT_EQ(meta["architecture"]["filters"].get<int>(), 64) << info.out;
   ASSERT_TRUE(meta["lineage"].contains("pruning")) << info.out;

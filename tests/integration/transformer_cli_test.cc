@@ -90,6 +90,12 @@ TEST(TransformerCli, ImportTokenizePredictAndQuantize) {
     EXPECT_EQ(bij["format_version"], 2);
     EXPECT_EQ(fij["format_version"], 1);
     EXPECT_EQ(bij["tensor_dtypes"]["bf16"], 12) << bi.out;  // 2 layers x 6 dense weights
+    EXPECT_EQ(bij["tensor_dtype_bytes"]["bf16"].get<double>() * 2,
+              fij["tensor_dtype_bytes"]["f32"].get<double>() -
+                  bij["tensor_dtype_bytes"]["f32"].get<double>())
+        << bi.out << fi.out;  // the same dense weights, half the bytes
+    EXPECT_EQ(bij["precision"], "bf16");
+    EXPECT_EQ(fij["precision"], "float32");
     EXPECT_FALSE(fij["tensor_dtypes"].contains("bf16")) << fi.out;
     EXPECT_LT(bij["file_bytes"].get<double>(), fij["file_bytes"].get<double>());
     auto text_info = run_fenlei("info '" + bf16 + "'");

@@ -8,14 +8,14 @@
 #include "cli_common.h"
 #include "command.h"
 #include "fenlei/classifier.h"
-#include "format/model_file.h"
 
 namespace fenlei::cli {
 namespace {
 
 const char* kDescription =
-    "Show what a model file holds: architecture, parameter count, labels, vocabulary size,\n"
-    "preprocessing, training data summary and metrics, format version and checksum.\n\n"
+    "Show what a model file holds: architecture, precision (float32, int8 or bf16), parameter\n"
+    "count, tensors by stored dtype, labels, vocabulary size, preprocessing, training data\n"
+    "summary and metrics, format version and checksum.\n\n"
     "Examples:\n"
     "  fenlei info reviews.fenlei\n"
     "  fenlei info reviews.fenlei --json";
@@ -31,15 +31,15 @@ int run_info(int argc, char** argv) {
   if (!model.ok()) return fail("info", model.status());
   const ModelInfo& info = (*model)->info();
   nlohmann::json meta = nlohmann::json::parse(info.metadata_json, nullptr, false);
-  // How the weights are stored (f32, i8, bf16, ...): the file's own tensors, not the engine's.
-  auto file = format::map_model_file(model_path);
-  if (!file.ok()) return fail("info", file.status());
-  std::map<std::string, int> dtypes;
-  for (const auto& t : file->tensors) ++dtypes[format::dtype_name(t.dtype)];
-  const bool bf16 = meta.is_object() && meta.contains("architecture") &&
-                    meta["architecture"].is_object() && meta["architecture"].contains("bf16") &&
-                    meta["architecture"]["bf16"].is_boolean() &&
-                    meta["architecture"]["bf16"].get<bool>();
+  // How the weights are stored (f32, i8, bf16, ...): counted by the loader (ModelInfo).
+  std::map<std::string, int64_t> dtype_tensors;
+  std::map<std::string, uint64_t> dtype_bytes;
+  int64_t tensors = 0;
+  for (const auto& [dtype, count] : info.tensor_dtypes) {
+    dtype_tensors[dtype] = count.tensors;
+    dtype_bytes[dtype] = count.bytes;
+    tensors += count.tensors;
+  }
   if (json) {
     nlohmann::json j = {{"file", model_path},
                         {"file_bytes", info.file_bytes},
@@ -48,7 +48,9 @@ int run_info(int argc, char** argv) {
                         {"architecture", info.architecture},
                         {"parameters", info.parameter_count},
                         {"quantized", info.quantized},
-                        {"tensor_dtypes", dtypes},
+                        {"precision", info.precision},
+                        {"tensor_dtypes", dtype_tensors},
+                        {"tensor_dtype_bytes", dtype_bytes},
                         {"labels", info.labels},
                         {"vocab_size", info.vocab_size},
                         {"tokenizer", info.tokenizer},
@@ -59,11 +61,14 @@ int run_info(int argc, char** argv) {
   }
   std::cout << "file            " << model_path << " (" << info.file_bytes << " bytes)\n"
             << "format          v" << info.format_version << ", checksum " << info.checksum << "\n"
-            << "architecture    " << info.architecture
-            << (!info.quantized ? " (float32)" : bf16 ? " (bf16)" : " (int8)") << ", "
+            << "architecture    " << info.architecture << " (" << info.precision << "), "
             << info.parameter_count << " parameters\n"
-            << "tensors         " << file->tensors.size() << ":";
-  for (const auto& [dtype, count] : dtypes) std::cout << " " << count << " " << dtype;
+            << "tensors         " << tensors << ":";
+  const char* separator = " ";
+  for (const auto& [dtype, count] : info.tensor_dtypes) {
+    std::cout << separator << count.tensors << " " << dtype << " (" << count.bytes << " bytes)";
+    separator = ", ";
+  }
   std::cout << "\n";
   if (meta.is_object() && meta.contains("architecture")) {
     std::cout << "config          " << meta["architecture"].dump() << "\n";
