@@ -35,7 +35,7 @@ std::string render_report(const ReportData& data) {
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
          "<title>" + escape_html(title) + "</title><style>" + report_css() + "</style></head>\n"
          "<body><header><h1>" + escape_html(data.model_path) + "</h1><p class=\"muted\">" +
-         escape_html(data.info.architecture) + (data.info.quantized ? " (int8)" : " (float32)") +
+         escape_html(data.info.architecture) + " (" + escape_html(data.info.precision) + ")" +
          " · " + std::to_string(data.info.labels.size()) + " labels · report by fenlei " +
          FENLEI_VERSION_STRING "</p><nav>" + nav + "</nav></header>\n<main>" + body +
          "</main></body></html>\n";

@@ -23,7 +23,7 @@ std::string model_card_section(const ReportData& data) {
   rows += card_row("format", "version " + std::to_string(info.format_version) + ", CRC-32 " +
                                  escape_html(info.checksum));
   rows += card_row("architecture", escape_html(info.architecture) +
-                                       (info.quantized ? " · int8 weights" : " · float32 weights") + " · " +
+                                        " · " + escape_html(info.precision) + " weights · " +
                                        std::to_string(info.parameter_count) + " parameters");
   rows += card_row("task", info.labels.size() == 2 ? "binary (2 labels)"
                                                    : "multi-class (" + std::to_string(info.labels.size()) + " labels)");

@@ -626,6 +626,7 @@ HttpResponse Service::model_metadata(std::string_view model) {
       {"labels", info.labels},
       {"max_len", info.max_len},
       {"quantized", info.quantized},
+      {"precision", info.precision},
       {"multi_label", info.multi_label},
       {"vocab_size", info.vocab_size},
       {"parameter_count", info.parameter_count},

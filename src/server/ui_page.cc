@@ -163,7 +163,8 @@ async function showInfo() {
   try {
     const m = await call("/v1/models/" + encodeURIComponent(model) + "/metadata");
     labelCount = m.labels.length;
-    $("info").textContent = m.architecture + (m.quantized ? " (int8)" : "") + " · " +
+    $("info").textContent = m.architecture +
+        (m.precision && m.precision !== "float32" ? " (" + m.precision + ")" : "") + " · " +
         m.labels.length + " labels: " + m.labels.slice(0, 8).join(", ") +
         (m.labels.length > 8 ? ", …" : "") + " · version " + m.version;
   } catch (e) {

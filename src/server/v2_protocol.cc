@@ -359,7 +359,10 @@ std::string write_v2_model_metadata(std::string_view model_name, std::string_vie
         {{"name", "top_k_labels"}, {"datatype", "BYTES"}, {"shape", {-1, -1}}},
         {{"name", "top_k_scores"}, {"datatype", "FP32"}, {"shape", {-1, -1}}}}},
       {"labels", info.labels},
-      {"parameters", {{"architecture", info.architecture}, {"quantized", info.quantized}}},
+      {"parameters",
+       {{"architecture", info.architecture},
+        {"quantized", info.quantized},
+        {"precision", info.precision}}},
   };
   return reply.dump(-1, ' ', false, json::error_handler_t::replace);
 }

@@ -609,8 +609,15 @@ TEST_F(ServeCli, ServesAnInt8ModelNextToTheFloatOne) {
   ASSERT_EQ(meta.status, 200) << meta.body;
   auto m = nlohmann::json::parse(meta.body);
   EXPECT_EQ(m["quantized"], true);
+  EXPECT_EQ(m["precision"], "int8");
   EXPECT_EQ(m["file_bytes"].get<uint64_t>(), std::filesystem::file_size(model_q_));
-  EXPECT_EQ(nlohmann::json::parse(get(*c, "/v1/models/float/metadata").body)["quantized"], false);
+  const auto float_meta = nlohmann::json::parse(get(*c, "/v1/models/float/metadata").body);
+  EXPECT_EQ(float_meta["quantized"], false);
+  EXPECT_EQ(float_meta["precision"], "float32");
+  // The Open Inference Protocol's model metadata says it too.
+  Reply v2 = get(*c, "/v2/models/int8");
+  ASSERT_EQ(v2.status, 200) << v2.body;
+  EXPECT_EQ(nlohmann::json::parse(v2.body)["parameters"]["precision"], "int8");
 
   const auto texts = sample_texts();
   Reply r = post(*c, "/v1/models/int8:predict", instances(texts, 2));
