@@ -11,8 +11,10 @@
 // One text and a batch run the same code: per step the running texts' h rows are quantised,
 // multiplied (a matrix-vector kernel for < 8 rows, the GEMM otherwise; both exact) and each
 // text's gates updated from its own int32 row, so a text's outputs are bit-identical alone and in
-// any batch. The gate arithmetic is the float cells' (nn/recurrent_cells_avx2.h), eight lanes at a
-// time where the CPU has AVX2, lane for lane the scalar reference.
+// any batch. The gate arithmetic is the float cells' sigmoid / tanh (nn/fast_math.h) rearranged to
+// two divisions per unit (int8_recurrence.cc; the float engine's cells have five for an LSTM),
+// within ~1e-6 of the float formulas, eight lanes at a time where the CPU has AVX2, lane for lane
+// the scalar reference.
 #pragma once
 
 #include <cstdint>
