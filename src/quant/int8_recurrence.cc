@@ -106,7 +106,7 @@ __attribute__((target("avx2"))) inline __m256 exp_twice8(__m256 x) {
 #endif
 
 // Starts loading the same text's input row of the next step (rows are scattered through the
-// per-token table, and their cache misses were half of a gate update): text k of a step is
+// per-token table; their cache misses were about a sixth of a gate update): text k of a step is
 // row first + count + k of the next (a prefix of the texts continues; for the others this is a
 // harmless early load of a later row).
 inline void prefetch_next(const float* const* in, const nn::StepRows& st, int k, int rows,
