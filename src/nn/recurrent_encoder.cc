@@ -11,6 +11,7 @@
 #include "nn/gru.h"
 #include "nn/lstm.h"
 #include "nn/recurrent_batch_inference.h"
+#include "nn/recurrent_steps.h"
 #include "nn/recurrent_token_projection.h"
 #include "nn/tanh_row.h"
 
@@ -53,7 +54,7 @@ void fetch_embedding(const Network& net, const EmbeddingSource* source, int32_t 
 // packed gate buffers and running the batched recurrence.
 void cached_recurrence(const Network& net, const Segment& seg, const RecurrentTokenProjection& cache,
                        const EmbeddingSource* source, const InputProjection* projection,
-                       RecurrentScratch& s) {
+                       const HiddenRecurrence* recurrence, RecurrentScratch& s) {
   const ModelConfig& c = net.config();
   const Params& P = net.params();
   const RecurrentIndex& ri = net.recurrent();
@@ -65,6 +66,16 @@ void cached_recurrence(const Network& net, const Segment& seg, const RecurrentTo
   const float* const* tok_rows = s.cached.rows.data();
   for (int dir = 0; dir < 2; ++dir) {
     float* h = grow(s.h[dir], size_t(std::max(rows, 1)) * H);
+    if (recurrence != nullptr) {  // rows read in place, packed order
+      const float** in = grow(s.cached.packed, size_t(std::max(rows, 1)));
+      for (int i = 0, q0 = 0; i < m; q0 += seg.length(i), ++i) {
+        const int len = seg.length(i);
+        for (int t = 0; t < len; ++t)
+          in[L.row(i, t)] = tok_rows[q0 + (dir == 0 ? t : len - 1 - t)] + size_t(dir) * G;
+      }
+      recurrence->run(recurrence->context, dir, L, in, s.cell[dir], h);
+      continue;
+    }
     if (m == 1) {  // packed row t = step t
       const int len = rows;
       const float** in = grow(s.cached.steps, size_t(std::max(len, 1)));
@@ -109,7 +120,8 @@ void cached_recurrence(const Network& net, const Segment& seg, const RecurrentTo
 // packed order, then the input projection (the network's W_ih, or `projection`) and the batched
 // recurrence.
 void uncached_recurrence(const Network& net, const Segment& seg, const EmbeddingSource* source,
-                         const InputProjection* projection, RecurrentScratch& s) {
+                         const InputProjection* projection, const HiddenRecurrence* recurrence,
+                         RecurrentScratch& s) {
   const ModelConfig& c = net.config();
   const Params& P = net.params();
   const RecurrentIndex& ri = net.recurrent();
@@ -125,8 +137,20 @@ void uncached_recurrence(const Network& net, const Segment& seg, const Embedding
         fetch_embedding(net, source, tok[dir == 0 ? t : len - 1 - t], x + size_t(L.row(i, t)) * d);
     }
     float* h = grow(s.h[dir], size_t(rows) * H);
+    const int G = (c.cell == Cell::kLstm ? 4 : 3) * H;
+    if (recurrence != nullptr) {
+      if (rows == 0) continue;
+      float* gates = grow(s.cell[dir].gates, size_t(rows) * G);
+      if (projection != nullptr)
+        projection->project(projection->context, dir, x, rows, gates);
+      else
+        project_rows(x, rows, d, P[ri.w_ih[dir]].values(), P[ri.b_ih[dir]].values(), G, gates);
+      const float** in = grow(s.cached.packed, size_t(rows));
+      for (int r = 0; r < rows; ++r) in[r] = gates + size_t(r) * G;
+      recurrence->run(recurrence->context, dir, L, in, s.cell[dir], h);
+      continue;
+    }
     if (projection != nullptr && rows > 0) {
-      const int G = (c.cell == Cell::kLstm ? 4 : 3) * H;
       projection->project(projection->context, dir, x, rows,
                           grow(s.cell[dir].gates, size_t(rows) * G));
       if (c.cell == Cell::kLstm)
@@ -150,7 +174,8 @@ void uncached_recurrence(const Network& net, const Segment& seg, const Embedding
 void recurrent_features_forward(const Network& net, const Segment& seg, RecurrentScratch& s,
                                 float* feat, int fd, const EmbeddingSource* source,
                                 const InputProjection* projection,
-                                const RecurrentTokenProjection* cache) {
+                                const RecurrentTokenProjection* cache,
+                                const HiddenRecurrence* recurrence) {
   const ModelConfig& c = net.config();
   const Params& P = net.params();
   const RecurrentIndex& ri = net.recurrent();
@@ -159,9 +184,9 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
   build_packed_layout(seg, &L);
   const int rows = L.rows();  // = tokens in the segment
   if (cache != nullptr)
-    cached_recurrence(net, seg, *cache, source, projection, s);
+    cached_recurrence(net, seg, *cache, source, projection, recurrence, s);
   else
-    uncached_recurrence(net, seg, source, projection, s);
+    uncached_recurrence(net, seg, source, projection, recurrence, s);
   // Per-token rows in text order.
   const int F = out_width(c);
   const bool rcnn = c.arch == Arch::kRcnn;

@@ -29,17 +29,29 @@ struct InputProjection {
   void (*project)(const void* context, int direction, const float* x, int rows, float* gates);
 };
 
+// What runs each direction's recurrence in inference, in place of the float W_hh (the int8
+// engine's integer recurrence, quant/int8_recurrence.h): in[r] points at packed row r's
+// input-side pre-activations (x W_ih^T + b, [G*H]); writes h:[rows, H] (packed order), using
+// `cell` as scratch. Null: the network's float W_hh.
+struct HiddenRecurrence {
+  const void* context;
+  void (*run)(const void* context, int direction, const PackedLayout& layout,
+              const float* const* in, CellScratch& cell, float* h);
+};
+
 class RecurrentTokenProjection;  // nn/recurrent_token_projection.h
 
 // Writes feat[i * fd + j] for the examples of seg; keeps in s what the backward pass needs
 // (a pass with a `projection` or a `cache` is inference only). With a cache (built once for
 // this network, and always used with the same kind of source and projection) the input-side
 // gates are per-token row lookups, and a single text runs its recurrence as one matrix-vector
-// product per step; the features differ from the uncached path only by float rounding.
+// product per step; the features differ from the uncached path only by float rounding. With a
+// `recurrence`, it runs every direction's steps (cached or not, one text or many).
 void recurrent_features_forward(const Network& net, const Segment& seg, RecurrentScratch& s,
                                 float* feat, int fd, const EmbeddingSource* source = nullptr,
                                 const InputProjection* projection = nullptr,
-                                const RecurrentTokenProjection* cache = nullptr);
+                                const RecurrentTokenProjection* cache = nullptr,
+                                const HiddenRecurrence* recurrence = nullptr);
 
 // From dfeat [count, fd], accumulates the recurrent, pooling and embedding gradients into g.
 // Needs the scratch of the forward pass on the same segment.

@@ -26,6 +26,7 @@
 #include "nn/network.h"
 #include "nn/recurrent_scratch.h"
 #include "quant/int8_projection.h"
+#include "quant/int8_recurrence.h"
 #include "quant/kernels.h"
 
 namespace fenlei::quant {
@@ -87,6 +88,9 @@ class Int8Model {
   // Their int8 input projections W_ih, one per direction (empty: a file that predates them,
   // whose W_ih runs in float).
   const std::vector<Int8Linear>& recurrent_input() const { return recurrent_input_; }
+  // Their int8 recurrence matrices W_hh, one per direction (quant/int8_recurrence.h; empty: a
+  // file that predates them, whose recurrence runs in float).
+  const std::vector<Int8Linear>& recurrent_hidden() const { return recurrent_hidden_; }
   int64_t parameter_count() const;
   // Dequantised float copy (for tests and for comparing against the float engine).
   StatusOr<nn::Network> dequantize() const;
@@ -111,6 +115,7 @@ class Int8Model {
   std::vector<Int8Linear> dense_;
   std::shared_ptr<const nn::Network> recurrent_;  // immutable, so copies share it
   std::vector<Int8Linear> recurrent_input_;
+  std::vector<Int8Linear> recurrent_hidden_;
   // Points into the heap buffers of embed_ and conv_: a move carries them along, a copy
   // builds its own (see the special members).
   std::shared_ptr<const Int8Projection> projection_;
@@ -137,6 +142,7 @@ struct Int8Workspace {
   std::vector<int32_t> bigrams;
   Int8ProjectionScratch projection;
   nn::RecurrentScratch recurrent;
+  Int8RecurrenceScratch hidden;  // the int8 recurrence's steps
   nn::DpcnnScratch dpcnn;  // a dpcnn's pyramid (quant/int8_dpcnn.h)
 };
 

@@ -3,13 +3,15 @@
 // tokens of a batch (per-output-channel weight scales, dynamic per-row activation scales, int32
 // accumulation on the u8 x s8 kernels of quant/kernels.h), the bulk of a recurrent layer's
 // multiply-adds at the presets' sizes (embed_dim 128 vs rnn_hidden 128 per direction, computed
-// once per token either way, but as one large GEMM that int8 speeds up). The recurrence (W_hh,
-// its biases), the attention vector and the rcnn projection stay float32: the per-step GEMMs
-// are small and latency-bound, and rounding errors there compound over the steps.
+// once per token either way, but as one large GEMM that int8 speeds up). The recurrence W_hh is
+// int8 too (per-output-channel scales; h quantised each step with the fixed scale 1/127,
+// quant/int8_recurrence.h). The biases, the attention vector and the rcnn projection stay
+// float32.
 //
 // In the file, W_ih is "<cell>_<dir>/w_ih" i8 with "<cell>_<dir>/w_ih_scale" f32 ([4H or 3H]
-// per channel, or [1]); the other recurrent tensors are f32 under their float names. Files
-// written before W_ih was quantised (w_ih f32) still load, and run W_ih in float.
+// per channel, or [1]), W_hh likewise "<cell>_<dir>/w_hh" i8 + "<cell>_<dir>/w_hh_scale"; the
+// other recurrent tensors are f32 under their float names. Files written before W_ih or W_hh
+// was quantised (that tensor f32) still load, and run it in float.
 #pragma once
 
 #include <functional>
@@ -35,25 +37,35 @@ struct Int8Workspace;
 StatusOr<std::vector<Int8Linear>> quantize_recurrent_inputs(const nn::Network& net,
                                                             bool per_channel);
 
+// The int8 recurrence matrices W_hh of each direction, one scale per output channel (no bias:
+// the gru's b_hh stays float in the part). Errors: kInvalidArgument (non-finite weights). The
+// caller finishes them (packing).
+StatusOr<std::vector<Int8Linear>> quantize_recurrent_hidden(const nn::Network& net);
+
 // A float network holding `net`'s recurrent tensors, with a dummy 2-row embedding table (the
-// real one is int8); W_ih replaced by the dequantised `inputs` where given (non-empty).
+// real one is int8); W_ih and W_hh replaced by the dequantised `inputs` and `hidden` where given
+// (non-empty).
 // Errors: as nn::Network::allocate.
 StatusOr<std::shared_ptr<const nn::Network>> recurrent_part(const nn::Network& net,
-                                                            const std::vector<Int8Linear>& inputs);
+                                                            const std::vector<Int8Linear>& inputs,
+                                                            const std::vector<Int8Linear>& hidden);
 
-// The recurrent tensors of `part` as file tensors: W_ih as i8 + scale from `inputs` (when
-// non-empty), the rest f32.
+// The recurrent tensors of `part` as file tensors: W_ih and W_hh as i8 + scale from `inputs`
+// and `hidden` (when non-empty), the rest f32.
 void add_recurrent_tensors(const nn::Network& part, const std::vector<Int8Linear>& inputs,
+                           const std::vector<Int8Linear>& hidden,
                            std::vector<format::Tensor>* out);
 
 // Rebuilds the recurrent part of config from file tensors; `find` returns the tensor of a name
-// (or null) and marks it used. An i8 W_ih fills `inputs` (one per direction, unfinished) and
-// its dequantised values go into the part; an f32 one (older files) leaves `inputs` empty.
-// Errors: kDataLoss naming the tensor.
+// (or null) and marks it used. An i8 W_ih fills `inputs` (one per direction, unfinished), an i8
+// W_hh `hidden`, and their dequantised values go into the part; f32 ones (older files) leave
+// them empty. Errors: kDataLoss naming the tensor (wrong shape, a scale count that is neither
+// [rows] nor [1], a scale <= 0 or not finite, one direction int8 and the other not).
 StatusOr<std::shared_ptr<const nn::Network>> load_recurrent_part(
     const nn::ModelConfig& config,
     const std::function<const format::Tensor*(const std::string&)>& find,
-    const std::string& name_for_errors, std::vector<Int8Linear>* inputs);
+    const std::string& name_for_errors, std::vector<Int8Linear>* inputs,
+    std::vector<Int8Linear>* hidden);
 
 // Copies the recurrent tensors of `part` into the full float network `net` (dequantising).
 void copy_recurrent_tensors(const nn::Network& part, nn::Network* net);
@@ -64,11 +76,14 @@ int64_t recurrent_parameter_count(const nn::Network& part);
 // Pooled features [count, fd] of seg: the encoder over rows of the int8 table, with the int8
 // input projections `inputs` (finished; float W_ih of `part` when empty). With a `cache` made
 // for `part` and the table's vocabulary (nn/recurrent_token_projection.h), each token's input
-// gates are computed once by the same int8 GEMM, bit for bit, and then looked up.
+// gates are computed once by the same int8 GEMM, bit for bit, and then looked up. With `hidden`
+// (finished int8 W_hh per direction; null or empty: the part's float W_hh) the steps run on the
+// integer recurrence (quant/int8_recurrence.h), one text or many, cached or not.
 void recurrent_features_int8(const nn::Network& part, const Int8Embedding& embed,
                              const std::vector<Int8Linear>& inputs, const nn::Segment& seg,
                              Int8Workspace& ws, float* feat, int fd,
-                             const nn::RecurrentTokenProjection* cache = nullptr);
+                             const nn::RecurrentTokenProjection* cache = nullptr,
+                             const std::vector<Int8Linear>* hidden = nullptr);
 
 // Fills the cache's rows of the most frequent tokens (Int8Model::warm_up).
 void warm_up_recurrent_int8(const nn::RecurrentTokenProjection& cache, const Int8Embedding& embed,

@@ -268,6 +268,55 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemm_u8s8_avx512vnni
   }
 }
 
+namespace {
+// Output channels [16b, 16b + 16) of one row: acc minus the +128 correction.
+__attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) inline void store_block(
+    const PackedWeights& w, int b, __m512i acc, int32_t* cr) {
+  const int j = b * 16, cols = std::min(16, w.n - j);
+  const __m512i corr = _mm512_mullo_epi32(_mm512_loadu_si512(w.colsum.data() + j),
+                                          _mm512_set1_epi32(kActivationZero));
+  _mm512_mask_storeu_epi32(cr + j, static_cast<__mmask16>((1u << cols) - 1u),
+                           _mm512_sub_epi32(acc, corr));
+}
+}  // namespace
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemv_u8s8_avx512vnni(
+    const uint8_t* a, int m, const PackedWeights& w, int32_t* c) {
+  constexpr int kBlocks = 4;  // independent accumulator chains
+  const int groups = w.kp / 4;
+  const size_t stride = size_t(groups) * 64;  // bytes per block of 16 output channels
+  for (int i = 0; i < m; ++i) {
+    const uint8_t* ar = a + size_t(i) * w.kp;
+    int32_t* cr = c + size_t(i) * w.n;
+    int b0 = 0;
+    for (; b0 + kBlocks <= w.n_blocks; b0 += kBlocks) {
+      __m512i acc[kBlocks];
+      for (int b = 0; b < kBlocks; ++b) acc[b] = _mm512_setzero_si512();
+      const int8_t* wb = w.blocked.data() + size_t(b0) * stride;
+      for (int g = 0; g < groups; ++g) {
+        int32_t four;
+        std::memcpy(&four, ar + size_t(g) * 4, 4);
+        const __m512i av = _mm512_set1_epi32(four);
+        for (int b = 0; b < kBlocks; ++b)
+          acc[b] = _mm512_dpbusd_epi32(
+              acc[b], av, _mm512_loadu_si512(wb + size_t(b) * stride + size_t(g) * 64));
+      }
+      for (int b = 0; b < kBlocks; ++b) store_block(w, b0 + b, acc[b], cr);
+    }
+    for (; b0 < w.n_blocks; ++b0) {  // the last (< kBlocks) blocks, one chain each
+      const int8_t* wb = w.blocked.data() + size_t(b0) * stride;
+      __m512i acc = _mm512_setzero_si512();
+      for (int g = 0; g < groups; ++g) {
+        int32_t four;
+        std::memcpy(&four, ar + size_t(g) * 4, 4);
+        acc = _mm512_dpbusd_epi32(acc, _mm512_set1_epi32(four),
+                                  _mm512_loadu_si512(wb + size_t(g) * 64));
+      }
+      store_block(w, b0, acc, cr);
+    }
+  }
+}
+
 bool cpu_has_avx2() { return __builtin_cpu_supports("avx2"); }
 bool cpu_has_avx512vnni() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -280,6 +329,9 @@ void gemm_u8s8_avx2(const uint8_t* a, int m, const PackedWeights& w, int32_t* c)
   gemm_u8s8_ref(a, m, w, c);
 }
 void gemm_u8s8_avx512vnni(const uint8_t* a, int m, const PackedWeights& w, int32_t* c) {
+  gemm_u8s8_ref(a, m, w, c);
+}
+void gemv_u8s8_avx512vnni(const uint8_t* a, int m, const PackedWeights& w, int32_t* c) {
   gemm_u8s8_ref(a, m, w, c);
 }
 bool cpu_has_avx2() { return false; }
@@ -314,5 +366,11 @@ const Choice& choice() {
 
 GemmFn best_gemm() { return choice().fn; }
 const char* best_gemm_name() { return choice().name; }
+
+GemmFn best_gemv() {
+  static const GemmFn fn =
+      choice().fn == &gemm_u8s8_avx512vnni ? &gemv_u8s8_avx512vnni : choice().fn;
+  return fn;
+}
 
 }  // namespace fenlei::quant

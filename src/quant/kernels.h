@@ -42,6 +42,12 @@ void gemm_u8s8_ref(const uint8_t* a, int m, const PackedWeights& w, int32_t* c);
 void gemm_u8s8_avx2(const uint8_t* a, int m, const PackedWeights& w, int32_t* c);
 void gemm_u8s8_avx512vnni(const uint8_t* a, int m, const PackedWeights& w, int32_t* c);
 
+// The same product for few rows (a recurrence's step over one text): each row a matrix-vector
+// product with four weight blocks in flight, so the vpdpbusd chains overlap (the GEMM keeps one
+// chain per row and block, and with m < 8 its accumulators leave the registers). Exact, so
+// equal to gemm_u8s8_ref.
+void gemv_u8s8_avx512vnni(const uint8_t* a, int m, const PackedWeights& w, int32_t* c);
+
 bool cpu_has_avx2();
 bool cpu_has_avx512vnni();
 
@@ -49,5 +55,7 @@ bool cpu_has_avx512vnni();
 // it (benchmarks and debugging; an unsupported choice falls back to the best available).
 GemmFn best_gemm();
 const char* best_gemm_name();
+// For m < 8 rows: gemv_u8s8_avx512vnni where best_gemm is the VNNI kernel, else best_gemm.
+GemmFn best_gemv();
 
 }  // namespace fenlei::quant

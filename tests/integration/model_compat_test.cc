@@ -73,7 +73,8 @@ TEST_P(ModelCompat, V1FileLoadsAndPredictsAsWhenItWasWritten) {
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ModelCompat,
                          ::testing::Values("v1-seed-cnn-char", "v1-seed-cnn-char.int8",
-                                           "v1-textcnn-word", "v1-fasttext", "v1-bert.bf16"),
+                                           "v1-textcnn-word", "v1-fasttext", "v1-bert.bf16",
+                                           "v1-gru-char.int8"),
                          [](const ::testing::TestParamInfo<std::string>& p) {
                            std::string name = p.param;
                            for (char& c : name)
