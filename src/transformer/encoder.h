@@ -15,6 +15,7 @@
 #include "quant/kernels.h"
 #include "transformer/attention.h"
 #include "transformer/bf16_linear.h"
+#include "transformer/cls_attention.h"
 #include "transformer/int8_linear.h"
 #include "transformer/layers.h"
 #include "transformer/packed_dense.h"
@@ -79,6 +80,8 @@ StatusOr<EncoderWeights> build_encoder(const hf::EncoderConfig& config, const hf
 struct EncoderScratch {
   std::vector<float> emb, x, qkv, ctx, tmp, inter;
   std::vector<AttentionScratch> attention;  // one per head task
+  std::vector<ClsAttentionScratch> cls;     // one per head task of the last layer's [CLS]
+  std::vector<float> cls_q;                 // the last layer's [CLS] query
   // Threads for one text (not owned; nullptr or 1 thread: the caller's alone). The packed float
   // encoder splits each large dense layer's output panels and the attention heads over them
   // (packed_parallel.h); logits are bit-identical for any number of threads. Only the thread
