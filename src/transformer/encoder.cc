@@ -473,6 +473,13 @@ std::vector<float> encode_hidden(const EncoderWeights& w, const std::vector<int3
   return forward_copy(w, ids, kFast, /*cls_only=*/false);
 }
 
+std::vector<float> encode_cls(const EncoderWeights& w, const std::vector<int32_t>& ids,
+                              EncoderScratch* scratch) {
+  EncoderScratch* s = scratch ? scratch : &thread_scratch();
+  forward(w, ids, kFast, /*cls_only=*/true, s);
+  return std::vector<float>(s->x.begin(), s->x.begin() + w.config.hidden_size);
+}
+
 std::vector<float> classify_logits_ref(const EncoderWeights& w, const std::vector<int32_t>& ids) {
   if (w.packed()) return classify_logits_ref(unpack_encoder(w), ids);
   const std::vector<float> hidden = forward_copy(w, ids, kRef, /*cls_only=*/false);

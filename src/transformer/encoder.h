@@ -121,6 +121,10 @@ int64_t encoder_parameter_count(const EncoderWeights& w);
 
 // Final hidden states, ids.size() x hidden (for tests and embeddings).
 std::vector<float> encode_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids);
+// The final hidden state of [CLS] alone (hidden floats) as classify_logits computes it (the
+// last layer for row 0 only, cls_attention.h); encode_hidden's first row up to rounding.
+std::vector<float> encode_cls(const EncoderWeights& w, const std::vector<int32_t>& ids,
+                              EncoderScratch* scratch = nullptr);
 
 // The same computation with the scalar reference layers only.
 std::vector<float> classify_logits_ref(const EncoderWeights& w, const std::vector<int32_t>& ids);
