@@ -171,25 +171,6 @@ __attribute__((target("avx512f"))) void weighted_block_avx512(const float* x, in
   }
 }
 
-void weighted_rows_avx512(const float* x, int len, int n, const float* p, int nh, float* out) {
-  for (int h0 = 0; h0 < nh;) {
-    const int nb = std::min(8, nh - h0);
-    const float* ph = p + static_cast<long>(h0) * len;
-    float* oh = out + static_cast<long>(h0) * n;
-    switch (nb) {
-      case 1: weighted_block_avx512<1>(x, len, n, ph, oh); break;
-      case 2: weighted_block_avx512<2>(x, len, n, ph, oh); break;
-      case 3: weighted_block_avx512<3>(x, len, n, ph, oh); break;
-      case 4: weighted_block_avx512<4>(x, len, n, ph, oh); break;
-      case 5: weighted_block_avx512<5>(x, len, n, ph, oh); break;
-      case 6: weighted_block_avx512<6>(x, len, n, ph, oh); break;
-      case 7: weighted_block_avx512<7>(x, len, n, ph, oh); break;
-      default: weighted_block_avx512<8>(x, len, n, ph, oh); break;
-    }
-    h0 += nb;
-  }
-}
-
 // Folds 16 lanes to 4 (lane i: lanes i, i + 4, i + 8, i + 12 added).
 __attribute__((target("avx512f"))) inline __m128 fold_to4(__m512 a) {
   const __m256 lo = _mm512_castps512_ps256(a);
@@ -219,23 +200,16 @@ __attribute__((target("avx512f"))) void transposed_f32_avx512(const PackedF32& w
 // int8 panels hold, per group of 4 inputs, 32 outputs x 4 bytes: 16 bytes are 4 outputs x 4
 // inputs, widened to 16 floats (lane 4 * output + input) and multiplied by the outputs'
 // coefficients (scale x v, each repeated 4 times); the 4 input sums are the folded lanes.
-__attribute__((target("avx512f"))) void transposed_int8_avx512(const Int8Linear& l, int pb, int pe,
-                                                               const float* v, float* u,
-                                                               std::vector<float>* coef) {
-  const PackedInt8& w = l.packed;
+__attribute__((target("avx512f"))) void transposed_int8_avx512(const PackedInt8& w, int pb, int pe,
+                                                               const float* coef, float* u) {
   const int np = pe - pb;
-  coef->resize(static_cast<size_t>(np) * kPanelWidth * 4);
-  for (int t = 0; t < np * kPanelWidth; ++t) {
-    const float c = v[t] * l.scale[pb * kPanelWidth + t];
-    for (int r = 0; r < 4; ++r) (*coef)[static_cast<size_t>(t) * 4 + r] = c;
-  }
   const size_t panel = static_cast<size_t>(w.kp) * kPanelWidth;
   const int8_t* base = w.panels.data() + pb * panel;
   for (int g = 0; g < w.kp / 4; ++g) {
     __m512 acc = _mm512_setzero_ps();
     for (int t = 0; t < np; ++t) {
       const int8_t* row = base + t * panel + static_cast<size_t>(g) * kPanelWidth * 4;
-      const float* ct = coef->data() + static_cast<size_t>(t) * kPanelWidth * 4;
+      const float* ct = coef + static_cast<size_t>(t) * kPanelWidth * 4;
       for (int q = 0; q < 8; ++q) {
         const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 16 * q));
         const __m512 wq = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(bytes));
@@ -248,21 +222,16 @@ __attribute__((target("avx512f"))) void transposed_int8_avx512(const Int8Linear&
 
 // bf16 panels hold, per pair of inputs, 32 outputs x 2: 16 bf16 are 8 outputs x 2 inputs,
 // widened to 16 floats (lane 2 * output + input); the 2 input sums are the even and odd lanes.
-__attribute__((target("avx512f"))) void transposed_bf16_avx512(const Bf16Linear& l, int pb, int pe,
-                                                               const float* v, float* u,
-                                                               std::vector<float>* coef) {
-  const PackedBf16& w = l.packed;
+__attribute__((target("avx512f"))) void transposed_bf16_avx512(const PackedBf16& w, int pb, int pe,
+                                                               const float* coef, float* u) {
   const int np = pe - pb;
-  coef->resize(static_cast<size_t>(np) * kPanelWidth * 2);
-  for (int t = 0; t < np * kPanelWidth; ++t)
-    (*coef)[2 * static_cast<size_t>(t)] = (*coef)[2 * static_cast<size_t>(t) + 1] = v[t];
   const size_t panel = static_cast<size_t>(w.kp) * kPanelWidth;
   const uint16_t* base = w.panels.data() + pb * panel;
   for (int g = 0; g < w.kp / 2; ++g) {
     __m512 acc = _mm512_setzero_ps();
     for (int t = 0; t < np; ++t) {
       const uint16_t* row = base + t * panel + static_cast<size_t>(g) * kPanelWidth * 2;
-      const float* ct = coef->data() + static_cast<size_t>(t) * kPanelWidth * 2;
+      const float* ct = coef + static_cast<size_t>(t) * kPanelWidth * 2;
       for (int q = 0; q < 4; ++q) {
         const __m256i half = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 16 * q));
         const __m512 wq = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(half), 16));
@@ -275,17 +244,187 @@ __attribute__((target("avx512f"))) void transposed_bf16_avx512(const Bf16Linear&
   }
 }
 
+// The same kernels 8 floats wide, for CPUs with AVX2 and FMA but no AVX-512.
+__attribute__((target("avx2,fma"))) inline float sum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma"))) float dot_avx2(const float* a, const float* b, int n) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  int i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+  }
+  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+  float r = sum8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+  for (; i < n; ++i) r = std::fma(a[i], b[i], r);
+  return r;
+}
+
+// As weighted_block_avx512, 16 columns at a time; the last n % 16 columns in scalar fma (the
+// same operations in the same order).
+template <int NB>
+__attribute__((target("avx2,fma"))) void weighted_block_avx2(const float* x, int len, int n,
+                                                             const float* p, float* out) {
+  int c = 0;
+  for (; c + 16 <= n; c += 16) {
+    __m256 acc[NB][2];
+    for (int b = 0; b < NB; ++b) acc[b][0] = acc[b][1] = _mm256_setzero_ps();
+    for (int j = 0; j < len; ++j) {
+      const float* xj = x + static_cast<long>(j) * n + c;
+      const __m256 x0 = _mm256_loadu_ps(xj), x1 = _mm256_loadu_ps(xj + 8);
+      for (int b = 0; b < NB; ++b) {
+        const __m256 pj = _mm256_set1_ps(p[static_cast<long>(b) * len + j]);
+        acc[b][0] = _mm256_fmadd_ps(pj, x0, acc[b][0]);
+        acc[b][1] = _mm256_fmadd_ps(pj, x1, acc[b][1]);
+      }
+    }
+    for (int b = 0; b < NB; ++b) {
+      _mm256_storeu_ps(out + static_cast<long>(b) * n + c, acc[b][0]);
+      _mm256_storeu_ps(out + static_cast<long>(b) * n + c + 8, acc[b][1]);
+    }
+  }
+  for (int b = 0; b < NB; ++b)
+    for (int cc = c; cc < n; ++cc) {
+      float acc = 0.0f;
+      for (int j = 0; j < len; ++j)
+        acc = std::fma(p[static_cast<long>(b) * len + j], x[static_cast<long>(j) * n + cc], acc);
+      out[static_cast<long>(b) * n + cc] = acc;
+    }
+}
+
+__attribute__((target("avx2,fma"))) void transposed_f32_avx2(const PackedF32& w, int pb, int pe,
+                                                             const float* v, float* u) {
+  const size_t panel = static_cast<size_t>(w.k) * kPanelWidth;
+  const float* base = w.panels.data() + pb * panel;
+  const int np = pe - pb;
+  for (int i = 0; i < w.k; ++i) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int t = 0; t < np; ++t) {
+      const float* row = base + t * panel + static_cast<size_t>(i) * kPanelWidth;
+      const float* vt = v + t * kPanelWidth;
+      for (int q = 0; q < 4; ++q)
+        acc = _mm256_fmadd_ps(_mm256_loadu_ps(row + 8 * q), _mm256_loadu_ps(vt + 8 * q), acc);
+    }
+    u[i] = sum8(acc);
+  }
+}
+
+// 8 bytes are 2 outputs x 4 inputs (lane 4 * output + input); the halves fold to the 4 sums.
+__attribute__((target("avx2,fma"))) void transposed_int8_avx2(const PackedInt8& w, int pb, int pe,
+                                                              const float* coef, float* u) {
+  const size_t panel = static_cast<size_t>(w.kp) * kPanelWidth;
+  const int8_t* base = w.panels.data() + pb * panel;
+  const int np = pe - pb;
+  for (int g = 0; g < w.kp / 4; ++g) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int t = 0; t < np; ++t) {
+      const int8_t* row = base + t * panel + static_cast<size_t>(g) * kPanelWidth * 4;
+      const float* ct = coef + static_cast<size_t>(t) * kPanelWidth * 4;
+      for (int q = 0; q < 16; ++q) {
+        const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + 8 * q));
+        const __m256 wq = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
+        acc = _mm256_fmadd_ps(wq, _mm256_loadu_ps(ct + 8 * q), acc);
+      }
+    }
+    _mm_storeu_ps(u + 4 * g, _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1)));
+  }
+}
+
+// 8 bf16 are 4 outputs x 2 inputs (lane 2 * output + input).
+__attribute__((target("avx2,fma"))) void transposed_bf16_avx2(const PackedBf16& w, int pb, int pe,
+                                                              const float* coef, float* u) {
+  const size_t panel = static_cast<size_t>(w.kp) * kPanelWidth;
+  const uint16_t* base = w.panels.data() + pb * panel;
+  const int np = pe - pb;
+  for (int g = 0; g < w.kp / 2; ++g) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int t = 0; t < np; ++t) {
+      const uint16_t* row = base + t * panel + static_cast<size_t>(g) * kPanelWidth * 2;
+      const float* ct = coef + static_cast<size_t>(t) * kPanelWidth * 2;
+      for (int q = 0; q < 8; ++q) {
+        const __m128i half = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 8 * q));
+        const __m256 wq = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(half), 16));
+        acc = _mm256_fmadd_ps(wq, _mm256_loadu_ps(ct + 8 * q), acc);
+      }
+    }
+    const __m128 four = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    _mm_storel_pi(reinterpret_cast<__m64*>(u + 2 * g), _mm_add_ps(four, _mm_movehl_ps(four, four)));
+  }
+}
+
 #pragma GCC diagnostic pop
 
 #endif  // __x86_64__
 
-bool use_avx512() {
+// The kernels a call runs: 2 AVX-512, 1 AVX2 + FMA, 0 scalar (w.isa caps the CPU's best).
+int isa_of(const ClsQkv& w) {
 #if defined(__x86_64__)
-  static const bool yes = cpu_has_avx512f();
-  return yes;
+  static const int best = cpu_has_avx512f() ? 2 : cpu_has_avx2_fma() ? 1 : 0;
+  return w.isa < 0 ? best : std::min(w.isa, best);
 #else
-  return false;
+  (void)w;
+  return 0;
 #endif
+}
+
+float dot(int isa, const float* a, const float* b, int n) {
+#if defined(__x86_64__)
+  if (isa == 2) return dot_avx512(a, b, n);
+  if (isa == 1) return dot_avx2(a, b, n);
+#endif
+  (void)isa;
+  return dot_ref(a, b, n);
+}
+
+template <template <int> class Block>
+void weighted_rows_blocked(const float* x, int len, int n, const float* p, int nh, float* out) {
+  for (int h0 = 0; h0 < nh;) {
+    const int nb = std::min(8, nh - h0);
+    const float* ph = p + static_cast<long>(h0) * len;
+    float* oh = out + static_cast<long>(h0) * n;
+    switch (nb) {
+      case 1: Block<1>::run(x, len, n, ph, oh); break;
+      case 2: Block<2>::run(x, len, n, ph, oh); break;
+      case 3: Block<3>::run(x, len, n, ph, oh); break;
+      case 4: Block<4>::run(x, len, n, ph, oh); break;
+      case 5: Block<5>::run(x, len, n, ph, oh); break;
+      case 6: Block<6>::run(x, len, n, ph, oh); break;
+      case 7: Block<7>::run(x, len, n, ph, oh); break;
+      default: Block<8>::run(x, len, n, ph, oh); break;
+    }
+    h0 += nb;
+  }
+}
+
+#if defined(__x86_64__)
+template <int NB>
+struct Avx512Block {
+  static void run(const float* x, int len, int n, const float* p, float* out) {
+    weighted_block_avx512<NB>(x, len, n, p, out);
+  }
+};
+template <int NB>
+struct Avx2Block {
+  static void run(const float* x, int len, int n, const float* p, float* out) {
+    weighted_block_avx2<NB>(x, len, n, p, out);
+  }
+};
+#endif
+
+void weighted_rows(int isa, const float* x, int len, int n, const float* p, int nh, float* out) {
+#if defined(__x86_64__)
+  if (isa == 2) return weighted_rows_blocked<Avx512Block>(x, len, n, p, nh, out);
+  if (isa == 1) return weighted_rows_blocked<Avx2Block>(x, len, n, p, nh, out);
+#endif
+  (void)isa;
+  weighted_rows_ref(x, len, n, p, nh, out);
 }
 
 }  // namespace
@@ -303,17 +442,26 @@ void transposed_product_ref(const ClsQkv& w, int o_begin, int o_end, const float
 
 void transposed_product(const ClsQkv& w, int o_begin, int o_end, const float* v, float* u) {
 #if defined(__x86_64__)
+  const int isa = isa_of(w);
   const int n = w.f32 ? w.f32->n : w.bf16 ? w.bf16->out : w.int8->out;
   const bool whole_panels = o_begin % kPanelWidth == 0 && o_end % kPanelWidth == 0 && o_end <= n;
-  if (use_avx512() && whole_panels && o_end > o_begin) {
+  if (isa > 0 && whole_panels && o_end > o_begin) {
     const int pb = o_begin / kPanelWidth, pe = o_end / kPanelWidth;
-    thread_local std::vector<float> coef;
     if (w.f32) {
-      transposed_f32_avx512(*w.f32, pb, pe, v, u);
-    } else if (w.bf16) {
-      transposed_bf16_avx512(*w.bf16, pb, pe, v, u, &coef);
+      (isa == 2 ? transposed_f32_avx512 : transposed_f32_avx2)(*w.f32, pb, pe, v, u);
+      return;
+    }
+    // Each output's coefficient (v, times the int8 scale) repeated once per input of a group.
+    thread_local std::vector<float> coef;
+    const int group = w.int8 ? 4 : 2;
+    coef.resize(static_cast<size_t>(o_end - o_begin) * group);
+    for (int o = o_begin; o < o_end; ++o)
+      for (int r = 0; r < group; ++r)
+        coef[static_cast<size_t>(o - o_begin) * group + r] = v[o - o_begin] * out_scale(w, o);
+    if (w.int8) {
+      (isa == 2 ? transposed_int8_avx512 : transposed_int8_avx2)(w.int8->packed, pb, pe, coef.data(), u);
     } else {
-      transposed_int8_avx512(*w.int8, pb, pe, v, u, &coef);
+      (isa == 2 ? transposed_bf16_avx512 : transposed_bf16_avx2)(w.bf16->packed, pb, pe, coef.data(), u);
     }
     return;
   }
@@ -340,29 +488,15 @@ void cls_attention_heads(const ClsQkv& w, const float* x, int len, const float* 
     transposed_product(w, o, o + d, q + (h_begin + hh) * d, s->u.data() + static_cast<size_t>(hh) * us);
   }
   // Scores x_j . u (q . b_k dropped: the same for every j), row by row, so x is read once.
-  const bool avx512 = use_avx512();
+  const int isa = isa_of(w);
   for (int j = 0; j < len; ++j) {
     const float* xj = x + static_cast<long>(j) * hidden;
-    for (int hh = 0; hh < nh; ++hh) {
-      const float* u = s->u.data() + static_cast<size_t>(hh) * us;
-#if defined(__x86_64__)
-      const float v = avx512 ? dot_avx512(xj, u, hidden) : dot_ref(xj, u, hidden);
-#else
-      const float v = dot_ref(xj, u, hidden);
-#endif
-      s->scores[static_cast<size_t>(hh) * len + j] = v;
-    }
+    for (int hh = 0; hh < nh; ++hh)
+      s->scores[static_cast<size_t>(hh) * len + j] =
+          dot(isa, xj, s->u.data() + static_cast<size_t>(hh) * us, hidden);
   }
   softmax_rows(s->scores.data(), nh, len, len, 1.0f / std::sqrt(static_cast<float>(d)));
-#if defined(__x86_64__)
-  if (avx512) {
-    weighted_rows_avx512(x, len, hidden, s->scores.data(), nh, s->xbar.data());
-  } else {
-    weighted_rows_ref(x, len, hidden, s->scores.data(), nh, s->xbar.data());
-  }
-#else
-  weighted_rows_ref(x, len, hidden, s->scores.data(), nh, s->xbar.data());
-#endif
+  weighted_rows(isa, x, len, hidden, s->scores.data(), nh, s->xbar.data());
   // ctx = W_v xbar + b_v on the layer's kernel, over the panels that hold the head's values
   // (whole panels: a panel shared with the next head is computed and that part discarded).
   for (int hh = 0; hh < nh; ++hh) {

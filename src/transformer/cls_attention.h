@@ -36,6 +36,9 @@ struct ClsQkv {
   const Int8Linear* int8 = nullptr;
   const float* bias = nullptr;  // 3 * hidden (f32 and bf16; int8 holds its own)
   PackedInt8Fn int8_kernel = nullptr;  // nullptr: the best for this CPU
+  // The kernels of u, the scores and xbar: -1 the best for this CPU; tests cap it at 0 (scalar),
+  // 1 (AVX2 + FMA) or 2 (AVX-512).
+  int isa = -1;
 };
 
 // One thread's buffers (reused; they only grow).
@@ -55,8 +58,8 @@ void cls_attention_heads(const ClsQkv& w, const float* x, int len, const float* 
                          int heads, int h_begin, int h_end, float* ctx, ClsAttentionScratch* s);
 
 // u = W^T v for outputs [o_begin, o_end) of a packed layer (v: o_end - o_begin floats, u: the
-// layer's k floats): the vectorised kernel where the CPU has one and the range is whole panels,
-// else the scalar reference (also exposed for tests).
+// layer's k rounded up to 4 floats): the vectorised kernel (w.isa) where the range is whole
+// panels, else the scalar reference (also exposed for tests).
 void transposed_product(const ClsQkv& w, int o_begin, int o_end, const float* v, float* u);
 void transposed_product_ref(const ClsQkv& w, int o_begin, int o_end, const float* v, float* u);
 

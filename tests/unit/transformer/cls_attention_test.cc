@@ -112,12 +112,78 @@ TEST(ClsAttention, TransposedProductReadsEveryPackedForm) {
       const std::vector<float> v = random_vec(oe - ob, &rng);
       for (int f_i = 0; f_i < 3; ++f_i) {
         const std::vector<float> want = transposed_from_rows(*weights[f_i], in, ob, oe, v.data());
-        std::vector<float> ref(in + 4), fast(in + 4);
+        std::vector<float> ref(in + 4);
         transposed_product_ref(forms[f_i], ob, oe, v.data(), ref.data());
-        transposed_product(forms[f_i], ob, oe, v.data(), fast.data());
         const float bound = 1e-5f * std::sqrt(static_cast<float>(oe - ob)) * 4;
         EXPECT_LT(max_abs_diff(ref.data(), want.data(), in), bound) << f_i << " in " << in << " " << ob;
-        EXPECT_LT(max_abs_diff(fast.data(), want.data(), in), bound) << f_i << " in " << in << " " << ob;
+        for (int isa = 0; isa <= 2; ++isa) {  // capped at what the CPU has
+          ClsQkv form = forms[f_i];
+          form.isa = isa;
+          std::vector<float> fast(in + 4);
+          transposed_product(form, ob, oe, v.data(), fast.data());
+          EXPECT_LT(max_abs_diff(fast.data(), want.data(), in), bound)
+              << f_i << " isa " << isa << " in " << in << " " << ob;
+        }
+      }
+    }
+  }
+}
+
+// cls_query + cls_attention_heads on one float layer against the definition in double (every
+// row's keys and values, softmax, weighted values), with each kernel set the CPU has (scalar,
+// AVX2, AVX-512), head ranges split as threads would.
+TEST(ClsAttention, EveryKernelComputesTheDefinition) {
+  std::mt19937 rng(5);
+  for (const auto& [hidden, heads] : std::vector<std::pair<int, int>>{{96, 3}, {256, 4}, {40, 5}}) {
+    Linear l;
+    l.in = hidden;
+    l.out = 3 * hidden;
+    l.w = random_vec(static_cast<size_t>(l.out) * hidden, &rng, 0.2f);
+    l.b = random_vec(l.out, &rng, 0.5f);
+    const PackedF32 packed = pack_f32(l.w.data(), l.out, hidden, hidden);
+    for (const int len : {1, 17, 128}) {
+      const std::vector<float> x = random_vec(static_cast<size_t>(len) * hidden, &rng);
+      std::vector<double> qkv(static_cast<size_t>(len) * l.out);
+      for (int j = 0; j < len; ++j)
+        for (int o = 0; o < l.out; ++o) {
+          double acc = l.b[o];
+          for (int i = 0; i < hidden; ++i)
+            acc += double(l.w[static_cast<size_t>(o) * hidden + i]) * x[static_cast<size_t>(j) * hidden + i];
+          qkv[static_cast<size_t>(j) * l.out + o] = acc;
+        }
+      const int d = hidden / heads;
+      std::vector<float> want(hidden);
+      for (int h = 0; h < heads; ++h) {
+        std::vector<double> p(len);
+        double mx = -1e300, sum = 0;
+        for (int j = 0; j < len; ++j) {
+          double sc = 0;
+          for (int t = 0; t < d; ++t)
+            sc += qkv[h * d + t] * qkv[static_cast<size_t>(j) * l.out + hidden + h * d + t];
+          p[j] = sc / std::sqrt(double(d));
+          mx = std::max(mx, p[j]);
+        }
+        for (double& v : p) sum += (v = std::exp(v - mx));
+        for (int t = 0; t < d; ++t) {
+          double acc = 0;
+          for (int j = 0; j < len; ++j) acc += p[j] / sum * qkv[static_cast<size_t>(j) * l.out + 2 * hidden + h * d + t];
+          want[h * d + t] = static_cast<float>(acc);
+        }
+      }
+      for (int isa = 0; isa <= 2; ++isa) {
+        ClsQkv w;
+        w.f32 = &packed;
+        w.bias = l.b.data();
+        w.isa = isa;
+        ClsAttentionScratch s;
+        std::vector<float> q(hidden + kPanelWidth), ctx(hidden, -1.0f);
+        cls_query(w, x.data(), hidden, q.data(), &s);
+        for (int t = 0; t < 2; ++t) {  // heads in two calls, as two threads take them
+          const int hb = heads * t / 2, he = heads * (t + 1) / 2;
+          cls_attention_heads(w, x.data(), len, q.data(), hidden, heads, hb, he, ctx.data(), &s);
+        }
+        EXPECT_LT(max_abs_diff(ctx.data(), want.data(), hidden), 2e-5f)
+            << "isa " << isa << " hidden " << hidden << " len " << len;
       }
     }
   }
