@@ -25,8 +25,7 @@ int padded_in(const ClsQkv& w) {
   return w.f32->k;
 }
 
-// w[o][i] as stored (bf16 widened, int8 as its integer) and the factor that makes it the weight
-// (int8: the output's scale; else 1).
+// w[o][i] as stored: float, bf16 widened, or the int8 integer (out_scale makes it the weight).
 float stored_at(const ClsQkv& w, int o, int i) {
   const size_t in_panel = static_cast<size_t>(o % kPanelWidth);
   if (w.f32) {
