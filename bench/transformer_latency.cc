@@ -50,11 +50,14 @@ double cpu_ms() {
 }
 
 // Multiply-adds x2 of one text of `len` tokens through the encoder (dense layers + attention),
-// with the last layer computing only [CLS] as fenlei does.
+// with the last layer computing only [CLS] as fenlei does: its query, u = W_k^T q per head,
+// the scores and the weighted sum of the rows per head, the values' product, attention output
+// and FFN for the one row (src/transformer/cls_attention.h). What fenlei computes, not what a
+// full layer would (that counted 2 len h^2 for the keys and values).
 double flops(const hf::EncoderConfig& c, int len) {
   const double h = c.hidden_size, f = c.intermediate_size;
   const double full = len * (4 * h * h + 2 * h * f) + 2.0 * len * len * h;
-  const double last = len * 2 * h * h + (2 * h * h + 2 * h * f) + 2.0 * len * h;
+  const double last = 4 * h * h + 2 * h * f + 2.0 * c.num_heads * len * h;
   double e = 0;
   if (c.embedding_size != c.hidden_size) e = len * double(c.embedding_size) * h;
   return 2 * ((c.num_layers - 1) * full + last + e);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "transformer/checkpoint.h"
+#include "transformer/cls_attention.h"
 #include "transformer/dense_kernels.h"
 #include "transformer/packed_parallel.h"
 
@@ -144,6 +145,30 @@ void self_attention_fast(const float* qkv, int len, int query_rows, int hidden, 
   });
 }
 
+// The last layer's attention output for [CLS] alone, without every row's keys and values
+// (cls_attention.h): the query of row 0, then the heads split over s->pool's threads (each head
+// computed as one thread computes it). Leaves row 0 of ctx.
+void cls_attention(const ClsQkv& w, const float* x, int len, int hidden, int heads, float* ctx,
+                   EncoderScratch* s) {
+  // u and W_v xbar (h^2 each) stream their weights at ~40 % of the packed kernel's rate
+  // (bench/cls_attention): counted twice, so that 768-wide layers split and 256-wide ones,
+  // ~15 us in all, stay on the caller's thread.
+  const int64_t macs = 4 * int64_t{hidden} * hidden + 2 * int64_t{heads} * len * hidden;
+  const int tasks = intra_op_tasks(s->pool, macs, heads, s->min_parallel_macs);
+  if (static_cast<int>(s->cls.size()) < tasks) s->cls.resize(tasks);
+  s->cls_q.resize(static_cast<size_t>(hidden + kPanelWidth));
+  cls_query(w, x, hidden, s->cls_q.data(), &s->cls[0]);
+  if (tasks == 1) {
+    cls_attention_heads(w, x, len, s->cls_q.data(), hidden, heads, 0, heads, ctx, &s->cls[0]);
+    return;
+  }
+  s->pool->run(tasks, [&](int t) {
+    int h_begin, h_end;
+    split_range(heads, tasks, t, &h_begin, &h_end);
+    cls_attention_heads(w, x, len, s->cls_q.data(), hidden, heads, h_begin, h_end, ctx, &s->cls[t]);
+  });
+}
+
 // y = x W^T + b with the weights packed at load (packed_dense.h).
 // Split over s.pool's threads when large enough (packed_parallel.h).
 // `next`: the weights run after these, prefetched during their last panel.
@@ -247,18 +272,17 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
       const PackedLayer& p = w.packed_layers[l];
       const PackedF32* next_qkv = last ? nullptr : &w.packed_layers[l + 1].qkv;
       const bool gelu = c.hidden_act == hf::Activation::kGeluErf;
-      if (rows < len && h % kPanelWidth == 0) {
-        // Only [CLS] queries: q for its rows alone, k and v for every row.
-        const int q_panels = h / kPanelWidth;
-        packed_dense(x.data(), rows, p.qkv, layer.qkv.b.data(), qkv, PackedEpilogue::kStore, *s,
-                     nullptr, 0, q_panels);
-        packed_dense(x.data(), len, p.qkv, layer.qkv.b.data(), qkv, PackedEpilogue::kStore, *s,
-                     &p.attention_out, q_panels);
+      if (rows < len) {
+        // Only [CLS] queries: its attention by algebra, no keys or values (cls_attention.h).
+        ClsQkv kv;
+        kv.f32 = &p.qkv;
+        kv.bias = layer.qkv.b.data();
+        cls_attention(kv, x.data(), len, h, c.num_heads, ctx, s);
       } else {
         packed_dense(x.data(), len, p.qkv, layer.qkv.b.data(), qkv, PackedEpilogue::kStore, *s,
                      &p.attention_out);
+        self_attention_fast(qkv, len, rows, h, c.num_heads, ctx, s);
       }
-      self_attention_fast(qkv, len, rows, h, c.num_heads, ctx, s);
       packed_dense(ctx, rows, p.attention_out, layer.attention_out.b.data(), x.data(),
                    PackedEpilogue::kAccumulate, *s, &p.intermediate);
       ops.layer_norm(x.data(), rows, h, layer.ln1_gamma.data(), layer.ln1_beta.data(),
@@ -272,13 +296,23 @@ void forward(const EncoderWeights& w, const std::vector<int32_t>& ids, const Ops
                      c.layer_norm_eps);
       continue;
     }
-    dense(x.data(), len, layer.qkv, &Int8Layer::qkv, qkv);
-    if (ops.reference) {
-      self_attention_ref(qkv, len, h, c.num_heads, ctx);
-    } else if (use_blas()) {
-      self_attention(qkv, len, rows, h, c.num_heads, ctx);
+    if (rows < len && (q8 || b16) && !ops.reference) {
+      // Only [CLS] queries: its attention by algebra on the bf16 / int8 weights.
+      ClsQkv kv;
+      kv.bf16 = b16 ? &b16->qkv : nullptr;
+      kv.int8 = b16 ? nullptr : &q8->qkv;
+      kv.bias = layer.qkv.b.data();
+      kv.int8_kernel = int8;
+      cls_attention(kv, x.data(), len, h, c.num_heads, ctx, s);
     } else {
-      self_attention_fast(qkv, len, rows, h, c.num_heads, ctx, s);
+      dense(x.data(), len, layer.qkv, &Int8Layer::qkv, qkv);
+      if (ops.reference) {
+        self_attention_ref(qkv, len, h, c.num_heads, ctx);
+      } else if (use_blas()) {
+        self_attention(qkv, len, rows, h, c.num_heads, ctx);
+      } else {
+        self_attention_fast(qkv, len, rows, h, c.num_heads, ctx, s);
+      }
     }
     dense_residual(ctx, rows, layer.attention_out, &Int8Layer::attention_out);
     ops.layer_norm(x.data(), rows, h, layer.ln1_gamma.data(), layer.ln1_beta.data(),
@@ -439,6 +473,13 @@ EncoderWeights bf16_encoder(const EncoderWeights& f) {
 
 std::vector<float> encode_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids) {
   return forward_copy(w, ids, kFast, /*cls_only=*/false);
+}
+
+std::vector<float> encode_cls(const EncoderWeights& w, const std::vector<int32_t>& ids,
+                              EncoderScratch* scratch) {
+  EncoderScratch* s = scratch ? scratch : &thread_scratch();
+  forward(w, ids, kFast, /*cls_only=*/true, s);
+  return std::vector<float>(s->x.begin(), s->x.begin() + w.config.hidden_size);
 }
 
 std::vector<float> classify_logits_ref(const EncoderWeights& w, const std::vector<int32_t>& ids) {

@@ -15,6 +15,7 @@
 #include "quant/kernels.h"
 #include "transformer/attention.h"
 #include "transformer/bf16_linear.h"
+#include "transformer/cls_attention.h"
 #include "transformer/int8_linear.h"
 #include "transformer/layers.h"
 #include "transformer/packed_dense.h"
@@ -79,6 +80,8 @@ StatusOr<EncoderWeights> build_encoder(const hf::EncoderConfig& config, const hf
 struct EncoderScratch {
   std::vector<float> emb, x, qkv, ctx, tmp, inter;
   std::vector<AttentionScratch> attention;  // one per head task
+  std::vector<ClsAttentionScratch> cls;     // one per head task of the last layer's [CLS]
+  std::vector<float> cls_q;                 // the last layer's [CLS] query
   // Threads for one text (not owned; nullptr or 1 thread: the caller's alone). The packed float
   // encoder splits each large dense layer's output panels and the attention heads over them
   // (packed_parallel.h); logits are bit-identical for any number of threads. Only the thread
@@ -118,6 +121,10 @@ int64_t encoder_parameter_count(const EncoderWeights& w);
 
 // Final hidden states, ids.size() x hidden (for tests and embeddings).
 std::vector<float> encode_hidden(const EncoderWeights& w, const std::vector<int32_t>& ids);
+// The final hidden state of [CLS] alone (hidden floats) as classify_logits computes it (the
+// last layer for row 0 only, cls_attention.h); encode_hidden's first row up to rounding.
+std::vector<float> encode_cls(const EncoderWeights& w, const std::vector<int32_t>& ids,
+                              EncoderScratch* scratch = nullptr);
 
 // The same computation with the scalar reference layers only.
 std::vector<float> classify_logits_ref(const EncoderWeights& w, const std::vector<int32_t>& ids);
