@@ -97,6 +97,77 @@ void packed_row(const ClsQkv& w, const float* x, int pb, int pe, float* row,
   (w.int8_kernel ? w.int8_kernel : best_packed_int8())(c);
 }
 
+// The terms of xbar: bf16 keeps 8 significant bits a term and int8 about a factor 254 of the
+// row's range, so three terms carry xbar to float precision (24 bits; 254^3 > 2^23).
+constexpr int kTerms = 3;
+
+// y[o] = W xbar + b for outputs o in panels [pb, pe), with xbar as it is, not rounded to what the
+// kernel takes: xbar is split into kTerms rows, each the kernel's representation of what the
+// earlier terms left, run as one call of kTerms rows (the weights read once) and summed, the
+// bias counted once. (Float weights: the kernel takes xbar itself.)
+void packed_row_unrounded(const ClsQkv& w, const float* xbar, int pb, int pe, float* row,
+                          ClsAttentionScratch* s) {
+  if (w.f32) {
+    packed_row(w, xbar, pb, pe, row, s);
+    return;
+  }
+  const int in = w.bf16 ? w.bf16->in : w.int8->in;
+  const int out = w.bf16 ? w.bf16->out : w.int8->out;
+  const int kp = w.bf16 ? w.bf16->packed.kp : w.int8->packed.kp;
+  const float* bias = w.bf16 ? w.bias : w.int8->bias.data();
+  s->residual.assign(xbar, xbar + in);
+  std::vector<float>& y = s->terms;  // kTerms x out
+  y.resize(static_cast<size_t>(kTerms) * out + kPanelWidth);
+  if (w.bf16) {
+    s->xb.assign(static_cast<size_t>(kTerms) * kp, 0);  // 0 past in
+    for (int t = 0; t < kTerms; ++t) {
+      uint16_t* term = s->xb.data() + static_cast<size_t>(t) * kp;
+      quant::floats_to_bf16(s->residual.data(), in, term);
+      for (int i = 0; i < in; ++i) s->residual[i] -= quant::bf16_to_float(term[i]);
+    }
+    PackedBf16Call c;
+    c.x = s->xb.data();
+    c.rows = kTerms;
+    c.ldx = kp;
+    c.w = &w.bf16->packed;
+    c.bias = bias;
+    c.y = y.data();
+    c.ldy = out;
+    c.panel_begin = pb;
+    c.panel_end = pe;
+    best_packed_bf16()(c);
+  } else {
+    s->int8.qx.resize(static_cast<size_t>(kTerms) * kp);
+    s->int8.row_scale.resize(kTerms);
+    for (int t = 0; t < kTerms; ++t) {
+      uint8_t* term = s->int8.qx.data() + static_cast<size_t>(t) * kp;
+      quant::quantize_rows_u8(s->residual.data(), 1, in, kp, term, &s->int8.row_scale[t]);
+      const float scale = s->int8.row_scale[t];
+      for (int i = 0; i < in; ++i)
+        s->residual[i] -= static_cast<float>(int{term[i]} - quant::kActivationZero) * scale;
+    }
+    PackedInt8Call c;
+    c.x = s->int8.qx.data();
+    c.rows = kTerms;
+    c.ldx = kp;
+    c.x_scale = s->int8.row_scale.data();
+    c.w = &w.int8->packed;
+    c.w_scale = w.int8->scale.data();
+    c.bias = bias;
+    c.y = y.data();
+    c.ldy = out;
+    c.panel_begin = pb;
+    c.panel_end = pe;
+    (w.int8_kernel ? w.int8_kernel : best_packed_int8())(c);
+  }
+  const int o_end = std::min(out, pe * kPanelWidth);
+  for (int o = pb * kPanelWidth; o < o_end; ++o) {
+    float sum = y[o];  // bias included
+    for (int t = 1; t < kTerms; ++t) sum += y[static_cast<size_t>(t) * out + o] - bias[o];
+    row[o] = sum;
+  }
+}
+
 float dot_ref(const float* a, const float* b, int n) {
   float acc = 0.0f;
   for (int i = 0; i < n; ++i) acc = std::fma(a[i], b[i], acc);
@@ -468,6 +539,30 @@ void transposed_product(const ClsQkv& w, int o_begin, int o_end, const float* v,
   transposed_product_ref(w, o_begin, o_end, v, u);
 }
 
+const float* cls_rows_as_seen(const ClsQkv& w, const float* x, int len, int hidden,
+                              ClsAttentionScratch* s) {
+  if (w.f32) return x;
+  const size_t n = static_cast<size_t>(len) * hidden;
+  s->seen.resize(n);
+  if (w.bf16) {
+    s->xb.resize(n);
+    quant::floats_to_bf16(x, static_cast<long>(n), s->xb.data());
+    for (size_t i = 0; i < n; ++i) s->seen[i] = quant::bf16_to_float(s->xb[i]);
+    return s->seen.data();
+  }
+  const int kp = w.int8->packed.kp;
+  s->int8.qx.resize(static_cast<size_t>(len) * kp);
+  s->int8.row_scale.resize(len);
+  quant::quantize_rows_u8(x, len, hidden, kp, s->int8.qx.data(), s->int8.row_scale.data());
+  for (int j = 0; j < len; ++j) {
+    const uint8_t* q = s->int8.qx.data() + static_cast<size_t>(j) * kp;
+    float* out = s->seen.data() + static_cast<size_t>(j) * hidden;
+    for (int i = 0; i < hidden; ++i)
+      out[i] = static_cast<float>(int{q[i]} - quant::kActivationZero) * s->int8.row_scale[j];
+  }
+  return s->seen.data();
+}
+
 void cls_query(const ClsQkv& w, const float* x0, int hidden, float* q, ClsAttentionScratch* s) {
   packed_row(w, x0, 0, panels_of(hidden), q, s);
 }
@@ -500,8 +595,8 @@ void cls_attention_heads(const ClsQkv& w, const float* x, int len, const float* 
   // (whole panels: a panel shared with the next head is computed and that part discarded).
   for (int hh = 0; hh < nh; ++hh) {
     const int o = 2 * hidden + (h_begin + hh) * d;
-    packed_row(w, s->xbar.data() + static_cast<size_t>(hh) * hidden, o / kPanelWidth,
-               panels_of(o + d), s->row.data(), s);
+    packed_row_unrounded(w, s->xbar.data() + static_cast<size_t>(hh) * hidden, o / kPanelWidth,
+                         panels_of(o + d), s->row.data(), s);
     std::memcpy(ctx + (h_begin + hh) * d, s->row.data() + o, sizeof(float) * d);
   }
 }

@@ -11,10 +11,15 @@
 // Each weight is still read once (u streams the key panels, ctx the value panels).
 //
 // The weights are the layer's own, in the form the encoder holds them (packed float, bf16 or
-// int8; nothing extra is kept): u uses the bf16 / int8 weights widened (int8: q8 * scale), ctx
-// runs the layer's packed kernel on xbar (bf16: xbar rounded; int8: xbar quantised per row, as
-// the layer's kernels treat any row). So the result is not bit-equal to the full computation
-// (other summation orders, and int8/bf16 round xbar instead of each x_j); tests bound it.
+// int8; nothing extra is kept): u uses the bf16 / int8 weights widened (int8: q8 * scale).
+// int8 and bf16 models see each row x_j as their kernels would (cls_rows_as_seen: bf16-rounded,
+// or quantised per row and widened back), and ctx runs the layer's kernel on xbar split into
+// terms that the kernel represents exactly between them (packed_row_unrounded), so an int8 or
+// bf16 model's [CLS] output equals the full computation's to float rounding, as a float model's
+// does: a model file predicts what it predicted before this algebra (an earlier version rounded
+// xbar itself, which moved a bf16 fixture's probabilities by up to 4e-3).
+// The result is still not bit-equal to the full computation (other summation orders); tests
+// bound it.
 // Each head is computed the same way whatever range of heads a call covers, so splitting the
 // heads over threads gives bit-identical results.
 #pragma once
@@ -43,10 +48,18 @@ struct ClsQkv {
 
 // One thread's buffers (reused; they only grow).
 struct ClsAttentionScratch {
-  std::vector<float> u, scores, xbar, row;
+  std::vector<float> u, scores, xbar, row, seen, residual, terms;
   std::vector<uint16_t> xb;
   Int8Scratch int8;
 };
+
+// The len rows of x (len x hidden) as the layer's kernel sees them: x itself for float weights;
+// for bf16 each value rounded to bf16, for int8 each row quantised (per-row scale, as every row
+// of an int8 layer is) and widened back, in s->seen. The keys and values of the full computation
+// are products of exactly these rows, so cls_attention_heads given them matches it to float
+// rounding. Not thread-safe on one scratch; call once before the heads.
+const float* cls_rows_as_seen(const ClsQkv& w, const float* x, int len, int hidden,
+                              ClsAttentionScratch* s);
 
 // The [CLS] query: q[0 .. hidden) = x0 W_q^T + b_q for the one row x0 (hidden floats). q needs
 // room for hidden rounded up to 32 (the panel holding the last query outputs is computed whole).

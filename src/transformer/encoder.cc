@@ -158,14 +158,17 @@ void cls_attention(const ClsQkv& w, const float* x, int len, int hidden, int hea
   if (static_cast<int>(s->cls.size()) < tasks) s->cls.resize(tasks);
   s->cls_q.resize(static_cast<size_t>(hidden + kPanelWidth));
   cls_query(w, x, hidden, s->cls_q.data(), &s->cls[0]);
+  // int8 / bf16: the rows as their kernels see them, read by every thread's heads (cls[0].seen
+  // is written here only).
+  const float* rows = cls_rows_as_seen(w, x, len, hidden, &s->cls[0]);
   if (tasks == 1) {
-    cls_attention_heads(w, x, len, s->cls_q.data(), hidden, heads, 0, heads, ctx, &s->cls[0]);
+    cls_attention_heads(w, rows, len, s->cls_q.data(), hidden, heads, 0, heads, ctx, &s->cls[0]);
     return;
   }
   s->pool->run(tasks, [&](int t) {
     int h_begin, h_end;
     split_range(heads, tasks, t, &h_begin, &h_end);
-    cls_attention_heads(w, x, len, s->cls_q.data(), hidden, heads, h_begin, h_end, ctx, &s->cls[t]);
+    cls_attention_heads(w, rows, len, s->cls_q.data(), hidden, heads, h_begin, h_end, ctx, &s->cls[t]);
   });
 }
 
