@@ -76,7 +76,7 @@ void cached_recurrence(const Network& net, const Segment& seg, const RecurrentTo
       recurrence->run(recurrence->context, dir, L, in, s.cell[dir], h);
       continue;
     }
-    if (m == 1) {  // packed row t = step t
+    if (m == 1 && cache.w_hh_packed(dir) != nullptr) {  // packed row t = step t
       const int len = rows;
       const float** in = grow(s.cached.steps, size_t(std::max(len, 1)));
       for (int t = 0; t < len; ++t) in[t] = tok_rows[dir == 0 ? t : len - 1 - t] + size_t(dir) * G;

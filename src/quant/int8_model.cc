@@ -292,7 +292,8 @@ void Int8Model::build_projection() {
   if (recurrent_ != nullptr)
     recurrent_projection_ = nn::RecurrentTokenProjection::create(
         *recurrent_, static_cast<int32_t>(config_.vocab_size),
-        nn::RecurrentTokenProjection::kDefaultMaxBytes);
+        nn::RecurrentTokenProjection::kDefaultMaxBytes,
+        /*pack_float_w_hh=*/recurrent_hidden_.empty());  // int8 W_hh: the float copies go unused
 }
 
 Int8Model::Int8Model(const Int8Model& o)

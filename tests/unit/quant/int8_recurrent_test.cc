@@ -9,6 +9,7 @@
 #include <random>
 
 #include "nn/recurrent_encoder.h"
+#include "nn/recurrent_token_projection.h"
 #include "quant/int8_model.h"
 #include "quant/kernels.h"
 
@@ -324,6 +325,56 @@ TEST_P(Int8Recurrent, BatchEqualsSingleTextBitExact) {
   recurrent_features_int8(*q->recurrent_part(), q->embed(), q->recurrent_input(), seg, ws,
                           uncached.data(), fd, nullptr, &q->recurrent_hidden());
   EXPECT_EQ(cached, uncached);
+}
+
+// An int8 model with int8 W_hh keeps no packed float copies of W_hh in its cache (it never runs
+// the float recurrence), and its outputs equal those of a cache that does hold them, bit for bit.
+// A file with float W_hh still packs them (its recurrence is the float one).
+TEST_P(Int8Recurrent, Int8HiddenModelsKeepNoFloatWhhCopies) {
+  const nn::Network net = make_rnn(GetParam(), 3);
+  auto q = Int8Model::quantize(net, {true, true});
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(q->recurrent_hidden().size(), 2u);
+  ASSERT_NE(q->recurrent_projection(), nullptr);
+  EXPECT_EQ(q->recurrent_projection()->float_w_hh_bytes(), 0u);
+  auto back = Int8Model::from_tensors(net.config(), q->to_tensors(), "m");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->recurrent_projection()->float_w_hh_bytes(), 0u);
+  const Int8Model copy = *q;
+  EXPECT_EQ(copy.recurrent_projection()->float_w_hh_bytes(), 0u);
+  auto packed = nn::RecurrentTokenProjection::create(*q->recurrent_part(), 300, size_t(1) << 30);
+  ASSERT_NE(packed, nullptr);
+  EXPECT_GT(packed->float_w_hh_bytes(), 0u);
+  const nn::Batch batch = random_batch(25, 17);
+  const int fd = net.config().feature_dim();
+  auto run = [&](const nn::Batch& b, const nn::RecurrentTokenProjection* cache) {
+    const nn::Segment seg{b.ids.data(), b.offsets.data(), int(b.size())};
+    std::vector<float> f(b.size() * size_t(fd));
+    Int8Workspace ws;
+    recurrent_features_int8(*q->recurrent_part(), q->embed(), q->recurrent_input(), seg, ws,
+                            f.data(), fd, cache, &q->recurrent_hidden());
+    return f;
+  };
+  EXPECT_EQ(run(batch, q->recurrent_projection()), run(batch, packed.get()));
+  nn::Batch one;
+  one.add(batch.ids.data(), size_t(batch.offsets[1]));
+  EXPECT_EQ(run(one, q->recurrent_projection()), run(one, packed.get()));
+  // Float W_hh in the file: the float recurrence, with its packed copies.
+  std::vector<format::Tensor> old;
+  for (const auto& t : q->to_tensors()) {
+    if (t.name.find("/w_hh_scale") != std::string::npos) continue;
+    if (t.name.find("/w_hh") != std::string::npos) {
+      const nn::Tensor* w = net.params().find(t.name);
+      ASSERT_NE(w, nullptr);
+      old.push_back(format::make_f32_tensor(t.name, w->shape, w->data));
+      continue;
+    }
+    old.push_back(t);
+  }
+  auto float_hidden = Int8Model::from_tensors(net.config(), old, "old");
+  ASSERT_TRUE(float_hidden.ok()) << float_hidden.status().message();
+  ASSERT_TRUE(float_hidden->recurrent_hidden().empty());
+  EXPECT_GT(float_hidden->recurrent_projection()->float_w_hh_bytes(), 0u);
 }
 
 // Files written before W_hh was quantised (w_hh f32, no w_hh_scale) load and run the float
