@@ -76,7 +76,7 @@ void cached_recurrence(const Network& net, const Segment& seg, const RecurrentTo
       recurrence->run(recurrence->context, dir, L, in, s.cell[dir], h);
       continue;
     }
-    if (m == 1) {  // packed row t = step t
+    if (m == 1 && cache.w_hh_packed(dir) != nullptr) {  // packed row t = step t
       const int len = rows;
       const float** in = grow(s.cached.steps, size_t(std::max(len, 1)));
       for (int t = 0; t < len; ++t) in[t] = tok_rows[dir == 0 ? t : len - 1 - t] + size_t(dir) * G;
@@ -175,7 +175,8 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
                                 float* feat, int fd, const EmbeddingSource* source,
                                 const InputProjection* projection,
                                 const RecurrentTokenProjection* cache,
-                                const HiddenRecurrence* recurrence) {
+                                const HiddenRecurrence* recurrence,
+                                const RcnnProjection* rcnn_projection) {
   const ModelConfig& c = net.config();
   const Params& P = net.params();
   const RecurrentIndex& ri = net.recurrent();
@@ -217,11 +218,15 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
   int32_t* argmax = grow(s.argmax, size_t(m) * fd);
   if (rcnn) {
     float* y = grow(s.proj, size_t(std::max(rows, 1)) * fd);
-    const float* b = P[ri.proj_bias].data.data();
-    for (int q = 0; q < rows; ++q) std::memcpy(y + size_t(q) * fd, b, sizeof(float) * size_t(fd));
-    if (rows > 0)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, fd, F, 1.0f, out, F,
-                  P[ri.proj_weight].data.data(), F, 1.0f, y, fd);
+    if (rcnn_projection != nullptr) {
+      if (rows > 0) rcnn_projection->project(rcnn_projection->context, out, rows, y);
+    } else {
+      const float* b = P[ri.proj_bias].data.data();
+      for (int q = 0; q < rows; ++q) std::memcpy(y + size_t(q) * fd, b, sizeof(float) * size_t(fd));
+      if (rows > 0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, fd, F, 1.0f, out, F,
+                    P[ri.proj_weight].data.data(), F, 1.0f, y, fd);
+    }
     tanh_row(y, y, rows * fd);  // fast_tanh, eight lanes at a time
     for (int i = 0, q0 = 0; i < m; q0 += seg.length(i), ++i)
       max_pool(y + size_t(q0) * fd, seg.length(i), fd, feat + size_t(i) * fd,

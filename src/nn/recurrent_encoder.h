@@ -39,6 +39,14 @@ struct HiddenRecurrence {
               const float* const* in, CellScratch& cell, float* h);
 };
 
+// rcnn: what computes the token rows' projection y = x W^T + b (before the tanh) for
+// x:[rows, 2H + embed_dim] into y:[rows, rcnn_dim], in place of the network's float rcnn/weight
+// (the int8 engine's integer GEMM, quant/int8_recurrent.h). Null: the float sgemm.
+struct RcnnProjection {
+  const void* context;
+  void (*project)(const void* context, const float* x, int rows, float* y);
+};
+
 class RecurrentTokenProjection;  // nn/recurrent_token_projection.h
 
 // Writes feat[i * fd + j] for the examples of seg; keeps in s what the backward pass needs
@@ -46,12 +54,14 @@ class RecurrentTokenProjection;  // nn/recurrent_token_projection.h
 // this network, and always used with the same kind of source and projection) the input-side
 // gates are per-token row lookups, and a single text runs its recurrence as one matrix-vector
 // product per step; the features differ from the uncached path only by float rounding. With a
-// `recurrence`, it runs every direction's steps (cached or not, one text or many).
+// `recurrence`, it runs every direction's steps (cached or not, one text or many); with an
+// `rcnn_projection` (rcnn only), that computes the per-token projection.
 void recurrent_features_forward(const Network& net, const Segment& seg, RecurrentScratch& s,
                                 float* feat, int fd, const EmbeddingSource* source = nullptr,
                                 const InputProjection* projection = nullptr,
                                 const RecurrentTokenProjection* cache = nullptr,
-                                const HiddenRecurrence* recurrence = nullptr);
+                                const HiddenRecurrence* recurrence = nullptr,
+                                const RcnnProjection* rcnn_projection = nullptr);
 
 // From dfeat [count, fd], accumulates the recurrent, pooling and embedding gradients into g.
 // Needs the scratch of the forward pass on the same segment.

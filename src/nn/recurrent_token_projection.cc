@@ -27,7 +27,8 @@ bool kernel_is(const char* name) {
 
 std::unique_ptr<RecurrentTokenProjection> RecurrentTokenProjection::create(const Network& net,
                                                                            int32_t vocab,
-                                                                           size_t max_bytes) {
+                                                                           size_t max_bytes,
+                                                                           bool pack_float_w_hh) {
   const ModelConfig& c = net.config();
   if (!c.recurrent() || vocab <= 0 || kernel_is("gemm")) return nullptr;
   const int H = c.rnn_hidden;
@@ -39,13 +40,19 @@ std::unique_ptr<RecurrentTokenProjection> RecurrentTokenProjection::create(const
   p->gate_floats_ = G;
   p->vocab_ = vocab;
   const bool panels = batch_inference_supported(H) && !kernel_is("unfused");
-  for (int d = 0; d < 2; ++d) {
+  for (int d = 0; d < 2 && pack_float_w_hh; ++d) {
     const float* w_hh = net.params()[net.recurrent().w_hh[d]].values();
     p->w_hh_packed_[d] = pack_for_gemv(w_hh, G, H);
     if (panels) p->w_hh_panels_[d] = pack_gate_panels(w_hh, G / H, H, H);
   }
   if (!p->table_.allocate(vocab, row_floats)) return nullptr;
   return p;
+}
+
+size_t RecurrentTokenProjection::float_w_hh_bytes() const {
+  size_t n = 0;
+  for (int d = 0; d < 2; ++d) n += w_hh_packed_[d].size() + w_hh_panels_[d].size();
+  return n * sizeof(float);
 }
 
 void RecurrentTokenProjection::gather(const Segment& seg, const EmbeddingSource* source,

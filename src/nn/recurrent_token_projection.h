@@ -15,7 +15,8 @@
 //
 // The object also holds each direction's W_hh in gemv_packed's layout for the one-text
 // recurrence, a matrix-vector product per step that streams W_hh once (nn/recurrent_steps.h),
-// and in gate panels for batches (nn/recurrent_batch_inference.h).
+// and in gate panels for batches (nn/recurrent_batch_inference.h), unless the caller runs its
+// own recurrence (the int8 engine with int8 W_hh: ~1 MiB less for a bilstm).
 //
 // Table size: vocab x 2*G*H floats (bilstm, 10k words: 40 MiB of address space, 4 KiB a row).
 //
@@ -47,9 +48,13 @@ class RecurrentTokenProjection {
   // or FENLEI_RECURRENT_KERNEL=gemm is set (benchmarks compare the paths; =unfused keeps
   // the cache but not the fused batched step). `net` holds the
   // recurrent tensors (for the int8 engine: its float part), `vocab` the embedding table's rows;
-  // `net` must outlive the projection and must not change afterwards.
+  // `net` must outlive the projection and must not change afterwards. pack_float_w_hh = false:
+  // no packed float copies of W_hh (w_hh_packed and w_hh_panels null), for callers that always
+  // pass their own HiddenRecurrence; without one the steps then run on the network's W_hh
+  // through the unfused sgemm path (correct, slower).
   static std::unique_ptr<RecurrentTokenProjection> create(const Network& net, int32_t vocab,
-                                                          size_t max_bytes);
+                                                          size_t max_bytes,
+                                                          bool pack_float_w_hh = true);
   RecurrentTokenProjection(const RecurrentTokenProjection&) = delete;
   RecurrentTokenProjection& operator=(const RecurrentTokenProjection&) = delete;
 
@@ -65,13 +70,18 @@ class RecurrentTokenProjection {
                      RecurrentCacheScratch& s) const;
 
   int gate_floats() const { return gate_floats_; }  // G*H: one direction's part of a row
-  const float* w_hh_packed(int direction) const { return w_hh_packed_[direction].data(); }
+  // Null when created without the packed float W_hh.
+  const float* w_hh_packed(int direction) const {
+    return w_hh_packed_[direction].empty() ? nullptr : w_hh_packed_[direction].data();
+  }
   // W_hh in pack_gate_panels' layout for the fused batched step (recurrent_batch_inference.h);
   // null where the CPU or the hidden size does not allow it (batches then run the sgemm steps).
   const float* w_hh_panels(int direction) const {
     return w_hh_panels_[direction].empty() ? nullptr : w_hh_panels_[direction].data();
   }
   size_t rows_filled() const { return table_.rows_filled(); }
+  // Bytes held by the packed float copies of W_hh (both layouts, both directions).
+  size_t float_w_hh_bytes() const;
 
  private:
   RecurrentTokenProjection() = default;

@@ -243,8 +243,10 @@ StatusOr<Int8Model> Int8Model::quantize(const nn::Network& net, const QuantizeOp
     FENLEI_ASSIGN_OR_RETURN(m.recurrent_input_,
                             quantize_recurrent_inputs(net, options.per_channel));
     FENLEI_ASSIGN_OR_RETURN(m.recurrent_hidden_, quantize_recurrent_hidden(net));
-    FENLEI_ASSIGN_OR_RETURN(m.recurrent_,
-                            quant::recurrent_part(net, m.recurrent_input_, m.recurrent_hidden_));
+    FENLEI_ASSIGN_OR_RETURN(m.rcnn_projection_, quantize_rcnn_projection(net));
+    FENLEI_ASSIGN_OR_RETURN(m.recurrent_, quant::recurrent_part(net, m.recurrent_input_,
+                                                                m.recurrent_hidden_,
+                                                                m.rcnn_projection_));
   }
   m.config_ = net.config();
   const nn::Params& p = net.params();
@@ -280,6 +282,7 @@ void Int8Model::finish() {
   for (auto& l : dense_) finish_linear(l);
   for (auto& l : recurrent_input_) finish_linear(l);
   for (auto& l : recurrent_hidden_) finish_linear(l);
+  for (auto& l : rcnn_projection_) finish_linear(l);
   build_projection();
 }
 
@@ -292,7 +295,8 @@ void Int8Model::build_projection() {
   if (recurrent_ != nullptr)
     recurrent_projection_ = nn::RecurrentTokenProjection::create(
         *recurrent_, static_cast<int32_t>(config_.vocab_size),
-        nn::RecurrentTokenProjection::kDefaultMaxBytes);
+        nn::RecurrentTokenProjection::kDefaultMaxBytes,
+        /*pack_float_w_hh=*/recurrent_hidden_.empty());  // int8 W_hh: the float copies go unused
 }
 
 Int8Model::Int8Model(const Int8Model& o)
@@ -304,7 +308,8 @@ Int8Model::Int8Model(const Int8Model& o)
       dense_(o.dense_),
       recurrent_(o.recurrent_),
       recurrent_input_(o.recurrent_input_),
-      recurrent_hidden_(o.recurrent_hidden_) {
+      recurrent_hidden_(o.recurrent_hidden_),
+      rcnn_projection_(o.rcnn_projection_) {
   if (o.projection_ || o.recurrent_projection_) build_projection();  // the copy's own buffers
 }
 
@@ -361,7 +366,8 @@ std::vector<format::Tensor> Int8Model::to_tensors() const {
   const std::vector<std::string> dense_names = layer_names(config_, &conv_names);
   for (size_t i = 0; i < conv_.size(); ++i) add_linear(out, conv_names[i], conv_[i]);
   for (size_t i = 0; i < dense_.size(); ++i) add_linear(out, dense_names[i], dense_[i]);
-  if (recurrent_) add_recurrent_tensors(*recurrent_, recurrent_input_, recurrent_hidden_, &out);
+  if (recurrent_) add_recurrent_tensors(*recurrent_, recurrent_input_, recurrent_hidden_,
+                                        rcnn_projection_, &out);
   return out;
 }
 
@@ -466,7 +472,7 @@ StatusOr<Int8Model> Int8Model::from_tensors(const nn::ModelConfig& config,
   if (config.recurrent()) {
     FENLEI_ASSIGN_OR_RETURN(m.recurrent_,
                             load_recurrent_part(config, find, name, &m.recurrent_input_,
-                                                &m.recurrent_hidden_));
+                                                &m.recurrent_hidden_, &m.rcnn_projection_));
   }
   for (size_t i = 0; i < tensors.size(); ++i)
     if (!used[i]) return corrupt("unexpected tensor '" + tensors[i].name + "' for this model config");
@@ -553,7 +559,7 @@ void predict_proba_int8(const Int8Model& model, const nn::Batch& batch, Int8Work
   } else if (model.recurrent_part() != nullptr) {
     recurrent_features_int8(*model.recurrent_part(), model.embed(), model.recurrent_input(), seg,
                             ws, feat, fd, model.recurrent_projection(),
-                            &model.recurrent_hidden());
+                            &model.recurrent_hidden(), &model.rcnn_projection());
   } else {
     for (int i = 0; i < m; ++i) {
       const int len = seg.length(i);

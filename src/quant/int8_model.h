@@ -91,6 +91,9 @@ class Int8Model {
   // Their int8 recurrence matrices W_hh, one per direction (quant/int8_recurrence.h; empty: a
   // file that predates them, whose recurrence runs in float).
   const std::vector<Int8Linear>& recurrent_hidden() const { return recurrent_hidden_; }
+  // rcnn: its int8 per-token projection rcnn/weight, one element (empty: another preset, or a
+  // file that predates it, whose projection runs in float).
+  const std::vector<Int8Linear>& rcnn_projection() const { return rcnn_projection_; }
   int64_t parameter_count() const;
   // Dequantised float copy (for tests and for comparing against the float engine).
   StatusOr<nn::Network> dequantize() const;
@@ -116,6 +119,7 @@ class Int8Model {
   std::shared_ptr<const nn::Network> recurrent_;  // immutable, so copies share it
   std::vector<Int8Linear> recurrent_input_;
   std::vector<Int8Linear> recurrent_hidden_;
+  std::vector<Int8Linear> rcnn_projection_;
   // Points into the heap buffers of embed_ and conv_: a move carries them along, a copy
   // builds its own (see the special members).
   std::shared_ptr<const Int8Projection> projection_;

@@ -40,6 +40,16 @@ void project_int8(const void* context, int direction, const float* x, int rows, 
   int8_linear_forward((*c.inputs)[size_t(direction)], x, rows, *c.ws, gates);
 }
 
+struct RcnnContext {
+  const Int8Linear* weight;
+  Int8Workspace* ws;
+};
+
+void rcnn_project_int8(const void* context, const float* x, int rows, float* y) {
+  const auto& c = *static_cast<const RcnnContext*>(context);
+  int8_linear_forward(*c.weight, x, rows, *c.ws, y);
+}
+
 struct RecurrenceContext {
   const nn::Network* part;
   const std::vector<Int8Linear>* hidden;
@@ -114,20 +124,33 @@ StatusOr<std::vector<Int8Linear>> quantize_recurrent_hidden(const nn::Network& n
   return out;
 }
 
-StatusOr<std::shared_ptr<const nn::Network>> recurrent_part(const nn::Network& net,
-                                                            const std::vector<Int8Linear>& inputs,
-                                                            const std::vector<Int8Linear>& hidden) {
+StatusOr<std::vector<Int8Linear>> quantize_rcnn_projection(const nn::Network& net) {
+  const nn::RecurrentIndex& ri = net.recurrent();
+  std::vector<Int8Linear> out;
+  if (ri.proj_weight < 0) return out;
+  FENLEI_ASSIGN_OR_RETURN(Int8Linear l, quantize_int8_linear(net.params()[ri.proj_weight],
+                                                             net.params()[ri.proj_bias],
+                                                             /*per_channel=*/true));
+  out.push_back(std::move(l));
+  return out;
+}
+
+StatusOr<std::shared_ptr<const nn::Network>> recurrent_part(
+    const nn::Network& net, const std::vector<Int8Linear>& inputs,
+    const std::vector<Int8Linear>& hidden, const std::vector<Int8Linear>& projection) {
   FENLEI_ASSIGN_OR_RETURN(nn::Network part, nn::Network::allocate(with_dummy_table(net.config())));
   for (int i : nn::recurrent_tensor_indices(net.recurrent())) part.params()[i].data = net.params()[i].data;
   for (size_t d = 0; d < inputs.size(); ++d)
     dequantise_into(inputs[d], &part.params()[part.recurrent().w_ih[d]]);
   for (size_t d = 0; d < hidden.size(); ++d)
     dequantise_into(hidden[d], &part.params()[part.recurrent().w_hh[d]]);
+  if (!projection.empty()) dequantise_into(projection[0], &part.params()[part.recurrent().proj_weight]);
   return std::shared_ptr<const nn::Network>(new nn::Network(std::move(part)));
 }
 
 void add_recurrent_tensors(const nn::Network& part, const std::vector<Int8Linear>& inputs,
                            const std::vector<Int8Linear>& hidden,
+                           const std::vector<Int8Linear>& projection,
                            std::vector<format::Tensor>* out) {
   const nn::RecurrentIndex& ri = part.recurrent();
   for (int i : nn::recurrent_tensor_indices(ri)) {
@@ -136,7 +159,8 @@ void add_recurrent_tensors(const nn::Network& part, const std::vector<Int8Linear
     const int d_hh = i == ri.w_hh[0] ? 0 : i == ri.w_hh[1] ? 1 : -1;
     const Int8Linear* q = d_in >= 0 && !inputs.empty()   ? &inputs[size_t(d_in)]
                           : d_hh >= 0 && !hidden.empty() ? &hidden[size_t(d_hh)]
-                                                         : nullptr;
+                          : i == ri.proj_weight && !projection.empty() ? &projection[0]
+                                                                       : nullptr;
     if (q != nullptr) {
       const Int8Linear& l = *q;
       out->push_back(format::make_i8_tensor(t.name, t.shape, l.q));
@@ -151,7 +175,8 @@ void add_recurrent_tensors(const nn::Network& part, const std::vector<Int8Linear
 StatusOr<std::shared_ptr<const nn::Network>> load_recurrent_part(
     const nn::ModelConfig& config,
     const std::function<const format::Tensor*(const std::string&)>& find,
-    const std::string& name, std::vector<Int8Linear>* inputs, std::vector<Int8Linear>* hidden) {
+    const std::string& name, std::vector<Int8Linear>* inputs, std::vector<Int8Linear>* hidden,
+    std::vector<Int8Linear>* projection) {
   const std::function<Status(const std::string&)> corrupt = [&](const std::string& what) {
     return data_loss_error(name + ": " + what);
   };
@@ -160,9 +185,11 @@ StatusOr<std::shared_ptr<const nn::Network>> load_recurrent_part(
   const nn::RecurrentIndex& ri = part->recurrent();
   inputs->clear();
   hidden->clear();
-  // [0]: W_ih, [1]: W_hh; per direction.
-  std::vector<Int8Linear> q[2] = {std::vector<Int8Linear>(2), std::vector<Int8Linear>(2)};
-  int int8_count[2] = {0, 0};
+  projection->clear();
+  // [0]: W_ih, [1]: W_hh (per direction); [2]: rcnn/weight (direction 0).
+  std::vector<Int8Linear> q[3] = {std::vector<Int8Linear>(2), std::vector<Int8Linear>(2),
+                                  std::vector<Int8Linear>(1)};
+  int int8_count[3] = {0, 0, 0};
   for (int i : nn::recurrent_tensor_indices(ri)) {
     nn::Tensor& t = part->params()[i];
     const format::Tensor* stored = find(t.name);
@@ -170,9 +197,9 @@ StatusOr<std::shared_ptr<const nn::Network>> load_recurrent_part(
     if (stored->shape != t.shape) return corrupt("tensor '" + t.name + "' has the wrong shape");
     const int d_in = i == ri.w_ih[0] ? 0 : i == ri.w_ih[1] ? 1 : -1;
     const int d_hh = i == ri.w_hh[0] ? 0 : i == ri.w_hh[1] ? 1 : -1;
-    const int kind = d_in >= 0 ? 0 : d_hh >= 0 ? 1 : -1;
+    const int kind = d_in >= 0 ? 0 : d_hh >= 0 ? 1 : i == ri.proj_weight ? 2 : -1;
     if (kind >= 0 && stored->dtype == format::DType::kI8) {
-      const int d = kind == 0 ? d_in : d_hh;
+      const int d = kind == 0 ? d_in : kind == 1 ? d_hh : 0;
       FENLEI_RETURN_IF_ERROR(load_i8_matrix(t, *stored, find, corrupt, &q[kind][size_t(d)]));
       ++int8_count[kind];
       continue;
@@ -195,6 +222,12 @@ StatusOr<std::shared_ptr<const nn::Network>> load_recurrent_part(
     for (int d = 0; d < 2; ++d) dequantise_into(q[1][size_t(d)], &part->params()[ri.w_hh[d]]);
     *hidden = std::move(q[1]);
   }
+  if (int8_count[2] == 1) {
+    Int8Linear& l = q[2][0];
+    l.bias = part->params()[ri.proj_bias].data;
+    dequantise_into(l, &part->params()[ri.proj_weight]);
+    *projection = std::move(q[2]);
+  }
   return std::shared_ptr<const nn::Network>(new nn::Network(std::move(*part)));
 }
 
@@ -212,15 +245,20 @@ void recurrent_features_int8(const nn::Network& part, const Int8Embedding& embed
                              const std::vector<Int8Linear>& inputs, const nn::Segment& seg,
                              Int8Workspace& ws, float* feat, int fd,
                              const nn::RecurrentTokenProjection* cache,
-                             const std::vector<Int8Linear>* hidden) {
+                             const std::vector<Int8Linear>* hidden,
+                             const std::vector<Int8Linear>* projection) {
   const nn::EmbeddingSource source{&embed, &dequantised_row};
   const ProjectionContext context{&inputs, &ws};
-  const nn::InputProjection projection{&context, &project_int8};
+  const nn::InputProjection input_projection{&context, &project_int8};
   const RecurrenceContext recurrence_context{&part, hidden, &ws};
   const nn::HiddenRecurrence recurrence{&recurrence_context, &recur_int8};
+  const bool int8_rcnn = projection != nullptr && !projection->empty();
+  const RcnnContext rcnn_context{int8_rcnn ? &(*projection)[0] : nullptr, &ws};
+  const nn::RcnnProjection rcnn{&rcnn_context, &rcnn_project_int8};
   nn::recurrent_features_forward(part, seg, ws.recurrent, feat, fd, &source,
-                                 inputs.empty() ? nullptr : &projection, cache,
-                                 hidden == nullptr || hidden->empty() ? nullptr : &recurrence);
+                                 inputs.empty() ? nullptr : &input_projection, cache,
+                                 hidden == nullptr || hidden->empty() ? nullptr : &recurrence,
+                                 int8_rcnn ? &rcnn : nullptr);
 }
 
 void warm_up_recurrent_int8(const nn::RecurrentTokenProjection& cache, const Int8Embedding& embed,

@@ -194,6 +194,31 @@ TEST_P(RecurrentTokenProjectionTest, CachedEqualsUncachedBatchAndSingle) {
   }
 }
 
+// Without the packed float W_hh (the int8 engine's caches) the object holds no copy of it, and
+// a caller that still runs the float recurrence through it gets the unfused sgemm steps: the
+// same features as the packed paths, batch and single text, within float rounding.
+TEST_P(RecurrentTokenProjectionTest, WithoutPackedFloatWhhStillRunsTheFloatRecurrence) {
+  const Network net = make_net(GetParam());
+  auto packed = RecurrentTokenProjection::create(net, 300, RecurrentTokenProjection::kDefaultMaxBytes);
+  auto bare = RecurrentTokenProjection::create(net, 300, RecurrentTokenProjection::kDefaultMaxBytes,
+                                               /*pack_float_w_hh=*/false);
+  ASSERT_NE(packed, nullptr);
+  ASSERT_NE(bare, nullptr);
+  const int G = packed->gate_floats(), H = net.config().rnn_hidden;
+  EXPECT_GE(packed->float_w_hh_bytes(), 2 * size_t(G) * H * sizeof(float));
+  EXPECT_EQ(bare->float_w_hh_bytes(), 0u);
+  EXPECT_EQ(bare->w_hh_packed(0), nullptr);
+  EXPECT_EQ(bare->w_hh_panels(1), nullptr);
+  const Batch b = ragged_batch(20, 300, 13);
+  EXPECT_LT(worst_relative(features(net, b, bare.get()), features(net, b, packed.get())), 1e-5f);
+  for (size_t i = 0; i < b.size(); ++i) {
+    Batch one;
+    one.add(b.ids.data() + b.offsets[i], size_t(b.offsets[i + 1] - b.offsets[i]));
+    EXPECT_LT(worst_relative(features(net, one, bare.get()), features(net, one, packed.get())), 1e-5f)
+        << GetParam() << " text " << i;
+  }
+}
+
 // Rows are computed in fixed-shape chunks, so what a text gets does not depend on which rows
 // were cached before (warm-up, other texts).
 TEST_P(RecurrentTokenProjectionTest, ResultsIndependentOfCacheHistory) {

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "nn/recurrent_encoder.h"
+#include "nn/recurrent_token_projection.h"
 #include "quant/int8_model.h"
 #include "quant/kernels.h"
 
@@ -269,6 +270,7 @@ TEST_P(Int8Recurrent, LabelsAgreeWithFloat) {
   auto q = Int8Model::quantize(net, {true, false});
   ASSERT_TRUE(q.ok());
   ASSERT_EQ(q->recurrent_hidden().size(), 2u);
+  ASSERT_EQ(q->rcnn_projection().size(), net.config().arch == nn::Arch::kRcnn ? 1u : 0u);
   const nn::Batch batch = random_batch(300, 21);
   std::vector<float> pf(batch.size() * 4), pq(pf.size());
   nn::Workspace wsf;
@@ -288,7 +290,7 @@ TEST_P(Int8Recurrent, LabelsAgreeWithFloat) {
 // one text and many through the same exact integer steps), cached or not; and a quantise ->
 // file tensors -> load round trip gives the same bits. (rcnn: its float projection after the
 // recurrence is one sgemm over the batch's tokens, whose summation order depends on the row
-// count, so there alone and in a batch agree to float rounding.)
+// count; rcnn's int8 projection (exact int32 sums, per-row scales) keeps its bits too.)
 TEST_P(Int8Recurrent, BatchEqualsSingleTextBitExact) {
   const nn::Network net = make_rnn(GetParam(), 3, {16});
   auto q = Int8Model::quantize(net, {true, true});
@@ -308,12 +310,8 @@ TEST_P(Int8Recurrent, BatchEqualsSingleTextBitExact) {
     one.add(batch.ids.data() + batch.offsets[i], size_t(batch.offsets[i + 1] - batch.offsets[i]));
     std::vector<float> p(3);
     predict_proba_int8(*q, one, ws, p.data());
-    for (int c = 0; c < 3; ++c) {
-      if (net.config().arch == nn::Arch::kRcnn)
-        ASSERT_NEAR(p[size_t(c)], all[i * 3 + size_t(c)], 1e-6f) << i;
-      else
-        ASSERT_EQ(p[size_t(c)], all[i * 3 + size_t(c)]) << GetParam() << " " << i;
-    }
+    for (int c = 0; c < 3; ++c)
+      ASSERT_EQ(p[size_t(c)], all[i * 3 + size_t(c)]) << GetParam() << " " << i;
   }
   // Uncached (the input projection's GEMM over the batch's rows) gives the same features.
   const int fd = net.config().feature_dim();
@@ -324,6 +322,56 @@ TEST_P(Int8Recurrent, BatchEqualsSingleTextBitExact) {
   recurrent_features_int8(*q->recurrent_part(), q->embed(), q->recurrent_input(), seg, ws,
                           uncached.data(), fd, nullptr, &q->recurrent_hidden());
   EXPECT_EQ(cached, uncached);
+}
+
+// An int8 model with int8 W_hh keeps no packed float copies of W_hh in its cache (it never runs
+// the float recurrence), and its outputs equal those of a cache that does hold them, bit for bit.
+// A file with float W_hh still packs them (its recurrence is the float one).
+TEST_P(Int8Recurrent, Int8HiddenModelsKeepNoFloatWhhCopies) {
+  const nn::Network net = make_rnn(GetParam(), 3);
+  auto q = Int8Model::quantize(net, {true, true});
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(q->recurrent_hidden().size(), 2u);
+  ASSERT_NE(q->recurrent_projection(), nullptr);
+  EXPECT_EQ(q->recurrent_projection()->float_w_hh_bytes(), 0u);
+  auto back = Int8Model::from_tensors(net.config(), q->to_tensors(), "m");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->recurrent_projection()->float_w_hh_bytes(), 0u);
+  const Int8Model copy = *q;
+  EXPECT_EQ(copy.recurrent_projection()->float_w_hh_bytes(), 0u);
+  auto packed = nn::RecurrentTokenProjection::create(*q->recurrent_part(), 300, size_t(1) << 30);
+  ASSERT_NE(packed, nullptr);
+  EXPECT_GT(packed->float_w_hh_bytes(), 0u);
+  const nn::Batch batch = random_batch(25, 17);
+  const int fd = net.config().feature_dim();
+  auto run = [&](const nn::Batch& b, const nn::RecurrentTokenProjection* cache) {
+    const nn::Segment seg{b.ids.data(), b.offsets.data(), int(b.size())};
+    std::vector<float> f(b.size() * size_t(fd));
+    Int8Workspace ws;
+    recurrent_features_int8(*q->recurrent_part(), q->embed(), q->recurrent_input(), seg, ws,
+                            f.data(), fd, cache, &q->recurrent_hidden());
+    return f;
+  };
+  EXPECT_EQ(run(batch, q->recurrent_projection()), run(batch, packed.get()));
+  nn::Batch one;
+  one.add(batch.ids.data(), size_t(batch.offsets[1]));
+  EXPECT_EQ(run(one, q->recurrent_projection()), run(one, packed.get()));
+  // Float W_hh in the file: the float recurrence, with its packed copies.
+  std::vector<format::Tensor> old;
+  for (const auto& t : q->to_tensors()) {
+    if (t.name.find("/w_hh_scale") != std::string::npos) continue;
+    if (t.name.find("/w_hh") != std::string::npos) {
+      const nn::Tensor* w = net.params().find(t.name);
+      ASSERT_NE(w, nullptr);
+      old.push_back(format::make_f32_tensor(t.name, w->shape, w->data));
+      continue;
+    }
+    old.push_back(t);
+  }
+  auto float_hidden = Int8Model::from_tensors(net.config(), old, "old");
+  ASSERT_TRUE(float_hidden.ok()) << float_hidden.status().message();
+  ASSERT_TRUE(float_hidden->recurrent_hidden().empty());
+  EXPECT_GT(float_hidden->recurrent_projection()->float_w_hh_bytes(), 0u);
 }
 
 // Files written before W_hh was quantised (w_hh f32, no w_hh_scale) load and run the float
@@ -410,6 +458,147 @@ TEST_P(Int8Recurrent, CorruptHiddenTensorsGiveClearErrors) {
   for (auto& t : mixed)
     if (t.name == w_name) t = float_w;
   expect_corrupt(mixed, "w_hh");
+}
+
+class Int8RcnnProjection : public ::testing::Test {
+ protected:
+  // The file tensors of q with rcnn/weight replaced by `weight` (null: dropped) and
+  // rcnn/weight_scale by `scale` (null: dropped).
+  static std::vector<format::Tensor> replacing(const Int8Model& q, const format::Tensor* weight,
+                                               const format::Tensor* scale) {
+    std::vector<format::Tensor> out;
+    for (const auto& t : q.to_tensors()) {
+      const format::Tensor* r = t.name == "rcnn/weight"         ? weight
+                                : t.name == "rcnn/weight_scale" ? scale
+                                                                : &t;
+      if (r != nullptr) out.push_back(*r);
+    }
+    return out;
+  }
+};
+
+void dequantised_embedding_row(const void* context, int32_t id, float* out) {
+  const Int8Embedding& e = *static_cast<const Int8Embedding*>(context);
+  for (int d = 0; d < e.dim; ++d) out[d] = float(e.q[size_t(id) * size_t(e.dim) + size_t(d)]) * e.row_scale(id);
+}
+
+// The scalar reference of the int8 rcnn projection: each row quantised alone, plain int32 dot
+// products with the +128 removed, then scale and bias as the engine writes them.
+void reference_rcnn_projection(const void* context, const float* x, int rows, float* y) {
+  const Int8Linear& l = *static_cast<const Int8Linear*>(context);
+  const int kp = padded_k(l.in);
+  std::vector<uint8_t> q(static_cast<size_t>(kp), uint8_t{0});
+  for (int r = 0; r < rows; ++r) {
+    float sa = 0.0f;
+    quantize_rows_u8_ref(x + size_t(r) * size_t(l.in), 1, l.in, kp, q.data(), &sa);
+    for (int o = 0; o < l.out; ++o) {
+      int32_t sum = 0;
+      for (int k = 0; k < l.in; ++k)
+        sum += (int32_t(q[size_t(k)]) - kActivationZero) * int32_t(l.q[size_t(o) * size_t(l.in) + size_t(k)]);
+      const float s = l.per_channel ? l.scale[size_t(o)] : l.scale[0];
+      y[size_t(r) * size_t(l.out) + size_t(o)] = float(sum) * (sa * s) + l.bias[size_t(o)];
+    }
+  }
+}
+
+// The engine's int8 rcnn projection (packed weights, the CPU's best GEMM) equals the scalar
+// reference, with everything else the same float encoder.
+TEST_F(Int8RcnnProjection, KernelPathEqualsReference) {
+  const nn::Network net = make_rnn("rcnn", 3);
+  auto q = Int8Model::quantize(net, {true, true});
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(q->rcnn_projection().size(), 1u);
+  const Int8Linear& l = q->rcnn_projection()[0];
+  EXPECT_TRUE(l.per_channel);
+  EXPECT_EQ(l.out, net.config().rcnn_dim);
+  const nn::Batch batch = random_batch(30, 7);
+  const int fd = net.config().feature_dim();
+  const nn::Segment seg{batch.ids.data(), batch.offsets.data(), int(batch.size())};
+  std::vector<float> engine(batch.size() * size_t(fd)), reference(engine.size());
+  const std::vector<Int8Linear> float_inputs;
+  Int8Workspace ws;
+  recurrent_features_int8(*q->recurrent_part(), q->embed(), float_inputs, seg, ws, engine.data(),
+                          fd, nullptr, nullptr, &q->rcnn_projection());
+  const nn::EmbeddingSource source{&q->embed(), &dequantised_embedding_row};
+  const nn::RcnnProjection projection{&l, &reference_rcnn_projection};
+  nn::RecurrentScratch s;
+  nn::recurrent_features_forward(*q->recurrent_part(), seg, s, reference.data(), fd, &source,
+                                 nullptr, nullptr, nullptr, &projection);
+  for (size_t i = 0; i < engine.size(); ++i)
+    ASSERT_NEAR(engine[i], reference[i], 1e-6f * std::max(1.0f, std::fabs(reference[i]))) << i;
+  float scale = 0.0f;
+  for (float v : engine) scale = std::max(scale, std::fabs(v));
+  EXPECT_GT(scale, 0.05f);
+}
+
+// Files written before the projection was quantised (rcnn/weight f32, no scale) load and run it
+// in float, within the int8 projection's rounding; writing them back keeps it f32.
+TEST_F(Int8RcnnProjection, FloatProjectionFilesStillLoad) {
+  const nn::Network net = make_rnn("rcnn", 3);
+  auto q = Int8Model::quantize(net, {true, false});
+  ASSERT_TRUE(q.ok());
+  const nn::Tensor& w = net.params()[net.recurrent().proj_weight];
+  const format::Tensor float_w = format::make_f32_tensor(w.name, w.shape, w.data);
+  auto old = Int8Model::from_tensors(net.config(), replacing(*q, &float_w, nullptr), "old");
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  EXPECT_TRUE(old->rcnn_projection().empty());
+  EXPECT_EQ(old->recurrent_hidden().size(), 2u);
+  const nn::Batch batch = random_batch(30, 4);
+  std::vector<float> a(90), b(90);
+  Int8Workspace ws;
+  predict_proba_int8(*q, batch, ws, a.data());
+  predict_proba_int8(*old, batch, ws, b.data());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 0.02f) << i;
+  bool saw = false;
+  for (const auto& t : old->to_tensors()) {
+    EXPECT_NE(t.name, "rcnn/weight_scale");
+    if (t.name == "rcnn/weight") {
+      EXPECT_EQ(t.dtype, format::DType::kF32);
+      saw = true;
+    }
+  }
+  EXPECT_TRUE(saw);
+  // The new files: i8 + a per-channel scale.
+  for (const auto& t : q->to_tensors()) {
+    if (t.name == "rcnn/weight") {
+      EXPECT_EQ(t.dtype, format::DType::kI8);
+    }
+    if (t.name == "rcnn/weight_scale") {
+      EXPECT_EQ(t.shape, std::vector<int64_t>{int64_t(net.config().rcnn_dim)});
+    }
+  }
+}
+
+// Corrupt int8 projection tensors are kDataLoss errors that name the tensor.
+TEST_F(Int8RcnnProjection, CorruptTensorsGiveClearErrors) {
+  const nn::Network net = make_rnn("rcnn", 2);
+  auto q = Int8Model::quantize(net, {true, false});
+  ASSERT_TRUE(q.ok());
+  const Int8Linear& l = q->rcnn_projection().at(0);
+  const format::Tensor weight = format::make_i8_tensor("rcnn/weight", {l.out, l.in}, l.q);
+  const format::Tensor scale = format::make_f32_tensor("rcnn/weight_scale", {l.out}, l.scale);
+  auto expect_corrupt = [&](const std::vector<format::Tensor>& tensors, const std::string& names) {
+    auto m = Int8Model::from_tensors(net.config(), tensors, "bad.fenlei");
+    ASSERT_FALSE(m.ok());
+    EXPECT_EQ(m.status().code(), StatusCode::kDataLoss);
+    EXPECT_NE(m.status().message().find(names), std::string::npos) << m.status().message();
+    EXPECT_NE(m.status().message().find("bad.fenlei"), std::string::npos) << m.status().message();
+  };
+  ASSERT_TRUE(Int8Model::from_tensors(net.config(), replacing(*q, &weight, &scale), "ok").ok());
+  const format::Tensor short_scale = format::make_f32_tensor(
+      "rcnn/weight_scale", {l.out - 1}, std::vector<float>(size_t(l.out - 1), 0.01f));
+  expect_corrupt(replacing(*q, &weight, &short_scale), "rcnn/weight_scale");
+  std::vector<float> bad = l.scale;
+  for (float v : {0.0f, -1.0f, std::nanf(""), INFINITY}) {
+    bad[2] = v;
+    const format::Tensor t = format::make_f32_tensor("rcnn/weight_scale", {l.out}, bad);
+    expect_corrupt(replacing(*q, &weight, &t), "rcnn/weight_scale");
+  }
+  expect_corrupt(replacing(*q, &weight, nullptr), "rcnn/weight_scale");
+  const format::Tensor wrong_shape =
+      format::make_i8_tensor("rcnn/weight", {l.out, 3}, std::vector<int8_t>(size_t(l.out) * 3, 1));
+  expect_corrupt(replacing(*q, &wrong_shape, &scale), "rcnn/weight");
+  expect_corrupt(replacing(*q, nullptr, &scale), "rcnn/weight");
 }
 
 INSTANTIATE_TEST_SUITE_P(Presets, Int8Recurrent, ::testing::Values("bilstm", "gru", "rcnn"));
