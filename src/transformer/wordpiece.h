@@ -31,6 +31,9 @@ class WordPieceTokenizer {
 
   // [CLS] pieces [SEP], at most max_length tokens (<= 0: the settings' model_max_length).
   Encoding encode(std::string_view text, int64_t max_length = 0) const;
+  // encode(text, max_length).ids, without the token strings; stops after the word that reaches
+  // max_length - 2 pieces (a long text's tail is not tokenised to be cut off).
+  void encode_ids(std::string_view text, std::vector<int32_t>* ids, int64_t max_length = 0) const;
 
   // The basic tokenizer's words of `text` (cleaned, CJK characters split, lower-cased and
   // accent-stripped as configured, punctuation split), before word pieces and without
@@ -45,8 +48,16 @@ class WordPieceTokenizer {
   int32_t unk_id() const { return unk_id_; }
 
  private:
+  struct Pieces;  // where pieces go (tokens and/or ids), up to a limit; wordpiece.cc
+
+  // Calls f(word) (const std::u32string&) for each word of the basic tokenizer, in order,
+  // until f returns false; returns false then.
+  template <typename F>
+  bool each_word(const std::u32string& text, F&& f) const;
   void basic_tokenize(const std::u32string& text, std::vector<std::u32string>* out) const;
-  void word_pieces(const std::u32string& word, std::vector<std::string>* out) const;
+  void word_pieces(const std::u32string& word, Pieces* out) const;
+  // The pieces of text (special tokens kept whole) into out, until its limit is reached.
+  void pieces(std::string_view text, Pieces* out) const;
 
   hf::WordPieceSettings settings_;
   std::unordered_map<std::string, int32_t> ids_;
