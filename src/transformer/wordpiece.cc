@@ -16,12 +16,46 @@ bool is_chinese_char(char32_t cp) {
          (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h ^ (h >> 29);
+}
+
 }  // namespace
+
+void WordPieceTokenizer::VocabIndex::build(const std::vector<std::string>& vocab) {
+  bytes_.clear();
+  offsets_.assign(1, 0);
+  for (const std::string& t : vocab) {
+    bytes_ += t;
+    offsets_.push_back(static_cast<uint32_t>(bytes_.size()));
+  }
+  size_t size = 16;
+  while (size < 2 * vocab.size()) size *= 2;
+  slots_.assign(size, -1);
+  for (size_t i = 0; i < vocab.size(); ++i) {
+    if (find(vocab[i]) >= 0) continue;  // a repeated token keeps its first id
+    size_t slot = fnv1a(vocab[i]) & (size - 1);
+    while (slots_[slot] >= 0) slot = (slot + 1) & (size - 1);
+    slots_[slot] = static_cast<int32_t>(i);
+  }
+}
+
+int32_t WordPieceTokenizer::VocabIndex::find(std::string_view token) const {
+  if (slots_.empty()) return -1;
+  const size_t mask = slots_.size() - 1;
+  for (size_t slot = fnv1a(token) & mask;; slot = (slot + 1) & mask) {
+    const int32_t id = slots_[slot];
+    if (id < 0) return -1;
+    const std::string_view t(bytes_.data() + offsets_[id], offsets_[id + 1] - offsets_[id]);
+    if (t == token) return id;
+  }
+}
 
 StatusOr<WordPieceTokenizer> WordPieceTokenizer::create(hf::WordPieceSettings settings) {
   WordPieceTokenizer t;
-  for (size_t i = 0; i < settings.vocab.size(); ++i)
-    t.ids_.emplace(settings.vocab[i], static_cast<int32_t>(i));
+  t.ids_.build(settings.vocab);
   auto need = [&](const std::string& token, int32_t* id) -> Status {
     *id = t.id_of(token);
     if (*id < 0) return invalid_argument_error("special token '" + token + "' not in the vocabulary");
@@ -40,8 +74,7 @@ StatusOr<WordPieceTokenizer> WordPieceTokenizer::create(hf::WordPieceSettings se
 }
 
 int32_t WordPieceTokenizer::id_of(const std::string& token) const {
-  auto it = ids_.find(token);
-  return it == ids_.end() ? -1 : it->second;
+  return ids_.find(token);
 }
 
 // Pieces as word_pieces finds them: their strings (tokens) and/or their ids, counted, until
@@ -157,11 +190,8 @@ void WordPieceTokenizer::word_pieces(const std::u32string& word, Pieces* out) co
       key.clear();
       if (start > 0) key += settings_.continuing_prefix;
       key.append(bytes, from, ends[end - 1] - from);
-      const auto it = ids_.find(key);
-      if (it != ids_.end()) {
-        id = it->second;
-        break;
-      }
+      id = ids_.find(key);
+      if (id >= 0) break;
       --end;
     }
     if (id < 0) {

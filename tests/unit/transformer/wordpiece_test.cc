@@ -70,6 +70,22 @@ TEST(WordPiece, EncodeIdsEqualsEncode) {
   EXPECT_EQ(e.ids, (std::vector<int32_t>{2, 8, 5, 3}));
 }
 
+// The vocabulary index: every token finds its id (a repeated token its first), others -1.
+TEST(WordPiece, IdOfEveryTokenOfALargeVocabulary) {
+  hf::WordPieceSettings s;
+  s.vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "", "dup"};
+  for (int i = 0; i < 5000; ++i) s.vocab.push_back((i % 2 ? "##w" : "w") + std::to_string(i));
+  s.vocab.push_back("dup");
+  auto t = WordPieceTokenizer::create(s);
+  ASSERT_TRUE(t.ok()) << t.status().to_string();
+  for (size_t i = 0; i + 1 < s.vocab.size(); ++i) ASSERT_EQ(t->id_of(s.vocab[i]), static_cast<int32_t>(i));
+  EXPECT_EQ(t->id_of("dup"), 6);
+  EXPECT_EQ(t->id_of("w1"), -1);
+  EXPECT_EQ(t->id_of("##w1"), 8);
+  EXPECT_EQ(t->id_of("w5000"), -1);
+  EXPECT_EQ(t->id_of("[UNK"), -1);
+}
+
 TEST(WordPiece, MissingSpecialTokenIsAnError) {
   hf::WordPieceSettings s;
   s.vocab = {"a", "b"};
