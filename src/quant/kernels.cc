@@ -96,12 +96,20 @@ __attribute__((target("avx512f"))) void quantize_rows_u8_avx512(const float* x, 
   for (int i = 0; i < m; ++i) {
     const float* xr = x + size_t(i) * k;
     uint8_t* qr = q + size_t(i) * kp;
-    __m512 vmax = _mm512_setzero_ps();
-    for (int p = 0; p < k; p += 16) {
+    // Four running maxima (max is exact in any order), so that a row's 8 to 32 loads are not
+    // one chain of dependent vmaxps: that chain was most of this function at k = 128..512.
+    __m512 vmax[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                      _mm512_setzero_ps()};
+    int p0 = 0;
+    for (; p0 + 64 <= k; p0 += 64)
+      for (int t = 0; t < 4; ++t)
+        vmax[t] = _mm512_max_ps(vmax[t], _mm512_abs_ps(_mm512_loadu_ps(xr + p0 + 16 * t)));
+    for (int p = p0; p < k; p += 16) {
       const __mmask16 in = k - p >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (k - p)) - 1u);
-      vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_maskz_loadu_ps(in, xr + p)));
+      vmax[0] = _mm512_max_ps(vmax[0], _mm512_abs_ps(_mm512_maskz_loadu_ps(in, xr + p)));
     }
-    const float amax = _mm512_reduce_max_ps(vmax);
+    const float amax = _mm512_reduce_max_ps(
+        _mm512_max_ps(_mm512_max_ps(vmax[0], vmax[1]), _mm512_max_ps(vmax[2], vmax[3])));
     const float inv = amax > 0.0f ? 127.0f / amax : 1.0f;
     scale[i] = amax > 0.0f ? amax / 127.0f : 1.0f;
     const __m512 vinv = _mm512_set1_ps(inv);

@@ -95,7 +95,7 @@ core::EngineFile EncoderEngine::to_file() const {
 }
 
 void WordPieceCoreTokenizer::encode(std::string_view text, std::vector<int32_t>* ids) const {
-  *ids = t_.encode(text).ids;
+  t_.encode_ids(text, ids);
 }
 
 void WordPieceCoreTokenizer::tokenize(std::string_view text,

@@ -45,11 +45,52 @@ namespace {
 #if defined(__x86_64__)
 // LayerNorm with 16-lane partial sums (GCC will not vectorise a float sum without
 // -ffast-math); the same formula as the portable loop, summed in another order.
+// R rows of a width that is a multiple of 16, each computed exactly as the loop below computes
+// it, their dependency chains (sum, reduction, variance, reduction, 1/sqrt: ~180 cycles a
+// 128-wide row) interleaved.
+template <int R>
+__attribute__((target("avx512f"))) inline void layer_norm_block_avx512(float* x, int dim,
+                                                                      const float* gamma,
+                                                                      const float* beta, float eps) {
+  __m512 acc[R], vmean[R], vinv[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+  for (int i = 0; i < dim; i += 16)
+    for (int r = 0; r < R; ++r)
+      acc[r] = _mm512_add_ps(acc[r], _mm512_loadu_ps(x + static_cast<long>(r) * dim + i));
+  for (int r = 0; r < R; ++r) {
+    const float mean = _mm512_reduce_add_ps(acc[r]) / dim;
+    vmean[r] = _mm512_set1_ps(mean);
+    acc[r] = _mm512_setzero_ps();
+  }
+  for (int i = 0; i < dim; i += 16)
+    for (int r = 0; r < R; ++r) {
+      const __m512 c = _mm512_sub_ps(_mm512_loadu_ps(x + static_cast<long>(r) * dim + i), vmean[r]);
+      acc[r] = _mm512_fmadd_ps(c, c, acc[r]);
+    }
+  for (int r = 0; r < R; ++r) {
+    float var = _mm512_reduce_add_ps(acc[r]);
+    var /= dim;
+    vinv[r] = _mm512_set1_ps(1.0f / std::sqrt(var + eps));
+  }
+  for (int i = 0; i < dim; i += 16) {
+    const __m512 g = _mm512_loadu_ps(gamma + i), b = _mm512_loadu_ps(beta + i);
+    for (int r = 0; r < R; ++r) {
+      float* v = x + static_cast<long>(r) * dim + i;
+      const __m512 c = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(v), vmean[r]), vinv[r]);
+      _mm512_storeu_ps(v, _mm512_fmadd_ps(c, g, b));
+    }
+  }
+}
+
 __attribute__((target("avx512f"))) void layer_norm_avx512(float* x, int rows, int dim,
                                                           const float* gamma, const float* beta,
                                                           float eps) {
   const int d16 = dim / 16 * 16;
-  for (int r = 0; r < rows; ++r) {
+  int r0 = 0;
+  if (d16 == dim)
+    for (; r0 + 4 <= rows; r0 += 4)
+      layer_norm_block_avx512<4>(x + static_cast<long>(r0) * dim, dim, gamma, beta, eps);
+  for (int r = r0; r < rows; ++r) {
     float* v = x + static_cast<long>(r) * dim;
     __m512 acc = _mm512_setzero_ps();
     for (int i = 0; i < d16; i += 16) acc = _mm512_add_ps(acc, _mm512_loadu_ps(v + i));

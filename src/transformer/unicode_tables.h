@@ -33,14 +33,25 @@ extern const size_t kCccCount;
 extern const CompEntry kComp[];
 extern const size_t kCompCount;
 
+// flags and combining_class read a two-level table of the Basic Multilingual Plane built from
+// the generated runs on first use (a text's characters cost a load each, not a binary search of
+// 2,135 runs); code points past U+FFFF search the runs (flags_ref, combining_class_ref), which
+// the table equals for every code point.
 uint8_t flags(char32_t cp);
+uint8_t flags_ref(char32_t cp);
 inline bool has(char32_t cp, Flag f) { return (flags(cp) & f) != 0; }
 
 // Python's str.lower() of a string of code points (full mappings, e.g. U+0130 -> i + U+0307).
 std::u32string to_lower(const std::u32string& s);
-// unicodedata.normalize("NFD"/"NFC", s).
+// unicodedata.normalize("NFD"/"NFC", s). A string whose characters neither decompose nor
+// combine (no decomposition, combining class 0, never the second of a composition: all of
+// CJK, ASCII, most text) is returned as it is after one table load per character; nfd_ref and
+// nfc_ref always run the full algorithm, and equal these.
 std::u32string nfd(const std::u32string& s);
 std::u32string nfc(const std::u32string& s);
+std::u32string nfd_ref(const std::u32string& s);
+std::u32string nfc_ref(const std::u32string& s);
 uint8_t combining_class(char32_t cp);
+uint8_t combining_class_ref(char32_t cp);
 
 }  // namespace fenlei::transformer::unicode

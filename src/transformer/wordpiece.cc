@@ -1,6 +1,7 @@
 #include "transformer/wordpiece.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "text/utf8.h"
 #include "transformer/unicode_tables.h"
@@ -15,26 +16,46 @@ bool is_chinese_char(char32_t cp) {
          (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
-// Python's str.split(): runs of str.isspace() characters separate words.
-void split_py_whitespace(const std::u32string& s, std::vector<std::u32string>* out) {
-  std::u32string cur;
-  for (char32_t c : s) {
-    if (unicode::has(c, unicode::kPySpace)) {
-      if (!cur.empty()) out->push_back(std::move(cur));
-      cur.clear();
-    } else {
-      cur.push_back(c);
-    }
-  }
-  if (!cur.empty()) out->push_back(std::move(cur));
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h ^ (h >> 29);
 }
 
 }  // namespace
 
+void WordPieceTokenizer::VocabIndex::build(const std::vector<std::string>& vocab) {
+  bytes_.clear();
+  offsets_.assign(1, 0);
+  for (const std::string& t : vocab) {
+    bytes_ += t;
+    offsets_.push_back(static_cast<uint32_t>(bytes_.size()));
+  }
+  size_t size = 16;
+  while (size < 2 * vocab.size()) size *= 2;
+  slots_.assign(size, -1);
+  for (size_t i = 0; i < vocab.size(); ++i) {
+    if (find(vocab[i]) >= 0) continue;  // a repeated token keeps its first id
+    size_t slot = fnv1a(vocab[i]) & (size - 1);
+    while (slots_[slot] >= 0) slot = (slot + 1) & (size - 1);
+    slots_[slot] = static_cast<int32_t>(i);
+  }
+}
+
+int32_t WordPieceTokenizer::VocabIndex::find(std::string_view token) const {
+  if (slots_.empty()) return -1;
+  const size_t mask = slots_.size() - 1;
+  for (size_t slot = fnv1a(token) & mask;; slot = (slot + 1) & mask) {
+    const int32_t id = slots_[slot];
+    if (id < 0) return -1;
+    const std::string_view t(bytes_.data() + offsets_[id], offsets_[id + 1] - offsets_[id]);
+    if (t == token) return id;
+  }
+}
+
 StatusOr<WordPieceTokenizer> WordPieceTokenizer::create(hf::WordPieceSettings settings) {
   WordPieceTokenizer t;
-  for (size_t i = 0; i < settings.vocab.size(); ++i)
-    t.ids_.emplace(settings.vocab[i], static_cast<int32_t>(i));
+  t.ids_.build(settings.vocab);
   auto need = [&](const std::string& token, int32_t* id) -> Status {
     *id = t.id_of(token);
     if (*id < 0) return invalid_argument_error("special token '" + token + "' not in the vocabulary");
@@ -53,12 +74,36 @@ StatusOr<WordPieceTokenizer> WordPieceTokenizer::create(hf::WordPieceSettings se
 }
 
 int32_t WordPieceTokenizer::id_of(const std::string& token) const {
-  auto it = ids_.find(token);
-  return it == ids_.end() ? -1 : it->second;
+  return ids_.find(token);
 }
 
-void WordPieceTokenizer::basic_tokenize(const std::u32string& text,
-                                        std::vector<std::u32string>* out) const {
+// Pieces as word_pieces finds them: their strings (tokens) and/or their ids, counted, until
+// `limit` pieces (a word's pieces all go in, so count may pass it by the last word's).
+struct WordPieceTokenizer::Pieces {
+  std::vector<std::string>* tokens = nullptr;
+  std::vector<int32_t>* ids = nullptr;
+  size_t limit = std::numeric_limits<size_t>::max();
+  size_t count = 0;
+  // word_pieces' buffers, reused from word to word: the word's UTF-8, each character's end
+  // offset in it, the piece looked up.
+  std::string bytes, key;
+  std::vector<size_t> ends;
+
+  bool full() const { return count >= limit; }
+  void add(const std::string& token, int32_t id) {
+    if (tokens) tokens->push_back(token);
+    if (ids) ids->push_back(id);
+    ++count;
+  }
+  void drop_to(size_t n) {
+    if (tokens) tokens->resize(tokens->size() - (count - n));
+    if (ids) ids->resize(ids->size() - (count - n));
+    count = n;
+  }
+};
+
+template <typename F>
+bool WordPieceTokenizer::each_word(const std::u32string& text, F&& f) const {
   std::u32string cleaned;
   cleaned.reserve(text.size());
   for (char32_t c : text) {
@@ -78,10 +123,18 @@ void WordPieceTokenizer::basic_tokenize(const std::u32string& text,
     }
   }
   if (settings_.nfc) cleaned = unicode::nfc(cleaned);
-  std::vector<std::u32string> words;
-  split_py_whitespace(cleaned, &words);
   const bool strip = settings_.strip_accents.value_or(settings_.lowercase);
-  for (std::u32string& word : words) {
+  std::u32string word, cur, one;
+  const size_t n = cleaned.size();
+  size_t i = 0;
+  while (i < n) {
+    // Python's str.split(): runs of str.isspace() characters separate words.
+    while (i < n && unicode::has(cleaned[i], unicode::kPySpace)) ++i;
+    if (i == n) break;
+    size_t j = i;
+    while (j < n && !unicode::has(cleaned[j], unicode::kPySpace)) ++j;
+    word.assign(cleaned, i, j - i);
+    i = j;
     if (settings_.lowercase) word = unicode::to_lower(word);
     if (strip) {
       std::u32string kept;
@@ -89,47 +142,64 @@ void WordPieceTokenizer::basic_tokenize(const std::u32string& text,
         if (!unicode::has(c, unicode::kMn)) kept.push_back(c);
       word = std::move(kept);
     }
-    std::u32string cur;
+    cur.clear();
     for (char32_t c : word) {
       if (unicode::has(c, unicode::kPunct)) {
-        if (!cur.empty()) out->push_back(std::move(cur));
+        if (!cur.empty() && !f(cur)) return false;
         cur.clear();
-        out->push_back(std::u32string(1, c));
+        one.assign(1, c);
+        if (!f(one)) return false;
       } else {
         cur.push_back(c);
       }
     }
-    if (!cur.empty()) out->push_back(std::move(cur));
+    if (!cur.empty() && !f(cur)) return false;
   }
+  return true;
 }
 
-void WordPieceTokenizer::word_pieces(const std::u32string& word,
-                                     std::vector<std::string>* out) const {
+void WordPieceTokenizer::basic_tokenize(const std::u32string& text,
+                                        std::vector<std::u32string>* out) const {
+  each_word(text, [&](const std::u32string& w) {
+    out->push_back(w);
+    return true;
+  });
+}
+
+void WordPieceTokenizer::word_pieces(const std::u32string& word, Pieces* out) const {
   if (word.size() > static_cast<size_t>(settings_.max_input_chars_per_word)) {
-    out->push_back(settings_.unk_token);
+    out->add(settings_.unk_token, unk_id_);
     return;
   }
-  const size_t first = out->size();
+  std::string& bytes = out->bytes;
+  std::string& key = out->key;
+  std::vector<size_t>& ends = out->ends;
+  bytes.clear();
+  ends.clear();
+  for (char32_t c : word) {
+    utf8::append(bytes, c);
+    ends.push_back(bytes.size());
+  }
+  const size_t first = out->count;
   size_t start = 0;
   while (start < word.size()) {
+    const size_t from = start ? ends[start - 1] : 0;
     size_t end = word.size();
-    bool found = false;
-    std::string piece;
+    int32_t id = -1;
     while (start < end) {
-      piece = utf8::from_u32(word.substr(start, end - start));
-      if (start > 0) piece = settings_.continuing_prefix + piece;
-      if (ids_.count(piece)) {
-        found = true;
-        break;
-      }
+      key.clear();
+      if (start > 0) key += settings_.continuing_prefix;
+      key.append(bytes, from, ends[end - 1] - from);
+      id = ids_.find(key);
+      if (id >= 0) break;
       --end;
     }
-    if (!found) {
-      out->resize(first);
-      out->push_back(settings_.unk_token);
+    if (id < 0) {
+      out->drop_to(first);
+      out->add(settings_.unk_token, unk_id_);
       return;
     }
-    out->push_back(std::move(piece));
+    out->add(key, id);
     start = end;
   }
 }
@@ -143,17 +213,17 @@ std::vector<std::string> WordPieceTokenizer::basic_words(std::string_view text) 
   return out;
 }
 
-std::vector<std::string> WordPieceTokenizer::tokenize(std::string_view text) const {
+void WordPieceTokenizer::pieces(std::string_view text, Pieces* out) const {
   const std::u32string all = utf8::to_u32(text);
-  std::vector<std::string> out;
-  std::vector<std::u32string> words;
   // Special tokens are found first (longest match, left to right) and kept whole, as
   // transformers' added-token trie does; the text between them is tokenised on its own.
   size_t segment_start = 0, i = 0;
   auto flush = [&](size_t end) {
-    words.clear();
-    basic_tokenize(all.substr(segment_start, end - segment_start), &words);
-    for (const auto& w : words) word_pieces(w, &out);
+    if (out->full()) return false;
+    return each_word(all.substr(segment_start, end - segment_start), [&](const std::u32string& w) {
+      word_pieces(w, out);
+      return !out->full();
+    });
   };
   while (i < all.size()) {
     size_t best = 0;
@@ -168,12 +238,22 @@ std::vector<std::string> WordPieceTokenizer::tokenize(std::string_view text) con
       ++i;
       continue;
     }
-    flush(i);
-    out.push_back(utf8::from_u32(*match));
+    if (!flush(i) || out->full()) return;
+    const std::string special = utf8::from_u32(*match);
+    const int32_t id = id_of(special);
+    out->add(special, id >= 0 ? id : unk_id_);
+    if (out->full()) return;
     i += best;
     segment_start = i;
   }
   flush(all.size());
+}
+
+std::vector<std::string> WordPieceTokenizer::tokenize(std::string_view text) const {
+  std::vector<std::string> out;
+  Pieces p;
+  p.tokens = &out;
+  pieces(text, &p);
   return out;
 }
 
@@ -181,18 +261,31 @@ Encoding WordPieceTokenizer::encode(std::string_view text, int64_t max_length) c
   if (max_length <= 0) max_length = settings_.model_max_length;
   if (max_length < 2) max_length = 2;
   Encoding e;
-  std::vector<std::string> pieces = tokenize(text);
-  if (static_cast<int64_t>(pieces.size()) > max_length - 2) pieces.resize(max_length - 2);
-  e.tokens.reserve(pieces.size() + 2);
   e.tokens.push_back(settings_.cls_token);
-  for (auto& p : pieces) e.tokens.push_back(std::move(p));
+  e.ids.push_back(cls_id_);
+  Pieces p;
+  p.tokens = &e.tokens;
+  p.ids = &e.ids;
+  p.limit = static_cast<size_t>(max_length - 2);
+  pieces(text, &p);
+  if (p.count > p.limit) p.drop_to(p.limit);
   e.tokens.push_back(settings_.sep_token);
-  e.ids.reserve(e.tokens.size());
-  for (const auto& t : e.tokens) {
-    const int32_t id = id_of(t);
-    e.ids.push_back(id >= 0 ? id : unk_id_);
-  }
+  e.ids.push_back(sep_id_);
   return e;
+}
+
+void WordPieceTokenizer::encode_ids(std::string_view text, std::vector<int32_t>* ids,
+                                    int64_t max_length) const {
+  if (max_length <= 0) max_length = settings_.model_max_length;
+  if (max_length < 2) max_length = 2;
+  ids->clear();
+  ids->push_back(cls_id_);
+  Pieces p;
+  p.ids = ids;
+  p.limit = static_cast<size_t>(max_length - 2);
+  pieces(text, &p);
+  if (p.count > p.limit) p.drop_to(p.limit);
+  ids->push_back(sep_id_);
 }
 
 }  // namespace fenlei::transformer

@@ -55,6 +55,20 @@ TEST(Attention, SoftmaxRowsEqualsItsReferenceBitForBit) {
   }
 }
 
+// Rows four at a time (interleaved) and the rows left over: each still its reference.
+TEST(Attention, SoftmaxRowBlocksEqualTheReferenceBitForBit) {
+  std::mt19937 rng(15);
+  for (int rows : {4, 5, 8, 11, 128})
+    for (int len : {1, 17, 64, 128}) {
+      const int ld = len + 1;
+      auto s = random_vec(static_cast<size_t>(rows) * ld, &rng, 6.0f);
+      auto ref = s;
+      softmax_rows(s.data(), rows, len, ld, 0.125f);
+      softmax_rows_ref(ref.data(), rows, len, ld, 0.125f);
+      EXPECT_TRUE(bit_equal(s.data(), ref.data(), s.size())) << rows << " x " << len;
+    }
+}
+
 TEST(Attention, SoftmaxRowsIsTheSoftmax) {
   std::mt19937 rng(6);
   const int len = 45;

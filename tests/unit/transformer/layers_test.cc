@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 namespace fenlei::transformer {
@@ -41,6 +42,23 @@ TEST(Layers, LayerNormMatchesReference) {
     layer_norm(x.data(), 3, dim, g.data(), b.data(), 1e-12f);
     layer_norm_ref(ref.data(), 3, dim, g.data(), b.data(), 1e-12f);
     expect_near(x, ref, 2e-5f);
+  }
+}
+
+// Rows normalised four at a time (interleaved) equal each row normalised alone, bit for bit.
+TEST(Layers, LayerNormRowBlocksEqualSingleRows) {
+  std::mt19937 rng(12);
+  for (int dim : {16, 128, 37}) {
+    for (int rows : {4, 7, 9}) {
+      auto x = random_vec(static_cast<size_t>(rows) * dim, &rng, 3.0f);
+      auto g = random_vec(dim, &rng), b = random_vec(dim, &rng);
+      auto one = x;
+      layer_norm(x.data(), rows, dim, g.data(), b.data(), 1e-12f);
+      for (int r = 0; r < rows; ++r)
+        layer_norm(one.data() + static_cast<long>(r) * dim, 1, dim, g.data(), b.data(), 1e-12f);
+      for (size_t i = 0; i < x.size(); ++i)
+        ASSERT_EQ(std::memcmp(&x[i], &one[i], sizeof(float)), 0) << dim << " " << rows << " " << i;
+    }
   }
 }
 
