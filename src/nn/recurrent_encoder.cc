@@ -194,11 +194,12 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
   float* out = grow(s.out, size_t(std::max(rows, 1)) * F);
   const float* h0 = s.h[0].data();
   const float* h1 = s.h[1].data();
-  for (int i = 0, q = 0; i < m; ++i) {
+  // Text i's rows into out from row q0 on.
+  auto assemble = [&](int i, int q0) {
     const int len = seg.length(i);
     const int32_t* tok = seg.tokens(i);
-    for (int p = 0; p < len; ++p, ++q) {
-      float* o = out + size_t(q) * F;
+    for (int p = 0; p < len; ++p) {
+      float* o = out + size_t(q0 + p) * F;
       if (!rcnn) {
         std::memcpy(o, h0 + size_t(L.row(i, p)) * H, sizeof(float) * size_t(H));
         std::memcpy(o + H, h1 + size_t(L.row(i, len - 1 - p)) * H, sizeof(float) * size_t(H));
@@ -214,9 +215,10 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
       else
         std::fill(o + H + d, o + H + d + H, 0.0f);
     }
-  }
+  };
   int32_t* argmax = grow(s.argmax, size_t(m) * fd);
   if (rcnn) {
+    for (int i = 0, q0 = 0; i < m; q0 += seg.length(i), ++i) assemble(i, q0);
     float* y = grow(s.proj, size_t(std::max(rows, 1)) * fd);
     if (rcnn_projection != nullptr) {
       if (rows > 0) rcnn_projection->project(rcnn_projection->context, out, rows, y);
@@ -227,15 +229,18 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, fd, F, 1.0f, out, F,
                     P[ri.proj_weight].data.data(), F, 1.0f, y, fd);
     }
-    tanh_row(y, y, rows * fd);  // fast_tanh, eight lanes at a time
+    tanh_row(y, y, rows * fd);  // fast_tanh, 16 or 8 lanes at a time
     for (int i = 0, q0 = 0; i < m; q0 += seg.length(i), ++i)
       max_pool(y + size_t(q0) * fd, seg.length(i), fd, feat + size_t(i) * fd,
                argmax + size_t(i) * fd);
     return;
   }
+  // Each text pooled right after its rows are assembled, while they are still in cache (a
+  // batch's rows, 1 KiB a token at H = 128, are far larger than the caches).
   float* tanh_out = grow(s.tanh_out, size_t(std::max(rows, 1)) * F);
   float* alpha = grow(s.alpha, size_t(std::max(rows, 1)));
   for (int i = 0, q0 = 0; i < m; q0 += seg.length(i), ++i) {
+    assemble(i, q0);
     const int len = seg.length(i);
     const float* o = out + size_t(q0) * F;
     float* f = feat + size_t(i) * fd;

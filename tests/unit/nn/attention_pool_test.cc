@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nn/fast_math.h"
+#include "nn/tanh_row.h"
 
 namespace fenlei::nn {
 namespace {
@@ -63,6 +64,36 @@ TEST(AttentionPool, ForwardIsTheSoftmaxWeightedMean) {
     EXPECT_NEAR(feat[size_t(j)], want, 1e-5) << j;
   }
   for (int p = 0; p < len; ++p) EXPECT_NEAR(alpha[size_t(p)], s[size_t(p)] / z, 1e-6) << p;
+}
+
+}  // namespace
+}  // namespace fenlei::nn
+
+namespace fenlei::nn {
+namespace {
+
+// tanh_row (attention's and rcnn's tanh): every width equals the scalar fast_tanh bit for bit,
+// including the tails and the clamped ends of exp's range.
+TEST(TanhRow, EveryWidthEqualsScalarBitExact) {
+  for (int n : {1, 7, 8, 15, 16, 17, 33, 256, 1000}) {
+    std::vector<float> x = random_values(size_t(n), uint32_t(n), 6.0f);
+    x[0] = 0.0f;
+    if (n > 3) {
+      x[1] = -0.0f;
+      x[2] = 50.0f;   // 2x beyond exp's clamp at 88
+      x[3] = -50.0f;
+    }
+    std::vector<float> ref(x.size()), got(x.size(), 7.0f);
+    tanh_row_scalar(x.data(), ref.data(), n);
+    for (int i = 0; i < n; ++i) ASSERT_EQ(ref[size_t(i)], fast_tanh(x[size_t(i)]));
+    tanh_row_avx512(x.data(), got.data(), n);
+    EXPECT_EQ(0, std::memcmp(ref.data(), got.data(), sizeof(float) * size_t(n))) << n;
+    std::fill(got.begin(), got.end(), 7.0f);
+    tanh_row(x.data(), got.data(), n);
+    EXPECT_EQ(0, std::memcmp(ref.data(), got.data(), sizeof(float) * size_t(n))) << n;
+    for (int i = 0; i < n; ++i)
+      EXPECT_NEAR(ref[size_t(i)], std::tanh(double(x[size_t(i)])), 3e-7) << x[size_t(i)];
+  }
 }
 
 }  // namespace
