@@ -23,18 +23,25 @@ int out_width(const ModelConfig& c) {
   return c.arch == Arch::kRcnn ? 2 * c.rnn_hidden + c.embed_dim : 2 * c.rnn_hidden;
 }
 
-// Max over the len rows of x:[len, dim] per column into feat, winners into argmax (-1, 0 if empty).
+// Max over the len rows of x:[len, dim] per column into feat, winners into argmax (-1, 0 if empty;
+// the first row holding the maximum). Row by row, so the reads are sequential (column by column
+// each read was a row apart: rcnn's pooling was 7% of its batches); per column the same
+// comparisons in the same order as a column-wise scan.
 void max_pool(const float* x, int len, int dim, float* feat, int32_t* argmax) {
-  for (int j = 0; j < dim; ++j) {
-    int best = -1;
-    float v = 0.0f;
-    for (int p = 0; p < len; ++p)
-      if (best < 0 || x[size_t(p) * dim + j] > v) {
-        best = p;
-        v = x[size_t(p) * dim + j];
+  if (len == 0) {
+    std::fill(feat, feat + dim, 0.0f);
+    std::fill(argmax, argmax + dim, -1);
+    return;
+  }
+  std::copy(x, x + dim, feat);
+  std::fill(argmax, argmax + dim, 0);
+  for (int p = 1; p < len; ++p) {
+    const float* row = x + size_t(p) * dim;
+    for (int j = 0; j < dim; ++j)
+      if (row[j] > feat[j]) {
+        feat[j] = row[j];
+        argmax[j] = p;
       }
-    feat[j] = v;
-    argmax[j] = best;
   }
 }
 
