@@ -225,11 +225,22 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
   };
   int32_t* argmax = grow(s.argmax, size_t(m) * fd);
   if (rcnn) {
-    for (int i = 0, q0 = 0; i < m; q0 += seg.length(i), ++i) assemble(i, q0);
     float* y = grow(s.proj, size_t(std::max(rows, 1)) * fd);
     if (rcnn_projection != nullptr) {
-      if (rows > 0) rcnn_projection->project(rcnn_projection->context, out, rows, y);
-    } else {
+      // Text by text while its rows are in cache: the projection computes each row on its own
+      // (int8: exact sums, a per-row scale), so the bits are those of one call over all rows.
+      for (int i = 0, q0 = 0; i < m; q0 += seg.length(i), ++i) {
+        assemble(i, q0);
+        const int len = seg.length(i);
+        float* yi = y + size_t(q0) * fd;
+        if (len > 0) rcnn_projection->project(rcnn_projection->context, out + size_t(q0) * F, len, yi);
+        tanh_row(yi, yi, len * fd);
+        max_pool(yi, len, fd, feat + size_t(i) * fd, argmax + size_t(i) * fd);
+      }
+      return;
+    }
+    for (int i = 0, q0 = 0; i < m; q0 += seg.length(i), ++i) assemble(i, q0);
+    {
       const float* b = P[ri.proj_bias].data.data();
       for (int q = 0; q < rows; ++q) std::memcpy(y + size_t(q) * fd, b, sizeof(float) * size_t(fd));
       if (rows > 0)
