@@ -202,12 +202,23 @@ void recurrent_features_forward(const Network& net, const Segment& seg, Recurren
   const float* h0 = s.h[0].data();
   const float* h1 = s.h[1].data();
   // Text i's rows into out from row q0 on.
+  constexpr int kAhead = 3;
   auto assemble = [&](int i, int q0) {
     const int len = seg.length(i);
     const int32_t* tok = seg.tokens(i);
     for (int p = 0; p < len; ++p) {
       float* o = out + size_t(q0 + p) * F;
       if (!rcnn) {
+        // The rows are scattered through the packed outputs (written steps ago, out of cache):
+        // start loading those of a few tokens ahead.
+        if (p + kAhead < len) {
+          const float* a = h0 + size_t(L.row(i, p + kAhead)) * H;
+          const float* b = h1 + size_t(L.row(i, len - 1 - p - kAhead)) * H;
+          for (int k = 0; k < H; k += 16) {
+            __builtin_prefetch(a + k);
+            __builtin_prefetch(b + k);
+          }
+        }
         std::memcpy(o, h0 + size_t(L.row(i, p)) * H, sizeof(float) * size_t(H));
         std::memcpy(o + H, h1 + size_t(L.row(i, len - 1 - p)) * H, sizeof(float) * size_t(H));
         continue;
