@@ -3,26 +3,65 @@
 #include <algorithm>
 #include <cmath>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "nn/fast_math.h"
 #include "nn/tanh_row.h"
 
 namespace fenlei::nn {
 
+void attention_scores_ref(const float* t, int len, int dim, const float* w, float* s) {
+  for (int p = 0; p < len; ++p) {
+    const float* tp = t + size_t(p) * dim;
+    float v = 0.0f;
+    for (int j = 0; j < dim; ++j) v += w[j] * tp[j];
+    s[p] = v;
+  }
+}
+
+#if defined(__x86_64__)
+// Eight tokens at a time, one per lane: lane l sums w[j] * t[p + l][j] for j = 0, 1, ... in the
+// scalar loop's order (a product rounded, then added; AVX2 without FMA, so nothing is fused), so
+// each score is the reference's bit for bit. The scalar loop's sum is one dependency chain of
+// dim additions (~4 cycles each); the lanes run eight such chains side by side.
+__attribute__((target("avx2"))) void attention_scores_avx2(const float* t, int len, int dim,
+                                                           const float* w, float* s) {
+  const __m256i rows = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                          _mm256_set1_epi32(dim));
+  int p = 0;
+  for (; p + 8 <= len; p += 8) {
+    const float* tp = t + size_t(p) * dim;
+    __m256 acc = _mm256_setzero_ps();
+    for (int j = 0; j < dim; ++j)
+      acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(w[j]),
+                                             _mm256_i32gather_ps(tp + j, rows, 4)));
+    _mm256_storeu_ps(s + p, acc);
+  }
+  attention_scores_ref(t + size_t(p) * dim, len - p, dim, w, s + p);
+}
+#else
+void attention_scores_avx2(const float* t, int len, int dim, const float* w, float* s) {
+  attention_scores_ref(t, len, dim, w, s);
+}
+#endif
+
 void attention_pool_forward(const float* o, int len, int dim, const float* w, float* t,
                             float* alpha, float* feat) {
   std::fill(feat, feat + dim, 0.0f);
   if (len == 0) return;
+  // The tanh of every row first (eight lanes at a time), then the scores w . t_p.
+  tanh_row(o, t, len * dim);
+#if defined(__x86_64__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2)
+    attention_scores_avx2(t, len, dim, w, alpha);
+  else
+#endif
+    attention_scores_ref(t, len, dim, w, alpha);
   float mx = -INFINITY;
-  for (int p = 0; p < len; ++p) {
-    // The tanh loop apart from the dot product, so it vectorises (the dot product's sum, in
-    // order, would not without reassociation); the same values either way.
-    float* tp = t + size_t(p) * dim;
-    tanh_row(o + size_t(p) * dim, tp, dim);
-    float s = 0.0f;
-    for (int j = 0; j < dim; ++j) s += w[j] * tp[j];
-    alpha[p] = s;
-    mx = std::max(mx, s);
-  }
+  for (int p = 0; p < len; ++p) mx = std::max(mx, alpha[p]);
   double z = 0.0;
   for (int p = 0; p < len; ++p) {
     alpha[p] = std::exp(alpha[p] - mx);

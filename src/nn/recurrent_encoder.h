@@ -41,7 +41,9 @@ struct HiddenRecurrence {
 
 // rcnn: what computes the token rows' projection y = x W^T + b (before the tanh) for
 // x:[rows, 2H + embed_dim] into y:[rows, rcnn_dim], in place of the network's float rcnn/weight
-// (the int8 engine's integer GEMM, quant/int8_recurrent.h). Null: the float sgemm.
+// (the int8 engine's integer GEMM, quant/int8_recurrent.h). Null: the float sgemm. It must
+// compute each row on its own (the same values for a row whatever the others): it is called
+// once per text, on that text's rows while they are in cache.
 struct RcnnProjection {
   const void* context;
   void (*project)(const void* context, const float* x, int rows, float* y);

@@ -11,10 +11,10 @@
 // One text and a batch run the same code: per step the running texts' h rows are quantised,
 // multiplied (a matrix-vector kernel for < 8 rows, the GEMM otherwise; both exact) and each
 // text's gates updated from its own int32 row, so a text's outputs are bit-identical alone and in
-// any batch. The gate arithmetic is the float cells' sigmoid / tanh (nn/fast_math.h) rearranged to
-// two divisions per unit (int8_recurrence.cc; the float engine's cells have five for an LSTM),
-// within ~1e-6 of the float formulas, eight lanes at a time where the CPU has AVX2, lane for lane
-// the scalar reference.
+// any batch. The gate arithmetic is sigmoid / tanh from a fused-multiply-add exponential
+// rearranged to two divisions per unit (int8_gate_rows.cc; the float engine's cells have five
+// for an LSTM), within ~1e-6 of the textbook cells, 16 lanes at a time where the CPU has
+// AVX-512, 8 where it has AVX2 and FMA, lane for lane the scalar reference.
 #pragma once
 
 #include <cstdint>
@@ -41,15 +41,40 @@ void quantize_hidden_u8(const float* h, int m, int k, int kp, uint8_t* q);
 //         (c_prev null: 0), h = o tanh(c).
 //   GRU:  hh = b_hh + float(acc) * out_scale / 127; r, z from in + hh, n = tanh(in_n + r hh_n),
 //         h = (1 - z) n + z h_prev (h_prev null: 0).
-// The scalar reference and the AVX2 version (equal bit for bit); *_row picks the best.
+// The arithmetic (quant/int8_gate_rows.cc): the hidden-side part as one fused multiply-add,
+// sigmoid and tanh from exp_fma, rearranged to two divisions per unit; within 1e-6 of the
+// textbook cells. The scalar reference, an AVX2 + FMA version (8 units at a time) and an
+// AVX-512 one (16) run the same fused operations in the same order, so all three are equal bit
+// for bit; best_*_row picks the widest this CPU runs.
 void lstm_int8_row_ref(const float* in, const int32_t* acc, const float* out_scale, int H,
                        const float* c_prev, float* c, float* h);
 void lstm_int8_row_avx2(const float* in, const int32_t* acc, const float* out_scale, int H,
                         const float* c_prev, float* c, float* h);
+void lstm_int8_row_avx512(const float* in, const int32_t* acc, const float* out_scale, int H,
+                          const float* c_prev, float* c, float* h);
 void gru_int8_row_ref(const float* in, const int32_t* acc, const float* out_scale,
                       const float* b_hh, int H, const float* h_prev, float* h);
 void gru_int8_row_avx2(const float* in, const int32_t* acc, const float* out_scale,
                        const float* b_hh, int H, const float* h_prev, float* h);
+void gru_int8_row_avx512(const float* in, const int32_t* acc, const float* out_scale,
+                         const float* b_hh, int H, const float* h_prev, float* h);
+using LstmInt8RowFn = void (*)(const float*, const int32_t*, const float*, int, const float*,
+                               float*, float*);
+using GruInt8RowFn = void (*)(const float*, const int32_t*, const float*, const float*, int,
+                              const float*, float*);
+bool gate_rows_have_avx2();    // AVX2 and FMA
+bool gate_rows_have_avx512();  // AVX-512F
+LstmInt8RowFn best_lstm_int8_row();
+GruInt8RowFn best_gru_int8_row();
+
+// e^x for x in [-87, 88] as the gate rows compute it: Cody-Waite reduction and Cephes'
+// degree-6 polynomial (as nn/fast_math.h's fast_exp), each step one fused multiply-add;
+// relative error below 2.5e-7. The rows of n values: scalar, AVX2 + FMA, AVX-512 (equal bit for
+// bit; for the tests).
+float exp_fma(float x);
+void exp_fma_row_ref(const float* x, float* y, int n);
+void exp_fma_row_avx2(const float* x, float* y, int n);
+void exp_fma_row_avx512(const float* x, float* y, int n);
 
 struct Int8RecurrenceScratch {
   std::vector<uint8_t> q;     // [running texts, kp] the quantised h_{t-1} rows

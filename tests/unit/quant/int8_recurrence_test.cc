@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "nn/conv1d.h"
@@ -99,13 +100,13 @@ TEST(Int8Recurrence, GemvEqualsGemmReferenceBitExact) {
   }
 }
 
-// The gate updates: the AVX2 rows equal the scalar rows bit for bit, at step 0 (no sums, no
+// The gate updates: the AVX2 + FMA and AVX-512 rows equal the scalar rows bit for bit, at step 0 (no sums, no
 // previous state) and later, for hidden sizes with and without a scalar tail.
 TEST(Int8Recurrence, GateRowsEqualReferenceBitExact) {
   std::mt19937 rng(9);
   std::uniform_real_distribution<float> u(-3.0f, 3.0f);
   std::uniform_int_distribution<int> sums(-400000, 400000);
-  for (int H : {1, 7, 8, 9, 24, 128, 130}) {
+  for (int H : {1, 7, 8, 9, 15, 16, 17, 24, 40, 128, 130}) {
     std::vector<float> in(size_t(4 * H)), scale(size_t(4 * H)), b_hh(size_t(3 * H)),
         prev(static_cast<size_t>(H));
     std::vector<int32_t> acc(size_t(4 * H));
@@ -119,14 +120,31 @@ TEST(Int8Recurrence, GateRowsEqualReferenceBitExact) {
       const float* p = first ? nullptr : prev.data();
       std::vector<float> c_ref(static_cast<size_t>(H)), h_ref(static_cast<size_t>(H)), c_got(static_cast<size_t>(H)), h_got(static_cast<size_t>(H));
       lstm_int8_row_ref(in.data(), a, scale.data(), H, p, c_ref.data(), h_ref.data());
-      lstm_int8_row_avx2(in.data(), a, scale.data(), H, p, c_got.data(), h_got.data());
-      EXPECT_EQ(0, std::memcmp(c_ref.data(), c_got.data(), sizeof(float) * size_t(H))) << H;
-      EXPECT_EQ(0, std::memcmp(h_ref.data(), h_got.data(), sizeof(float) * size_t(H))) << H;
       for (float v : h_ref) EXPECT_LE(std::abs(v), 1.0f);
+      const std::pair<LstmInt8RowFn, bool> lstm_rows[] = {
+          {&lstm_int8_row_avx2, gate_rows_have_avx2()},
+          {&lstm_int8_row_avx512, gate_rows_have_avx512()},
+          {best_lstm_int8_row(), true}};
+      for (const auto& [row, runs] : lstm_rows) {
+        if (!runs) continue;
+        std::fill(c_got.begin(), c_got.end(), -2.0f);
+        std::fill(h_got.begin(), h_got.end(), -2.0f);
+        row(in.data(), a, scale.data(), H, p, c_got.data(), h_got.data());
+        EXPECT_EQ(0, std::memcmp(c_ref.data(), c_got.data(), sizeof(float) * size_t(H))) << H;
+        EXPECT_EQ(0, std::memcmp(h_ref.data(), h_got.data(), sizeof(float) * size_t(H))) << H;
+      }
       gru_int8_row_ref(in.data(), a, scale.data(), b_hh.data(), H, p, h_ref.data());
-      gru_int8_row_avx2(in.data(), a, scale.data(), b_hh.data(), H, p, h_got.data());
-      EXPECT_EQ(0, std::memcmp(h_ref.data(), h_got.data(), sizeof(float) * size_t(H))) << H;
       for (float v : h_ref) EXPECT_LE(std::abs(v), 1.0f);
+      const std::pair<GruInt8RowFn, bool> gru_rows[] = {
+          {&gru_int8_row_avx2, gate_rows_have_avx2()},
+          {&gru_int8_row_avx512, gate_rows_have_avx512()},
+          {best_gru_int8_row(), true}};
+      for (const auto& [row, runs] : gru_rows) {
+        if (!runs) continue;
+        std::fill(h_got.begin(), h_got.end(), -2.0f);
+        row(in.data(), a, scale.data(), b_hh.data(), H, p, h_got.data());
+        EXPECT_EQ(0, std::memcmp(h_ref.data(), h_got.data(), sizeof(float) * size_t(H))) << H;
+      }
     }
   }
 }
@@ -168,6 +186,81 @@ TEST(Int8Recurrence, GateRowsMatchTextbookCells) {
     const double n = std::tanh(in[size_t(2 * H + j)] + r * hh[2]);
     EXPECT_NEAR(h[size_t(j)], (1.0 - z) * n + z * prev[size_t(j)], 2e-6) << j;
   }
+}
+
+// exp_fma (the gate rows' exponential): its SIMD rows equal the scalar reference bit for bit,
+// and it stays within 2.5e-7 relative of exp over the range the rows use (and beyond).
+TEST(Int8Recurrence, ExpFmaRowsEqualReferenceBitExact) {
+  std::mt19937 rng(21);
+  std::uniform_real_distribution<float> u(-87.0f, 88.0f);
+  for (int n : {1, 7, 8, 15, 16, 17, 31, 33, 100, 1000}) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (auto& v : x) v = u(rng);
+    x[0] = 0.0f;
+    if (n > 1) x[1] = -0.0f;
+    if (n > 4) {
+      x[2] = 20.0f;
+      x[3] = -20.0f;
+      x[4] = 0.5f * 0.693147181f;  // a tie region of the reduction
+    }
+    std::vector<float> ref(x.size()), got(x.size(), -1.0f);
+    exp_fma_row_ref(x.data(), ref.data(), n);
+    for (int i = 0; i < n; ++i) EXPECT_EQ(ref[size_t(i)], exp_fma(x[size_t(i)]));
+    if (gate_rows_have_avx2()) {
+      exp_fma_row_avx2(x.data(), got.data(), n);
+      EXPECT_EQ(0, std::memcmp(ref.data(), got.data(), sizeof(float) * size_t(n))) << "avx2 " << n;
+    }
+    if (gate_rows_have_avx512()) {
+      std::fill(got.begin(), got.end(), -1.0f);
+      exp_fma_row_avx512(x.data(), got.data(), n);
+      EXPECT_EQ(0, std::memcmp(ref.data(), got.data(), sizeof(float) * size_t(n))) << "avx512 " << n;
+    }
+  }
+}
+
+TEST(Int8Recurrence, ExpFmaMatchesStdExp) {
+  double worst = 0.0;
+  for (int i = 0; i <= 400000; ++i) {
+    const float x = -87.0f + 175.0f * float(i) / 400000.0f;
+    const double want = std::exp(double(x));
+    worst = std::max(worst, std::abs(double(exp_fma(x)) - want) / want);
+  }
+  EXPECT_LT(worst, 2.5e-7);
+  EXPECT_EQ(exp_fma(0.0f), 1.0f);
+}
+
+// The gate rows' sigmoid and tanh (exp_fma, rearranged): against the double-precision
+// functions at step 0, where h = sigmoid(o) tanh(sigmoid(i) tanh(g)) (LSTM) and
+// h = (1 - z) tanh(x_n + r b_n) (GRU), over a dense grid including the clamped tails.
+TEST(Int8Recurrence, GateRowsActivationsMatchStd) {
+  const int H = 16;
+  auto sig = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+  std::vector<float> in(size_t(4 * H)), scale(size_t(4 * H), 0.01f), b_hh(size_t(3 * H), 0.0f);
+  std::vector<float> c(static_cast<size_t>(H)), h(static_cast<size_t>(H));
+  double worst_lstm = 0.0, worst_gru = 0.0;
+  for (int k = 0; k < 3000; ++k) {
+    for (int j = 0; j < H; ++j) {
+      const float x = -25.0f + 50.0f * float(k * H + j) / float(3000 * H);
+      for (int g = 0; g < 4; ++g) in[size_t(g * H + j)] = g == 2 ? x : -x * 0.37f + 0.5f;
+    }
+    const LstmInt8RowFn lstm = best_lstm_int8_row();
+    lstm(in.data(), nullptr, scale.data(), H, nullptr, c.data(), h.data());
+    for (int j = 0; j < H; ++j) {
+      const double cv = sig(in[size_t(j)]) * std::tanh(double(in[size_t(2 * H + j)]));
+      worst_lstm = std::max(worst_lstm, std::abs(c[size_t(j)] - cv));
+      worst_lstm = std::max(worst_lstm,
+                            std::abs(h[size_t(j)] - sig(in[size_t(3 * H + j)]) * std::tanh(cv)));
+    }
+    const GruInt8RowFn gru = best_gru_int8_row();
+    gru(in.data(), nullptr, scale.data(), b_hh.data(), H, nullptr, h.data());
+    for (int j = 0; j < H; ++j) {
+      const double z = sig(in[size_t(H + j)]);
+      const double n = std::tanh(double(in[size_t(2 * H + j)]));
+      worst_gru = std::max(worst_gru, std::abs(h[size_t(j)] - (1.0 - z) * n));
+    }
+  }
+  EXPECT_LT(worst_lstm, 1e-6);
+  EXPECT_LT(worst_gru, 1e-6);
 }
 
 // A ragged batch through a whole direction equals a plain scalar run of the same steps (the
