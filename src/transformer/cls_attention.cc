@@ -61,40 +61,21 @@ void packed_row(const ClsQkv& w, const float* x, int pb, int pe, float* row,
     best_packed_f32()(c);
     return;
   }
+  PackedRun run;
+  run.panel_begin = pb;
+  run.panel_end = pe;
   if (w.bf16) {
     const Bf16Linear& l = *w.bf16;
     s->xb.assign(l.packed.kp, 0);  // 0 past k
     quant::floats_to_bf16(x, l.in, s->xb.data());
-    PackedBf16Call c;
-    c.x = s->xb.data();
-    c.rows = 1;
-    c.ldx = l.packed.kp;
-    c.w = &l.packed;
-    c.bias = w.bias;
-    c.y = row;
-    c.ldy = l.out;
-    c.panel_begin = pb;
-    c.panel_end = pe;
-    best_packed_bf16()(c);
+    linear_bf16_rounded(s->xb.data(), 1, l, w.bias, row, run);
     return;
   }
   const Int8Linear& l = *w.int8;
   s->int8.qx.resize(l.packed.kp);
   s->int8.row_scale.resize(1);
   quant::quantize_rows_u8(x, 1, l.in, l.packed.kp, s->int8.qx.data(), s->int8.row_scale.data());
-  PackedInt8Call c;
-  c.x = s->int8.qx.data();
-  c.rows = 1;
-  c.ldx = l.packed.kp;
-  c.x_scale = s->int8.row_scale.data();
-  c.w = &l.packed;
-  c.w_scale = l.scale.data();
-  c.bias = l.bias.data();
-  c.y = row;
-  c.ldy = l.out;
-  c.panel_begin = pb;
-  c.panel_end = pe;
-  (w.int8_kernel ? w.int8_kernel : best_packed_int8())(c);
+  linear_int8_quantised(s->int8.qx.data(), s->int8.row_scale.data(), 1, l, row, w.int8_kernel, run);
 }
 
 // The terms of xbar: bf16 keeps 8 significant bits a term and int8 about a factor 254 of the
@@ -115,6 +96,9 @@ void packed_row_unrounded(const ClsQkv& w, const float* xbar, int pb, int pe, fl
   const int out = w.bf16 ? w.bf16->out : w.int8->out;
   const int kp = w.bf16 ? w.bf16->packed.kp : w.int8->packed.kp;
   const float* bias = w.bf16 ? w.bias : w.int8->bias.data();
+  PackedRun run;
+  run.panel_begin = pb;
+  run.panel_end = pe;
   s->residual.assign(xbar, xbar + in);
   std::vector<float>& y = s->terms;  // kTerms x out
   y.resize(static_cast<size_t>(kTerms) * out + kPanelWidth);
@@ -125,17 +109,7 @@ void packed_row_unrounded(const ClsQkv& w, const float* xbar, int pb, int pe, fl
       quant::floats_to_bf16(s->residual.data(), in, term);
       for (int i = 0; i < in; ++i) s->residual[i] -= quant::bf16_to_float(term[i]);
     }
-    PackedBf16Call c;
-    c.x = s->xb.data();
-    c.rows = kTerms;
-    c.ldx = kp;
-    c.w = &w.bf16->packed;
-    c.bias = bias;
-    c.y = y.data();
-    c.ldy = out;
-    c.panel_begin = pb;
-    c.panel_end = pe;
-    best_packed_bf16()(c);
+    linear_bf16_rounded(s->xb.data(), kTerms, *w.bf16, bias, y.data(), run);
   } else {
     s->int8.qx.resize(static_cast<size_t>(kTerms) * kp);
     s->int8.row_scale.resize(kTerms);
@@ -146,19 +120,8 @@ void packed_row_unrounded(const ClsQkv& w, const float* xbar, int pb, int pe, fl
       for (int i = 0; i < in; ++i)
         s->residual[i] -= static_cast<float>(int{term[i]} - quant::kActivationZero) * scale;
     }
-    PackedInt8Call c;
-    c.x = s->int8.qx.data();
-    c.rows = kTerms;
-    c.ldx = kp;
-    c.x_scale = s->int8.row_scale.data();
-    c.w = &w.int8->packed;
-    c.w_scale = w.int8->scale.data();
-    c.bias = bias;
-    c.y = y.data();
-    c.ldy = out;
-    c.panel_begin = pb;
-    c.panel_end = pe;
-    (w.int8_kernel ? w.int8_kernel : best_packed_int8())(c);
+    linear_int8_quantised(s->int8.qx.data(), s->int8.row_scale.data(), kTerms, *w.int8, y.data(),
+                          w.int8_kernel, run);
   }
   const int o_end = std::min(out, pe * kPanelWidth);
   for (int o = pb * kPanelWidth; o < o_end; ++o) {

@@ -34,6 +34,16 @@ struct IntraOp {
   int64_t min_macs = kMinParallelMacs;
 };
 
+// How a packed layer runs on rows already in its kernel's form (int8_linear.h's
+// linear_int8_quantised, bf16_linear.h's linear_bf16_rounded): the epilogue, the output panels
+// [panel_begin, panel_end) (panel_end < 0: to the last, as PackedCall), and the threads the
+// panels split over.
+struct PackedRun {
+  PackedEpilogue epilogue = PackedEpilogue::kStore;
+  int panel_begin = 0, panel_end = -1;
+  IntraOp threads;
+};
+
 // How many tasks to split `macs` multiply-adds over `units` independent units (panels, heads):
 // 1 without a pool, with one thread, or below min_macs (tests pass 0 to split tiny layers).
 int intra_op_tasks(const ThreadPool* pool, int64_t macs, int units,
