@@ -44,9 +44,10 @@ float stored_at(const ClsQkv& w, int o, int i) {
 float out_scale(const ClsQkv& w, int o) { return w.int8 ? w.int8->scale[o] : 1.0f; }
 
 // y[o] for outputs o in panels [pb, pe) of the packed layer, for the one row x (hidden floats):
-// the layer's own kernel, bias included (row: the layer's out floats, rounded up to 32).
+// the layer's own kernel, bias included (row: the layer's out floats, rounded up to 32), its
+// panels split over `threads` when large enough.
 void packed_row(const ClsQkv& w, const float* x, int pb, int pe, float* row,
-                ClsAttentionScratch* s) {
+                ClsAttentionScratch* s, IntraOp threads = {}) {
   if (w.f32) {
     PackedCall c;
     c.x = x;
@@ -58,12 +59,13 @@ void packed_row(const ClsQkv& w, const float* x, int pb, int pe, float* row,
     c.ldy = w.f32->n;
     c.panel_begin = pb;
     c.panel_end = pe;
-    best_packed_f32()(c);
+    packed_parallel(best_packed_f32(), c, threads.pool, threads.min_macs);
     return;
   }
   PackedRun run;
   run.panel_begin = pb;
   run.panel_end = pe;
+  run.threads = threads;
   if (w.bf16) {
     const Bf16Linear& l = *w.bf16;
     s->xb.assign(l.packed.kp, 0);  // 0 past k
@@ -526,8 +528,9 @@ const float* cls_rows_as_seen(const ClsQkv& w, const float* x, int len, int hidd
   return s->seen.data();
 }
 
-void cls_query(const ClsQkv& w, const float* x0, int hidden, float* q, ClsAttentionScratch* s) {
-  packed_row(w, x0, 0, panels_of(hidden), q, s);
+void cls_query(const ClsQkv& w, const float* x0, int hidden, float* q, ClsAttentionScratch* s,
+               IntraOp threads) {
+  packed_row(w, x0, 0, panels_of(hidden), q, s, threads);
 }
 
 void cls_attention_heads(const ClsQkv& w, const float* x, int len, const float* q, int hidden,

@@ -19,6 +19,13 @@ namespace fenlei::transformer {
 // About 0.1 ms of one core's work: waking a pool costs some tens of microseconds.
 inline constexpr int64_t kMinParallelMacs = int64_t{1} << 21;
 
+// Below this many rows a packed call is bound by streaming its weights, not by its FMAs (one
+// row: 2 FMAs per 128 bytes of panel; the last layer's [CLS] row ran at ~17 GB/s, ~1/10 of the
+// 12-row tiles' multiply-add rate), so packed_parallel counts its work as this many rows': the
+// last layer's 768 x 768 calls (the [CLS] query, the attention output; 2.4 MB each) split over
+// the threads instead of one thread streaming them while the others wait.
+inline constexpr int kMemoryBoundRows = 8;
+
 // How long an intra-op pool's threads poll for the next layer before they sleep
 // (ThreadPool's spin_microseconds). One text's forward pass is dozens of parallel-fors (every
 // dense layer, every attention) a few to a few hundred microseconds apart; a wake-up through the
@@ -49,7 +56,8 @@ struct PackedRun {
 int intra_op_tasks(const ThreadPool* pool, int64_t macs, int units,
                    int64_t min_macs = kMinParallelMacs);
 
-// fn(c), its panels split over `pool` when large enough (pool may be nullptr).
+// fn(c), its panels split over `pool` when large enough (pool may be nullptr): when
+// max(rows, kMemoryBoundRows) x n x k reaches min_macs.
 void packed_parallel(PackedF32Fn fn, const PackedCall& c, ThreadPool* pool,
                      int64_t min_macs = kMinParallelMacs);
 void packed_parallel(PackedBf16Fn fn, const PackedBf16Call& c, ThreadPool* pool,
