@@ -39,16 +39,26 @@ void linear_bf16(const float* x, int rows, const Bf16Linear& l, const float* bia
       (*xb)[static_cast<size_t>(r) * kp + l.in] = 0;
     }
   }
+  PackedRun run;
+  run.epilogue = epilogue;
+  run.threads = threads;
+  linear_bf16_rounded(xb->data(), rows, l, bias, y, run);
+}
+
+void linear_bf16_rounded(const uint16_t* xb, int rows, const Bf16Linear& l, const float* bias,
+                         float* y, const PackedRun& run) {
   PackedBf16Call c;
-  c.x = xb->data();
+  c.x = xb;
   c.rows = rows;
-  c.ldx = kp;
+  c.ldx = l.packed.kp;
   c.w = &l.packed;
   c.bias = bias;
   c.y = y;
   c.ldy = l.out;
-  c.epilogue = epilogue;
-  packed_parallel(best_packed_bf16(), c, threads.pool, threads.min_macs);
+  c.epilogue = run.epilogue;
+  c.panel_begin = run.panel_begin;
+  c.panel_end = run.panel_end;
+  packed_parallel(best_packed_bf16(), c, run.threads.pool, run.threads.min_macs);
 }
 
 void linear_bf16(const float* x, int rows, const Bf16Linear& l, const float* bias, float* y,

@@ -33,4 +33,11 @@ void linear_bf16(const float* x, int rows, const Bf16Linear& l, const float* bia
 void linear_bf16(const float* x, int rows, const Bf16Linear& l, const float* bias, float* y,
                  PackedEpilogue epilogue, std::vector<uint16_t>* xb, IntraOp threads = {});
 
+// The same for rows already rounded to bf16: xb rows x l.packed.kp (row stride kp, 0 past
+// l.in); y rows x l.out (row stride l.out), only the outputs of run.panel_begin .. panel_end
+// written. Every caller that rounds its rows its own way (cls_attention's [CLS] row and the
+// terms of xbar) goes through this one call.
+void linear_bf16_rounded(const uint16_t* xb, int rows, const Bf16Linear& l, const float* bias,
+                         float* y, const PackedRun& run = {});
+
 }  // namespace fenlei::transformer

@@ -44,9 +44,10 @@ float stored_at(const ClsQkv& w, int o, int i) {
 float out_scale(const ClsQkv& w, int o) { return w.int8 ? w.int8->scale[o] : 1.0f; }
 
 // y[o] for outputs o in panels [pb, pe) of the packed layer, for the one row x (hidden floats):
-// the layer's own kernel, bias included (row: the layer's out floats, rounded up to 32).
+// the layer's own kernel, bias included (row: the layer's out floats, rounded up to 32), its
+// panels split over `threads` when large enough.
 void packed_row(const ClsQkv& w, const float* x, int pb, int pe, float* row,
-                ClsAttentionScratch* s) {
+                ClsAttentionScratch* s, IntraOp threads = {}) {
   if (w.f32) {
     PackedCall c;
     c.x = x;
@@ -58,43 +59,25 @@ void packed_row(const ClsQkv& w, const float* x, int pb, int pe, float* row,
     c.ldy = w.f32->n;
     c.panel_begin = pb;
     c.panel_end = pe;
-    best_packed_f32()(c);
+    packed_parallel(best_packed_f32(), c, threads.pool, threads.min_macs);
     return;
   }
+  PackedRun run;
+  run.panel_begin = pb;
+  run.panel_end = pe;
+  run.threads = threads;
   if (w.bf16) {
     const Bf16Linear& l = *w.bf16;
     s->xb.assign(l.packed.kp, 0);  // 0 past k
     quant::floats_to_bf16(x, l.in, s->xb.data());
-    PackedBf16Call c;
-    c.x = s->xb.data();
-    c.rows = 1;
-    c.ldx = l.packed.kp;
-    c.w = &l.packed;
-    c.bias = w.bias;
-    c.y = row;
-    c.ldy = l.out;
-    c.panel_begin = pb;
-    c.panel_end = pe;
-    best_packed_bf16()(c);
+    linear_bf16_rounded(s->xb.data(), 1, l, w.bias, row, run);
     return;
   }
   const Int8Linear& l = *w.int8;
   s->int8.qx.resize(l.packed.kp);
   s->int8.row_scale.resize(1);
   quant::quantize_rows_u8(x, 1, l.in, l.packed.kp, s->int8.qx.data(), s->int8.row_scale.data());
-  PackedInt8Call c;
-  c.x = s->int8.qx.data();
-  c.rows = 1;
-  c.ldx = l.packed.kp;
-  c.x_scale = s->int8.row_scale.data();
-  c.w = &l.packed;
-  c.w_scale = l.scale.data();
-  c.bias = l.bias.data();
-  c.y = row;
-  c.ldy = l.out;
-  c.panel_begin = pb;
-  c.panel_end = pe;
-  (w.int8_kernel ? w.int8_kernel : best_packed_int8())(c);
+  linear_int8_quantised(s->int8.qx.data(), s->int8.row_scale.data(), 1, l, row, w.int8_kernel, run);
 }
 
 // The terms of xbar: bf16 keeps 8 significant bits a term and int8 about a factor 254 of the
@@ -115,6 +98,9 @@ void packed_row_unrounded(const ClsQkv& w, const float* xbar, int pb, int pe, fl
   const int out = w.bf16 ? w.bf16->out : w.int8->out;
   const int kp = w.bf16 ? w.bf16->packed.kp : w.int8->packed.kp;
   const float* bias = w.bf16 ? w.bias : w.int8->bias.data();
+  PackedRun run;
+  run.panel_begin = pb;
+  run.panel_end = pe;
   s->residual.assign(xbar, xbar + in);
   std::vector<float>& y = s->terms;  // kTerms x out
   y.resize(static_cast<size_t>(kTerms) * out + kPanelWidth);
@@ -125,17 +111,7 @@ void packed_row_unrounded(const ClsQkv& w, const float* xbar, int pb, int pe, fl
       quant::floats_to_bf16(s->residual.data(), in, term);
       for (int i = 0; i < in; ++i) s->residual[i] -= quant::bf16_to_float(term[i]);
     }
-    PackedBf16Call c;
-    c.x = s->xb.data();
-    c.rows = kTerms;
-    c.ldx = kp;
-    c.w = &w.bf16->packed;
-    c.bias = bias;
-    c.y = y.data();
-    c.ldy = out;
-    c.panel_begin = pb;
-    c.panel_end = pe;
-    best_packed_bf16()(c);
+    linear_bf16_rounded(s->xb.data(), kTerms, *w.bf16, bias, y.data(), run);
   } else {
     s->int8.qx.resize(static_cast<size_t>(kTerms) * kp);
     s->int8.row_scale.resize(kTerms);
@@ -146,19 +122,8 @@ void packed_row_unrounded(const ClsQkv& w, const float* xbar, int pb, int pe, fl
       for (int i = 0; i < in; ++i)
         s->residual[i] -= static_cast<float>(int{term[i]} - quant::kActivationZero) * scale;
     }
-    PackedInt8Call c;
-    c.x = s->int8.qx.data();
-    c.rows = kTerms;
-    c.ldx = kp;
-    c.x_scale = s->int8.row_scale.data();
-    c.w = &w.int8->packed;
-    c.w_scale = w.int8->scale.data();
-    c.bias = bias;
-    c.y = y.data();
-    c.ldy = out;
-    c.panel_begin = pb;
-    c.panel_end = pe;
-    (w.int8_kernel ? w.int8_kernel : best_packed_int8())(c);
+    linear_int8_quantised(s->int8.qx.data(), s->int8.row_scale.data(), kTerms, *w.int8, y.data(),
+                          w.int8_kernel, run);
   }
   const int o_end = std::min(out, pe * kPanelWidth);
   for (int o = pb * kPanelWidth; o < o_end; ++o) {
@@ -563,8 +528,9 @@ const float* cls_rows_as_seen(const ClsQkv& w, const float* x, int len, int hidd
   return s->seen.data();
 }
 
-void cls_query(const ClsQkv& w, const float* x0, int hidden, float* q, ClsAttentionScratch* s) {
-  packed_row(w, x0, 0, panels_of(hidden), q, s);
+void cls_query(const ClsQkv& w, const float* x0, int hidden, float* q, ClsAttentionScratch* s,
+               IntraOp threads) {
+  packed_row(w, x0, 0, panels_of(hidden), q, s, threads);
 }
 
 void cls_attention_heads(const ClsQkv& w, const float* x, int len, const float* q, int hidden,

@@ -30,6 +30,7 @@
 #include "transformer/bf16_linear.h"
 #include "transformer/int8_linear.h"
 #include "transformer/packed_dense.h"
+#include "transformer/packed_parallel.h"
 
 namespace fenlei::transformer {
 
@@ -63,7 +64,9 @@ const float* cls_rows_as_seen(const ClsQkv& w, const float* x, int len, int hidd
 
 // The [CLS] query: q[0 .. hidden) = x0 W_q^T + b_q for the one row x0 (hidden floats). q needs
 // room for hidden rounded up to 32 (the panel holding the last query outputs is computed whole).
-void cls_query(const ClsQkv& w, const float* x0, int hidden, float* q, ClsAttentionScratch* s);
+// Its panels split over `threads` when large enough (packed_parallel.h; the same bits).
+void cls_query(const ClsQkv& w, const float* x0, int hidden, float* q, ClsAttentionScratch* s,
+               IntraOp threads = {});
 
 // ctx[h * d .. (h + 1) * d) for heads h in [h_begin, h_end): the attention output of row 0 with
 // query q (hidden floats) over the len rows of x (len x hidden, row stride hidden).

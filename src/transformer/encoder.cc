@@ -157,7 +157,7 @@ void cls_attention(const ClsQkv& w, const float* x, int len, int hidden, int hea
   const int tasks = intra_op_tasks(s->pool, macs, heads, s->min_parallel_macs);
   if (static_cast<int>(s->cls.size()) < tasks) s->cls.resize(tasks);
   s->cls_q.resize(static_cast<size_t>(hidden + kPanelWidth));
-  cls_query(w, x, hidden, s->cls_q.data(), &s->cls[0]);
+  cls_query(w, x, hidden, s->cls_q.data(), &s->cls[0], IntraOp{s->pool, s->min_parallel_macs});
   // int8 / bf16: the rows as their kernels see them, read by every thread's heads (cls[0].seen
   // is written here only).
   const float* rows = cls_rows_as_seen(w, x, len, hidden, &s->cls[0]);
@@ -189,7 +189,7 @@ void packed_dense(const float* x, int rows, const PackedF32& w, const float* bia
   c.y = y;
   c.ldy = w.n;
   c.epilogue = epilogue;
-  c.prefetch_next = next ? next->panels.data() : nullptr;
+  c.prefetch_next = next;
   packed_parallel(best_packed_f32(), c, s.pool, s.min_parallel_macs);
 }
 

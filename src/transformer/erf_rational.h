@@ -41,6 +41,14 @@ __attribute__((target("avx512f"))) inline __m512 erf_rational16(__m512 x) {
   for (int k = 1; k < 6; ++k) q = _mm512_fmadd_ps(q, z, _mm512_set1_ps(kErfQ[k]));
   return _mm512_div_ps(_mm512_mul_ps(t, p), q);
 }
+
+// Exact GELU of 16 floats, 0.5 v (1 + erf(v / sqrt 2)): the one sequence of operations that the
+// AVX-512 GELUs of inference share (layers.cc's activate, and the packed float and bf16 kernels'
+// epilogue, which applies it to a tile still in registers), so that they agree bit for bit.
+__attribute__((target("avx512f"))) inline __m512 gelu_erf16(__m512 v) {
+  const __m512 erf = erf_rational16(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f)));
+  return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), erf));
+}
 #endif
 
 }  // namespace fenlei::transformer

@@ -35,24 +35,34 @@ Int8Linear quantize_linear(const Linear& l) {
   return make_int8_linear(l.in, l.out, std::move(q), std::move(scale), l.b);
 }
 
+void linear_int8_quantised(const uint8_t* qx, const float* row_scale, int rows, const Int8Linear& l,
+                           float* y, PackedInt8Fn kernel, const PackedRun& run) {
+  PackedInt8Call c;
+  c.x = qx;
+  c.rows = rows;
+  c.ldx = l.packed.kp;
+  c.x_scale = row_scale;
+  c.w = &l.packed;
+  c.w_scale = l.scale.data();
+  c.bias = l.bias.data();
+  c.y = y;
+  c.ldy = l.out;
+  c.epilogue = run.epilogue;
+  c.panel_begin = run.panel_begin;
+  c.panel_end = run.panel_end;
+  packed_parallel(kernel ? kernel : best_packed_int8(), c, run.threads.pool, run.threads.min_macs);
+}
+
 void linear_int8(const float* x, int rows, const Int8Linear& l, float* y, PackedInt8Fn kernel,
                  Int8Scratch* s, PackedEpilogue epilogue, IntraOp threads) {
   const int kp = l.packed.kp;
   s->qx.resize(static_cast<size_t>(rows) * kp);
   s->row_scale.resize(rows);
   quant::quantize_rows_u8(x, rows, l.in, kp, s->qx.data(), s->row_scale.data());
-  PackedInt8Call c;
-  c.x = s->qx.data();
-  c.rows = rows;
-  c.ldx = kp;
-  c.x_scale = s->row_scale.data();
-  c.w = &l.packed;
-  c.w_scale = l.scale.data();
-  c.bias = l.bias.data();
-  c.y = y;
-  c.ldy = l.out;
-  c.epilogue = epilogue;
-  packed_parallel(kernel ? kernel : best_packed_int8(), c, threads.pool, threads.min_macs);
+  PackedRun run;
+  run.epilogue = epilogue;
+  run.threads = threads;
+  linear_int8_quantised(s->qx.data(), s->row_scale.data(), rows, l, y, kernel, run);
 }
 
 }  // namespace fenlei::transformer

@@ -34,8 +34,16 @@ struct Int8Scratch {
 };
 
 // y = x W^T + b (or the epilogue's variant) on `kernel` (nullptr: the best for this CPU).
+// Quantises x's rows (quant::quantize_rows_u8, into the scratch) and runs linear_int8_quantised.
 void linear_int8(const float* x, int rows, const Int8Linear& l, float* y, PackedInt8Fn kernel,
                  Int8Scratch* scratch, PackedEpilogue epilogue = PackedEpilogue::kStore,
                  IntraOp threads = {});
+
+// The same for rows already quantised as quant::quantize_rows_u8 writes them: qx rows x
+// l.packed.kp (row stride kp), row_scale one scale a row; y rows x l.out (row stride l.out),
+// only the outputs of run.panel_begin .. panel_end written. Every caller that quantises its rows
+// its own way (cls_attention's [CLS] row and the terms of xbar) goes through this one call.
+void linear_int8_quantised(const uint8_t* qx, const float* row_scale, int rows, const Int8Linear& l,
+                           float* y, PackedInt8Fn kernel, const PackedRun& run = {});
 
 }  // namespace fenlei::transformer

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/aligned_vector.h"
+
 #include "transformer/packed_dense.h"
 
 namespace fenlei::transformer {
@@ -19,7 +21,7 @@ namespace fenlei::transformer {
 struct PackedBf16 {
   int n = 0, k = 0;
   int kp = 0;                    // k rounded up to even
-  std::vector<uint16_t> panels;  // ceil(n / 32) panels of kp / 2 x 32 x 2
+  CacheAlignedVector<uint16_t> panels;  // ceil(n / 32) panels of kp / 2 x 32 x 2 (64-byte aligned)
 };
 
 // w: n x k bf16 bits, row stride ldw.

@@ -31,9 +31,16 @@ const float* panel_at(const PackedF32& p, int panel) {
 void pack_f32_into(const float* w, int n, int k, int ldw, PackedF32* p) {
   p->n = n;
   p->k = k;
-  p->panels.assign(static_cast<size_t>(panel_count(n)) * k * kPanelWidth, 0.0f);
-  for (int o = 0; o < n; ++o) {
+  // Every value is written below (the weights, and 0 past n), so the storage is not cleared
+  // first: attention packs each head's keys per call.
+  const int padded = panel_count(n) * kPanelWidth;
+  p->panels.resize(static_cast<size_t>(padded) * k);
+  for (int o = 0; o < padded; ++o) {
     float* dst = p->panels.data() + static_cast<size_t>(o / kPanelWidth) * k * kPanelWidth + o % kPanelWidth;
+    if (o >= n) {
+      for (int i = 0; i < k; ++i) dst[static_cast<size_t>(i) * kPanelWidth] = 0.0f;
+      continue;
+    }
     const float* src = w + static_cast<long>(o) * ldw;
     for (int i = 0; i < k; ++i) dst[static_cast<size_t>(i) * kPanelWidth] = src[i];
   }
@@ -48,13 +55,15 @@ PackedF32 pack_f32(const float* w, int n, int k, int ldw) {
 void pack_f32_transposed_into(const float* t, int n, int k, int ldt, PackedF32* p) {
   p->n = n;
   p->k = k;
-  p->panels.assign(static_cast<size_t>(panel_count(n)) * k * kPanelWidth, 0.0f);
+  p->panels.resize(static_cast<size_t>(panel_count(n)) * k * kPanelWidth);  // all written below
   for (int o0 = 0; o0 < n; o0 += kPanelWidth) {
     const int width = std::min(kPanelWidth, n - o0);
     float* dst = p->panels.data() + static_cast<size_t>(o0 / kPanelWidth) * k * kPanelWidth;
-    for (int i = 0; i < k; ++i)
-      std::copy(t + static_cast<long>(i) * ldt + o0, t + static_cast<long>(i) * ldt + o0 + width,
-                dst + static_cast<size_t>(i) * kPanelWidth);
+    for (int i = 0; i < k; ++i) {
+      float* row = dst + static_cast<size_t>(i) * kPanelWidth;
+      std::copy(t + static_cast<long>(i) * ldt + o0, t + static_cast<long>(i) * ldt + o0 + width, row);
+      std::fill(row + width, row + kPanelWidth, 0.0f);
+    }
   }
 }
 
@@ -97,9 +106,19 @@ __attribute__((target("avx512f"))) void tile_avx512(const PackedCall& c, int r0,
   const float* wp = panel_at(w, panel);
   // The next panel, prefetched into L2 while this one is computed: block b of B (of rows)
   // fetches its share b / B of the panel's lines, one line per step of p, so that the panels
-  // stream from memory at an even rate over all the blocks.
-  const float* next_panel = panel + 1 < panel_count(w.n) ? wp + static_cast<size_t>(w.k) * kPanelWidth
-                                                         : c.prefetch_next ? c.prefetch_next : wp;
+  // stream from memory at an even rate over all the blocks. The call's last panel fetches the
+  // next weights' (PackedCall::prefetch_next), not the neighbouring panel, which another thread
+  // computes when the call is split.
+  int pb, pe;
+  packed::panel_range(c, &pb, &pe);
+  const float* next_panel = wp;  // nothing next: a harmless prefetch of this panel
+  if (panel + 1 < pe) {
+    next_panel = wp + static_cast<size_t>(w.k) * kPanelWidth;
+  } else if (c.prefetch_next && !c.prefetch_next->empty()) {
+    const PackedF32& nw = *c.prefetch_next;
+    const int first = static_cast<int>(static_cast<int64_t>(pb) * panel_count(nw.n) / panel_count(w.n));
+    next_panel = panel_at(nw, std::min(first, panel_count(nw.n) - 1));
+  }
   const char* next = reinterpret_cast<const char*>(next_panel);
   const int blocks = (c.rows + 11) / 12, block = r0 * blocks / c.rows;
   // Line of the next panel to fetch, in 1/65536ths (no division in the loop).

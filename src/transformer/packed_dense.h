@@ -17,13 +17,15 @@
 
 #include <vector>
 
+#include "base/aligned_vector.h"
+
 namespace fenlei::transformer {
 
 inline constexpr int kPanelWidth = 32;
 
 struct PackedF32 {
   int n = 0, k = 0;
-  std::vector<float> panels;  // ceil(n / 32) panels of k x 32
+  CacheAlignedVector<float> panels;  // ceil(n / 32) panels of k x 32 (64-byte aligned)
   bool empty() const { return panels.empty(); }
 };
 
@@ -51,10 +53,13 @@ struct PackedCall {
   // panel_end < 0: to the last. Each output is computed the same way whatever the range, so
   // threads that split the panels (packed_parallel.h) write exactly what one call would.
   int panel_begin = 0, panel_end = -1;
-  // The weights the caller runs next (nullptr: none): while the weights' last panel is
-  // computed, the kernels prefetch as many bytes of these as a panel holds, so the next call's
-  // first panel does not wait on memory (each later panel is prefetched during the one before).
-  const float* prefetch_next = nullptr;
+  // The weights the caller runs next (nullptr: none): while the call's last panel is computed,
+  // the kernels prefetch the first panel of these that the same share of the next call will
+  // compute (panel panel_begin * next panels / this call's panels: 0 for a whole call, and for a
+  // call split over threads the one that split_range gives the same thread next, up to rounding),
+  // so the next call's first panel does not wait on memory (each later panel is prefetched
+  // during the one before, within the call's own range).
+  const PackedF32* prefetch_next = nullptr;
 };
 
 // The panels a call covers: [*begin, *end).

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "transformer/erf_rational.h"
 #include "transformer/layers.h"
 #include "transformer/packed_dense.h"
 
@@ -99,14 +100,27 @@ inline PanelMasks panel_masks(int nvalid) {
   return {static_cast<__mmask16>(all & 0xFFFFu), static_cast<__mmask16>(all >> 16)};
 }
 
+// GCC 12 reports the _mm512_undefined_ps() merge source inside _mm512_min_ps/_mm512_max_ps (GELU's
+// clamp, inlined here) as uninitialised: a false positive, as in the kernels' own files.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 // The float kernels' (float and bf16) epilogue for MR rows x one panel of float accumulators:
-// v = acc + bias (if any); v = y + v (kAccumulate); store; then GELU (kGelu).
+// v = acc + bias (if any); v = y + v (kAccumulate); GELU (kGelu); store.
 template <int MR, typename Call>
 __attribute__((target("avx512f"))) void store_f32_tile_avx512(const Call& c, const __m512 (&acc)[MR][2],
                                                               int r0, int panel) {
   const int o0 = panel * kPanelWidth;
   const int nvalid = panel_outputs(c.w->n, o0);
   const PanelMasks m = panel_masks(nvalid);
+  // A whole panel's GELU is activate()'s over its 32 stored values, two gelu_erf16 (layers.cc),
+  // so it runs on the registers before the store: 2 MR independent vectors whose latencies
+  // overlap, where GELU over the stored rows ran 2 at a time, a call a row (~4 % of
+  // ELECTRA-small's time). A partial panel takes activate() itself (its tail is not 16-wide).
+  const bool gelu_in_registers = c.epilogue == PackedEpilogue::kGelu && nvalid == kPanelWidth;
   __m512 b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
   if (c.bias) {
     b0 = _mm512_maskz_loadu_ps(m.lo, c.bias + o0);
@@ -123,11 +137,17 @@ __attribute__((target("avx512f"))) void store_f32_tile_avx512(const Call& c, con
       v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m.lo, y), v0);
       v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m.hi, y + 16), v1);
     }
+    if (gelu_in_registers) {
+      v0 = gelu_erf16(v0);
+      v1 = gelu_erf16(v1);
+    }
     _mm512_mask_storeu_ps(y, m.lo, v0);
     _mm512_mask_storeu_ps(y + 16, m.hi, v1);
   }
-  if (c.epilogue == PackedEpilogue::kGelu) gelu_rows(c, r0, MR, o0, nvalid);
+  if (c.epilogue == PackedEpilogue::kGelu && !gelu_in_registers) gelu_rows(c, r0, MR, o0, nvalid);
 }
+
+#pragma GCC diagnostic pop
 
 #endif
 

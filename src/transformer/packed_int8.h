@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/aligned_vector.h"
+
 #include "transformer/packed_dense.h"
 
 namespace fenlei::transformer {
@@ -20,7 +22,7 @@ namespace fenlei::transformer {
 struct PackedInt8 {
   int n = 0, k = 0;
   int kp = 0;                   // k rounded up to a multiple of 4
-  std::vector<int8_t> panels;   // ceil(n / 32) panels of kp / 4 x 32 x 4, 0 past n and k
+  CacheAlignedVector<int8_t> panels;  // ceil(n / 32) panels of kp / 4 x 32 x 4, 0 past n and k
   std::vector<int32_t> colsum;  // ceil(n / 32) * 32: sum over k of w[o][:]
 };
 

@@ -23,8 +23,8 @@ void split_panels(void (*fn)(const Call&), const Call& c, ThreadPool* pool, int6
   int pb, pe;  // the call's own panel range, split
   packed::panel_range(c, &pb, &pe);
   const int panels = pe - pb;
-  const int tasks = intra_op_tasks(pool, int64_t{c.rows} * panels * kPanelWidth * c.w->k,
-                                   panels, min_macs);
+  const int64_t rows = std::max(c.rows, kMemoryBoundRows);
+  const int tasks = intra_op_tasks(pool, rows * panels * kPanelWidth * c.w->k, panels, min_macs);
   if (tasks == 1) {
     fn(c);
     return;

@@ -2,11 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <vector>
 
 #include "transformer/dense_kernels.h"
+#include "transformer/packed_bf16.h"
+#include "transformer/packed_int8.h"
 #include "transformer/layers.h"
 
 namespace fenlei::transformer {
@@ -46,6 +51,48 @@ TEST(PackedDense, PackUnpackIsExact) {
     const PackedF32 p = pack_f32(w.data(), s.n, s.k, s.k);
     EXPECT_TRUE(bit_equal(unpack_f32(p), w)) << s.n << " x " << s.k;
     EXPECT_EQ(p.panels.size(), static_cast<size_t>((s.n + 31) / 32) * 32 * s.k);
+  }
+}
+
+// The panels are read 64 bytes at a time: every packed form starts on a cache line (the default
+// allocator gives 16 bytes, and every load straddled two lines).
+TEST(PackedDense, PanelsStartOnACacheLine) {
+  std::mt19937 rng(3);
+  for (const Shape& s : kShapes) {
+    auto w = random_vec(static_cast<size_t>(s.n) * s.k, &rng);
+    const PackedF32 p = pack_f32(w.data(), s.n, s.k, s.k);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p.panels.data()) % 64, 0u) << s.n << " x " << s.k;
+    std::vector<uint16_t> wb(w.size(), 0x3f80);
+    const PackedBf16 pb = pack_bf16(wb.data(), s.n, s.k, s.k);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(pb.panels.data()) % 64, 0u) << s.n << " x " << s.k;
+    std::vector<int8_t> wq(w.size(), 1);
+    const PackedInt8 pq = pack_int8(wq.data(), s.n, s.k, s.k);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(pq.panels.data()) % 64, 0u) << s.n << " x " << s.k;
+  }
+}
+
+// Packing into storage that held other values (attention packs each head per call, without
+// clearing it first) gives exactly a fresh pack: the weights, and 0 past n.
+TEST(PackedDense, PackingIntoUsedStorageEqualsAFreshPack) {
+  std::mt19937 rng(4);
+  PackedF32 reused, reused_t;
+  for (const Shape& s : {Shape{0, 70, 33, 0}, Shape{0, 5, 8, 0}, Shape{0, 40, 64, 0}, Shape{0, 33, 17, 0}}) {
+    std::fill(reused.panels.begin(), reused.panels.end(), std::nanf(""));
+    std::fill(reused_t.panels.begin(), reused_t.panels.end(), std::nanf(""));
+    auto w = random_vec(static_cast<size_t>(s.n) * s.k, &rng);
+    pack_f32_into(w.data(), s.n, s.k, s.k, &reused);
+    const PackedF32 fresh = pack_f32(w.data(), s.n, s.k, s.k);
+    ASSERT_EQ(reused.panels.size(), fresh.panels.size());
+    EXPECT_EQ(std::memcmp(reused.panels.data(), fresh.panels.data(), fresh.panels.size() * sizeof(float)), 0)
+        << s.n << " x " << s.k;
+    // The transposed form from t = w^T (k x n): the same panels.
+    std::vector<float> t(w.size());
+    for (int o = 0; o < s.n; ++o)
+      for (int i = 0; i < s.k; ++i) t[static_cast<size_t>(i) * s.n + o] = w[static_cast<size_t>(o) * s.k + i];
+    pack_f32_transposed_into(t.data(), s.n, s.k, s.n, &reused_t);
+    ASSERT_EQ(reused_t.panels.size(), fresh.panels.size());
+    EXPECT_EQ(std::memcmp(reused_t.panels.data(), fresh.panels.data(), fresh.panels.size() * sizeof(float)), 0)
+        << s.n << " x " << s.k;
   }
 }
 

@@ -86,6 +86,24 @@ TEST(PackedParallel, LayersAreBitIdenticalForOneTwoAndThreeThreads) {
   }
 }
 
+// A one-row call is bound by streaming its weights: at the default threshold it splits
+// (counted as kMemoryBoundRows rows) once that reaches kMinParallelMacs, and gives the same bits.
+TEST(PackedParallel, OneRowCallsSplitAtTheDefaultThresholdWithTheSameBits) {
+  ThreadPool two(2);
+  std::mt19937 rng(9);
+  const int n = 768, k = 768;  // the last layer's 768 x 768 calls ([CLS] query, attention output)
+  ASSERT_GE(int64_t{kMemoryBoundRows} * n * k, kMinParallelMacs);
+  ASSERT_LT(int64_t{n} * k, kMinParallelMacs);  // by its multiply-adds alone it would not split
+  auto x = random_vec(k, &rng), w = random_vec(static_cast<size_t>(n) * k, &rng), b = random_vec(n, &rng);
+  const PackedF32 p = pack_f32(w.data(), n, k, k);
+  std::vector<float> want(n), got(n);
+  PackedCall c{x.data(), 1, k, &p, b.data(), want.data(), n, PackedEpilogue::kStore};
+  best_packed_f32()(c);
+  c.y = got.data();
+  packed_parallel(best_packed_f32(), c, &two);
+  EXPECT_TRUE(bit_equal(got, want));
+}
+
 // The int8 and bf16 kernels split the same way: every kernel, every epilogue.
 TEST(PackedParallel, Int8AndBf16LayersAreBitIdenticalForOneTwoAndThreeThreads) {
   std::vector<PackedInt8Fn> int8_fns = {packed_int8_ref};
