@@ -91,9 +91,9 @@ __attribute__((target("avx2"))) void quantize_rows_u8_avx2(const float* x, int m
 #if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
-__attribute__((target("avx512f,avx512bw"))) void quantize_rows_u8_avx512(const float* x, int m, int k,
-                                                                        int kp, uint8_t* q,
-                                                                        float* scale) {
+__attribute__((target("avx512f,avx512bw"))) void quantize_rows_u8_avx512(const float* x, int m,
+                                                                         int k, int kp, uint8_t* q,
+                                                                         float* scale) {
   for (int i = 0; i < m; ++i) {
     const float* xr = x + size_t(i) * k;
     uint8_t* qr = q + size_t(i) * kp;
@@ -153,7 +153,8 @@ void quantize_rows_u8_avx512(const float* x, int m, int k, int kp, uint8_t* q, f
 #endif
 
 void quantize_rows_u8(const float* x, int m, int k, int kp, uint8_t* q, float* scale) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  static const bool avx512 =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
   static const bool avx2 = __builtin_cpu_supports("avx2");
   if (avx512)
     quantize_rows_u8_avx512(x, m, k, kp, q, scale);

@@ -37,7 +37,9 @@ inline float erf_rational(float x) {
 }
 
 // Exact GELU of one float, 0.5 x (1 + erf(x / sqrt 2)): the scalar reference of gelu_erf16.
-inline float gelu_erf1(float x) { return (0.5f * x) * (1.0f + erf_rational(x * 0.70710678118654752f)); }
+inline float gelu_erf1(float x) {
+  return (0.5f * x) * (1.0f + erf_rational(x * 0.70710678118654752f));
+}
 
 #if defined(__x86_64__)
 // The same, 16 at a time, with explicit FMAs (the result does not depend on the compiler's

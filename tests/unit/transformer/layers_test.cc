@@ -1,12 +1,12 @@
 #include "transformer/layers.h"
 
-#include "transformer/erf_rational.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
 #include <random>
+
+#include "transformer/erf_rational.h"
 
 namespace fenlei::transformer {
 namespace {
@@ -117,7 +117,8 @@ TEST(Layers, GeluSimdEqualsItsScalarReferenceBitForBit) {
 #endif
   for (size_t i = 0; i < x.size(); ++i) {
     if (avx512)  // the SSE fallback (no FMA) may differ by an ulp or two
-      ASSERT_EQ(std::memcmp(&x[i], &want[i], sizeof(float)), 0) << i << " " << x[i] << " " << want[i];
+      ASSERT_EQ(std::memcmp(&x[i], &want[i], sizeof(float)), 0)
+          << i << " " << x[i] << " " << want[i];
     else
       ASSERT_NEAR(x[i], want[i], 1e-6f * std::max(1.0f, std::fabs(want[i]))) << i;
   }
