@@ -19,7 +19,8 @@ inline int padded_k(int k) { return (k + 3) / 4 * 4; }
 // q = round-to-nearest-even(x * 127/amax), written as u8 q+128 into q[i*kp ...]; columns
 // [k, kp) get 128 (zero).
 // The scalar reference and AVX2 / AVX-512 versions (8 / 16 floats per instruction; vcvtps2dq
-// rounds like the reference) that equal it bit for bit; quantize_rows_u8 runs the best for this CPU.
+// rounds like the reference) that equal it bit for bit; quantize_rows_u8 runs the best for this CPU
+// (the AVX-512 one needs AVX-512BW as well).
 void quantize_rows_u8(const float* x, int m, int k, int kp, uint8_t* q, float* scale);
 void quantize_rows_u8_ref(const float* x, int m, int k, int kp, uint8_t* q, float* scale);
 void quantize_rows_u8_avx2(const float* x, int m, int k, int kp, uint8_t* q, float* scale);

@@ -281,7 +281,7 @@ void gelu_erf_forward(const float* pre, float* act, long n) {
 #if defined(__x86_64__)
   if (have_avx512()) i = gelu_erf_forward_avx512(pre, act, n);
 #endif
-  for (; i < n; ++i) act[i] = 0.5f * pre[i] * (1.0f + erf_rational(pre[i] * kRsqrt2));
+  for (; i < n; ++i) act[i] = gelu_erf1(pre[i]);
 }
 
 void gelu_erf_backward(const float* pre, const float* dy, float* dx, long n) {

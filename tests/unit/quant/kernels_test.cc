@@ -100,12 +100,13 @@ TEST(QuantizeRows, Avx2AndAvx512EqualReferenceBitForBit) {
   using Fn = void (*)(const float*, int, int, int, uint8_t*, float*);
   std::vector<Fn> fns;
   if (cpu_has_avx2()) fns.push_back(quantize_rows_u8_avx2);
-  if (__builtin_cpu_supports("avx512f")) fns.push_back(quantize_rows_u8_avx512);
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
+    fns.push_back(quantize_rows_u8_avx512);
   if (fns.empty()) GTEST_SKIP() << "no AVX2 on this CPU";
   std::mt19937 rng(11);
   std::normal_distribution<float> d(0.0f, 2.0f);
   for (Fn fast : fns)
-    for (int k : {1, 7, 8, 9, 15, 16, 17, 100, 300, 301, 768}) {
+    for (int k : {1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 100, 128, 300, 301, 512, 768}) {
       const int m = 5, kp = padded_k(k);
       std::vector<float> x(size_t(m) * size_t(k));
       for (auto& v : x) v = d(rng);

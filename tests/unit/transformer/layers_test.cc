@@ -6,6 +6,8 @@
 #include <cstring>
 #include <random>
 
+#include "transformer/erf_rational.h"
+
 namespace fenlei::transformer {
 namespace {
 
@@ -84,6 +86,42 @@ TEST(Layers, FastGeluErfIsWithinFloatPrecisionEverywhere) {
   activate(hf::Activation::kGeluErf, x.data(), static_cast<long>(x.size()));
   for (size_t i = 0; i < x.size(); ++i)
     ASSERT_NEAR(x[i], ref[i], 2e-6f * std::max(1.0f, std::fabs(ref[i]))) << "at " << ref[i];
+}
+
+TEST(Layers, RationalGeluMatchesStdErfGelu) {
+  // The scalar reference against 0.5 x (1 + std::erf(x / sqrt 2)) in double, and the erf alone.
+  double worst = 0;
+  for (float v = -12.0f; v <= 12.0f; v += 0.0007f) {
+    const double x = v;
+    const double want = 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+    const double err = std::fabs(gelu_erf1(v) - want) / std::max(1.0, std::fabs(want));
+    worst = std::max(worst, err);
+    ASSERT_LE(err, 2e-6) << "at " << v;
+    ASSERT_NEAR(erf_rational(v), std::erf(std::min(4.0, std::max(-4.0, x))), 6e-7) << "at " << v;
+  }
+  EXPECT_GT(worst, 0.0);
+}
+
+TEST(Layers, GeluSimdEqualsItsScalarReferenceBitForBit) {
+  std::vector<float> x, want;
+  for (float v = -12.0f; v <= 12.0f; v += 0.00037f) x.push_back(v);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> d(0.0f, 3.0f);
+  for (int i = 0; i < 4099; ++i) x.push_back(d(rng));
+  for (float v : x) want.push_back(gelu_erf1(v));
+  activate(hf::Activation::kGeluErf, x.data(), static_cast<long>(x.size()));
+#if defined(__x86_64__)
+  const bool avx512 = __builtin_cpu_supports("avx512f");
+#else
+  const bool avx512 = false;
+#endif
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (avx512)  // the SSE fallback (no FMA) may differ by an ulp or two
+      ASSERT_EQ(std::memcmp(&x[i], &want[i], sizeof(float)), 0)
+          << i << " " << x[i] << " " << want[i];
+    else
+      ASSERT_NEAR(x[i], want[i], 1e-6f * std::max(1.0f, std::fabs(want[i]))) << i;
+  }
 }
 
 TEST(Layers, SelfAttentionMatchesReference) {
