@@ -527,26 +527,48 @@ TEST_F(ServeCli, SigtermDuringLoadFinishesInFlightRequestsAndExitsZero) {
   ASSERT_GT(server->port(), 0);
   const std::string body = slow_body();
   constexpr int kInFlight = 4;
-  std::vector<std::future<Reply>> inflight;
-  for (int i = 0; i < kInFlight; ++i) {
-    inflight.push_back(std::async(std::launch::async, [&] {
-      auto c = server->client();
-      return post(*c, "/v1/models/reviews:predict", body);
-    }));
-  }
-  // Wait until all of them are inside the server (the /metrics request counts itself too).
   auto c = server->client();
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  int64_t in_flight = 0;
-  while (Clock::now() < deadline) {
+  auto server_in_flight = [&] {  // without the /metrics request that asks
     Reply m = get(*c, "/metrics");
     const std::string key = "\nfenlei_in_flight_requests ";
     const size_t at = m.body.find(key);
-    if (at != std::string::npos) in_flight = std::stoll(m.body.substr(at + key.size()));
-    if (in_flight >= kInFlight + 1) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return at == std::string::npos ? int64_t{0} : std::stoll(m.body.substr(at + key.size())) - 1;
+  };
+  // SIGTERM must come while some of the requests are inside the server and none is still to
+  // connect (one that connects after it is refused, by design). A request takes ~0.1 s, so on a
+  // loaded machine the first can finish before the last has connected; such a round is not a
+  // failure of the server, only a round that did not test it, so it is run again.
+  std::vector<std::future<Reply>> inflight;
+  std::atomic<int> done{0};  // outlives the requests of the last round
+  bool overlapped = false;
+  for (int round = 0; round < 5 && !overlapped; ++round) {
+    done = 0;  // the previous round's requests have all been waited for
+    inflight.clear();
+    for (int i = 0; i < kInFlight; ++i) {
+      inflight.push_back(std::async(std::launch::async, [&] {
+        auto client = server->client();
+        Reply r = post(*client, "/v1/models/reviews:predict", body);
+        ++done;
+        return r;
+      }));
+    }
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < deadline && done < kInFlight) {
+      // done first: the server stops counting a request before it answers, so a request is
+      // never in both counts.
+      const int finished = done;
+      const int64_t inside = server_in_flight();
+      if (inside >= 1 && inside + finished >= kInFlight) {
+        overlapped = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    if (!overlapped) {
+      for (auto& f : inflight) EXPECT_EQ(f.get().status, 200);
+    }
   }
-  ASSERT_GE(in_flight, kInFlight + 1);
+  ASSERT_TRUE(overlapped) << "no round had its requests in the server together";
 
   server->signal(SIGTERM);
   for (auto& f : inflight) {
