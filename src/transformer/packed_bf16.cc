@@ -34,7 +34,9 @@ size_t in_panel(int o, int i) {
 }
 
 // The instruction's DAZ: a denormal bf16 input is a zero of the same sign.
-inline float daz(uint16_t b) { return (b & 0x7F80u) == 0 ? quant::bf16_to_float(b & 0x8000u) : quant::bf16_to_float(b); }
+inline float daz(uint16_t b) {
+  return (b & 0x7F80u) == 0 ? quant::bf16_to_float(b & 0x8000u) : quant::bf16_to_float(b);
+}
 
 // One of vdpbf16ps's steps, acc + x * w rounded once, with the instruction's FTZ as x86 does it
 // (measured on this CPU, and what MXCSR.FTZ does to an FMA): the result is flushed to a zero of
@@ -139,7 +141,8 @@ FENLEI_BF16_TARGET void tile(const PackedBf16Call& c, int r0, int panel) {
 // vdpbf16ps), give its denormal handling. Twice the instructions of vdpbf16ps, but on a core
 // where vdpbf16ps issues on one port and FMA on two (Intel Sapphire/Emerald Rapids) it is faster.
 template <int MR>
-__attribute__((target("avx512f"))) void fma_tile(const PackedBf16Call& c, const float* xf, int r0, int panel) {
+__attribute__((target("avx512f"))) void fma_tile(const PackedBf16Call& c, const float* xf, int r0,
+                                                 int panel) {
   const PackedBf16& w = *c.w;
   const uint16_t* wp = panel_at(w, panel);
   const float* xr[MR];
@@ -194,7 +197,8 @@ void packed_bf16_avx512fma(const PackedBf16Call& c) {
   for (int r = 0; r < c.rows; ++r)
     widen(c.x + static_cast<long>(r) * c.ldx, kp, xf.data() + static_cast<size_t>(r) * kp);
   const float* x = xf.data();
-  packed::for_each_tile<12>(c, [&](auto mr, int r0, int panel) { fma_tile<decltype(mr)::value>(c, x, r0, panel); });
+  packed::for_each_tile<12>(
+      c, [&](auto mr, int r0, int panel) { fma_tile<decltype(mr)::value>(c, x, r0, panel); });
 }
 
 #pragma GCC diagnostic pop
@@ -222,7 +226,8 @@ double fastest(PackedBf16Fn fn, const PackedBf16Call& c, int reps) {
   for (int i = 0; i < reps; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     fn(c);
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    best = std::min(best,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   return best;
 }
@@ -237,8 +242,10 @@ struct Choice {
 Choice calibrate() {
   const int rows = 12, n = 4 * kPanelWidth, k = 384;
   std::vector<uint16_t> w(static_cast<size_t>(n) * k), x(static_cast<size_t>(rows) * k);
-  for (size_t i = 0; i < w.size(); ++i) w[i] = quant::float_to_bf16(0.01f * static_cast<float>(i % 97) - 0.5f);
-  for (size_t i = 0; i < x.size(); ++i) x[i] = quant::float_to_bf16(0.02f * static_cast<float>(i % 89) - 0.9f);
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = quant::float_to_bf16(0.01f * static_cast<float>(i % 97) - 0.5f);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = quant::float_to_bf16(0.02f * static_cast<float>(i % 89) - 0.9f);
   const PackedBf16 p = pack_bf16(w.data(), n, k, k);
   std::vector<float> y(static_cast<size_t>(rows) * n);
   PackedBf16Call c;

@@ -115,8 +115,8 @@ uint16_t bits_of(float f) {
 // Runs fn and the reference (and vdpbf16ps where the CPU has it) on the same call; true when all
 // give the same bits.
 void expect_all_equal(PackedBf16Fn fn, const std::vector<uint16_t>& x, int rows, int kp,
-                      const PackedBf16& p, const std::vector<float>& b, const std::vector<float>& y0,
-                      PackedEpilogue e, const std::string& what) {
+                      const PackedBf16& p, const std::vector<float>& b,
+                      const std::vector<float>& y0, PackedEpilogue e, const std::string& what) {
   std::vector<float> got = y0, want = y0;
   PackedBf16Call c{x.data(), rows, kp, &p, b.empty() ? nullptr : b.data(), got.data(), p.n, e};
   fn(c);
@@ -138,7 +138,8 @@ TEST(PackedBf16, FmaKernelEqualsTheReferenceBitForBit) {
   for (int rows = 1; rows <= 14; ++rows)
     for (int k : {1, 2, 7, 64, 768}) shapes.push_back({rows, rows % 2 ? 33 : 64, k});
   for (const Shape& s : shapes) {
-    for (PackedEpilogue e : {PackedEpilogue::kStore, PackedEpilogue::kAccumulate, PackedEpilogue::kGelu}) {
+    for (PackedEpilogue e :
+         {PackedEpilogue::kStore, PackedEpilogue::kAccumulate, PackedEpilogue::kGelu}) {
       const int kp = (s.k + 1) / 2 * 2;
       auto x = padded_x(random_bf16(static_cast<size_t>(s.rows) * s.k, &rng), s.rows, s.k, kp);
       auto w = random_bf16(static_cast<size_t>(s.n) * s.k, &rng);
@@ -156,8 +157,9 @@ TEST(PackedBf16, FmaKernelEqualsTheReferenceBitForBit) {
 TEST(PackedBf16, FmaKernelEqualsTheReferenceOnExtremeValues) {
   if (!cpu_has_avx512f()) GTEST_SKIP() << "no AVX-512F on this CPU";
   std::mt19937 rng(6);
-  const float kinds[] = {0.0f, -0.0f, 0x1p-130f, -0x1p-133f, 0x1p-127f, 0x1p-126f, -0x1p-126f, 0x1p-64f,
-                         -0x1.8p-63f, 0x1p-75f, 3e-20f, 1.0f, -1.5f, 1e18f, -3e17f, 0.1f};
+  const float kinds[] = {0.0f,       -0.0f,    0x1p-130f,   -0x1p-133f, 0x1p-127f, 0x1p-126f,
+                         -0x1p-126f, 0x1p-64f, -0x1.8p-63f, 0x1p-75f,   3e-20f,    1.0f,
+                         -1.5f,      1e18f,    -3e17f,      0.1f};
   std::uniform_int_distribution<int> pick(0, std::size(kinds) - 1);
   for (int rows : {1, 3, 12, 13}) {
     for (int k : {2, 9, 64}) {
