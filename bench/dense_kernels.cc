@@ -110,6 +110,21 @@ int main(int argc, char** argv) {
     const double bf16 = gflops(flop, seconds, [&] {
       transformer::linear_bf16(x.data(), rows, lb, b.data(), y.data(), false, &xb);
     });
+    // The two AVX-512 bf16 tiles alone on the same rounded rows (linear_bf16 above runs the one
+    // best_packed_bf16() chose): vdpbf16ps, and FMAs on widened values.
+    transformer::PackedBf16Call bc;
+    bc.x = xb.data();
+    bc.rows = rows;
+    bc.ldx = lb.packed.kp;
+    bc.w = &lb.packed;
+    bc.bias = b.data();
+    bc.y = y.data();
+    bc.ldy = s.n;
+    const double bf16_dp =
+        quant::cpu_has_avx512bf16()
+            ? gflops(flop, seconds, [&] { transformer::packed_bf16_avx512bf16(bc); })
+            : 0.0;
+    const double bf16_fma = gflops(flop, seconds, [&] { transformer::packed_bf16_avx512fma(bc); });
     const transformer::Int8Linear q = transformer::quantize_linear(l);
     transformer::Int8Scratch scratch;
     const double int8 = gflops(flop, seconds, [&] {
@@ -128,10 +143,13 @@ int main(int argc, char** argv) {
       quant::best_gemm()(qx.data(), rows, qw, acc.data());
     });
     std::printf(
-        "{\"shape\": \"%s\", \"n\": %d, \"k\": %d, \"f32_%s\": %.1f, \"f32_packed\": %.1f, \"openblas_sgemm\": %.1f, "
-        "\"bf16_%s_packed\": %.1f, \"int8_%s\": %.1f, \"int8_quant_gemm\": %.1f}\n",
+        "{\"shape\": \"%s\", \"n\": %d, \"k\": %d, \"f32_%s\": %.1f, \"f32_packed\": %.1f, "
+        "\"openblas_sgemm\": %.1f, "
+        "\"bf16_%s_packed\": %.1f, \"bf16_dpbf16\": %.1f, \"bf16_fma\": %.1f, \"int8_%s\": %.1f, "
+        "\"int8_quant_gemm\": %.1f}\n",
         s.name, s.n, s.k, transformer::best_dense_f32_name(), f32, packed, blas,
-        quant::best_dense_bf16_name(), bf16, transformer::best_packed_int8_name(), int8, int8_gemm);
+        transformer::best_packed_bf16_name(), bf16, bf16_dp, bf16_fma,
+        transformer::best_packed_int8_name(), int8, int8_gemm);
   }
   return 0;
 }

@@ -16,10 +16,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -27,7 +27,6 @@
 #include <vector>
 
 #include "base/thread_pool.h"
-#include "quant/bf16.h"
 #include "transformer/checkpoint.h"
 #include "transformer/dense_kernels.h"
 #include "transformer/packed_parallel.h"
@@ -141,7 +140,7 @@ int main(int argc, char** argv) {
   }
   // FENLEI_F32_KERNEL=blas: the float encoder on OpenBLAS, as before the own kernels.
   const char* kernel = int8   ? transformer::best_packed_int8_name()
-                       : bf16 ? quant::best_dense_bf16_name()
+                       : bf16 ? transformer::best_packed_bf16_name()
                        : blas ? "openblas"
                               : transformer::best_dense_f32_name();
   const char* system = int8       ? "fenlei-int8"

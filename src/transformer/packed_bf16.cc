@@ -2,9 +2,12 @@
 #include "transformer/packed_bf16.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "quant/bf16.h"
 #include "transformer/layers.h"
@@ -30,8 +33,27 @@ size_t in_panel(int o, int i) {
   return (static_cast<size_t>(i / 2) * kPanelWidth + o % kPanelWidth) * 2 + i % 2;
 }
 
-// The instruction's FTZ: a denormal result becomes zero of the same sign.
-inline float flush(float v) { return std::fpclassify(v) == FP_SUBNORMAL ? std::copysign(0.0f, v) : v; }
+// The instruction's DAZ: a denormal bf16 input is a zero of the same sign.
+inline float daz(uint16_t b) {
+  return (b & 0x7F80u) == 0 ? quant::bf16_to_float(b & 0x8000u) : quant::bf16_to_float(b);
+}
+
+// One of vdpbf16ps's steps, acc + x * w rounded once, with the instruction's FTZ as x86 does it
+// (measured on this CPU, and what MXCSR.FTZ does to an FMA): the result is flushed to a zero of
+// its sign when it is tiny AFTER rounding to 24 bits with an unbounded exponent. std::fma rounds
+// onto the denormal grid instead, so the two differ only when std::fma gives exactly +-2^-126:
+// then the sum (exact in double here: acc is 0 or normal, x * w has 16 significant bits, and a
+// sum near 2^-126 spans at most ~45 bits) decides: kept when |sum| >= 2^-126 - 2^-151 (the tie
+// rounds to the even 2^-126).
+inline float step(float acc, float x, float w) {
+  const float r = std::fma(x, w, acc);
+  if (std::fpclassify(r) == FP_SUBNORMAL) return std::copysign(0.0f, r);
+  if (std::fabs(r) == 0x1p-126f) {
+    const double s = static_cast<double>(acc) + static_cast<double>(x) * static_cast<double>(w);
+    if (std::fabs(s) < 0x1p-126 - 0x1p-151) return std::copysign(0.0f, r);
+  }
+  return r;
+}
 
 }  // namespace
 
@@ -64,11 +86,10 @@ void packed_bf16_ref(const PackedBf16Call& c) {
     const uint16_t* panel = panel_at(w, o / kPanelWidth);
     float acc = 0.0f;
     for (int i = 0; i < w.kp; i += 2) {
-      const float x0 = quant::bf16_to_float(x[i]), x1 = quant::bf16_to_float(x[i + 1]);
-      const float w0 = quant::bf16_to_float(panel[in_panel(o, i)]);
-      const float w1 = quant::bf16_to_float(panel[in_panel(o, i + 1)]);
-      acc = flush(std::fma(x1, w1, acc));
-      acc = flush(std::fma(x0, w0, acc));
+      const float x0 = daz(x[i]), x1 = daz(x[i + 1]);
+      const float w0 = daz(panel[in_panel(o, i)]), w1 = daz(panel[in_panel(o, i + 1)]);
+      acc = step(acc, x1, w1);
+      acc = step(acc, x0, w0);
     }
     return c.bias ? acc + c.bias[o] : acc;
   });
@@ -111,6 +132,57 @@ FENLEI_BF16_TARGET void tile(const PackedBf16Call& c, int r0, int panel) {
   packed::store_f32_tile_avx512<MR>(c, acc, r0, panel);
 }
 
+// The same sums by AVX-512F FMAs on widened values: a panel's 512-bit load of 16 outputs x 2
+// inputs is, per 32-bit lane, w[2q] in the low and w[2q+1] in the high half, so the high half
+// masked is the odd weight as a float and the lane shifted left 16 the even one (exact). x is
+// widened to floats once per call (xf) and broadcast from memory. Per lane: acc += x_odd * w_odd,
+// then acc += x_even * w_even, each an FMA, the instruction's order; MXCSR's DAZ and FTZ, set
+// around the accumulation only (the epilogue runs under the caller's MXCSR, as after
+// vdpbf16ps), give its denormal handling. Twice the instructions of vdpbf16ps, but on a core
+// where vdpbf16ps issues on one port and FMA on two (Intel Sapphire/Emerald Rapids) it is faster.
+template <int MR>
+__attribute__((target("avx512f"))) void fma_tile(const PackedBf16Call& c, const float* xf, int r0,
+                                                 int panel) {
+  const PackedBf16& w = *c.w;
+  const uint16_t* wp = panel_at(w, panel);
+  const float* xr[MR];
+  for (int i = 0; i < MR; ++i) xr[i] = xf + static_cast<long>(r0 + i) * w.kp;
+  const unsigned csr = _mm_getcsr();
+  _mm_setcsr(csr | 0x8040u);  // FTZ (bit 15) and DAZ (bit 6)
+  __m512 acc[MR][2];
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  const __m512i high = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+  for (int q = 0; q < w.kp / 2; ++q) {
+    const __m512i v0 = _mm512_loadu_si512(wp + static_cast<size_t>(q) * 2 * kPanelWidth);
+    const __m512i v1 = _mm512_loadu_si512(wp + static_cast<size_t>(q) * 2 * kPanelWidth + 32);
+    const __m512 odd0 = _mm512_castsi512_ps(_mm512_and_si512(v0, high));
+    const __m512 odd1 = _mm512_castsi512_ps(_mm512_and_si512(v1, high));
+    const __m512 even0 = _mm512_castsi512_ps(_mm512_slli_epi32(v0, 16));
+    const __m512 even1 = _mm512_castsi512_ps(_mm512_slli_epi32(v1, 16));
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      const __m512 xo = _mm512_set1_ps(xr[i][2 * q + 1]);
+      acc[i][0] = _mm512_fmadd_ps(xo, odd0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(xo, odd1, acc[i][1]);
+      const __m512 xe = _mm512_set1_ps(xr[i][2 * q]);
+      acc[i][0] = _mm512_fmadd_ps(xe, even0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(xe, even1, acc[i][1]);
+    }
+  }
+  _mm_setcsr(csr);
+  packed::store_f32_tile_avx512<MR>(c, acc, r0, panel);
+}
+
+// n bf16 to floats (exact: the bits shifted left 16), 16 at a time.
+__attribute__((target("avx512f"))) void widen(const uint16_t* x, int n, float* out) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+    _mm512_storeu_si512(out + i, _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+  for (; i < n; ++i) out[i] = quant::bf16_to_float(x[i]);
+}
+
 }  // namespace
 
 // Row blocks of up to 12, as packed_f32_avx512 (packed::for_each_tile).
@@ -118,19 +190,100 @@ void packed_bf16_avx512bf16(const PackedBf16Call& c) {
   packed::for_each_tile<12>(c, [&](auto mr, int r0, int panel) { tile<decltype(mr)::value>(c, r0, panel); });
 }
 
+void packed_bf16_avx512fma(const PackedBf16Call& c) {
+  const int kp = c.w->kp;
+  thread_local std::vector<float> xf;  // the call's rows widened (exact), kp apart
+  xf.resize(static_cast<size_t>(c.rows) * kp);
+  for (int r = 0; r < c.rows; ++r)
+    widen(c.x + static_cast<long>(r) * c.ldx, kp, xf.data() + static_cast<size_t>(r) * kp);
+  const float* x = xf.data();
+  packed::for_each_tile<12>(
+      c, [&](auto mr, int r0, int panel) { fma_tile<decltype(mr)::value>(c, x, r0, panel); });
+}
+
 #pragma GCC diagnostic pop
 
 #else
 
 void packed_bf16_avx512bf16(const PackedBf16Call& c) { packed_bf16_ref(c); }
+void packed_bf16_avx512fma(const PackedBf16Call& c) { packed_bf16_ref(c); }
 
 #endif
 
-PackedBf16Fn best_packed_bf16() {
-  static const PackedBf16Fn fn = std::string(quant::best_dense_bf16_name()) == "avx512bf16"
-                                     ? packed_bf16_avx512bf16
-                                     : packed_bf16_ref;
-  return fn;
+namespace {
+
+bool cpu_has_avx512f() {
+#ifdef FENLEI_X86
+  return __builtin_cpu_supports("avx512f");
+#else
+  return false;
+#endif
 }
+
+// Seconds of the fastest of `reps` calls.
+double fastest(PackedBf16Fn fn, const PackedBf16Call& c, int reps) {
+  double best = 1e30;
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn(c);
+    best = std::min(best,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+
+struct Choice {
+  PackedBf16Fn fn;
+  const char* name;
+};
+
+// Both AVX-512 tiles give the same bits, so the faster one is picked by timing them, alternately,
+// on 4 panels of 12 rows x 384 inputs (~10 us a call, ~0.4 ms in all), once per process.
+Choice calibrate() {
+  const int rows = 12, n = 4 * kPanelWidth, k = 384;
+  std::vector<uint16_t> w(static_cast<size_t>(n) * k), x(static_cast<size_t>(rows) * k);
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = quant::float_to_bf16(0.01f * static_cast<float>(i % 97) - 0.5f);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = quant::float_to_bf16(0.02f * static_cast<float>(i % 89) - 0.9f);
+  const PackedBf16 p = pack_bf16(w.data(), n, k, k);
+  std::vector<float> y(static_cast<size_t>(rows) * n);
+  PackedBf16Call c;
+  c.x = x.data();
+  c.rows = rows;
+  c.ldx = k;
+  c.w = &p;
+  c.y = y.data();
+  c.ldy = n;
+  double dp = 1e30, fma = 1e30;
+  for (int round = 0; round < 4; ++round) {
+    dp = std::min(dp, fastest(packed_bf16_avx512bf16, c, 5));
+    fma = std::min(fma, fastest(packed_bf16_avx512fma, c, 5));
+  }
+  return fma < dp ? Choice{packed_bf16_avx512fma, "fma"} : Choice{packed_bf16_avx512bf16, "dpbf16"};
+}
+
+// FENLEI_BF16_KERNEL: ref (quant's switch: the reference everywhere), dpbf16 or fma (that
+// tile, when the CPU has it); unset or anything else: calibrate() on CPUs with AVX512-BF16,
+// the FMA tile on AVX-512F CPUs without it, else the reference.
+const Choice& choice() {
+  static const Choice c = [] {
+    const char* env = std::getenv("FENLEI_BF16_KERNEL");
+    const std::string want = env ? env : "";
+    const bool bf16 = std::string(quant::best_dense_bf16_name()) == "avx512bf16";
+    if (want == "ref") return Choice{packed_bf16_ref, "ref"};
+    if (want == "dpbf16" && bf16) return Choice{packed_bf16_avx512bf16, "dpbf16"};
+    if (want == "fma" && cpu_has_avx512f()) return Choice{packed_bf16_avx512fma, "fma"};
+    if (bf16) return calibrate();
+    if (cpu_has_avx512f()) return Choice{packed_bf16_avx512fma, "fma"};
+    return Choice{packed_bf16_ref, "ref"};
+  }();
+  return c;
+}
+
+}  // namespace
+
+PackedBf16Fn best_packed_bf16() { return choice().fn; }
+const char* best_packed_bf16_name() { return choice().name; }
 
 }  // namespace fenlei::transformer

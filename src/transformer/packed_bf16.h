@@ -6,7 +6,12 @@
 // Order of the arithmetic (the scalar reference; the AVX512-BF16 kernel equals it bit for bit):
 // acc = +0; for q = 0..kp/2-1: acc = ftz(fma(x[2q+1], w[2q+1], acc)), then
 // acc = ftz(fma(x[2q], w[2q], acc)) (vdpbf16ps's order within a lane, quant/bf16.h; x and w are
-// 0 past k); then bias, residual and GELU as packed_dense.h.
+// 0 past k; denormal x and w count as zeros (DAZ); ftz flushes a result tiny after rounding, as
+// x86 does); then bias, residual and GELU as packed_dense.h.
+//
+// Two AVX-512 kernels equal it: vdpbf16ps (AVX512-BF16), and FMAs on the widened values
+// (AVX-512F, with MXCSR's DAZ/FTZ), which is faster where vdpbf16ps has half the FMA throughput
+// (Intel Sapphire/Emerald Rapids: 80-86 against 141-168 GFLOP/s for float).
 #pragma once
 
 #include <cstdint>
@@ -42,9 +47,12 @@ struct PackedBf16Call {
 
 using PackedBf16Fn = void (*)(const PackedBf16Call& c);
 void packed_bf16_ref(const PackedBf16Call& c);
-void packed_bf16_avx512bf16(const PackedBf16Call& c);
-// AVX512-BF16 when the CPU has it (quant::best_dense_bf16_name() == "avx512bf16"), else the
-// reference.
+void packed_bf16_avx512bf16(const PackedBf16Call& c);  // vdpbf16ps (needs AVX512-BF16)
+void packed_bf16_avx512fma(const PackedBf16Call& c);   // FMAs on widened values (needs AVX-512F)
+// Chosen once per process: FENLEI_BF16_KERNEL=ref|dpbf16|fma forces one (where the CPU has it);
+// otherwise, with AVX512-BF16, the faster of the two tiles on a ~0.2 ms timing of one panel
+// (both give the same bits, so the choice never changes a result); AVX-512F alone: fma; else ref.
 PackedBf16Fn best_packed_bf16();
+const char* best_packed_bf16_name();  // "dpbf16", "fma" or "ref"
 
 }  // namespace fenlei::transformer

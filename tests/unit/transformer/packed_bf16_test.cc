@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "quant/bf16.h"
@@ -93,6 +95,123 @@ TEST(PackedBf16, FastKernelEqualsTheReferenceBitForBit) {
       EXPECT_TRUE(bit_equal(got, want)) << "rows " << s.rows << " n " << s.n << " k " << s.k
                                         << " epilogue " << int(e);
     }
+  }
+}
+
+bool cpu_has_avx512f() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx512f");
+#else
+  return false;
+#endif
+}
+
+uint16_t bits_of(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return static_cast<uint16_t>(u >> 16);  // f is exact in bf16 where this is used
+}
+
+// Runs fn and the reference (and vdpbf16ps where the CPU has it) on the same call; true when all
+// give the same bits.
+void expect_all_equal(PackedBf16Fn fn, const std::vector<uint16_t>& x, int rows, int kp,
+                      const PackedBf16& p, const std::vector<float>& b,
+                      const std::vector<float>& y0, PackedEpilogue e, const std::string& what) {
+  std::vector<float> got = y0, want = y0;
+  PackedBf16Call c{x.data(), rows, kp, &p, b.empty() ? nullptr : b.data(), got.data(), p.n, e};
+  fn(c);
+  c.y = want.data();
+  packed_bf16_ref(c);
+  EXPECT_TRUE(bit_equal(got, want)) << what;
+  if (quant::cpu_has_avx512bf16()) {
+    std::vector<float> dp = y0;
+    c.y = dp.data();
+    packed_bf16_avx512bf16(c);
+    EXPECT_TRUE(bit_equal(dp, want)) << "vdpbf16ps, " << what;
+  }
+}
+
+TEST(PackedBf16, FmaKernelEqualsTheReferenceBitForBit) {
+  if (!cpu_has_avx512f()) GTEST_SKIP() << "no AVX-512F on this CPU";
+  std::mt19937 rng(5);
+  std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
+  for (int rows = 1; rows <= 14; ++rows)
+    for (int k : {1, 2, 7, 64, 768}) shapes.push_back({rows, rows % 2 ? 33 : 64, k});
+  for (const Shape& s : shapes) {
+    for (PackedEpilogue e :
+         {PackedEpilogue::kStore, PackedEpilogue::kAccumulate, PackedEpilogue::kGelu}) {
+      const int kp = (s.k + 1) / 2 * 2;
+      auto x = padded_x(random_bf16(static_cast<size_t>(s.rows) * s.k, &rng), s.rows, s.k, kp);
+      auto w = random_bf16(static_cast<size_t>(s.n) * s.k, &rng);
+      const PackedBf16 p = pack_bf16(w.data(), s.n, s.k, s.k);
+      expect_all_equal(packed_bf16_avx512fma, x, s.rows, kp, p, random_f(s.n, &rng),
+                       random_f(static_cast<size_t>(s.rows) * s.n, &rng), e,
+                       "rows " + std::to_string(s.rows) + " n " + std::to_string(s.n) + " k " +
+                           std::to_string(s.k) + " epilogue " + std::to_string(int(e)));
+    }
+  }
+}
+
+// Values from every corner of bf16: denormals (which the instruction reads as zeros), signed
+// zeros, tiny normals whose products underflow (flushed), large ones, mixed in every position.
+TEST(PackedBf16, FmaKernelEqualsTheReferenceOnExtremeValues) {
+  if (!cpu_has_avx512f()) GTEST_SKIP() << "no AVX-512F on this CPU";
+  std::mt19937 rng(6);
+  const float kinds[] = {0.0f,       -0.0f,    0x1p-130f,   -0x1p-133f, 0x1p-127f, 0x1p-126f,
+                         -0x1p-126f, 0x1p-64f, -0x1.8p-63f, 0x1p-75f,   3e-20f,    1.0f,
+                         -1.5f,      1e18f,    -3e17f,      0.1f};
+  std::uniform_int_distribution<int> pick(0, std::size(kinds) - 1);
+  for (int rows : {1, 3, 12, 13}) {
+    for (int k : {2, 9, 64}) {
+      const int n = 40, kp = (k + 1) / 2 * 2;
+      std::vector<uint16_t> x(static_cast<size_t>(rows) * k), w(static_cast<size_t>(n) * k);
+      for (uint16_t& v : x) v = bits_of(kinds[pick(rng)]);
+      for (uint16_t& v : w) v = bits_of(kinds[pick(rng)]);  // denormals kept as they are
+      // Bias with denormals: the epilogue runs without DAZ/FTZ, as the reference's.
+      std::vector<float> b(n);
+      for (float& v : b) v = kinds[pick(rng)];
+      const PackedBf16 p = pack_bf16(w.data(), n, k, k);
+      for (PackedEpilogue e : {PackedEpilogue::kStore, PackedEpilogue::kAccumulate})
+        expect_all_equal(packed_bf16_avx512fma, padded_x(x, rows, k, kp), rows, kp, p, b,
+                         std::vector<float>(static_cast<size_t>(rows) * n, 0x1p-140f), e,
+                         "extreme rows " + std::to_string(rows) + " k " + std::to_string(k));
+    }
+  }
+}
+
+// The flush is decided after rounding to 24 bits with an unbounded exponent (x86's tininess):
+// 2^-126 - 3 * 2^-152 rounds there to 2^-126 - 2^-150, tiny, so 0; 2^-126 - 2^-152 rounds to
+// 2^-126, kept. (std::fma's rounding onto the denormal grid gives 2^-126 for both.)
+TEST(PackedBf16, ResultsTinyAfterRoundingAreFlushed) {
+  const std::vector<uint16_t> x = {bits_of(0x1p-76f), bits_of(0x1p-63f)};  // even, odd
+  // Output 0: 2^-63 * 2^-63 = 2^-126, then + 2^-76 * (-3 * 2^-76); output 1: + 2^-76 * -2^-76.
+  const std::vector<uint16_t> w = {bits_of(-0x1.8p-75f), bits_of(0x1p-63f), bits_of(-0x1p-76f),
+                                   bits_of(0x1p-63f)};
+  const PackedBf16 p = pack_bf16(w.data(), 2, 2, 2);
+  std::vector<PackedBf16Fn> fns = {packed_bf16_ref};
+  if (cpu_has_avx512f()) fns.push_back(packed_bf16_avx512fma);
+  if (quant::cpu_has_avx512bf16()) fns.push_back(packed_bf16_avx512bf16);
+  for (PackedBf16Fn fn : fns) {
+    std::vector<float> y(2, 1.0f);
+    fn(PackedBf16Call{x.data(), 1, 2, &p, nullptr, y.data(), 2, PackedEpilogue::kStore});
+    EXPECT_EQ(y[0], 0.0f);
+    EXPECT_FALSE(std::signbit(y[0]));
+    EXPECT_EQ(y[1], 0x1p-126f);
+  }
+}
+
+TEST(PackedBf16, DispatchedKernelEqualsBoth) {
+  const std::string name = best_packed_bf16_name();
+  EXPECT_TRUE(name == "dpbf16" || name == "fma" || name == "ref") << name;
+  std::mt19937 rng(7);
+  for (const Shape& s : kShapes) {
+    const int kp = (s.k + 1) / 2 * 2;
+    auto x = padded_x(random_bf16(static_cast<size_t>(s.rows) * s.k, &rng), s.rows, s.k, kp);
+    auto w = random_bf16(static_cast<size_t>(s.n) * s.k, &rng);
+    const PackedBf16 p = pack_bf16(w.data(), s.n, s.k, s.k);
+    expect_all_equal(best_packed_bf16(), x, s.rows, kp, p, random_f(s.n, &rng),
+                     random_f(static_cast<size_t>(s.rows) * s.n, &rng), PackedEpilogue::kGelu,
+                     "dispatched (" + name + ") rows " + std::to_string(s.rows));
   }
 }
 
