@@ -232,9 +232,8 @@ void init_dpcnn_params(const ModelConfig& c, const DpcnnIndex& idx, Rng& rng, Pa
   for (int w : idx.weight) glorot(params[w], 3.0 * c.filters, 3.0 * c.filters);
 }
 
-void dpcnn_forward(const ModelConfig& c, const Params& p, const DpcnnIndex& idx, int embed,
-                   const Segment& seg, DpcnnScratch& s, float* feat, int feat_stride) {
-  const int dim = c.embed_dim;
+namespace {
+DpcnnOps float_ops(const Params& p, const DpcnnIndex& idx, int embed, int dim) {
   const float* table = p[embed].data.data();
   DpcnnOps ops;
   ops.embed_row = [table, dim](int32_t id, float* dst) {
@@ -245,7 +244,39 @@ void dpcnn_forward(const ModelConfig& c, const Params& p, const DpcnnIndex& idx,
     const int b = layer == 0 ? idx.region_bias : idx.bias[size_t(layer - 1)];
     conv_gemm(col, rows, k, p[w].data.data(), p[b].data.data(), static_cast<int>(p[b].numel()), y);
   };
-  dpcnn_forward_ops(dim, c.filters, c.blocks, ops, seg, s, feat, feat_stride);
+  return ops;
+}
+}  // namespace
+
+void dpcnn_forward(const ModelConfig& c, const Params& p, const DpcnnIndex& idx, int embed,
+                   const Segment& seg, DpcnnScratch& s, float* feat, int feat_stride) {
+  dpcnn_forward_ops(c.embed_dim, c.filters, c.blocks, float_ops(p, idx, embed, c.embed_dim), seg,
+                    s, feat, feat_stride);
+}
+
+void dpcnn_infer(const ModelConfig& c, const Params& p, const DpcnnIndex& idx, int embed,
+                 const Segment& seg, DpcnnScratch& s, float* feat, int feat_stride,
+                 int max_rows) {
+  dpcnn_infer_ops(c.embed_dim, c.filters, c.blocks, float_ops(p, idx, embed, c.embed_dim), seg, s,
+                  feat, feat_stride, max_rows);
+}
+
+void dpcnn_infer_ops(int dim, int ch, int blocks, const DpcnnOps& ops, const Segment& seg,
+                     DpcnnScratch& s, float* feat, int feat_stride, int max_rows) {
+  int i0 = 0;
+  while (i0 < seg.count) {
+    int i1 = i0, rows = 0;
+    while (i1 < seg.count) {
+      const int r = std::max(seg.length(i1), 1);
+      if (i1 > i0 && rows + r > max_rows) break;
+      rows += r;
+      ++i1;
+    }
+    const Segment chunk{seg.tokens(i0), seg.offsets + i0, i1 - i0};
+    dpcnn_forward_ops(dim, ch, blocks, ops, chunk, s, feat + size_t(i0) * feat_stride,
+                      feat_stride);
+    i0 = i1;
+  }
 }
 
 void dpcnn_forward_ops(int dim, int ch, int blocks, const DpcnnOps& ops, const Segment& seg,

@@ -185,11 +185,12 @@ void apply_mask(const float* x, const uint8_t* keep, float rate, int64_t n, floa
   for (int64_t i = 0; i < n; ++i) y[i] = keep[i] ? x[i] * s : 0.0f;
 }
 
-// Features of examples [begin, begin+m) into ws.feat [m, feature_dim].
+// Features of examples [begin, begin+m) into ws.feat [m, feature_dim]. `inference`: no backward
+// follows, so a dpcnn need not keep the whole batch's stages (dpcnn_infer).
 void features_forward(const Network& net, const Batch& b, size_t begin, int m, Workspace& ws,
                       const TokenProjection* projection = nullptr,
                       const RecurrentTokenProjection* recurrent = nullptr,
-                      const DpcnnOps* dpcnn_ops = nullptr) {
+                      const DpcnnOps* dpcnn_ops = nullptr, bool inference = false) {
   const ModelConfig& c = net.config();
   const Params& p = net.params();
   const int fd = c.feature_dim();
@@ -201,7 +202,9 @@ void features_forward(const Network& net, const Batch& b, size_t begin, int m, W
   } else if (c.recurrent()) {
     recurrent_features_forward(net, seg, ws.recurrent, feat, fd, nullptr, nullptr, recurrent);
   } else if (c.arch == Arch::kDpcnn && dpcnn_ops != nullptr) {
-    dpcnn_forward_ops(c.embed_dim, c.filters, c.blocks, *dpcnn_ops, seg, ws.dpcnn, feat, fd);
+    dpcnn_infer_ops(c.embed_dim, c.filters, c.blocks, *dpcnn_ops, seg, ws.dpcnn, feat, fd);
+  } else if (c.arch == Arch::kDpcnn && inference) {
+    dpcnn_infer(c, p, net.dpcnn(), net.embed_index(), seg, ws.dpcnn, feat, fd);
   } else if (c.arch == Arch::kDpcnn) {
     dpcnn_forward(c, p, net.dpcnn(), net.embed_index(), seg, ws.dpcnn, feat, fd);
   } else if (c.arch == Arch::kCnn) {
@@ -399,7 +402,7 @@ void predict_proba(const Network& net, const Batch& batch, Workspace& ws, float*
                    const DpcnnOps* dpcnn_ops) {
   const int m = static_cast<int>(batch.size());
   if (m == 0) return;
-  features_forward(net, batch, 0, m, ws, projection, recurrent, dpcnn_ops);
+  features_forward(net, batch, 0, m, ws, projection, recurrent, dpcnn_ops, /*inference=*/true);
   const float* logits = head_forward(net, 0, m, ws, nullptr);
   const ModelConfig& c = net.config();
   const int classes = c.num_classes;

@@ -36,7 +36,7 @@ void dpcnn_features_int8(const nn::ModelConfig& c, const Int8Embedding& embed,
   ops.conv = [&convs, &ws](int layer, const float* col, int rows, int, float* y) {
     if (rows > 0) int8_linear_forward(convs[size_t(layer)], col, rows, ws, y);
   };
-  nn::dpcnn_forward_ops(dim, c.filters, c.blocks, ops, seg, ws.dpcnn, feat, feat_stride);
+  nn::dpcnn_infer_ops(dim, c.filters, c.blocks, ops, seg, ws.dpcnn, feat, feat_stride);
 }
 
 }  // namespace fenlei::quant

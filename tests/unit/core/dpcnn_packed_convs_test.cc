@@ -7,6 +7,7 @@
 
 #include <random>
 
+#include "nn/dpcnn.h"
 #include "nn/network.h"
 #include "nn/workspace.h"
 
@@ -69,6 +70,36 @@ TEST(DpcnnPackedConvs, EqualsTheNetworksForwardUpToRounding) {
       nn::predict_proba(net, single, ws_fast, one.data(), nullptr, nullptr, &packed->ops());
       for (size_t k = 0; k < 3; ++k) EXPECT_FLOAT_EQ(one[k], fast[t * 3 + k]);
     }
+  }
+}
+
+// Batches run in chunks of texts (nn::dpcnn_infer_ops, so that a chunk's stages stay in cache):
+// on the packed convs every row is computed alone in one order, so any chunking gives the
+// features of one forward over the whole batch bit for bit.
+TEST(DpcnnPackedConvs, ChunkedInferenceEqualsWholeBatchBitExact) {
+  const nn::Network net = wide_dpcnn(40);
+  auto packed = DpcnnPackedConvs::create(net);
+  ASSERT_NE(packed, nullptr);
+  std::mt19937 gen(5);
+  nn::Batch batch = ragged_batch(gen);
+  for (const nn::Batch& more : {ragged_batch(gen), ragged_batch(gen)})
+    for (size_t t = 0; t < more.size(); ++t)
+      batch.add(std::vector<int32_t>(more.ids.begin() + more.offsets[t],
+                                     more.ids.begin() + more.offsets[t + 1]),
+                0);
+  const nn::ModelConfig& c = net.config();
+  const int fd = c.feature_dim();
+  const nn::Segment seg{batch.ids.data(), batch.offsets.data(), int(batch.size())};
+  std::vector<float> whole(batch.size() * fd);
+  nn::DpcnnScratch s;
+  nn::dpcnn_forward_ops(c.embed_dim, c.filters, c.blocks, packed->ops(), seg, s, whole.data(), fd);
+  for (const int max_rows : {1, 13, 40, 100000}) {
+    std::vector<float> chunked(whole.size(), -1.0f);
+    nn::DpcnnScratch cs;
+    nn::dpcnn_infer_ops(c.embed_dim, c.filters, c.blocks, packed->ops(), seg, cs, chunked.data(),
+                        fd, max_rows);
+    for (size_t i = 0; i < whole.size(); ++i)
+      ASSERT_EQ(chunked[i], whole[i]) << "max_rows " << max_rows << " value " << i;
   }
 }
 

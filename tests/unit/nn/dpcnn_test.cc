@@ -3,6 +3,7 @@
 // JSON form, and learning a toy task.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -145,6 +146,37 @@ TEST(Dpcnn, RaggedBatchEqualsPerExample) {
     predict_proba(net, one, fresh, p);
     EXPECT_NEAR(p[0] + p[1] + p[2], 1.0f, 1e-5);
     for (int k = 0; k < 3; ++k) EXPECT_NEAR(all[i * 3 + k], p[k], 1e-5) << "example " << i;
+  }
+}
+
+// Inference in chunks of texts (dpcnn_infer) gives the features of one forward over the whole
+// batch whatever the chunk size: one row per chunk (every text alone), chunks that split the
+// batch unevenly, one chunk holding everything. On OpenBLAS' sgemm (this plain path) a row's
+// sum can round differently with the row count (its edge kernels), hence float rounding here;
+// the engines' packed float and int8 convs are bit-exact (core/dpcnn_packed_convs_test.cc,
+// quant tests).
+TEST(Dpcnn, ChunkedInferenceEqualsWholeBatch) {
+  ModelConfig c = small_dpcnn(3, 60, 16, 3);
+  Network net = *Network::create(c, 9);
+  std::mt19937 gen(12);
+  Batch b = random_batch(23, 60, 1, 40, gen);
+  b.add(std::vector<int32_t>{}, 0);
+  const Segment seg{b.ids.data(), b.offsets.data(), int(b.size())};
+  const int fd = c.feature_dim();
+  std::vector<float> whole(b.size() * fd);
+  DpcnnScratch s;
+  dpcnn_forward(c, net.params(), net.dpcnn(), net.embed_index(), seg, s, whole.data(), fd);
+  float scale = 0.0f;
+  for (float v : whole) scale = std::max(scale, std::fabs(v));
+  EXPECT_GT(scale, 0.01f);  // the features are not trivially zero
+  for (const int max_rows : {1, 17, 64, 100000}) {
+    std::vector<float> chunked(b.size() * fd, -1.0f);
+    DpcnnScratch cs;
+    dpcnn_infer(c, net.params(), net.dpcnn(), net.embed_index(), seg, cs, chunked.data(), fd,
+                max_rows);
+    for (size_t i = 0; i < whole.size(); ++i)
+      ASSERT_NEAR(chunked[i], whole[i], 1e-5f * std::max(1.0f, std::fabs(whole[i])))
+          << "max_rows " << max_rows << " value " << i;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 
+#include "nn/dpcnn.h"
 #include "nn/network.h"
 #include "quant/int8_model.h"
 
@@ -51,6 +52,27 @@ TEST(Int8Dpcnn, MatchesFloatClosely) {
     for (size_t i = 0; i < pf.size(); ++i) worst = std::max(worst, std::fabs(pf[i] - pq[i]));
     EXPECT_LT(worst, 0.02f);
     EXPECT_GT(worst, 0.0f);  // it did run in int8
+  }
+}
+
+// A batch runs in chunks of texts (nn::dpcnn_infer_ops; 80 texts of up to 40 tokens span
+// several 1,024-row chunks): every conv row is quantised and multiplied alone, so each text's
+// probabilities are the same bits in the batch as alone.
+TEST(Int8Dpcnn, BatchEqualsEachTextAloneBitExact) {
+  const nn::Network net = make_dpcnn(3);
+  auto q = Int8Model::quantize(net, {});
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  const nn::Batch batch = random_batch(80, 21);
+  ASSERT_GT(batch.ids.size(), size_t(nn::kDpcnnInferenceRows));
+  std::vector<float> all(batch.size() * 3), one(3);
+  Int8Workspace ws, alone;
+  predict_proba_int8(*q, batch, ws, all.data());
+  for (size_t t = 0; t < batch.size(); ++t) {
+    nn::Batch single;
+    single.add(std::vector<int32_t>(batch.ids.begin() + batch.offsets[t],
+                                    batch.ids.begin() + batch.offsets[t + 1]));
+    predict_proba_int8(*q, single, alone, one.data());
+    for (size_t k = 0; k < 3; ++k) ASSERT_EQ(one[k], all[t * 3 + k]) << "text " << t;
   }
 }
 
