@@ -17,6 +17,8 @@
 #          (bench/accuracy_table.sh and bench/quant_accuracy.sh write them; default: train each
 #          CNN preset with its default flags here, then quantise it)
 #        PRESETS="seed-cnn textcnn fasttext" (or "bilstm gru rcnn", e.g. with chnsenticorp_htl)  SAMPLES=2000 (PyTorch single-text samples)  LIMIT=N
+#        BATCH_ROUNDS=3 (batch-256 passes over the test set, timed after one untimed batch, both
+#          sides; the fasttext reference times one)
 set -euo pipefail
 # shellcheck source=bench/bench_lib.sh
 source "$(dirname "$0")/bench_lib.sh"
@@ -40,6 +42,9 @@ bench_header "infer_inprocess $dataset ($presets)"
 test_file=$DATA_DIR/$dataset/test.tsv
 limit_args=()
 [ -n "${LIMIT:-}" ] && limit_args=(--limit "$LIMIT")
+# Batch throughput: after one untimed batch, both sides classify the test set BATCH_ROUNDS
+# times (one round of 776 reviews is three batches of 256 and ~0.1 s: too short to read).
+rounds=${BATCH_ROUNDS:-3}
 models_dir=${MODELS_DIR:-$out}
 
 for preset in $presets; do
@@ -58,27 +63,27 @@ for preset in $presets; do
   # A recurrent model (float and int8) also without its per-token input-gate cache
   # (RECURRENT_BASELINE=unfused: with the cache, without the fused batched step).
   if $recurrent; then
-    FENLEI_RECURRENT_KERNEL=${RECURRENT_BASELINE:-gemm} run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" \
+    FENLEI_RECURRENT_KERNEL=${RECURRENT_BASELINE:-gemm} run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" --batch-rounds "$rounds" \
       >"$out/fenlei.$preset.gemm.json"
-    FENLEI_RECURRENT_KERNEL=${RECURRENT_BASELINE:-gemm} run_logged "$latency" "$int8" "$test_file" "${limit_args[@]}" \
+    FENLEI_RECURRENT_KERNEL=${RECURRENT_BASELINE:-gemm} run_logged "$latency" "$int8" "$test_file" "${limit_args[@]}" --batch-rounds "$rounds" \
       >"$out/fenlei.$preset.int8-gemm.json"
   # A cnn's float model twice: the im2col + sgemm path and the per-token projections.
   elif [ "$preset" != fasttext ]; then
-    FENLEI_CONV_KERNEL=gemm run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" \
+    FENLEI_CONV_KERNEL=gemm run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" --batch-rounds "$rounds" \
       >"$out/fenlei.$preset.gemm.json"
   fi
-  run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" >"$out/fenlei.$preset.float.json"
-  run_logged "$latency" "$int8" "$test_file" "${limit_args[@]}" >"$out/fenlei.$preset.int8.json"
+  run_logged "$latency" "$float" "$test_file" "${limit_args[@]}" --batch-rounds "$rounds" >"$out/fenlei.$preset.float.json"
+  run_logged "$latency" "$int8" "$test_file" "${limit_args[@]}" --batch-rounds "$rounds" >"$out/fenlei.$preset.int8.json"
   common=(--inference --dataset "$dataset" --threads 1 --latency-samples "${SAMPLES:-2000}"
     "${limit_args[@]}")
   if $recurrent; then
-    run_logged "$PY" "$REF/torch_textrnn.py" "${common[@]}" --model "$preset" \
+    run_logged "$PY" "$REF/torch_textrnn.py" "${common[@]}" --model "$preset" --batch-rounds "$rounds" \
       >"$out/torch.$preset.json" 2>"$out/torch.$preset.log" \
       || echo '{"error": "torch run failed"}' >"$out/torch.$preset.json"
   elif [ "$preset" != fasttext ]; then
     script=$REF/torch_textcnn.py
     [ "$preset" = dpcnn ] && script=$REF/dpcnn.py
-    run_logged "$PY" "$script" "${common[@]}" --model "$preset" \
+    run_logged "$PY" "$script" "${common[@]}" --model "$preset" --batch-rounds "$rounds" \
       >"$out/torch.$preset.json" 2>"$out/torch.$preset.log" \
       || echo '{"error": "torch run failed"}' >"$out/torch.$preset.json"
   else
