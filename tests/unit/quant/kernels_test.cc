@@ -62,11 +62,16 @@ void check_all_kernels(const Case& c, bool extreme, uint32_t seed) {
 }
 
 TEST(Int8Gemm, FastPathsMatchReferenceExactly) {
-  // Odd sizes exercise every tail: rows not a multiple of 8, channels not of 16 or 4, k not of
-  // 4 or 16; the real layer shapes (seed-cnn 80x128, textcnn 640x100, heads) are included.
+  // Odd sizes exercise every tail: rows not a multiple of 8 or of the VNNI kernel's 12-row tile
+  // (every height 1..12 occurs), channels not of 16 or 4 and odd numbers of 16-channel blocks
+  // (its 2-block tiles and the single last block), k not of 4 or 16; the real layer shapes
+  // (seed-cnn 80x128, textcnn 640x100, heads, a dpcnn conv 250x750, an LSTM step 512x128) are
+  // included.
   const std::vector<Case> cases = {{1, 1, 1},    {1, 2, 3},    {3, 5, 7},     {8, 16, 16},
                                    {9, 17, 17},  {13, 33, 63}, {2, 128, 80},  {37, 100, 384},
-                                   {64, 100, 640}, {5, 1, 300}, {17, 3, 1000}, {100, 128, 80}};
+                                   {64, 100, 640}, {5, 1, 300}, {17, 3, 1000}, {100, 128, 80},
+                                   {12, 32, 64}, {24, 48, 20}, {10, 250, 750}, {11, 512, 128},
+                                   {4, 47, 9},  {6, 64, 33},  {7, 80, 5}};
   uint32_t seed = 1;
   for (const Case& c : cases) {
     check_all_kernels(c, false, seed++);
