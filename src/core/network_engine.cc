@@ -108,8 +108,7 @@ EngineFile NetworkEngine::to_file() const {
   return f;
 }
 
-Int8Engine::Int8Engine(std::shared_ptr<const quant::Int8Model> model)
-    : model_(std::move(model)), dpcnn_packed_(DpcnnPackedInt8Convs::create(*model_)) {}
+Int8Engine::Int8Engine(std::shared_ptr<const quant::Int8Model> model) : model_(std::move(model)) {}
 
 StatusOr<std::unique_ptr<Engine>> Int8Engine::load(const EngineSource& s) {
   FENLEI_ASSIGN_OR_RETURN(nn::ModelConfig config, config_of(s));
@@ -120,8 +119,7 @@ StatusOr<std::unique_ptr<Engine>> Int8Engine::load(const EngineSource& s) {
 }
 
 void Int8Engine::predict_proba(const nn::Batch& batch, Scratch& scratch, float* out) const {
-  quant::predict_proba_int8(*model_, batch, scratch.get<quant::Int8Workspace>(), out,
-                            dpcnn_packed_ ? &dpcnn_packed_->ops() : nullptr);
+  quant::predict_proba_int8(*model_, batch, scratch.get<quant::Int8Workspace>(), out);
 }
 
 StatusOr<std::unique_ptr<Engine>> Int8Engine::quantize(const quant::QuantizeOptions&) const {

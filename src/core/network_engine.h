@@ -12,7 +12,6 @@
 #include "engine/engine.h"
 #include "engine/engine_registry.h"
 #include "core/dpcnn_packed_convs.h"
-#include "core/dpcnn_packed_int8_convs.h"
 #include "core/model_bundle.h"
 #include "core/vocab_tokenizer.h"
 #include "nn/network.h"
@@ -98,7 +97,6 @@ class Int8Engine final : public Engine {
 
  private:
   std::shared_ptr<const quant::Int8Model> model_;
-  std::unique_ptr<const DpcnnPackedInt8Convs> dpcnn_packed_;  // dpcnn models only
 };
 
 // A model of fenlei's own kind: a float network read through the Preprocessor tokenizer.

@@ -530,14 +530,6 @@ void int8_linear_forward(const Int8Linear& l, const float* x, int m, Int8Workspa
   linear_forward(l, x, m, ws, y);
 }
 
-void dequantize_products(const Int8Linear& l, const float* row_scale, int m, float* y) {
-  for (int i = 0; i < m; ++i) {
-    float* yr = y + size_t(i) * l.out;
-    for (int o = 0; o < l.out; ++o)
-      yr[o] = yr[o] * (row_scale[i] * l.out_scale[size_t(o)]) + l.bias[size_t(o)];
-  }
-}
-
 StatusOr<Int8Linear> quantize_int8_linear(const nn::Tensor& w, const nn::Tensor& b,
                                           bool per_channel) {
   return quantize_linear(w, b, per_channel);
@@ -550,16 +542,14 @@ bool has_int8_tensors(const format::ModelFile& file) {
 }
 
 void predict_proba_int8(const Int8Model& model, const nn::Batch& batch, Int8Workspace& ws,
-                        float* out, const nn::DpcnnOps* dpcnn_ops) {
+                        float* out) {
   const int m = static_cast<int>(batch.size());
   if (m == 0) return;
   const nn::ModelConfig& c = model.config();
   const int fd = c.feature_dim();
   float* feat = nn::grow(ws.feat, size_t(m) * fd);
   nn::Segment seg{batch.ids.data(), batch.offsets.data(), m};
-  if (c.arch == nn::Arch::kDpcnn && dpcnn_ops != nullptr) {
-    nn::dpcnn_infer_ops(c.embed_dim, c.filters, c.blocks, *dpcnn_ops, seg, ws.dpcnn, feat, fd);
-  } else if (c.arch == nn::Arch::kDpcnn) {
+  if (c.arch == nn::Arch::kDpcnn) {
     dpcnn_features_int8(c, model.embed(), model.conv(), seg, ws, feat, fd);
   } else if (c.arch == nn::Arch::kCnn) {
     if (model.projection() != nullptr)

@@ -23,7 +23,6 @@
 #include "fenlei/status.h"
 #include "nn/batch.h"
 #include "nn/config.h"
-#include "nn/dpcnn.h"
 #include "nn/network.h"
 #include "nn/recurrent_scratch.h"
 #include "quant/int8_projection.h"
@@ -155,12 +154,6 @@ struct Int8Workspace {
 // activation scales). The dense layers and a dpcnn's convs run on it.
 void int8_linear_forward(const Int8Linear& l, const float* x, int m, Int8Workspace& ws, float* y);
 
-// linear_forward's dequantisation for a caller whose GEMM wrote the int32 products as floats
-// (exact below 2^24, and float(int) rounds alike above): in place over y [m, l.out],
-// y = y * (row_scale[i] * l.out_scale[o]) + l.bias[o], the same operations in the same order,
-// so the outputs are linear_forward's bit for bit (core::DpcnnPackedInt8Convs).
-void dequantize_products(const Int8Linear& l, const float* row_scale, int m, float* y);
-
 // Quantises weight w [out, in] (one scale per output row if per_channel) with bias b; the caller
 // fills the derived fields (Int8Model does). Errors: kInvalidArgument (non-finite values).
 StatusOr<Int8Linear> quantize_int8_linear(const nn::Tensor& w, const nn::Tensor& b,
@@ -169,11 +162,9 @@ StatusOr<Int8Linear> quantize_int8_linear(const nn::Tensor& w, const nn::Tensor&
 // True if any weight tensor of the file is int8 (the file is a quantised model).
 bool has_int8_tensors(const format::ModelFile& file);
 
-// Class probabilities [batch.size(), num_classes], as nn::predict_proba. dpcnn_ops (dpcnn
-// models only; null: quant's own kernels): the pyramid's embedding rows and convs from the
-// caller (core::DpcnnPackedInt8Convs runs them on the encoders' packed int8 kernel).
+// Class probabilities [batch.size(), num_classes], as nn::predict_proba.
 void predict_proba_int8(const Int8Model& model, const nn::Batch& batch, Int8Workspace& ws,
-                        float* out, const nn::DpcnnOps* dpcnn_ops = nullptr);
+                        float* out);
 
 // The reference conv block of a cnn: int8 im2col and the u8 x s8 GEMMs, exact int32 sums.
 // Writes the pooled features feat[i*feat_stride + c*filters + f] (bias and ReLU included).
