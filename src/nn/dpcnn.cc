@@ -135,14 +135,19 @@ void stage_forward(const DpcnnOps& ops, int stage, int ch, DpcnnStage& st) {
   const int m = static_cast<int>(st.example.size());
   const int rows = st.row_start[size_t(m)];
   const int k = 3 * ch;
-  float* col1 = grow_to(st.col1, size_t(rows) * k);
   float* c1 = grow_to(st.c1, size_t(rows) * ch);
-  float* col2 = grow_to(st.col2, size_t(rows) * k);
   float* h = grow_to(st.h, size_t(rows) * ch);
-  im2col3(st.x.data(), ch, st.row_start.data(), m, true, col1);
-  ops.conv(1 + 2 * stage, col1, rows, k, c1);
-  im2col3(c1, ch, st.row_start.data(), m, true, col2);
-  ops.conv(2 + 2 * stage, col2, rows, k, h);
+  if (ops.conv_windows) {
+    ops.conv_windows(1 + 2 * stage, st.x.data(), ch, st.row_start.data(), m, c1);
+    ops.conv_windows(2 + 2 * stage, c1, ch, st.row_start.data(), m, h);
+  } else {
+    float* col1 = grow_to(st.col1, size_t(rows) * k);
+    float* col2 = grow_to(st.col2, size_t(rows) * k);
+    im2col3(st.x.data(), ch, st.row_start.data(), m, true, col1);
+    ops.conv(1 + 2 * stage, col1, rows, k, c1);
+    im2col3(c1, ch, st.row_start.data(), m, true, col2);
+    ops.conv(2 + 2 * stage, col2, rows, k, h);
+  }
   const float* x = st.x.data();
   for (size_t i = 0; i < size_t(rows) * ch; ++i) h[i] += x[i];
 }

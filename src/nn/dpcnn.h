@@ -59,6 +59,14 @@ struct DpcnnOps {
   // (bias included) for the segment's texts, stacked as row_start[0..count] gives their rows
   // (max(len, 1) each). Empty: embed_row + im2col + conv(0, ...).
   std::function<void(const Segment& seg, const int32_t* row_start, float* x0)> region;
+  // Optional (inference only: the backward needs the window rows): a stage conv straight from
+  // its input rows, y[rows, C] = conv(layer, windows) where windows are the width-3 windows of
+  // ReLU(x) [rows, C] with zeros outside each text (row_start[0..count]), i.e. what im2col +
+  // conv computes, for an engine that never needs the float window rows (the int8 engine
+  // quantises them as it reads x). Empty: im2col + conv.
+  std::function<void(int layer, const float* x, int channels, const int32_t* row_start, int count,
+                     float* y)>
+      conv_windows;
 };
 void dpcnn_forward_ops(int dim, int channels, int blocks, const DpcnnOps& ops, const Segment& seg,
                        DpcnnScratch& s, float* feat, int feat_stride);

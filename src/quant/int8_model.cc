@@ -125,13 +125,10 @@ StatusOr<std::vector<float>> scale_values(const format::Tensor& t) {
   return out;
 }
 
-// y[m, out] = dequant(quant(x[m, in]) * W^T) + b.
-void linear_forward(const Int8Linear& l, const float* x, int m, Int8Workspace& ws, float* y) {
-  const int kp = l.packed.kp;
-  uint8_t* a = nn::grow(ws.a, size_t(m) * kp);
-  float* sa = nn::grow(ws.a_scale, size_t(m));
+// y[m, out] = dequant(a[m, kp] * W^T) + b, a quantised with row scales sa.
+void linear_forward_quantised(const Int8Linear& l, const uint8_t* a, const float* sa, int m,
+                              Int8Workspace& ws, float* y) {
   int32_t* acc = nn::grow(ws.acc, size_t(m) * l.out);
-  quantize_rows_u8(x, m, l.in, kp, a, sa);
   best_gemm()(a, m, l.packed, acc);
   for (int i = 0; i < m; ++i) {
     const int32_t* ar = acc + size_t(i) * l.out;
@@ -139,6 +136,15 @@ void linear_forward(const Int8Linear& l, const float* x, int m, Int8Workspace& w
     for (int o = 0; o < l.out; ++o)
       yr[o] = float(ar[o]) * (sa[i] * l.out_scale[size_t(o)]) + l.bias[size_t(o)];
   }
+}
+
+// y[m, out] = dequant(quant(x[m, in]) * W^T) + b.
+void linear_forward(const Int8Linear& l, const float* x, int m, Int8Workspace& ws, float* y) {
+  const int kp = l.packed.kp;
+  uint8_t* a = nn::grow(ws.a, size_t(m) * kp);
+  float* sa = nn::grow(ws.a_scale, size_t(m));
+  quantize_rows_u8(x, m, l.in, kp, a, sa);
+  linear_forward_quantised(l, a, sa, m, ws, y);
 }
 
 // One conv width over examples [0, m): int8 im2col (requantised per window unless the table has
@@ -528,6 +534,11 @@ void conv_features_int8_gemm(const Int8Model& model, const nn::Segment& seg, Int
 
 void int8_linear_forward(const Int8Linear& l, const float* x, int m, Int8Workspace& ws, float* y) {
   linear_forward(l, x, m, ws, y);
+}
+
+void int8_linear_forward_quantised(const Int8Linear& l, const uint8_t* a, const float* sa, int m,
+                                   Int8Workspace& ws, float* y) {
+  linear_forward_quantised(l, a, sa, m, ws, y);
 }
 
 StatusOr<Int8Linear> quantize_int8_linear(const nn::Tensor& w, const nn::Tensor& b,

@@ -153,6 +153,10 @@ struct Int8Workspace {
 // One int8 linear layer: y[m, out] = dequant(quant_u8(x[m, in]) * W^T) + b (dynamic per-row
 // activation scales). The dense layers and a dpcnn's convs run on it.
 void int8_linear_forward(const Int8Linear& l, const float* x, int m, Int8Workspace& ws, float* y);
+// The same on rows already quantised as quantize_rows_u8 writes them: a [m, l.packed.kp] with
+// row scales sa (ws.a and ws.a_scale may hold them).
+void int8_linear_forward_quantised(const Int8Linear& l, const uint8_t* a, const float* sa, int m,
+                                   Int8Workspace& ws, float* y);
 
 // Quantises weight w [out, in] (one scale per output row if per_channel) with bias b; the caller
 // fills the derived fields (Int8Model does). Errors: kInvalidArgument (non-finite values).

@@ -164,6 +164,112 @@ void quantize_rows_u8(const float* x, int m, int k, int kp, uint8_t* q, float* s
     quantize_rows_u8_ref(x, m, k, kp, q, scale);
 }
 
+void quantize_windows3_relu_u8_ref(const float* x, int ch, const int32_t* row_start, int count,
+                                   int kp, uint8_t* q, float* scale) {
+  std::vector<float> row(size_t(3) * ch);
+  for (int i = 0; i < count; ++i) {
+    const int r0 = row_start[i], r1 = row_start[i + 1];
+    for (int r = r0; r < r1; ++r) {
+      for (int j = 0; j < 3; ++j) {
+        const int src = r - 1 + j;
+        float* dst = row.data() + size_t(j) * ch;
+        for (int c = 0; c < ch; ++c) {
+          const float v = src < r0 || src >= r1 ? 0.0f : x[size_t(src) * ch + c];
+          dst[c] = v > 0.0f ? v : 0.0f;
+        }
+      }
+      quantize_rows_u8_ref(row.data(), 1, 3 * ch, kp, q + size_t(r) * kp, scale + r);
+    }
+  }
+}
+
+#ifdef FENLEI_X86
+// (GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined operands.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+namespace {
+// max(0, max_c x[c]): the largest |relu(x)| of one input row. (vmaxps returns its second
+// operand when either is NaN, so a NaN input leaves the running maximum as it was: the
+// reference's relu makes it 0.)
+__attribute__((target("avx512f"))) float relu_row_max(const float* x, int ch) {
+  __m512 vmax[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+  int c = 0;
+  for (; c + 32 <= ch; c += 32) {
+    vmax[0] = _mm512_max_ps(_mm512_loadu_ps(x + c), vmax[0]);
+    vmax[1] = _mm512_max_ps(_mm512_loadu_ps(x + c + 16), vmax[1]);
+  }
+  for (; c < ch; c += 16) {
+    const __mmask16 in = ch - c >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (ch - c)) - 1u);
+    vmax[0] = _mm512_max_ps(_mm512_maskz_loadu_ps(in, x + c), vmax[0]);
+  }
+  return _mm512_reduce_max_ps(_mm512_max_ps(vmax[0], vmax[1]));
+}
+
+// q[c] = u8 of relu(x[c]) * inv as quantize_rows_u8_avx512 computes it (x null: zeros).
+__attribute__((target("avx512f,avx512bw"))) void quantize_relu_part(const float* x, int ch,
+                                                                   __m512 vinv, uint8_t* q) {
+  const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
+  const __m512i zero_point = _mm512_set1_epi32(kActivationZero);
+  const __m512 zero = _mm512_setzero_ps();
+  if (x == nullptr) {
+    std::memset(q, kActivationZero, size_t(ch));
+    return;
+  }
+  for (int c = 0; c < ch; c += 16) {
+    const __mmask16 in = ch - c >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (ch - c)) - 1u);
+    // max(v, 0) returns its second operand, +0, for v = -0 or NaN: the reference's
+    // v > 0 ? v : 0.
+    const __m512 v = _mm512_max_ps(_mm512_maskz_loadu_ps(in, x + c), zero);
+    __m512i t = _mm512_cvtps_epi32(_mm512_mul_ps(v, vinv));
+    t = _mm512_add_epi32(_mm512_min_epi32(hi, _mm512_max_epi32(lo, t)), zero_point);
+    _mm512_mask_cvtepi32_storeu_epi8(q + c, in, t);
+  }
+}
+}  // namespace
+
+__attribute__((target("avx512f,avx512bw"))) void quantize_windows3_relu_u8_avx512(
+    const float* x, int ch, const int32_t* row_start, int count, int kp, uint8_t* q,
+    float* scale) {
+  for (int i = 0; i < count; ++i) {
+    const int r0 = row_start[i], r1 = row_start[i + 1];
+    float prev = 0.0f, cur = r0 < r1 ? relu_row_max(x + size_t(r0) * ch, ch) : 0.0f;
+    for (int r = r0; r < r1; ++r) {
+      const float next = r + 1 < r1 ? relu_row_max(x + size_t(r + 1) * ch, ch) : 0.0f;
+      const float amax = std::max(prev, std::max(cur, next));
+      const float inv = amax > 0.0f ? 127.0f / amax : 1.0f;
+      scale[r] = amax > 0.0f ? amax / 127.0f : 1.0f;
+      const __m512 vinv = _mm512_set1_ps(inv);
+      uint8_t* qr = q + size_t(r) * kp;
+      quantize_relu_part(r > r0 ? x + size_t(r - 1) * ch : nullptr, ch, vinv, qr);
+      quantize_relu_part(x + size_t(r) * ch, ch, vinv, qr + ch);
+      quantize_relu_part(r + 1 < r1 ? x + size_t(r + 1) * ch : nullptr, ch, vinv, qr + 2 * ch);
+      for (int p = 3 * ch; p < kp; ++p) qr[p] = kActivationZero;
+      prev = cur;
+      cur = next;
+    }
+  }
+}
+#pragma GCC diagnostic pop
+#else
+void quantize_windows3_relu_u8_avx512(const float* x, int ch, const int32_t* row_start, int count,
+                                      int kp, uint8_t* q, float* scale) {
+  quantize_windows3_relu_u8_ref(x, ch, row_start, count, kp, q, scale);
+}
+#endif
+
+void quantize_windows3_relu_u8(const float* x, int ch, const int32_t* row_start, int count, int kp,
+                               uint8_t* q, float* scale) {
+  static const bool avx512 =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  if (avx512)
+    quantize_windows3_relu_u8_avx512(x, ch, row_start, count, kp, q, scale);
+  else
+    quantize_windows3_relu_u8_ref(x, ch, row_start, count, kp, q, scale);
+}
+
 PackedWeights pack_weights(const int8_t* w, int n, int k) {
   PackedWeights p;
   p.n = n;

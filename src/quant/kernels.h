@@ -26,6 +26,22 @@ void quantize_rows_u8_ref(const float* x, int m, int k, int kp, uint8_t* q, floa
 void quantize_rows_u8_avx2(const float* x, int m, int k, int kp, uint8_t* q, float* scale);
 void quantize_rows_u8_avx512(const float* x, int m, int k, int kp, uint8_t* q, float* scale);
 
+// The window rows of a width-3 conv quantised as quantize_rows_u8 quantises them, without
+// writing them as floats first: row r of the windows of x [rows, ch] is [relu(x[r-1]) |
+// relu(x[r]) | relu(x[r+1])], a neighbour outside r's text (row_start[0..count]: text i has
+// rows [row_start[i], row_start[i+1])) read as zeros; written into q [rows, kp] (kp >= 3 ch,
+// 128 past 3 ch) and scale [rows]. Equal bit for bit to writing those rows (nn's im2col) and
+// running quantize_rows_u8 over them: the maximum is exact in any order and every value goes
+// through the same multiply, rounding and clamp. The reference builds each row and calls
+// quantize_rows_u8_ref; the AVX-512 version (needs AVX-512BW) takes each input row's maximum
+// once and quantises the three parts from x in place.
+void quantize_windows3_relu_u8(const float* x, int ch, const int32_t* row_start, int count, int kp,
+                               uint8_t* q, float* scale);
+void quantize_windows3_relu_u8_ref(const float* x, int ch, const int32_t* row_start, int count,
+                                   int kp, uint8_t* q, float* scale);
+void quantize_windows3_relu_u8_avx512(const float* x, int ch, const int32_t* row_start, int count,
+                                      int kp, uint8_t* q, float* scale);
+
 // Weights [n, k] in int8 prepared for the GEMM: the row-major original (reference), the
 // column sums for the +128 correction, and a VNNI-friendly layout of 16 output channels x 4
 // k-bytes per 64-byte block ([n/16][kp/4][16][4], zero-padded).

@@ -127,6 +127,56 @@ TEST(QuantizeRows, Avx2AndAvx512EqualReferenceBitForBit) {
     }
 }
 
+// The window rows of a width-3 conv over ReLU(x), quantised without writing them as floats,
+// equal writing them (zeros outside each text, as nn's im2col) and quantize_rows_u8 on them,
+// bit for bit: texts of 0 to 5 rows, channels that are and are not a multiple of 16, negative
+// values (ReLU), -0, NaN (ReLU's v > 0 ? v : 0 makes it 0), an all-negative text (scale 1), and
+// a padded kp.
+TEST(QuantizeWindows, EqualsIm2colThenQuantizeRowsBitForBit) {
+  std::mt19937 rng(31);
+  std::uniform_real_distribution<float> d(-3.0f, 2.0f);
+  for (const int ch : {1, 7, 16, 37, 250}) {
+    const std::vector<int32_t> row_start = {0, 0, 1, 3, 8, 10, 10, 15};
+    const int count = int(row_start.size()) - 1, rows = row_start.back();
+    std::vector<float> x(size_t(rows) * ch);
+    for (float& v : x) v = d(rng);
+    x[0] = -0.0f;
+    x[size_t(ch) * 3 + ch / 2] = std::nanf("");
+    for (int c = 0; c < 2 * ch; ++c) x[size_t(ch) * 8 + c] = -1.0f - float(c);  // text [8, 10) < 0
+    const int kp = padded_k(3 * ch) + 4;
+    std::vector<float> col(size_t(rows) * 3 * ch);
+    for (int i = 0; i < count; ++i)
+      for (int r = row_start[i]; r < row_start[i + 1]; ++r)
+        for (int j = 0; j < 3; ++j) {
+          const int src = r - 1 + j;
+          for (int c = 0; c < ch; ++c) {
+            const float v =
+                src < row_start[i] || src >= row_start[i + 1] ? 0.0f : x[size_t(src) * ch + c];
+            col[(size_t(r) * 3 + j) * ch + c] = v > 0.0f ? v : 0.0f;
+          }
+        }
+    std::vector<uint8_t> want(size_t(rows) * kp, 1), got(want.size(), 2);
+    std::vector<float> want_scale(size_t(rows), -1.0f), got_scale(want_scale.size(), -2.0f);
+    quantize_rows_u8_ref(col.data(), rows, 3 * ch, kp, want.data(), want_scale.data());
+    EXPECT_EQ(want_scale[8], 1.0f);
+    quantize_windows3_relu_u8_ref(x.data(), ch, row_start.data(), count, kp, got.data(),
+                                  got_scale.data());
+    EXPECT_EQ(got, want) << "ref, ch " << ch;
+    EXPECT_EQ(got_scale, want_scale) << "ref, ch " << ch;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) {
+      std::fill(got.begin(), got.end(), 3);
+      quantize_windows3_relu_u8_avx512(x.data(), ch, row_start.data(), count, kp, got.data(),
+                                       got_scale.data());
+      EXPECT_EQ(got, want) << "avx512, ch " << ch;
+      EXPECT_EQ(got_scale, want_scale) << "avx512, ch " << ch;
+    }
+    std::fill(got.begin(), got.end(), 4);
+    quantize_windows3_relu_u8(x.data(), ch, row_start.data(), count, kp, got.data(),
+                              got_scale.data());
+    EXPECT_EQ(got, want) << "dispatch, ch " << ch;
+  }
+}
+
 TEST(Half, RoundTripsAndRoundsToNearest) {
   for (float f : {0.0f, 1.0f, -2.5f, 65504.0f, 6.103515625e-05f, 5.9604645e-08f, 0.1f, 3.14159f}) {
     const float r = round_to_half(f);
