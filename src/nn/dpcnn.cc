@@ -10,6 +10,8 @@
 #include <cstring>
 #include <string>
 
+#include "nn/max_select.h"
+
 namespace fenlei::nn {
 namespace {
 
@@ -26,19 +28,6 @@ T* grow_to(std::vector<T>& v, size_t n) {
 template <typename T>
 T* grow_to(GrowOnlyArray<T>& v, size_t n) {
   return v.grow(n);
-}
-
-// The running max over rows of one channel vector: where h[f] > x[f], x[f] = h[f] and
-// src[f] = row. Restrict-qualified so the select vectorises (unqualified, the float and int
-// stores may alias the loads, and it ran one channel at a time: ~4% of a training step).
-void max_into(const float* __restrict h, int32_t row, int ch, float* __restrict x,
-              int32_t* __restrict src) {
-  for (int f = 0; f < ch; ++f) {
-    const float hv = h[f], xv = x[f];
-    const int32_t mask = -int32_t(hv > xv);  // all ones where h wins
-    x[f] = hv > xv ? hv : xv;
-    src[f] = (row & mask) | (src[f] & ~mask);
-  }
 }
 
 // x = h, src = row: the first row of a max.

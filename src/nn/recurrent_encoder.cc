@@ -10,6 +10,7 @@
 #include "nn/fast_math.h"
 #include "nn/gru.h"
 #include "nn/lstm.h"
+#include "nn/max_select.h"
 #include "nn/recurrent_batch_inference.h"
 #include "nn/recurrent_steps.h"
 #include "nn/recurrent_token_projection.h"
@@ -27,18 +28,6 @@ int out_width(const ModelConfig& c) {
 // the first row holding the maximum). Row by row, so the reads are sequential (column by column
 // each read was a row apart: rcnn's pooling was 7% of its batches); per column the same
 // comparisons in the same order as a column-wise scan.
-// The step over one row as selects, not branches, so that it vectorises (the branch per value
-// was 8% of an rcnn int8 batch): the same comparison, a NaN never wins, ties keep the first.
-void max_into_row(const float* __restrict row, int p, int dim, float* __restrict feat,
-                  int32_t* __restrict argmax) {
-  for (int j = 0; j < dim; ++j) {
-    const float rv = row[j], fv = feat[j];
-    const int32_t mask = -int32_t(rv > fv);  // all ones where the row wins (as dpcnn's max_into)
-    feat[j] = rv > fv ? rv : fv;
-    argmax[j] = (p & mask) | (argmax[j] & ~mask);
-  }
-}
-
 void max_pool(const float* x, int len, int dim, float* feat, int32_t* argmax) {
   if (len == 0) {
     std::fill(feat, feat + dim, 0.0f);
@@ -47,7 +36,7 @@ void max_pool(const float* x, int len, int dim, float* feat, int32_t* argmax) {
   }
   std::copy(x, x + dim, feat);
   std::fill(argmax, argmax + dim, 0);
-  for (int p = 1; p < len; ++p) max_into_row(x + size_t(p) * dim, p, dim, feat, argmax);
+  for (int p = 1; p < len; ++p) max_into(x + size_t(p) * dim, p, dim, feat, argmax);
 }
 
 // Embedding row `id` into dst (embed_dim floats): from `source`, or the network's float table.
