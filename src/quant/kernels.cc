@@ -142,54 +142,6 @@ __attribute__((target("avx512f,avx512bw"))) void quantize_rows_u8_avx512(const f
     for (p = k; p < kp; ++p) qr[p] = kActivationZero;
   }
 }
-#pragma GCC diagnostic pop
-#else
-void quantize_rows_u8_avx2(const float* x, int m, int k, int kp, uint8_t* q, float* scale) {
-  quantize_rows_u8_ref(x, m, k, kp, q, scale);
-}
-void quantize_rows_u8_avx512(const float* x, int m, int k, int kp, uint8_t* q, float* scale) {
-  quantize_rows_u8_ref(x, m, k, kp, q, scale);
-}
-#endif
-
-void quantize_rows_u8(const float* x, int m, int k, int kp, uint8_t* q, float* scale) {
-  static const bool avx512 =
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx512)
-    quantize_rows_u8_avx512(x, m, k, kp, q, scale);
-  else if (avx2)
-    quantize_rows_u8_avx2(x, m, k, kp, q, scale);
-  else
-    quantize_rows_u8_ref(x, m, k, kp, q, scale);
-}
-
-void quantize_windows3_relu_u8_ref(const float* x, int ch, const int32_t* row_start, int count,
-                                   int kp, uint8_t* q, float* scale) {
-  std::vector<float> row(size_t(3) * ch);
-  for (int i = 0; i < count; ++i) {
-    const int r0 = row_start[i], r1 = row_start[i + 1];
-    for (int r = r0; r < r1; ++r) {
-      for (int j = 0; j < 3; ++j) {
-        const int src = r - 1 + j;
-        float* dst = row.data() + size_t(j) * ch;
-        for (int c = 0; c < ch; ++c) {
-          const float v = src < r0 || src >= r1 ? 0.0f : x[size_t(src) * ch + c];
-          dst[c] = v > 0.0f ? v : 0.0f;
-        }
-      }
-      quantize_rows_u8_ref(row.data(), 1, 3 * ch, kp, q + size_t(r) * kp, scale + r);
-    }
-  }
-}
-
-#ifdef FENLEI_X86
-// (GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined operands.)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 namespace {
 // max(0, max_c x[c]): the largest |relu(x)| of one input row. (vmaxps returns its second
 // operand when either is NaN, so a NaN input leaves the running maximum as it was: the
@@ -254,11 +206,49 @@ __attribute__((target("avx512f,avx512bw"))) void quantize_windows3_relu_u8_avx51
 }
 #pragma GCC diagnostic pop
 #else
+void quantize_rows_u8_avx2(const float* x, int m, int k, int kp, uint8_t* q, float* scale) {
+  quantize_rows_u8_ref(x, m, k, kp, q, scale);
+}
+void quantize_rows_u8_avx512(const float* x, int m, int k, int kp, uint8_t* q, float* scale) {
+  quantize_rows_u8_ref(x, m, k, kp, q, scale);
+}
 void quantize_windows3_relu_u8_avx512(const float* x, int ch, const int32_t* row_start, int count,
                                       int kp, uint8_t* q, float* scale) {
   quantize_windows3_relu_u8_ref(x, ch, row_start, count, kp, q, scale);
 }
 #endif
+
+void quantize_rows_u8(const float* x, int m, int k, int kp, uint8_t* q, float* scale) {
+  static const bool avx512 =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx512)
+    quantize_rows_u8_avx512(x, m, k, kp, q, scale);
+  else if (avx2)
+    quantize_rows_u8_avx2(x, m, k, kp, q, scale);
+  else
+    quantize_rows_u8_ref(x, m, k, kp, q, scale);
+}
+
+void quantize_windows3_relu_u8_ref(const float* x, int ch, const int32_t* row_start, int count,
+                                   int kp, uint8_t* q, float* scale) {
+  std::vector<float> row(size_t(3) * ch);
+  for (int i = 0; i < count; ++i) {
+    const int r0 = row_start[i], r1 = row_start[i + 1];
+    for (int r = r0; r < r1; ++r) {
+      for (int j = 0; j < 3; ++j) {
+        const int src = r - 1 + j;
+        float* dst = row.data() + size_t(j) * ch;
+        for (int c = 0; c < ch; ++c) {
+          const float v = src < r0 || src >= r1 ? 0.0f : x[size_t(src) * ch + c];
+          dst[c] = v > 0.0f ? v : 0.0f;
+        }
+      }
+      quantize_rows_u8_ref(row.data(), 1, 3 * ch, kp, q + size_t(r) * kp, scale + r);
+    }
+  }
+}
+
 
 void quantize_windows3_relu_u8(const float* x, int ch, const int32_t* row_start, int count, int kp,
                                uint8_t* q, float* scale) {
