@@ -11,6 +11,7 @@
 #include <string>
 
 #include "nn/max_select.h"
+#include "nn/winograd3.h"
 
 namespace fenlei::nn {
 namespace {
@@ -63,39 +64,6 @@ void im2col3(const float* x, int ch, const int32_t* row_start, int m, bool relu,
   }
 }
 
-// dx[r] (overwritten) = sum over the windows that read row r of their dcol slice, then, where
-// given, zeroed where gate[r] <= 0 (the backward of the ReLU in front of the conv) and plus
-// add[r] (the shortcut's gradient). One pass instead of three over [rows, C]; the same
-// operations in the same order as the separate passes, so the results are identical.
-void col2im3(const float* dcol, int ch, const int32_t* row_start, int m, const float* gate,
-             const float* add, float* dx) {
-  const size_t k = size_t(3) * ch;
-  for (int i = 0; i < m; ++i) {
-    const int r0 = row_start[i], r1 = row_start[i + 1];
-    for (int r = r0; r < r1; ++r) {
-      float* __restrict d = dx + size_t(r) * ch;
-      const float* __restrict mid = dcol + size_t(r) * k + ch;  // window r, offset 1
-      for (int c = 0; c < ch; ++c) d[c] = mid[c];
-      if (r + 1 < r1) {  // window r+1 reads row r at offset 0
-        const float* __restrict a = dcol + size_t(r + 1) * k;
-        for (int c = 0; c < ch; ++c) d[c] += a[c];
-      }
-      if (r - 1 >= r0) {  // window r-1 reads row r at offset 2
-        const float* __restrict b = dcol + size_t(r - 1) * k + 2 * ch;
-        for (int c = 0; c < ch; ++c) d[c] += b[c];
-      }
-      if (gate) {
-        const float* __restrict gr = gate + size_t(r) * ch;
-        for (int c = 0; c < ch; ++c) d[c] = gr[c] > 0.0f ? d[c] : 0.0f;
-      }
-      if (add) {
-        const float* __restrict ar = add + size_t(r) * ch;
-        for (int c = 0; c < ch; ++c) d[c] += ar[c];
-      }
-    }
-  }
-}
-
 // y[rows, out] = col[rows, kin] * w[out, kin]^T + b
 void conv_gemm(const float* col, int rows, int kin, const float* w, const float* b, int out,
                float* y) {
@@ -119,14 +87,45 @@ void conv_gemm_backward(const float* col, int rows, int kin, const float* w, int
               0.0f, dcol, kin);
 }
 
+// Training's stage convs: Winograd F(2,3) on the network's float weights (nn/winograd3.h), with
+// each conv's combined filters in s.wino_filters, computed by the forward for the backward.
+struct TrainConvs {
+  const Params* p = nullptr;
+  const DpcnnIndex* idx = nullptr;
+  int ch = 0;
+  float* filters = nullptr;
+  // Conv j (0, 1) of stage `stage`: its weight, bias and combined filters.
+  const float* weight(int stage, int j) const { return (*p)[idx->weight[size_t(2 * stage + j)]].data.data(); }
+  const float* bias(int stage, int j) const { return (*p)[idx->bias[size_t(2 * stage + j)]].data.data(); }
+  float* gplus(int stage, int j) const { return filters + size_t(2 * (2 * stage + j)) * ch * ch; }
+  float* gminus(int stage, int j) const { return gplus(stage, j) + size_t(ch) * ch; }
+};
+
 // The two pre-activation convs and the shortcut of one stage: h = x + W2 relu(W1 relu(x) + b1) + b2.
-void stage_forward(const DpcnnOps& ops, int stage, int ch, DpcnnStage& st) {
+// Training (train set) keeps the Winograd windows of both convs for the backward; inference
+// runs the ops' convs on im2col windows, or the ops' own window convs.
+void stage_forward(const DpcnnOps& ops, const TrainConvs* train, DpcnnScratch& s, int stage, int ch,
+                   DpcnnStage& st) {
   const int m = static_cast<int>(st.example.size());
   const int rows = st.row_start[size_t(m)];
   const int k = 3 * ch;
   float* c1 = grow_to(st.c1, size_t(rows) * ch);
   float* h = grow_to(st.h, size_t(rows) * ch);
-  if (ops.conv_windows) {
+  if (train) {
+    const size_t n = size_t(4) * size_t(winograd3_tiles(st.row_start.data(), m)) * ch;
+    float* d1 = grow_to(st.wino1, n);
+    float* d2 = grow_to(st.wino2, n);
+    float* mbuf = grow_to(s.wino_m, n);
+    for (int j = 0; j < 2; ++j)
+      winograd3_filters(train->weight(stage, j), ch, ch, train->gplus(stage, j),
+                        train->gminus(stage, j));
+    winograd3_transform_input(st.x.data(), ch, st.row_start.data(), m, true, d1);
+    winograd3_forward(d1, train->weight(stage, 0), train->gplus(stage, 0), train->gminus(stage, 0),
+                      train->bias(stage, 0), ch, ch, st.row_start.data(), m, mbuf, c1);
+    winograd3_transform_input(c1, ch, st.row_start.data(), m, true, d2);
+    winograd3_forward(d2, train->weight(stage, 1), train->gplus(stage, 1), train->gminus(stage, 1),
+                      train->bias(stage, 1), ch, ch, st.row_start.data(), m, mbuf, h);
+  } else if (ops.conv_windows) {
     ops.conv_windows(1 + 2 * stage, st.x.data(), ch, st.row_start.data(), m, c1);
     ops.conv_windows(2 + 2 * stage, c1, ch, st.row_start.data(), m, h);
   } else {
@@ -141,23 +140,34 @@ void stage_forward(const DpcnnOps& ops, int stage, int ch, DpcnnStage& st) {
   for (size_t i = 0; i < size_t(rows) * ch; ++i) h[i] += x[i];
 }
 
-// Backward of stage_forward: dh [rows, C] in, d(stage input) into dx [rows, C] (overwritten).
-void stage_backward(const Params& p, const DpcnnIndex& idx, int stage, int ch,
+// Backward of a training stage_forward: dh [rows, C] in, d(stage input) into dx [rows, C]
+// (overwritten).
+void stage_backward(const TrainConvs& train, const DpcnnIndex& idx, int stage, int ch,
                     const DpcnnStage& st, const float* dh, DpcnnScratch& s, Grads& g, float* dx) {
   const int m = static_cast<int>(st.example.size());
   const int rows = st.row_start[size_t(m)];
-  const int k = 3 * ch;
-  const size_t n = size_t(rows) * ch;
-  float* dcol = grow_to(s.dcol, size_t(rows) * k);
-  float* dtmp = grow_to(s.dtmp, n);
+  const size_t n4 = size_t(4) * size_t(winograd3_tiles(st.row_start.data(), m)) * ch;
+  float* dtmp = grow_to(s.dtmp, size_t(rows) * ch);
+  Winograd3Backward b;
+  b.c_out = b.c_in = ch;
+  b.row_start = st.row_start.data();
+  b.m = m;
+  b.dm = grow_to(s.wino_m, n4);
+  b.dd = grow_to(s.wino_dd, n4);
+  b.dg = grow_to(s.wino_dg, size_t(2) * ch * ch);
   const int w1 = idx.weight[size_t(2 * stage)], w2 = idx.weight[size_t(2 * stage + 1)];
   const int b1 = idx.bias[size_t(2 * stage)], b2 = idx.bias[size_t(2 * stage + 1)];
-  conv_gemm_backward(st.col2.data(), rows, k, p[w2].data.data(), ch, dh, g[w2].data.data(),
-                     g[b2].data.data(), dcol);
-  col2im3(dcol, ch, st.row_start.data(), m, st.c1.data(), nullptr, dtmp);
-  conv_gemm_backward(st.col1.data(), rows, k, p[w1].data.data(), ch, dtmp, g[w1].data.data(),
-                     g[b1].data.data(), dcol);
-  col2im3(dcol, ch, st.row_start.data(), m, st.x.data(), dh, dx);
+  // Second conv (input relu(c1)), then the first (input relu(x), plus the shortcut's dh).
+  b.d = st.wino2.data();
+  b.w = train.weight(stage, 1);
+  b.gplus = train.gplus(stage, 1);
+  b.gminus = train.gminus(stage, 1);
+  winograd3_backward(b, dh, g[w2].data.data(), g[b2].data.data(), st.c1.data(), nullptr, dtmp);
+  b.d = st.wino1.data();
+  b.w = train.weight(stage, 0);
+  b.gplus = train.gplus(stage, 0);
+  b.gminus = train.gminus(stage, 0);
+  winograd3_backward(b, dtmp, g[w1].data.data(), g[b1].data.data(), st.x.data(), dh, dx);
 }
 
 // Stage 0's input through the ops' embedding rows and region conv: im2col of the embeddings
@@ -242,10 +252,26 @@ DpcnnOps float_ops(const Params& p, const DpcnnIndex& idx, int embed, int dim) {
 }
 }  // namespace
 
+namespace {
+void forward_impl(int dim, int ch, int blocks, const DpcnnOps& ops, const TrainConvs* train,
+                  const Segment& seg, DpcnnScratch& s, float* feat, int feat_stride);
+
+TrainConvs train_convs(const ModelConfig& c, const Params& p, const DpcnnIndex& idx,
+                       DpcnnScratch& s) {
+  TrainConvs t;
+  t.p = &p;
+  t.idx = &idx;
+  t.ch = c.filters;
+  t.filters = s.wino_filters.grow(size_t(4) * size_t(c.blocks + 1) * c.filters * c.filters);
+  return t;
+}
+}  // namespace
+
 void dpcnn_forward(const ModelConfig& c, const Params& p, const DpcnnIndex& idx, int embed,
                    const Segment& seg, DpcnnScratch& s, float* feat, int feat_stride) {
-  dpcnn_forward_ops(c.embed_dim, c.filters, c.blocks, float_ops(p, idx, embed, c.embed_dim), seg,
-                    s, feat, feat_stride);
+  const TrainConvs train = train_convs(c, p, idx, s);
+  forward_impl(c.embed_dim, c.filters, c.blocks, float_ops(p, idx, embed, c.embed_dim), &train,
+               seg, s, feat, feat_stride);
 }
 
 void dpcnn_infer(const ModelConfig& c, const Params& p, const DpcnnIndex& idx, int embed,
@@ -273,9 +299,13 @@ void dpcnn_infer_ops(int dim, int ch, int blocks, const DpcnnOps& ops, const Seg
   }
 }
 
-void dpcnn_forward_ops(int dim, int ch, int blocks, const DpcnnOps& ops, const Segment& seg,
-                       DpcnnScratch& s, float* feat, int feat_stride) {
+namespace {
+// The pyramid's forward; train set: the training forward (Winograd stage convs, whatever
+// dpcnn_backward reads kept in s), else inference on the ops.
+void forward_impl(int dim, int ch, int blocks, const DpcnnOps& ops, const TrainConvs* train,
+                  const Segment& seg, DpcnnScratch& s, float* feat, int feat_stride) {
   const int m = seg.count;
+  s.backward_ready = train != nullptr;
   const int nstages = blocks + 1;
   if (s.stage.size() < size_t(nstages)) s.stage.resize(size_t(nstages));
   int32_t* final_stage = grow_to(s.final_stage, size_t(m));
@@ -335,7 +365,7 @@ void dpcnn_forward_ops(int dim, int ch, int blocks, const DpcnnOps& ops, const S
         ++a;
       }
     }
-    stage_forward(ops, st, ch, cur);
+    stage_forward(ops, train, s, st, ch, cur);
     // Examples that end here (one position left, or no block left): their feature.
     const int cm = static_cast<int>(cur.example.size());
     for (int j = 0; j < cm; ++j) {
@@ -352,6 +382,13 @@ void dpcnn_forward_ops(int dim, int ch, int blocks, const DpcnnOps& ops, const S
   }
 }
 
+}  // namespace
+
+void dpcnn_forward_ops(int dim, int ch, int blocks, const DpcnnOps& ops, const Segment& seg,
+                       DpcnnScratch& s, float* feat, int feat_stride) {
+  forward_impl(dim, ch, blocks, ops, nullptr, seg, s, feat, feat_stride);
+}
+
 void dpcnn_backward(const ModelConfig& c, const Params& p, const DpcnnIndex& idx, int embed,
                     const Segment& seg, const float* dfeat, int feat_stride, DpcnnScratch& s,
                     Grads& g) {
@@ -359,6 +396,9 @@ void dpcnn_backward(const ModelConfig& c, const Params& p, const DpcnnIndex& idx
   const int ch = c.filters;
   const int dim = c.embed_dim;
   const int nstages = c.blocks + 1;
+  assert(s.backward_ready && "dpcnn_backward follows dpcnn_forward (a training forward)");
+  // The filters dpcnn_forward computed into s (train_convs hands back the same storage).
+  const TrainConvs train = train_convs(c, p, idx, s);
   // Deepest stage any example reached.
   int top = 0;
   for (int i = 0; i < m; ++i) top = std::max(top, int(s.final_stage[size_t(i)]));
@@ -387,7 +427,7 @@ void dpcnn_backward(const ModelConfig& c, const Params& p, const DpcnnIndex& idx
       }
     }
     // dnext was consumed above: it now receives d(stage input) for the stage below.
-    stage_backward(p, idx, st, ch, cur, dh, s, g, grow_to(s.dnext, n));
+    stage_backward(train, idx, st, ch, cur, dh, s, g, grow_to(s.dnext, n));
   }
   // Region conv: d(region output) is in dnext [rows0, C].
   const DpcnnStage& s0 = s.stage[0];

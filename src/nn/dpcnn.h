@@ -14,7 +14,10 @@
 // leaves the pyramid when it reaches one position, so short texts run fewer blocks (a 5-token
 // title: 3 blocks; a 128-token review: 7) and no compute or gradient touches padding. This is the
 // exact per-text computation; the paper's implementation instead pads every text of a batch
-// to one length. Each stage runs as one im2col + sgemm over the rows of all texts still active.
+// to one length. Each stage conv runs over the rows of all texts still active at once: in
+// training (dpcnn_forward / dpcnn_backward) as Winograd F(2,3) (nn/winograd3.h: 2/3 of the
+// multiply-adds, the same function up to float rounding), in inference as im2col + GEMM on the
+// engine's kernels (DpcnnOps), whose per-row sums the packed and int8 engines reproduce exactly.
 //
 // Parameters: "region/weight" [C, 3*dim], "region/bias" [C], and per stage s = 0..blocks
 // "dpcnn<s>/conv1/weight", "dpcnn<s>/conv2/weight" [C, 3*C] with their "/bias" [C]; the weight
@@ -43,8 +46,8 @@ DpcnnIndex add_dpcnn_params(const ModelConfig& c, Params& params);
 // glorot_uniform kernels (fan_in = fan_out = 3 * channels), zero biases, as the cnn's convs.
 void init_dpcnn_params(const ModelConfig& c, const DpcnnIndex& idx, Rng& rng, Params& params);
 
-// Pyramid output of the segment's examples: feat[i*feat_stride + f], f < C. Fills s for the
-// backward pass.
+// Pyramid output of the segment's examples: feat[i*feat_stride + f], f < C, the training
+// forward (Winograd stage convs). Fills s for the backward pass.
 void dpcnn_forward(const ModelConfig& c, const Params& p, const DpcnnIndex& idx, int embed,
                    const Segment& seg, DpcnnScratch& s, float* feat, int feat_stride);
 
@@ -89,8 +92,8 @@ void dpcnn_infer(const ModelConfig& c, const Params& p, const DpcnnIndex& idx, i
                  const Segment& seg, DpcnnScratch& s, float* feat, int feat_stride,
                  int max_rows = kDpcnnInferenceRows);
 
-// Given d(feature) for every example of the segment (as forward laid them out), accumulates
-// every dpcnn tensor's gradient and the touched embedding rows into g.
+// Given d(feature) for every example of the segment (as dpcnn_forward laid them out, with the
+// same s), accumulates every dpcnn tensor's gradient and the touched embedding rows into g.
 void dpcnn_backward(const ModelConfig& c, const Params& p, const DpcnnIndex& idx, int embed,
                     const Segment& seg, const float* dfeat, int feat_stride, DpcnnScratch& s,
                     Grads& g);

@@ -40,7 +40,8 @@ struct DpcnnStage {
   std::vector<int32_t> row_start;    // [m+1] first row of each active example
   GrowOnlyArray<float> x;            // [rows, C] stage input: region embedding, or pooled output
   GrowOnlyArray<int32_t> pool_src;   // [rows, C] row of the previous stage's h each max came from
-  GrowOnlyArray<float> col1, col2;   // [rows, 3C] im2col of relu(x) and relu(c1)
+  GrowOnlyArray<float> col1, col2;   // [rows, 3C] im2col of relu(x) and relu(c1) (inference)
+  GrowOnlyArray<float> wino1, wino2; // training: [4][tiles][C] Winograd windows of the same
   GrowOnlyArray<float> c1;           // [rows, C] first conv's output
   GrowOnlyArray<float> h;            // [rows, C] x + second conv's output
 };
@@ -52,6 +53,11 @@ struct DpcnnScratch {
   std::vector<int32_t> final_row;      // [m] the example's first row in that stage
   GrowOnlyArray<int32_t> final_src;    // [m, C] row of that stage's h each feature came from
   GrowOnlyArray<float> dh, dnext, dtmp, dcol;  // backward buffers
+  // Training (nn/winograd3.h): each stage conv's combined filters [2 * (blocks + 1)][2][C][C],
+  // computed by the forward for the backward; the products' scratch; and whether the last
+  // forward kept what dpcnn_backward reads (a training forward, not inference).
+  GrowOnlyArray<float> wino_filters, wino_m, wino_dd, wino_dg;
+  bool backward_ready = false;
 };
 
 }  // namespace fenlei::nn
