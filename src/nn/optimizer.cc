@@ -160,25 +160,68 @@ void adam_update(const AdamConsts& c, const float* __restrict g, float* __restri
 
 }  // namespace
 
+namespace {
+// Part `part` of `parts` of [0, n): contiguous, in multiples of 64 elements (whole 16-float
+// vectors whatever the kernel's width), so every element sees the same operations as in one range.
+void part_range(size_t n, int part, int parts, size_t* begin, size_t* end) {
+  const size_t blocks = (n + 63) / 64;
+  *begin = std::min(n, blocks * size_t(part) / size_t(parts) * 64);
+  *end = std::min(n, blocks * size_t(part + 1) / size_t(parts) * 64);
+}
+}  // namespace
+
 void Optimizer::step(Params& params, const Grads& grads, float lr) {
+  begin_step(params, grads);
+  update(params, grads, lr, 0, 1);
+}
+
+void Optimizer::step(Params& params, const Grads& grads, float lr, int parts,
+                     const std::function<void(int parts, const std::function<void(int)>&)>& run) {
+  begin_step(params, grads);
+  run(parts, [&](int part) { update(params, grads, lr, part, parts); });
+}
+
+void Optimizer::begin_step(const Params& params, const Grads& grads) {
   ++iterations_;
-  const OptimizerConfig& c = config_;
   // A sparse gradient stores only its touched rows; untouched rows read as this zero row, so the
   // dense update below runs the same operations on the same values as with a dense buffer.
   size_t max_cols = 0;
   for (const Tensor& t : params) max_cols = std::max(max_cols, static_cast<size_t>(t.cols()));
   zero_row_.assign(max_cols, 0.0f);
+  if (config_.kind == OptimizerKind::kSgd) return;
+  // Moment storage is decided here, before any part runs (the parts only write into it).
+  for (int i = 0; i < params.size(); ++i) {
+    if (config_.lazy_embeddings && grads.is_sparse(i)) {
+      ensure_row_lazy(i);
+    } else {
+      ensure_dense(i);
+    }
+  }
+}
+
+void Optimizer::update(Params& params, const Grads& grads, float lr, int part, int parts) {
+  const OptimizerConfig& c = config_;
   // Row r of tensor i's gradient (any tensor: a dense one is one row of `cols` per shape[0]).
   auto grad_row = [&](int i, int32_t r) {
     const float* g = grads.row(i, r);
     return g ? g : zero_row_.data();
+  };
+  // This part's rows [*r0, *r1) of a tensor of `rows` rows (whole rows: a sparse gradient is
+  // read per row).
+  auto row_range = [&](int32_t rows, int32_t* r0, int32_t* r1) {
+    size_t b, e;
+    part_range(size_t(rows), part, parts, &b, &e);
+    *r0 = static_cast<int32_t>(b);
+    *r1 = static_cast<int32_t>(e);
   };
   if (c.kind == OptimizerKind::kSgd) {
     for (int i = 0; i < params.size(); ++i) {
       const size_t cols = static_cast<size_t>(params[i].cols());
       if (cols == 0) continue;
       const int32_t rows = static_cast<int32_t>(params[i].data.size() / cols);
-      for (int32_t r = 0; r < rows; ++r) {
+      int32_t r0, r1;
+      row_range(rows, &r0, &r1);
+      for (int32_t r = r0; r < r1; ++r) {
         float* __restrict p = params[i].data.data() + size_t(r) * cols;
         const float* __restrict g = grad_row(i, r);
         if (m_.size() == 0) {
@@ -201,11 +244,6 @@ void Optimizer::step(Params& params, const Grads& grads, float lr) {
   const AdamConsts k{c.beta1, c.beta2, 1.0f - c.beta1, 1.0f - c.beta2, c.epsilon, lr_t};
   for (int i = 0; i < params.size(); ++i) {
     const bool row_lazy = c.lazy_embeddings && grads.is_sparse(i);
-    if (row_lazy) {
-      ensure_row_lazy(i);
-    } else {
-      ensure_dense(i);
-    }
     float* p = params[i].data.data();
     float* m = m_[i].data.data();
     float* v = v_[i].data.data();
@@ -214,13 +252,9 @@ void Optimizer::step(Params& params, const Grads& grads, float lr) {
                        !is_bias(params[i].name);
     if (grads.is_sparse(i)) {
       const size_t cols = static_cast<size_t>(params[i].cols());
-      auto update_row = [&](int32_t r, const float* g) {
-        const size_t o = size_t(r) * cols;
-        if (decay)
-          for (size_t j = 0; j < cols; ++j) p[o + j] *= 1.0f - lr * c.weight_decay;
-        adam_update(k, g, p + o, m + o, v + o, cols);
-      };
       if (row_lazy) {
+        // Row moments are created on first use (not thread-safe): one part does them all.
+        if (part != 0) continue;
         RowMoments& lazy = lazy_[static_cast<size_t>(i)];
         const std::vector<int32_t>& rows = grads.touched_rows(i);
         for (size_t j = 0; j < rows.size(); ++j) {
@@ -232,17 +266,25 @@ void Optimizer::step(Params& params, const Grads& grads, float lr) {
           adam_update(k, grads.touched_row(i, j), p + o, mv, mv + cols, cols);
         }
       } else {
-        const int32_t rows = static_cast<int32_t>(params[i].rows());
-        for (int32_t r = 0; r < rows; ++r) update_row(r, grad_row(i, r));
+        int32_t r0, r1;
+        row_range(static_cast<int32_t>(params[i].rows()), &r0, &r1);
+        for (int32_t r = r0; r < r1; ++r) {
+          const size_t o = size_t(r) * cols;
+          if (decay)
+            for (size_t j = 0; j < cols; ++j) p[o + j] *= 1.0f - lr * c.weight_decay;
+          adam_update(k, grad_row(i, r), p + o, m + o, v + o, cols);
+        }
       }
       continue;
     }
+    size_t b, e;
+    part_range(n, part, parts, &b, &e);
     const float* g = grads[i].data.data();
     if (decay) {
       const float f = 1.0f - lr * c.weight_decay;
-      for (size_t j = 0; j < n; ++j) p[j] *= f;
+      for (size_t j = b; j < e; ++j) p[j] *= f;
     }
-    adam_update(k, g, p, m, v, n);
+    adam_update(k, g + b, p + b, m + b, v + b, e - b);
   }
 }
 

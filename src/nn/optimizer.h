@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,12 @@ class Optimizer {
   static StatusOr<Optimizer> create(const OptimizerConfig& config, const Params& params);
 
   void step(Params& params, const Grads& grads, float lr);
+  // The same step in `parts` pieces that may run concurrently: run(parts, fn) must call fn(0) ..
+  // fn(parts - 1) (a thread pool's run). Each part updates a contiguous range of every tensor's
+  // elements with the same operations, so the result equals step() bit for bit whatever parts is
+  // (the row-lazy embedding moments are created on first use, so one part does those).
+  void step(Params& params, const Grads& grads, float lr, int parts,
+            const std::function<void(int parts, const std::function<void(int)>&)>& run);
 
   const OptimizerConfig& config() const { return config_; }
   int64_t iterations() const { return iterations_; }
@@ -85,6 +92,9 @@ class Optimizer {
   // Makes tensor i's moments dense (m_[i].data, v_[i].data) or row-lazy (lazy_[i]), converting
   // what exists; the first step decides, when it knows which gradients are sparse.
   void ensure_dense(int i);
+  // A step's shared prologue (step count, moment storage) and part `part` of its updates.
+  void begin_step(const Params& params, const Grads& grads);
+  void update(Params& params, const Grads& grads, float lr, int part, int parts);
   void ensure_row_lazy(int i);
 
   int64_t iterations_ = 0;

@@ -127,10 +127,13 @@ void Grads::zero() {
   for (int i = 0; i < size(); ++i) zero(i);
 }
 
-void Grads::add(const Grads& other) {
+void Grads::add(const Grads& other) { add(other, 0, 1); }
+
+void Grads::add(const Grads& other, int part, int parts) {
   assert(other.size() == size());
   for (int i = 0; i < size(); ++i) {
     const int64_t c = sparse_[i].cols;
+    if ((other.sparse_[i].enabled || sparse_[i].enabled) && part != 0) continue;
     if (other.sparse_[i].enabled) {
       const std::vector<int32_t>& rows = other.sparse_[i].rows;
       for (size_t k = 0; k < rows.size(); ++k) {
@@ -146,10 +149,11 @@ void Grads::add(const Grads& other) {
         for (int64_t j = 0; j < c; ++j) d[j] += s[j];
       }
     } else {
+      const size_t n = tensors_[i].data.size();
+      const size_t begin = n * size_t(part) / size_t(parts), end = n * size_t(part + 1) / size_t(parts);
       float* __restrict d = tensors_[i].data.data();
       const float* __restrict s = other.tensors_[i].data.data();
-      const size_t n = tensors_[i].data.size();
-      for (size_t k = 0; k < n; ++k) d[k] += s[k];
+      for (size_t k = begin; k < end; ++k) d[k] += s[k];
     }
   }
 }

@@ -124,6 +124,10 @@ class Grads {
   void zero(int i);
   // this += other (same layout). Sparse tensors add only other's touched rows.
   void add(const Grads& other);
+  // Part `part` of `parts` of add(): a contiguous range of every dense tensor's elements, and
+  // (part 0) every sparse tensor, which grows touched-row storage. Disjoint memory per part, so
+  // the parts may run concurrently; together they equal add() bit for bit.
+  void add(const Grads& other, int part, int parts);
   void scale(float s);
   // sqrt(sum of squares) over everything, accumulated in double in tensor order.
   double global_norm() const;

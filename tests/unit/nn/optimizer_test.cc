@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <thread>
+#include <vector>
 
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
@@ -144,6 +147,81 @@ TEST(Adam, SparseGradsGiveTheSameUpdateAsDenseGrads) {
       dense_opt.step(pd, gd, 0.1f);
     }
     EXPECT_EQ(p[0].data, pd[0].data) << optimizer_kind_name(kind);
+  }
+}
+
+// The trainer runs a step in one part per thread (Optimizer::step with parts): for every
+// optimizer, with dense, sparse and row-lazy tensors of sizes that split unevenly (and a tensor
+// smaller than one part's 64-element block), the parts give step()'s result bit for bit, run in
+// any order and on real threads.
+TEST(Optimizer, StepInPartsEqualsOneStepBitForBit) {
+  for (OptimizerKind kind : {OptimizerKind::kAdam, OptimizerKind::kAdamW, OptimizerKind::kSgd}) {
+    for (const bool lazy : {false, true}) {
+      Params p;
+      p.add("embed/weight", {300, 7});
+      p.add("conv/weight", {13, 59});
+      p.add("conv/bias", {13});
+      for (Tensor& t : p)
+        for (size_t k = 0; k < t.data.size(); ++k) t.data[k] = 0.001f * float((k * 37) % 101) - 0.05f;
+      OptimizerConfig c;
+      c.kind = kind;
+      c.weight_decay = kind == OptimizerKind::kAdamW ? 0.01f : 0.0f;
+      c.momentum = kind == OptimizerKind::kSgd ? 0.9f : 0.0f;
+      c.lazy_embeddings = lazy && kind != OptimizerKind::kSgd;
+      for (const int parts : {2, 3, 5}) {
+        Params whole = p, split = p;
+        Optimizer a = *Optimizer::create(c, whole), b = *Optimizer::create(c, split);
+        Grads g(p, {"embed/weight"});
+        for (int step = 0; step < 3; ++step) {
+          g.zero();
+          for (int32_t row : {step, 17 + step, 250}) {
+            float* r = g.touch_row(0, row);
+            for (int j = 0; j < 7; ++j) r[j] = 0.01f * float(j + row % 5 - step);
+          }
+          for (int i = 1; i < g.size(); ++i)
+            for (size_t k = 0; k < g[i].data.size(); ++k)
+              g[i].data[k] = 0.002f * float((k * 13 + size_t(step)) % 29) - 0.03f;
+          a.step(whole, g, 0.05f);
+          b.step(split, g, 0.05f, parts, [step](int n, const std::function<void(int)>& fn) {
+            if (step == 1) {  // on real threads
+              std::vector<std::thread> threads;
+              for (int q = 0; q < n; ++q) threads.emplace_back(fn, q);
+              for (std::thread& t : threads) t.join();
+            } else {  // in reverse order
+              for (int q = n - 1; q >= 0; --q) fn(q);
+            }
+          });
+        }
+        for (int i = 0; i < p.size(); ++i)
+          ASSERT_EQ(whole[i].data, split[i].data)
+              << optimizer_kind_name(kind) << (lazy ? " lazy " : " ") << parts << " parts, "
+              << p[i].name;
+        EXPECT_NE(whole[1].data, p[1].data);  // the step moved the weights
+      }
+    }
+  }
+}
+
+// The trainer's reduction of the threads' gradients runs in parts too: together they equal add().
+TEST(Grads, AddInPartsEqualsAdd) {
+  Params p;
+  p.add("embed/weight", {6, 3});
+  p.add("out/weight", {5, 11});
+  Grads x(p, {"embed/weight"}), y(p, {"embed/weight"});
+  x.touch_row(0, 2)[1] = 1.5f;
+  y.touch_row(0, 4)[0] = -2.0f;
+  y.touch_row(0, 2)[1] = 0.25f;
+  for (size_t k = 0; k < 55; ++k) {
+    x[1].data[k] = 0.1f * float(k);
+    y[1].data[k] = 0.3f - 0.07f * float(k);
+  }
+  for (const int parts : {1, 2, 4, 7}) {
+    Grads whole = x, split = x;
+    whole.add(y);
+    for (int q = parts - 1; q >= 0; --q) split.add(y, q, parts);
+    EXPECT_EQ(whole.touched_rows(0), split.touched_rows(0)) << parts;
+    EXPECT_EQ(whole.dense(0), split.dense(0)) << parts;
+    EXPECT_EQ(whole[1].data, split[1].data) << parts;
   }
 }
 
