@@ -32,16 +32,25 @@ float bf16_to_float(uint16_t b) {
   return f;
 }
 
+float dpbf16_step(float acc, float x, float w) {
+  const float r = std::fma(x, w, acc);
+  if (std::fpclassify(r) == FP_SUBNORMAL) return std::copysign(0.0f, r);
+  if (std::fabs(r) == 0x1p-126f) {
+    const double s = static_cast<double>(acc) + static_cast<double>(x) * static_cast<double>(w);
+    if (std::fabs(s) < 0x1p-126 - 0x1p-151) return std::copysign(0.0f, r);
+  }
+  return r;
+}
+
 void floats_to_bf16_ref(const float* x, long n, uint16_t* out) {
   for (long i = 0; i < n; ++i) out[i] = float_to_bf16(x[i]);
 }
 
 namespace {
 
-// The instruction's FTZ: a denormal result becomes zero of the same sign.
-inline float flush(float v) { return std::fpclassify(v) == FP_SUBNORMAL ? std::copysign(0.0f, v) : v; }
-
-inline float at(const uint16_t* v, int p, int k) { return p < k ? bf16_to_float(v[p]) : 0.0f; }
+// Element p of a row of k, DAZ'd as the instruction reads it; zero past the end (the padding of
+// the last 32-element chunk).
+inline float at(const uint16_t* v, int p, int k) { return p < k ? bf16_daz(v[p]) : 0.0f; }
 
 inline float epilogue(float sum, const Bf16DenseCall& c, int r, int o) {
   float v = sum;
@@ -62,8 +71,8 @@ void dense_bf16_ref(const Bf16DenseCall& c) {
       for (int p0 = 0; p0 < c.k; p0 += 32) {
         for (int l = 0; l < 16; ++l) {
           const int even = p0 + 2 * l, odd = even + 1;
-          lane[l] = flush(std::fma(at(x, odd, c.k), at(w, odd, c.k), lane[l]));
-          lane[l] = flush(std::fma(at(x, even, c.k), at(w, even, c.k), lane[l]));
+          lane[l] = dpbf16_step(lane[l], at(x, odd, c.k), at(w, odd, c.k));
+          lane[l] = dpbf16_step(lane[l], at(x, even, c.k), at(w, even, c.k));
         }
       }
       for (int half = 8; half >= 1; half /= 2)

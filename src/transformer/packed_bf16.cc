@@ -33,28 +33,6 @@ size_t in_panel(int o, int i) {
   return (static_cast<size_t>(i / 2) * kPanelWidth + o % kPanelWidth) * 2 + i % 2;
 }
 
-// The instruction's DAZ: a denormal bf16 input is a zero of the same sign.
-inline float daz(uint16_t b) {
-  return (b & 0x7F80u) == 0 ? quant::bf16_to_float(b & 0x8000u) : quant::bf16_to_float(b);
-}
-
-// One of vdpbf16ps's steps, acc + x * w rounded once, with the instruction's FTZ as x86 does it
-// (measured on this CPU, and what MXCSR.FTZ does to an FMA): the result is flushed to a zero of
-// its sign when it is tiny AFTER rounding to 24 bits with an unbounded exponent. std::fma rounds
-// onto the denormal grid instead, so the two differ only when std::fma gives exactly +-2^-126:
-// then the sum (exact in double here: acc is 0 or normal, x * w has 16 significant bits, and a
-// sum near 2^-126 spans at most ~45 bits) decides: kept when |sum| >= 2^-126 - 2^-151 (the tie
-// rounds to the even 2^-126).
-inline float step(float acc, float x, float w) {
-  const float r = std::fma(x, w, acc);
-  if (std::fpclassify(r) == FP_SUBNORMAL) return std::copysign(0.0f, r);
-  if (std::fabs(r) == 0x1p-126f) {
-    const double s = static_cast<double>(acc) + static_cast<double>(x) * static_cast<double>(w);
-    if (std::fabs(s) < 0x1p-126 - 0x1p-151) return std::copysign(0.0f, r);
-  }
-  return r;
-}
-
 }  // namespace
 
 PackedBf16 pack_bf16(const uint16_t* w, int n, int k, int ldw) {
@@ -86,10 +64,11 @@ void packed_bf16_ref(const PackedBf16Call& c) {
     const uint16_t* panel = panel_at(w, o / kPanelWidth);
     float acc = 0.0f;
     for (int i = 0; i < w.kp; i += 2) {
-      const float x0 = daz(x[i]), x1 = daz(x[i + 1]);
-      const float w0 = daz(panel[in_panel(o, i)]), w1 = daz(panel[in_panel(o, i + 1)]);
-      acc = step(acc, x1, w1);
-      acc = step(acc, x0, w0);
+      const float x0 = quant::bf16_daz(x[i]), x1 = quant::bf16_daz(x[i + 1]);
+      const float w0 = quant::bf16_daz(panel[in_panel(o, i)]);
+      const float w1 = quant::bf16_daz(panel[in_panel(o, i + 1)]);
+      acc = quant::dpbf16_step(acc, x1, w1);
+      acc = quant::dpbf16_step(acc, x0, w0);
     }
     return c.bias ? acc + c.bias[o] : acc;
   });

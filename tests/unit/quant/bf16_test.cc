@@ -102,5 +102,55 @@ TEST(Bf16, Avx512Bf16EqualsReferenceBitForBit) {
   }
 }
 
+// vdpbf16ps's DAZ and FTZ (bf16.h): denormal inputs read as zeros, tiny products and sums
+// flushed. Values from every corner of bf16, and the reference held to the instruction on them.
+TEST(Bf16, Avx512Bf16EqualsReferenceOnExtremeValues) {
+  if (!cpu_has_avx512bf16()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";
+  const float kinds[] = {0.0f,       -0.0f,    0x1p-130f,   -0x1p-133f, 0x1p-127f, 0x1p-126f,
+                         -0x1p-126f, 0x1p-64f, -0x1.8p-63f, 0x1p-75f,   3e-20f,    1.0f,
+                         -1.5f,      1e18f,    -3e17f,      0.1f};
+  std::mt19937 rng(6);
+  std::uniform_int_distribution<int> pick(0, static_cast<int>(std::size(kinds)) - 1);
+  for (const int k : {2, 9, 64}) {
+    const int rows = 5, n = 7;
+    std::vector<uint16_t> x(size_t(rows) * k), w(size_t(n) * k);
+    for (uint16_t& v : x) v = static_cast<uint16_t>(bits_of(kinds[pick(rng)]) >> 16);
+    for (uint16_t& v : w) v = static_cast<uint16_t>(bits_of(kinds[pick(rng)]) >> 16);
+    std::vector<float> got(size_t(rows) * n), want(got.size());
+    Bf16DenseCall c{x.data(), rows, k, w.data(), n, k, k, nullptr, got.data(), n, false};
+    dense_bf16_avx512bf16(c);
+    c.y = want.data();
+    dense_bf16_ref(c);
+    for (size_t i = 0; i < got.size(); ++i)
+      ASSERT_EQ(bits_of(got[i]), bits_of(want[i])) << "k " << k << " at " << i << ": " << got[i]
+                                                   << " vs " << want[i];
+  }
+}
+
+// The flush is decided after rounding to 24 bits with an unbounded exponent (x86's tininess):
+// 2^-126 - 3 * 2^-152 rounds there to 2^-126 - 2^-150, tiny, so 0; 2^-126 - 2^-152 rounds to
+// 2^-126, kept. (std::fma's rounding onto the denormal grid gives 2^-126 for both.) The same
+// case as the packed kernels' test (transformer/packed_bf16_test.cc): one step function.
+TEST(Bf16, ResultsTinyAfterRoundingAreFlushed) {
+  auto b = [](float f) { return static_cast<uint16_t>(bits_of(f) >> 16); };
+  const std::vector<uint16_t> x = {b(0x1p-76f), b(0x1p-63f)};  // even, odd
+  const std::vector<uint16_t> w = {b(-0x1.8p-75f), b(0x1p-63f), b(-0x1p-76f), b(0x1p-63f)};
+  std::vector<Bf16DenseFn> fns = {dense_bf16_ref};
+  if (cpu_has_avx512bf16()) fns.push_back(dense_bf16_avx512bf16);
+  for (Bf16DenseFn fn : fns) {
+    std::vector<float> y(2, 1.0f);
+    fn(Bf16DenseCall{x.data(), 1, 2, w.data(), 2, 2, 2, nullptr, y.data(), 2, false});
+    EXPECT_EQ(y[0], 0.0f);
+    EXPECT_FALSE(std::signbit(y[0]));
+    EXPECT_EQ(y[1], 0x1p-126f);
+  }
+  // A denormal input is a zero: 2^-130 (denormal in bf16 as in float) times 2^120 would add
+  // 2^-10 to 2 (representable); it adds nothing.
+  const std::vector<uint16_t> dx = {b(0x1p-130f), b(1.0f)}, dw = {b(0x1p120f), b(2.0f)};
+  float y = 0.0f;
+  dense_bf16_ref(Bf16DenseCall{dx.data(), 1, 2, dw.data(), 1, 2, 2, nullptr, &y, 1, false});
+  EXPECT_EQ(y, 2.0f);
+}
+
 }  // namespace
 }  // namespace fenlei::quant
