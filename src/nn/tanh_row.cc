@@ -1,13 +1,11 @@
 #include "nn/tanh_row.h"
 
+#include "base/avx512_warnings.h"
 #include "nn/fast_math.h"
 #include "nn/fast_math_avx2.h"
 
 // (GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined operands.)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+FENLEI_AVX512_INTRINSICS_BEGIN
 
 namespace fenlei::nn {
 namespace {
@@ -80,3 +78,5 @@ void tanh_row_avx512(const float* x, float* y, int n) {
 }
 
 }  // namespace fenlei::nn
+
+FENLEI_AVX512_INTRINSICS_END

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+#include "base/avx512_warnings.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define FENLEI_X86 1
@@ -86,11 +88,7 @@ void dense_bf16_ref(const Bf16DenseCall& c) {
 
 // GCC 12 reports the _mm512_undefined_ps() inside _mm512_shuffle_f32x4/_mm512_permute_ps as
 // uninitialised (a false positive: the intrinsic's merge source is never read).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and no such false positive)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+FENLEI_AVX512_INTRINSICS_BEGIN
 
 #define FENLEI_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
 
@@ -181,7 +179,7 @@ FENLEI_BF16_TARGET void dense_bf16_avx512bf16(const Bf16DenseCall& c) {
   }
 }
 
-#pragma GCC diagnostic pop
+FENLEI_AVX512_INTRINSICS_END
 
 bool cpu_has_avx512bf16() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&

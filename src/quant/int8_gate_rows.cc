@@ -11,13 +11,11 @@
 #include <immintrin.h>
 #endif
 
+#include "base/avx512_warnings.h"
 #include "quant/int8_recurrence.h"
 
 // (GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined operands.)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+FENLEI_AVX512_INTRINSICS_BEGIN
 
 namespace fenlei::quant {
 namespace {
@@ -347,3 +345,5 @@ GruInt8RowFn best_gru_int8_row() {
 }
 
 }  // namespace fenlei::quant
+
+FENLEI_AVX512_INTRINSICS_END

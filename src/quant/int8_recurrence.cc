@@ -9,6 +9,7 @@
 #include <immintrin.h>
 #endif
 
+#include "base/avx512_warnings.h"
 #include "nn/recurrent_steps.h"
 #include "nn/workspace.h"
 #include "quant/int8_model.h"
@@ -94,11 +95,7 @@ __attribute__((target("avx2"))) void quantize_hidden_u8_avx2(const float* h, int
 }
 
 // (GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined operands.)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+FENLEI_AVX512_INTRINSICS_BEGIN
 __attribute__((target("avx512f"))) void quantize_hidden_u8_avx512(const float* h, int m, int k,
                                                                  int kp, uint8_t* q) {
   const __m512 levels = _mm512_set1_ps(kHiddenLevels);
@@ -116,7 +113,7 @@ __attribute__((target("avx512f"))) void quantize_hidden_u8_avx512(const float* h
     for (int p = k; p < kp; ++p) qr[p] = kActivationZero;
   }
 }
-#pragma GCC diagnostic pop
+FENLEI_AVX512_INTRINSICS_END
 
 #else
 void quantize_hidden_u8_avx2(const float* h, int m, int k, int kp, uint8_t* q) {

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+#include "base/avx512_warnings.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define FENLEI_X86 1
@@ -86,11 +88,7 @@ __attribute__((target("avx2"))) void quantize_rows_u8_avx2(const float* x, int m
 // vpmovdb (the AVX2 version stores them one at a time): a transformer's activations are
 // quantised once per dense layer, 45 x 768 to 3072 floats a text. (GCC 12's AVX-512 headers
 // trip -Wmaybe-uninitialized on their own _mm512_undefined operands.)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+FENLEI_AVX512_INTRINSICS_BEGIN
 __attribute__((target("avx512f,avx512bw"))) void quantize_rows_u8_avx512(const float* x, int m,
                                                                          int k, int kp, uint8_t* q,
                                                                          float* scale) {
@@ -204,7 +202,7 @@ __attribute__((target("avx512f,avx512bw"))) void quantize_windows3_relu_u8_avx51
     }
   }
 }
-#pragma GCC diagnostic pop
+FENLEI_AVX512_INTRINSICS_END
 #else
 void quantize_rows_u8_avx2(const float* x, int m, int k, int kp, uint8_t* q, float* scale) {
   quantize_rows_u8_ref(x, m, k, kp, q, scale);

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "base/avx512_warnings.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -57,11 +59,7 @@ void softmax_rows_ref(float* s, int rows, int len, int ld, float scale) {
 
 #if defined(__x86_64__)
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+FENLEI_AVX512_INTRINSICS_BEGIN
 
 namespace {
 
@@ -134,7 +132,7 @@ __attribute__((target("avx512f"))) void softmax_rows_avx512(float* s, int rows, 
 
 }  // namespace
 
-#pragma GCC diagnostic pop
+FENLEI_AVX512_INTRINSICS_END
 
 #endif
 

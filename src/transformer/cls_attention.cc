@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/avx512_warnings.h"
 #include "quant/bf16.h"
 #include "quant/kernels.h"
 #include "transformer/attention.h"
@@ -153,11 +154,7 @@ void weighted_rows_ref(const float* x, int len, int n, const float* p, int nh, f
 #if defined(__x86_64__)
 
 // GCC 12's AVX-512 headers trip its own uninitialised-variable warnings (as in attention.cc).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+FENLEI_AVX512_INTRINSICS_BEGIN
 
 __attribute__((target("avx512f"))) inline __mmask16 tail_mask(int left) {
   return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
@@ -394,7 +391,7 @@ __attribute__((target("avx2,fma"))) void transposed_bf16_avx2(const PackedBf16& 
   }
 }
 
-#pragma GCC diagnostic pop
+FENLEI_AVX512_INTRINSICS_END
 
 #endif  // __x86_64__
 

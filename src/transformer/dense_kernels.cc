@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "base/avx512_warnings.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define FENLEI_X86 1
@@ -49,11 +51,7 @@ void dense_f32_ref8(const DenseCall& c) { dense_f32_ref(8, c); }
 
 // GCC 12 reports the _mm512_undefined_ps() inside _mm512_shuffle_f32x4/_mm512_permute_ps as
 // uninitialised (a false positive: the intrinsic's merge source is never read).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and no such false positive)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+FENLEI_AVX512_INTRINSICS_BEGIN
 
 namespace {
 
@@ -224,7 +222,7 @@ __attribute__((target("avx2,fma"))) void dense_f32_avx2(const DenseCall& c) {
   }
 }
 
-#pragma GCC diagnostic pop
+FENLEI_AVX512_INTRINSICS_END
 
 bool cpu_has_avx512f() { return __builtin_cpu_supports("avx512f"); }
 bool cpu_has_avx2_fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }

@@ -8,14 +8,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/avx512_warnings.h"
 #include "transformer/erf_rational.h"
 
 // GCC 12 reports the _mm512_undefined_*() merge source inside AVX-512 intrinsics
 // (_mm512_reduce_add_ps, _mm512_max_ps) as uninitialised: a false positive.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and no such false positive)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+FENLEI_AVX512_INTRINSICS_BEGIN
 
 namespace fenlei::transformer {
 
@@ -275,3 +273,5 @@ void self_attention_ref(const float* qkv, int len, int hidden, int heads, float*
 }
 
 }  // namespace fenlei::transformer
+
+FENLEI_AVX512_INTRINSICS_END

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/avx512_warnings.h"
 #include "quant/bf16.h"
 #include "transformer/layers.h"
 #include "transformer/packed_driver.h"
@@ -76,11 +77,7 @@ void packed_bf16_ref(const PackedBf16Call& c) {
 
 #ifdef FENLEI_X86
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and no such false positive)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+FENLEI_AVX512_INTRINSICS_BEGIN
 
 #define FENLEI_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
 
@@ -180,7 +177,7 @@ void packed_bf16_avx512fma(const PackedBf16Call& c) {
       c, [&](auto mr, int r0, int panel) { fma_tile<decltype(mr)::value>(c, x, r0, panel); });
 }
 
-#pragma GCC diagnostic pop
+FENLEI_AVX512_INTRINSICS_END
 
 #else
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "base/avx512_warnings.h"
 #include "transformer/dense_kernels.h"
 #include "transformer/layers.h"
 #include "transformer/packed_driver.h"
@@ -91,11 +92,7 @@ void packed_f32_ref(const PackedCall& c) {
 
 #ifdef FENLEI_X86
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and no such false positive)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+FENLEI_AVX512_INTRINSICS_BEGIN
 
 namespace {
 
@@ -200,7 +197,7 @@ void packed_f32_avx2(const PackedCall& c) {
   packed::for_each_tile<3>(c, [&](auto mr, int r0, int panel) { tile_avx2<decltype(mr)::value>(c, r0, panel); });
 }
 
-#pragma GCC diagnostic pop
+FENLEI_AVX512_INTRINSICS_END
 
 #else
 

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "base/avx512_warnings.h"
 #include "transformer/erf_rational.h"
 #include "transformer/layers.h"
 #include "transformer/packed_dense.h"
@@ -102,11 +103,7 @@ inline PanelMasks panel_masks(int nvalid) {
 
 // GCC 12 reports the _mm512_undefined_ps() merge source inside _mm512_min_ps/_mm512_max_ps (GELU's
 // clamp, inlined here) as uninitialised: a false positive, as in the kernels' own files.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+FENLEI_AVX512_INTRINSICS_BEGIN
 
 // The float kernels' (float and bf16) epilogue for MR rows x one panel of float accumulators:
 // v = acc + bias (if any); v = y + v (kAccumulate); GELU (kGelu); store.
@@ -147,7 +144,7 @@ __attribute__((target("avx512f"))) void store_f32_tile_avx512(const Call& c, con
   if (c.epilogue == PackedEpilogue::kGelu && !gelu_in_registers) gelu_rows(c, r0, MR, o0, nvalid);
 }
 
-#pragma GCC diagnostic pop
+FENLEI_AVX512_INTRINSICS_END
 
 #endif
 

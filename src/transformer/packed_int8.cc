@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "base/avx512_warnings.h"
 #include "quant/kernels.h"
 #include "transformer/layers.h"
 #include "transformer/packed_driver.h"
@@ -69,11 +70,7 @@ void packed_int8_ref(const PackedInt8Call& c) {
 
 #ifdef FENLEI_X86
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and no such false positive)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+FENLEI_AVX512_INTRINSICS_BEGIN
 
 #define FENLEI_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
@@ -273,7 +270,7 @@ void packed_int8_avx512vnni(const PackedInt8Call& c) {
   packed::for_each_tile<12>(c, [&](auto mr, int r0, int panel) { tile<decltype(mr)::value>(c, r0, panel); });
 }
 
-#pragma GCC diagnostic pop
+FENLEI_AVX512_INTRINSICS_END
 
 namespace {
 

@@ -7,15 +7,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/avx512_warnings.h"
 #include "nn/rng.h"
 #include "transformer/erf_rational.h"
 
 // GCC 12 reports the _mm512_undefined_*() merge source inside AVX-512 intrinsics
 // (_mm512_reduce_add_ps, _mm512_reduce_max_ps) as uninitialised: a false positive.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and no such false positive)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+FENLEI_AVX512_INTRINSICS_BEGIN
 
 namespace fenlei::transformer {
 
@@ -398,3 +396,5 @@ bool layer_norm_backward_fast(const float* dy, const float* xhat, const float* i
 }
 
 }  // namespace fenlei::transformer
+
+FENLEI_AVX512_INTRINSICS_END
