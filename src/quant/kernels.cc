@@ -89,6 +89,17 @@ __attribute__((target("avx2"))) void quantize_rows_u8_avx2(const float* x, int m
 // quantised once per dense layer, 45 x 768 to 3072 floats a text. (GCC 12's AVX-512 headers
 // trip -Wmaybe-uninitialized on their own _mm512_undefined operands.)
 FENLEI_AVX512_INTRINSICS_BEGIN
+namespace {
+// Lanes `in` of v * vinv rounded to nearest, clamped to [-127, 127], +128, stored as u8: the
+// quantisation step of every AVX-512 activation quantiser here, as the reference computes it.
+__attribute__((target("avx512f,avx512bw"), always_inline)) inline void store_u8_lanes(
+    __m512 v, __m512 vinv, __mmask16 in, uint8_t* dst) {
+  __m512i t = _mm512_cvtps_epi32(_mm512_mul_ps(v, vinv));
+  t = _mm512_min_epi32(_mm512_set1_epi32(127), _mm512_max_epi32(_mm512_set1_epi32(-127), t));
+  _mm512_mask_cvtepi32_storeu_epi8(dst, in, _mm512_add_epi32(t, _mm512_set1_epi32(kActivationZero)));
+}
+}  // namespace
+
 __attribute__((target("avx512f,avx512bw"))) void quantize_rows_u8_avx512(const float* x, int m,
                                                                          int k, int kp, uint8_t* q,
                                                                          float* scale) {
@@ -113,7 +124,6 @@ __attribute__((target("avx512f,avx512bw"))) void quantize_rows_u8_avx512(const f
     scale[i] = amax > 0.0f ? amax / 127.0f : 1.0f;
     const __m512 vinv = _mm512_set1_ps(inv);
     const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
-    const __m512i zero_point = _mm512_set1_epi32(kActivationZero);
     // 64 values at a time narrowed in registers (vpackssdw, vpacksswb: q in [-127, 127] fits
     // without saturating; they interleave 128-bit lanes, which one vpermd puts back in order),
     // +128 as a sign-bit flip, one 64-byte store: 10-15 % faster than four masked vpmovdb
@@ -133,9 +143,7 @@ __attribute__((target("avx512f,avx512bw"))) void quantize_rows_u8_avx512(const f
     }
     for (; p < k; p += 16) {
       const __mmask16 in = k - p >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (k - p)) - 1u);
-      __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(in, xr + p), vinv));
-      v = _mm512_add_epi32(_mm512_min_epi32(hi, _mm512_max_epi32(lo, v)), zero_point);
-      _mm512_mask_cvtepi32_storeu_epi8(qr + p, in, v);
+      store_u8_lanes(_mm512_maskz_loadu_ps(in, xr + p), vinv, in, qr + p);
     }
     for (p = k; p < kp; ++p) qr[p] = kActivationZero;
   }
@@ -161,9 +169,6 @@ __attribute__((target("avx512f"))) float relu_row_max(const float* x, int ch) {
 // q[c] = u8 of relu(x[c]) * inv as quantize_rows_u8_avx512 computes it (x null: zeros).
 __attribute__((target("avx512f,avx512bw"))) void quantize_relu_part(const float* x, int ch,
                                                                    __m512 vinv, uint8_t* q) {
-  const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
-  const __m512i zero_point = _mm512_set1_epi32(kActivationZero);
-  const __m512 zero = _mm512_setzero_ps();
   if (x == nullptr) {
     std::memset(q, kActivationZero, size_t(ch));
     return;
@@ -172,10 +177,8 @@ __attribute__((target("avx512f,avx512bw"))) void quantize_relu_part(const float*
     const __mmask16 in = ch - c >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (ch - c)) - 1u);
     // max(v, 0) returns its second operand, +0, for v = -0 or NaN: the reference's
     // v > 0 ? v : 0.
-    const __m512 v = _mm512_max_ps(_mm512_maskz_loadu_ps(in, x + c), zero);
-    __m512i t = _mm512_cvtps_epi32(_mm512_mul_ps(v, vinv));
-    t = _mm512_add_epi32(_mm512_min_epi32(hi, _mm512_max_epi32(lo, t)), zero_point);
-    _mm512_mask_cvtepi32_storeu_epi8(q + c, in, t);
+    store_u8_lanes(_mm512_max_ps(_mm512_maskz_loadu_ps(in, x + c), _mm512_setzero_ps()), vinv,
+                   in, q + c);
   }
 }
 }  // namespace
@@ -356,6 +359,26 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) inline __m
   return acc;
 }
 
+// The epilogue of output block b (channels [16b, 16b + 16)): the activations' +128 offset made
+// every sum too large by 128 x the channel's weight sum, and the last block may be partial.
+struct BlockCorrection {
+  __m512i corr;
+  __mmask16 mask;
+  int j;
+};
+__attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) inline BlockCorrection
+block_correction(const PackedWeights& w, int b) {
+  const int j = b * 16, cols = std::min(16, w.n - j);
+  return {_mm512_mullo_epi32(_mm512_loadu_si512(w.colsum.data() + j),
+                             _mm512_set1_epi32(kActivationZero)),
+          static_cast<__mmask16>((1u << cols) - 1u), j};
+}
+// Row cr's outputs of the block: acc minus the correction.
+__attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) inline void store_corrected(
+    const BlockCorrection& bc, __m512i acc, int32_t* cr) {
+  _mm512_mask_storeu_epi32(cr + bc.j, bc.mask, _mm512_sub_epi32(acc, bc.corr));
+}
+
 // AVX-512 VNNI: one vpdpbusd computes 16 output channels x 4 k-bytes. A tile is up to 12 rows x
 // 2 blocks of 16 channels (24 accumulators, two weight vectors and the broadcast: 27 of the 32
 // registers): each group of 4 k-bytes loads 2 weight vectors and 12 activation words for 24
@@ -383,12 +406,8 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) inline voi
     }
   }
   for (int b = 0; b < B; ++b) {
-    const int j = (b0 + b) * 16, cols = std::min(16, w.n - j);
-    const __m512i corr = _mm512_mullo_epi32(_mm512_loadu_si512(w.colsum.data() + j),
-                                            _mm512_set1_epi32(kActivationZero));
-    const __mmask16 mask = static_cast<__mmask16>((1u << cols) - 1u);
-    for (int r = 0; r < R; ++r)
-      _mm512_mask_storeu_epi32(c + size_t(i0 + r) * w.n + j, mask, _mm512_sub_epi32(acc[r][b], corr));
+    const BlockCorrection bc = block_correction(w, b0 + b);
+    for (int r = 0; r < R; ++r) store_corrected(bc, acc[r][b], c + size_t(i0 + r) * w.n);
   }
 }
 
@@ -417,11 +436,7 @@ namespace {
 // Output channels [16b, 16b + 16) of one row: acc minus the +128 correction.
 __attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) inline void store_block(
     const PackedWeights& w, int b, __m512i acc, int32_t* cr) {
-  const int j = b * 16, cols = std::min(16, w.n - j);
-  const __m512i corr = _mm512_mullo_epi32(_mm512_loadu_si512(w.colsum.data() + j),
-                                          _mm512_set1_epi32(kActivationZero));
-  _mm512_mask_storeu_epi32(cr + j, static_cast<__mmask16>((1u << cols) - 1u),
-                           _mm512_sub_epi32(acc, corr));
+  store_corrected(block_correction(w, b), acc, cr);
 }
 }  // namespace
 
