@@ -13,7 +13,7 @@
 #define FENLEI_AVX512_INTRINSICS_BEGIN \
   _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
 #else
-#define FENLEI_AVX512_INTRINSICS_BEGIN                                                      \
+#define FENLEI_AVX512_INTRINSICS_BEGIN                                                 \
   _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wuninitialized\"") \
       _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
 #endif

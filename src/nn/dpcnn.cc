@@ -95,14 +95,30 @@ struct TrainConvs {
   int ch = 0;
   float* filters = nullptr;
   // Conv j (0, 1) of stage `stage`: its weight, bias and combined filters.
-  const float* weight(int stage, int j) const { return (*p)[idx->weight[size_t(2 * stage + j)]].data.data(); }
-  const float* bias(int stage, int j) const { return (*p)[idx->bias[size_t(2 * stage + j)]].data.data(); }
+  const float* weight(int stage, int j) const {
+    return (*p)[idx->weight[size_t(2 * stage + j)]].data.data();
+  }
+  const float* bias(int stage, int j) const {
+    return (*p)[idx->bias[size_t(2 * stage + j)]].data.data();
+  }
   float* gplus(int stage, int j) const { return filters + size_t(2 * (2 * stage + j)) * ch * ch; }
   float* gminus(int stage, int j) const { return gplus(stage, j) + size_t(ch) * ch; }
 };
 
-// The two pre-activation convs and the shortcut of one stage: h = x + W2 relu(W1 relu(x) + b1) + b2.
-// Training (train set) keeps the Winograd windows of both convs for the backward; inference
+// The network's stage convs for a training forward and its backward: the filters live in
+// s.wino_filters, whose storage the backward's call finds again (same size: no regrowth).
+TrainConvs train_convs(const ModelConfig& c, const Params& p, const DpcnnIndex& idx,
+                       DpcnnScratch& s) {
+  TrainConvs t;
+  t.p = &p;
+  t.idx = &idx;
+  t.ch = c.filters;
+  t.filters = s.wino_filters.grow(size_t(4) * size_t(c.blocks + 1) * c.filters * c.filters);
+  return t;
+}
+
+// The two pre-activation convs and the shortcut of one stage: h = x + W2 relu(W1 relu(x) + b1) +
+// b2. Training (train set) keeps the Winograd windows of both convs for the backward; inference
 // runs the ops' convs on im2col windows, or the ops' own window convs.
 void stage_forward(const DpcnnOps& ops, const TrainConvs* train, DpcnnScratch& s, int stage, int ch,
                    DpcnnStage& st) {
@@ -255,23 +271,13 @@ DpcnnOps float_ops(const Params& p, const DpcnnIndex& idx, int embed, int dim) {
 namespace {
 void forward_impl(int dim, int ch, int blocks, const DpcnnOps& ops, const TrainConvs* train,
                   const Segment& seg, DpcnnScratch& s, float* feat, int feat_stride);
-
-TrainConvs train_convs(const ModelConfig& c, const Params& p, const DpcnnIndex& idx,
-                       DpcnnScratch& s) {
-  TrainConvs t;
-  t.p = &p;
-  t.idx = &idx;
-  t.ch = c.filters;
-  t.filters = s.wino_filters.grow(size_t(4) * size_t(c.blocks + 1) * c.filters * c.filters);
-  return t;
-}
 }  // namespace
 
 void dpcnn_forward(const ModelConfig& c, const Params& p, const DpcnnIndex& idx, int embed,
                    const Segment& seg, DpcnnScratch& s, float* feat, int feat_stride) {
   const TrainConvs train = train_convs(c, p, idx, s);
-  forward_impl(c.embed_dim, c.filters, c.blocks, float_ops(p, idx, embed, c.embed_dim), &train,
-               seg, s, feat, feat_stride);
+  forward_impl(c.embed_dim, c.filters, c.blocks, float_ops(p, idx, embed, c.embed_dim), &train, seg,
+               s, feat, feat_stride);
 }
 
 void dpcnn_infer(const ModelConfig& c, const Params& p, const DpcnnIndex& idx, int embed,

@@ -41,7 +41,7 @@ struct DpcnnStage {
   GrowOnlyArray<float> x;            // [rows, C] stage input: region embedding, or pooled output
   GrowOnlyArray<int32_t> pool_src;   // [rows, C] row of the previous stage's h each max came from
   GrowOnlyArray<float> col1, col2;   // [rows, 3C] im2col of relu(x) and relu(c1) (inference)
-  GrowOnlyArray<float> wino1, wino2; // training: [4][tiles][C] Winograd windows of the same
+  GrowOnlyArray<float> wino1, wino2;  // training: [4][tiles][C] Winograd windows of the same
   GrowOnlyArray<float> c1;           // [rows, C] first conv's output
   GrowOnlyArray<float> h;            // [rows, C] x + second conv's output
 };

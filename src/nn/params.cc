@@ -150,7 +150,8 @@ void Grads::add(const Grads& other, int part, int parts) {
       }
     } else {
       const size_t n = tensors_[i].data.size();
-      const size_t begin = n * size_t(part) / size_t(parts), end = n * size_t(part + 1) / size_t(parts);
+      const size_t begin = n * size_t(part) / size_t(parts),
+                   end = n * size_t(part + 1) / size_t(parts);
       float* __restrict d = tensors_[i].data.data();
       const float* __restrict s = other.tensors_[i].data.data();
       for (size_t k = begin; k < end; ++k) d[k] += s[k];

@@ -34,10 +34,9 @@ void transform_tile(const float* __restrict a0, const float* __restrict a1,
 }
 
 // y[rows] (+)= b + sum of the four products' rows, one tile's two outputs (y1 may be null).
-void output_tile(const float* __restrict m1, const float* __restrict m2,
-                 const float* __restrict m3, const float* __restrict m4,
-                 const float* __restrict bias, int n, float* __restrict y0,
-                 float* __restrict y1) {
+void output_tile(const float* __restrict m1, const float* __restrict m2, const float* __restrict m3,
+                 const float* __restrict m4, const float* __restrict bias, int n,
+                 float* __restrict y0, float* __restrict y1) {
   for (int o = 0; o < n; ++o) y0[o] = ((bias[o] + m1[o]) + m2[o]) + m3[o];
   if (y1 != nullptr)
     for (int o = 0; o < n; ++o) y1[o] = ((bias[o] + m2[o]) - m3[o]) - m4[o];
@@ -137,9 +136,9 @@ void winograd3_backward(const Winograd3Backward& b, const float* dy, float* dw, 
   for (int i = 0; i < m; ++i) {
     const int r1 = rs[i + 1];
     for (int p = rs[i]; p < r1; p += 2, t += size_t(c_out))
-      output_tile_backward(dy + size_t(p) * c_out, p + 1 < r1 ? dy + size_t(p + 1) * c_out : nullptr,
-                           c_out, b.dm + t, b.dm + dout + t, b.dm + 2 * dout + t,
-                           b.dm + 3 * dout + t);
+      output_tile_backward(dy + size_t(p) * c_out,
+                           p + 1 < r1 ? dy + size_t(p + 1) * c_out : nullptr, c_out, b.dm + t,
+                           b.dm + dout + t, b.dm + 2 * dout + t, b.dm + 3 * dout + t);
   }
   const int rows = rs[m];
   for (int r = 0; r < rows; ++r) {
@@ -195,7 +194,8 @@ void winograd3_backward(const Winograd3Backward& b, const float* dy, float* dw, 
     const int r0 = rs[i], len = rs[i + 1] - r0;
     for (int u = 0; u < len; ++u) {
       float* __restrict o = dx + size_t(r0 + u) * c_in;
-      const size_t at = (tile0 + size_t(u / 2)) * c_in;  // the tile holding row u as d1 or d2
+      // The tile holding row u as its d1 (u even) or d2 (u odd).
+      const size_t at = (tile0 + size_t(u / 2)) * c_in;
       if (u % 2 == 0) {  // d1 of tile u/2, and d3 of tile u/2 - 1
         const float* __restrict a = dd2 + at;
         const float* __restrict s = dd3 + at;

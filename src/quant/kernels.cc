@@ -96,7 +96,8 @@ __attribute__((target("avx512f,avx512bw"), always_inline)) inline void store_u8_
     __m512 v, __m512 vinv, __mmask16 in, uint8_t* dst) {
   __m512i t = _mm512_cvtps_epi32(_mm512_mul_ps(v, vinv));
   t = _mm512_min_epi32(_mm512_set1_epi32(127), _mm512_max_epi32(_mm512_set1_epi32(-127), t));
-  _mm512_mask_cvtepi32_storeu_epi8(dst, in, _mm512_add_epi32(t, _mm512_set1_epi32(kActivationZero)));
+  _mm512_mask_cvtepi32_storeu_epi8(dst, in,
+                                   _mm512_add_epi32(t, _mm512_set1_epi32(kActivationZero)));
 }
 }  // namespace
 
@@ -168,7 +169,7 @@ __attribute__((target("avx512f"))) float relu_row_max(const float* x, int ch) {
 
 // q[c] = u8 of relu(x[c]) * inv as quantize_rows_u8_avx512 computes it (x null: zeros).
 __attribute__((target("avx512f,avx512bw"))) void quantize_relu_part(const float* x, int ch,
-                                                                   __m512 vinv, uint8_t* q) {
+                                                                    __m512 vinv, uint8_t* q) {
   if (x == nullptr) {
     std::memset(q, kActivationZero, size_t(ch));
     return;
@@ -177,8 +178,8 @@ __attribute__((target("avx512f,avx512bw"))) void quantize_relu_part(const float*
     const __mmask16 in = ch - c >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (ch - c)) - 1u);
     // max(v, 0) returns its second operand, +0, for v = -0 or NaN: the reference's
     // v > 0 ? v : 0.
-    store_u8_lanes(_mm512_max_ps(_mm512_maskz_loadu_ps(in, x + c), _mm512_setzero_ps()), vinv,
-                   in, q + c);
+    store_u8_lanes(_mm512_max_ps(_mm512_maskz_loadu_ps(in, x + c), _mm512_setzero_ps()), vinv, in,
+                   q + c);
   }
 }
 }  // namespace

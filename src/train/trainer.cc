@@ -4,22 +4,22 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <numeric>
 
+#include "base/file_util.h"
+#include "base/memory_trim.h"
+#include "base/thread_pool.h"
 #include "core/network_engine.h"
 #include "eval/evaluate.h"
 #include "eval/metrics_json.h"
-#include "base/thread_pool.h"
-#include "train/collective.h"
-#include "base/file_util.h"
-#include "base/memory_trim.h"
 #include "fenlei/log.h"
 #include "fenlei/version.h"
 #include "nn/network.h"
 #include "train/batching.h"
 #include "train/checkpoint.h"
+#include "train/collective.h"
 #include "train/encoded_data.h"
 #include "train/finetune_init.h"
 #include "train/training_setup.h"
@@ -275,8 +275,9 @@ Status Run::run_epoch(int epoch, EpochRecord* record) {
     zero_frozen(frozen_, net_, &grads_[0]);
     // The update in one part per thread: the same result as one thread's (Optimizer::step),
     // and a dense Adam step over every weight was ~4% of a 1-thread step, serial at 2 threads.
-    optimizer_.step(net_.params(), grads_[0], lr, threads_,
-                    [this](int parts, const std::function<void(int)>& fn) { pool_.run(parts, fn); });
+    optimizer_.step(
+        net_.params(), grads_[0], lr, threads_,
+        [this](int parts, const std::function<void(int)>& fn) { pool_.run(parts, fn); });
     seen += static_cast<int64_t>(batch_.size());
     progress.examples_done = seen;
     progress.loss = loss_sum / static_cast<double>(seen);

@@ -1,5 +1,7 @@
 // Optimizers (Adam vs a hand computation, AdamW, SGD momentum, state round trip), learning-rate
 // schedules and the Grads helpers (sparse rows, add, scale, clipping, L2).
+#include "nn/optimizer.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +10,6 @@
 #include <vector>
 
 #include "nn/lr_schedule.h"
-#include "nn/optimizer.h"
 #include "nn/params.h"
 
 namespace fenlei::nn {
@@ -162,7 +163,8 @@ TEST(Optimizer, StepInPartsEqualsOneStepBitForBit) {
       p.add("conv/weight", {13, 59});
       p.add("conv/bias", {13});
       for (Tensor& t : p)
-        for (size_t k = 0; k < t.data.size(); ++k) t.data[k] = 0.001f * float((k * 37) % 101) - 0.05f;
+        for (size_t k = 0; k < t.data.size(); ++k)
+          t.data[k] = 0.001f * float((k * 37) % 101) - 0.05f;
       OptimizerConfig c;
       c.kind = kind;
       c.weight_decay = kind == OptimizerKind::kAdamW ? 0.01f : 0.0f;

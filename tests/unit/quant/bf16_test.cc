@@ -122,8 +122,8 @@ TEST(Bf16, Avx512Bf16EqualsReferenceOnExtremeValues) {
     c.y = want.data();
     dense_bf16_ref(c);
     for (size_t i = 0; i < got.size(); ++i)
-      ASSERT_EQ(bits_of(got[i]), bits_of(want[i])) << "k " << k << " at " << i << ": " << got[i]
-                                                   << " vs " << want[i];
+      ASSERT_EQ(bits_of(got[i]), bits_of(want[i]))
+          << "k " << k << " at " << i << ": " << got[i] << " vs " << want[i];
   }
 }
 
