@@ -63,6 +63,25 @@ void output_tile_backward(const float* __restrict e0, const float* __restrict e1
   }
 }
 
+// The four filters G1..G4 of a conv and their row strides: G1 = W0 and G4 = W2 are read from w in
+// place ([c_out, 3 c_in]), G2 and G3 are the combined filters.
+struct FilterSet {
+  const float* g[4];
+  int ld[4];
+};
+FilterSet filter_set(const float* w, const float* gplus, const float* gminus, int c_in) {
+  const int k3 = 3 * c_in;
+  return {{w, gplus, gminus, w + 2 * c_in}, {k3, c_in, c_in, k3}};
+}
+
+// A row of at least n zeros: the windows' rows outside a text. Grows once per thread, so the
+// training step stays free of allocations once the widest conv has run (nn/workspace.h).
+const float* zero_row(int n) {
+  thread_local std::vector<float> zeros;
+  if (zeros.size() < size_t(n)) zeros.assign(size_t(n), 0.0f);
+  return zeros.data();
+}
+
 }  // namespace
 
 int winograd3_tiles(const int32_t* row_start, int m) {
@@ -90,11 +109,11 @@ void winograd3_filters(const float* w, int c_out, int c_in, float* gplus, float*
 void winograd3_transform_input(const float* x, int c_in, const int32_t* row_start, int m, bool relu,
                                float* d) {
   const size_t plane = size_t(winograd3_tiles(row_start, m)) * c_in;
-  const std::vector<float> zero(size_t(c_in), 0.0f);
+  const float* zero = zero_row(c_in);
   size_t t = 0;
   for (int i = 0; i < m; ++i) {
     const int r0 = row_start[i], r1 = row_start[i + 1];
-    auto row = [&](int q) { return q >= r0 && q < r1 ? x + size_t(q) * c_in : zero.data(); };
+    auto row = [&](int q) { return q >= r0 && q < r1 ? x + size_t(q) * c_in : zero; };
     for (int p = r0; p < r1; p += 2, t += size_t(c_in))
       transform_tile(row(p - 1), row(p), row(p + 1), row(p + 2), c_in, relu, d + t, d + plane + t,
                      d + 2 * plane + t, d + 3 * plane + t);
@@ -107,12 +126,10 @@ void winograd3_forward(const float* d, const float* w, const float* gplus, const
   const int tiles = winograd3_tiles(row_start, m);
   if (tiles == 0) return;
   const size_t din = size_t(tiles) * c_in, dout = size_t(tiles) * c_out;
-  const int k3 = 3 * c_in;
-  const float* g[4] = {w, gplus, gminus, w + 2 * c_in};
-  const int ldg[4] = {k3, c_in, c_in, k3};
+  const FilterSet f = filter_set(w, gplus, gminus, c_in);
   for (int j = 0; j < 4; ++j)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, tiles, c_out, c_in, 1.0f, d + j * din,
-                c_in, g[j], ldg[j], 0.0f, m4 + j * dout, c_out);
+                c_in, f.g[j], f.ld[j], 0.0f, m4 + j * dout, c_out);
   size_t t = 0;
   for (int i = 0; i < m; ++i) {
     const int r1 = row_start[i + 1];
@@ -180,11 +197,10 @@ void winograd3_backward(const Winograd3Backward& b, const float* dy, float* dw, 
   }
 
   // d(transformed windows) = dm_j G_j, then back to the rows each tile read.
-  const float* g[4] = {b.w, b.gplus, b.gminus, b.w + 2 * c_in};
-  const int ldg[4] = {k3, c_in, c_in, k3};
+  const FilterSet f = filter_set(b.w, b.gplus, b.gminus, c_in);
   for (int j = 0; j < 4; ++j)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, tiles, c_in, c_out, 1.0f,
-                b.dm + j * dout, c_out, g[j], ldg[j], 0.0f, b.dd + j * din, c_in);
+                b.dm + j * dout, c_out, f.g[j], f.ld[j], 0.0f, b.dd + j * din, c_in);
   const float* dd1 = b.dd;
   const float* dd2 = b.dd + din;
   const float* dd3 = b.dd + 2 * din;
